@@ -1,0 +1,1 @@
+"""Transaction services: rfq/, orders/, contracts/, settlement/, logistics/, ratings/ (built by later issues)."""

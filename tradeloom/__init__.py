@@ -1,0 +1,1 @@
+"""Tradeloom runtime shell: settings, database, tenancy, auth, errors, jobs, outbox, web layout."""

@@ -1,0 +1,61 @@
+"""The composition root: builds the FastAPI application from every package's routers."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from tradeloom import health
+from tradeloom.body_limit import BodySizeLimitMiddleware
+from tradeloom.db import make_engine, make_sessionmaker
+from tradeloom.errors import install_error_handlers
+from tradeloom.identity import api as identity_api
+from tradeloom.jobs import async_redis, require_url
+from tradeloom.observability import RequestContextMiddleware, metrics_endpoint, metrics_registry
+from tradeloom.settings import Settings, get_settings
+from tradeloom.sites import api as sites_api
+from tradeloom.storage_errors import install_storage_error_handlers
+from tradeloom.web import pages
+from tradeloom.web.i18n import load_translations
+from tradeloom.web.templating import STATIC_DIR
+
+API_DESCRIPTION = """Tradeloom: catalogue → RFQ → contract → order → shipment → receipt → invoice → payment.
+
+Errors are RFC 9457 problem+json with a stable `code`. Writes that create or change documents accept
+`Idempotency-Key`; updates require `If-Match` with the ETag you read."""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app; the database engine and Redis client live from startup to shutdown."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.engine = make_engine(
+            require_url(settings.database_url, "DATABASE_URL"),
+            pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow,
+        )
+        app.state.sessionmaker = make_sessionmaker(app.state.engine)
+        app.state.redis = async_redis(settings.redis_url)
+        yield
+        await app.state.redis.aclose()
+        await app.state.engine.dispose()
+
+    app = FastAPI(title="Tradeloom", version="0.1.0", description=API_DESCRIPTION, lifespan=lifespan,
+                  docs_url="/api/docs", openapi_url="/api/openapi.json", redoc_url=None)
+    app.state.settings = settings
+    app.state.signing_secret = settings.signing_secret()
+    app.state.translations = load_translations()
+    app.state.metrics_registry = metrics_registry(settings.prometheus_multiproc_dir)
+    install_error_handlers(app)
+    install_storage_error_handlers(app)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestContextMiddleware)
+    app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    for router in (health.router, identity_api.router, sites_api.router):
+        app.include_router(router)
+    pages.install(app)
+    return app
+

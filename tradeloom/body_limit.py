@@ -1,0 +1,46 @@
+"""Refuse request bodies over the configured size with 413, before any of it is parsed or stored."""
+
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from tradeloom.errors import problem_response
+
+
+class BodySizeLimitMiddleware:
+    """Checks ``Content-Length`` up front and counts streamed (chunked) bodies as they arrive.
+
+    A streamed body that grows past the limit raises a 413 ``HTTPException`` from ``receive``; FastAPI
+    lets HTTPExceptions through its body parsing, so it reaches the problem+json handler.
+    """
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
+            response = problem_response(
+                status=413, code="payload_too_large", title="Payload too large",
+                detail=self._detail(), instance=scope.get("path"),
+            )
+            await response(scope, receive, send)
+            return
+        received = 0
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise HTTPException(413, self._detail())
+            return message
+
+        await self.app(scope, counting_receive, send)
+
+    def _detail(self) -> str:
+        return f"Request bodies are limited to {self.max_bytes} bytes."

@@ -1,0 +1,138 @@
+"""Database kit: declarative base, engine, and the tenant-scoped transaction every request runs in.
+
+Requests, jobs and tests run as the non-owner role ``tradeloom_app`` (``SET LOCAL ROLE``), so PostgreSQL
+row-level security applies to them; the tenant is given by ``app.org_id`` and the acting user by
+``app.user_id``, both transaction-local. Migrations and platform loops (outbox dispatcher) run as owner.
+"""
+
+import datetime as dt
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from decimal import Decimal
+from typing import Any, ClassVar
+
+from sqlalchemy import MetaData, Numeric, String, func, text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import UUID as PG_UUID
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
+from sqlalchemy.types import TIMESTAMP
+
+from tradeloom.errors import Conflict
+
+APP_ROLE = "tradeloom_app"
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Declarative base: one MetaData with a naming convention for every package's tables."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        dt.datetime: TIMESTAMP(timezone=True),
+        Decimal: Numeric(18, 4),
+        uuid.UUID: PG_UUID(as_uuid=True),
+        dict[str, Any]: JSONB,
+        str: String(),
+    }
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class IdMixin:
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+
+
+class CreatedAtMixin:
+    created_at: Mapped[dt.datetime] = mapped_column(server_default=func.now(), default=utcnow)
+
+
+class TenantMixin:
+    """A tenant-owned row: ``org_id`` is the RLS key and the Citus distribution column."""
+
+    org_id: Mapped[uuid.UUID] = mapped_column(index=True)
+
+
+class VersionedMixin:
+    """Optimistic concurrency: every UPDATE checks and bumps ``version`` (stale ⇒ StaleDataError)."""
+
+    version: Mapped[int] = mapped_column(default=1, server_default=text("1"))
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, Any]:
+        return {"version_id_col": cls.version}
+
+
+def driver_url(url: str) -> str:
+    """Normalise a libpq-style URL to SQLAlchemy's psycopg 3 driver."""
+    for prefix in ("postgresql+psycopg://", "postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    raise ValueError(f"not a PostgreSQL URL: {url!r}")
+
+
+def libpq_url(url: str) -> str:
+    """The same URL as psycopg/libpq tools (psql, pgbench) accept it."""
+    return driver_url(url).replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10) -> AsyncEngine:
+    return create_async_engine(
+        driver_url(url), pool_size=pool_size, max_overflow=max_overflow, pool_recycle=1800,
+    )
+
+
+def make_sessionmaker(bind: Any) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(bind=bind, expire_on_commit=False, autoflush=False)
+
+
+_CONTEXT_SQL = text(
+    "SELECT set_config('role', :role, true), set_config('app.org_id', :org_id, true),"
+    " set_config('app.user_id', :user_id, true), set_config('app.platform_admin', :platform_admin, true)"
+)
+
+
+async def apply_tenant(
+    session: AsyncSession, *, org_id: uuid.UUID | None, user_id: uuid.UUID | None = None,
+    platform_admin: bool = False,
+) -> None:
+    """Switch this transaction to the app role and the given tenant (RLS reads these settings)."""
+    await session.execute(
+        _CONTEXT_SQL,
+        {
+            "role": APP_ROLE, "org_id": str(org_id) if org_id else "",
+            "user_id": str(user_id) if user_id else "", "platform_admin": "on" if platform_admin else "",
+        },
+    )
+
+
+@asynccontextmanager
+async def tenant_transaction(
+    sessionmaker: async_sessionmaker[AsyncSession], *, org_id: uuid.UUID | None,
+    user_id: uuid.UUID | None = None,
+) -> AsyncIterator[AsyncSession]:
+    """One transaction as the app role for one tenant: for jobs, seeds and scripts. Commits on success."""
+    async with sessionmaker() as session, session.begin():
+        await apply_tenant(session, org_id=org_id, user_id=user_id)
+        yield session
+
+
+
+async def flush_or_conflict(session: AsyncSession, message: str, code: str) -> None:
+    """Flush pending rows; a unique-constraint violation becomes a 409 in our own words."""
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError as exc:
+        raise Conflict(message, code=code) from exc

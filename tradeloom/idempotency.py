@@ -1,0 +1,95 @@
+"""``Idempotency-Key`` for POSTs that create or change money, stock or documents.
+
+The key is claimed with ``INSERT … ON CONFLICT DO NOTHING`` in the request's own transaction, so a
+concurrent duplicate waits on the unique index until the first request commits (then it replays the
+stored response) or rolls back (then it runs itself): exactly one executes. The first response is stored
+just before commit. A failed request (4xx/5xx raised) rolls back its claim, so a retry runs again.
+"""
+
+import datetime as dt
+import hashlib
+import uuid
+from typing import Annotated, Any
+
+from fastapi import Depends, Header, Request, Response
+from sqlalchemy import LargeBinary, SmallInteger, String, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.orm import Mapped, mapped_column
+
+from tradeloom.auth import CurrentPrincipal
+from tradeloom.db import Base, utcnow
+from tradeloom.errors import Invalid
+from tradeloom.transaction import ReplayResponse, Tx
+
+KEY_PATTERN = r"^[A-Za-z0-9._:\-]{8,128}$"
+RETENTION = dt.timedelta(hours=48)
+
+
+class IdempotencyRecord(Base):
+    __tablename__ = "idempotency_keys"
+
+    org_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    method: Mapped[str] = mapped_column(String(8))
+    path: Mapped[str] = mapped_column(String(500))
+    status_code: Mapped[int | None] = mapped_column(SmallInteger)
+    response_headers: Mapped[dict[str, Any] | None]
+    response_body: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+
+
+_REPLAYED_HEADERS = ("content-type", "location", "etag")
+
+
+async def idempotency_guard(
+    request: Request, tx: Tx, principal: CurrentPrincipal,
+    idempotency_key: Annotated[str | None, Header(pattern=KEY_PATTERN)] = None,
+) -> str | None:
+    """Claim the key for this request, or answer with the first response for it."""
+    if idempotency_key is None:
+        return None
+    session = await tx.session()
+    request_hash = hashlib.sha256(
+        request.method.encode() + b" " + request.url.path.encode() + b"\n" + await request.body()
+    ).hexdigest()
+    claimed = await session.scalar(
+        pg_insert(IdempotencyRecord)
+        .values(org_id=principal.org_id, key=idempotency_key, request_hash=request_hash,
+                method=request.method, path=request.url.path, created_at=utcnow())
+        .on_conflict_do_nothing()
+        .returning(IdempotencyRecord.key)
+    )
+    if claimed is None:
+        raise ReplayResponse(await _stored_response(tx, principal.org_id, idempotency_key, request_hash))
+
+    async def store_first_response(response: Response) -> None:
+        await session.execute(
+            update(IdempotencyRecord)
+            .where(IdempotencyRecord.org_id == principal.org_id, IdempotencyRecord.key == idempotency_key)
+            .values(
+                status_code=response.status_code, response_body=bytes(response.body),
+                response_headers={k: v for k, v in response.headers.items() if k in _REPLAYED_HEADERS},
+            )
+        )
+
+    tx.before_commit.append(store_first_response)
+    return idempotency_key
+
+
+async def _stored_response(tx: Tx, org_id: uuid.UUID, key: str, request_hash: str) -> Response:
+    session = await tx.session()
+    record = (
+        await session.execute(
+            select(IdempotencyRecord).where(IdempotencyRecord.org_id == org_id, IdempotencyRecord.key == key)
+        )
+    ).scalar_one()
+    if record.request_hash != request_hash:
+        raise Invalid(
+            "This Idempotency-Key was already used for a different request.", code="idempotency_key_reused"
+        )
+    headers = dict(record.response_headers or {}) | {"idempotent-replayed": "true"}
+    return Response(content=record.response_body, status_code=record.status_code or 200, headers=headers)
+
+
+Idempotent = Annotated[str | None, Depends(idempotency_guard)]

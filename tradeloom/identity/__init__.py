@@ -1,0 +1,1 @@
+"""Organizations, users, memberships with roles, API keys, web sessions: who acts for which tenant."""

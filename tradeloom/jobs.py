@@ -1,0 +1,38 @@
+"""RQ plumbing: Redis connections, queue names, and the owner engine of platform loops."""
+
+from functools import lru_cache
+
+from redis import Redis
+from redis.asyncio import Redis as AsyncRedis
+from sqlalchemy import Engine, create_engine
+
+from tradeloom.db import driver_url
+from tradeloom.settings import get_settings
+
+QUEUES = ("high", "default", "low")
+
+
+def require_url(url: str | None, name: str) -> str:
+    if not url:
+        raise RuntimeError(
+            f"TRADELOOM_{name} is not set: start the platform with `tradeloom serve` (embedded servers) "
+            f"or set it to your server's URL."
+        )
+    return url
+
+
+def redis_connection(url: str | None = None) -> Redis:
+    return Redis.from_url(require_url(url or get_settings().redis_url, "REDIS_URL"), socket_timeout=5,
+                          socket_connect_timeout=2)
+
+
+def async_redis(url: str | None = None) -> AsyncRedis:
+    return AsyncRedis.from_url(require_url(url or get_settings().redis_url, "REDIS_URL"), socket_timeout=2,
+                               socket_connect_timeout=2)
+
+
+@lru_cache
+def sync_engine() -> Engine:
+    """The owner connection for platform loops (outbox dispatcher): not subject to RLS."""
+    return create_engine(driver_url(require_url(get_settings().database_url, "DATABASE_URL")), pool_size=2)
+

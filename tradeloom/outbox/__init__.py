@@ -1,0 +1,1 @@
+"""Transactional outbox: events written with the business change, moved to RQ after commit."""

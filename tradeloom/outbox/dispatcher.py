@@ -1,0 +1,98 @@
+"""Moves committed outbox events to RQ queues.
+
+At-least-once: an event is marked dispatched only after its jobs are in Redis; a crash in between sends it
+again, so consumers must be idempotent (each job gets the event id). If Redis is unreachable the batch
+stays due with exponential backoff and the API keeps accepting writes; delivery catches up later.
+Several dispatchers may run: ``FOR UPDATE SKIP LOCKED`` gives each its own batch.
+"""
+
+import datetime as dt
+import logging
+import time
+
+from redis import Redis
+from redis.exceptions import RedisError
+from rq import Queue, Retry
+from sqlalchemy import Engine, select, update
+
+from tradeloom.db import utcnow
+from tradeloom.outbox.models import OutboxEvent
+from tradeloom.outbox.subscriptions import subscribers_of
+
+log = logging.getLogger(__name__)
+
+JOB_RETRY = Retry(max=8, interval=[5, 15, 60, 300, 900, 1800, 3600, 3600])
+MAX_BACKOFF_SECONDS = 300
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    """Wait before retrying a batch that Redis refused: 1 s, 2 s, 4 s … capped at five minutes."""
+    return dt.timedelta(seconds=min(2 ** max(attempts, 0), MAX_BACKOFF_SECONDS))
+
+
+def event_message(event: OutboxEvent) -> dict[str, object]:
+    return {
+        "id": event.id, "org_id": str(event.org_id), "topic": event.topic,
+        "payload": event.payload, "created_at": event.created_at.isoformat(),
+    }
+
+
+def dispatch_due(engine: Engine, redis: Redis, *, batch_size: int = 200) -> int:
+    """Send one batch of due events; returns how many were handled (0 when nothing was due)."""
+    with engine.begin() as conn:
+        events = [
+            OutboxEvent(**row._mapping)
+            for row in conn.execute(
+                select(*OutboxEvent.__table__.c)
+                .where(OutboxEvent.dispatched_at.is_(None), OutboxEvent.available_at <= utcnow())
+                .order_by(OutboxEvent.id).limit(batch_size).with_for_update(skip_locked=True)
+            )
+        ]
+        if not events:
+            return 0
+        ids = [event.id for event in events]
+        try:
+            _enqueue(redis, events)
+        except RedisError as exc:
+            log.warning("outbox: redis unavailable, will retry", extra={"events": len(ids), "error": str(exc)})
+            attempts = max(event.attempts for event in events) + 1
+            conn.execute(
+                update(OutboxEvent).where(OutboxEvent.id.in_(ids)).values(
+                    attempts=OutboxEvent.attempts + 1, available_at=utcnow() + backoff(attempts),
+                    last_error=str(exc)[:500],
+                )
+            )
+            return 0
+        conn.execute(update(OutboxEvent).where(OutboxEvent.id.in_(ids)).values(dispatched_at=utcnow()))
+        return len(events)
+
+
+def _enqueue(redis: Redis, events: list[OutboxEvent]) -> None:
+    by_queue: dict[str, list] = {}
+    for event in events:
+        message = event_message(event)
+        for subscription in subscribers_of(event.topic):
+            by_queue.setdefault(subscription.queue, []).append(
+                Queue.prepare_data(
+                    subscription.job, args=(message,), job_id=f"outbox-{event.id}-{subscription.job}",
+                    retry=JOB_RETRY, result_ttl=3600, failure_ttl=7 * 24 * 3600,
+                )
+            )
+    with redis.pipeline() as pipe:
+        for queue_name, job_datas in by_queue.items():
+            Queue(queue_name, connection=redis).enqueue_many(job_datas, pipeline=pipe)
+        pipe.execute()
+
+
+def run_dispatcher(engine: Engine, redis: Redis, *, batch_size: int, poll_seconds: float,
+                   stop_after: float | None = None) -> None:
+    """Dispatch forever (or for ``stop_after`` seconds), sleeping only when nothing is due."""
+    deadline = None if stop_after is None else time.monotonic() + stop_after
+    while deadline is None or time.monotonic() < deadline:
+        try:
+            sent = dispatch_due(engine, redis, batch_size=batch_size)
+        except Exception:
+            log.exception("outbox: dispatch failed")
+            sent = 0
+        if sent < batch_size:
+            time.sleep(poll_seconds)

@@ -1,0 +1,67 @@
+"""Configuration. The only module that reads the environment (``TRADELOOM_*`` variables)."""
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Every setting the platform reads; see the README's configuration table."""
+
+    model_config = SettingsConfigDict(env_prefix="TRADELOOM_", env_file=".env", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None, description="PostgreSQL URL; unset ⇒ embedded PostgreSQL in <data_dir>/pg"
+    )
+    redis_url: str | None = Field(default=None, description="Redis URL; unset ⇒ embedded Redis in <data_dir>/redis")
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="signs JWTs and CSRF tokens; unset ⇒ a random key kept in <data_dir>/secret.key (not in production)",
+    )
+    data_dir: Path = Field(default=PROJECT_ROOT / "var", description="embedded servers, uploads, metrics")
+    public_base_url: str = Field(default="http://127.0.0.1:8000", description="absolute links, QR targets")
+    default_locale: str = Field(default="zh_CN", description="zh_CN or en")
+    environment: str = Field(default="development", description="development | production | test")
+    log_level: str = "INFO"
+    access_token_minutes: int = Field(default=60, ge=1, le=24 * 60)
+    web_session_hours: int = Field(default=12, ge=1, le=24 * 30)
+    max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024, description="larger request bodies ⇒ 413")
+    db_pool_size: int = Field(default=10, ge=1)
+    db_max_overflow: int = Field(default=10, ge=0)
+    outbox_batch_size: int = Field(default=200, ge=1, le=10_000)
+    outbox_poll_seconds: float = Field(default=0.5, gt=0)
+    test_database_url: str | None = Field(default=None, description="tests only: server for per-worker databases")
+    test_redis_url: str | None = Field(default=None, description="tests only: Redis server")
+    prometheus_multiproc_dir: str | None = Field(
+        default=None, validation_alias="PROMETHEUS_MULTIPROC_DIR",
+        description="set by `tradeloom serve` so /metrics sums all gunicorn workers",
+    )
+    chromium_path: str = Field(default="/usr/bin/chromium", description="browser used by page tests")
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+    def signing_secret(self) -> str:
+        """The configured key, or (outside production) one made once and kept in the data dir."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        if self.is_production:
+            raise RuntimeError("TRADELOOM_SECRET_KEY must be set in production")
+        key_file = self.data_dir / "secret.key"
+        if not key_file.exists():
+            key_file.parent.mkdir(parents=True, exist_ok=True)
+            key_file.write_text(secrets.token_urlsafe(48))
+            key_file.chmod(0o600)
+        return key_file.read_text().strip()
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

@@ -1,0 +1,1 @@
+"""Sites of an organization (plants, warehouses, offices): the delivery and pick-up addresses of trade."""

@@ -1,0 +1,1 @@
+"""Server-rendered pages: layout, navigation, language switch, login and dashboards."""

@@ -1,0 +1,33 @@
+"""The navigation bar: items are registered by each package (at composition) and shown by role."""
+
+from dataclasses import dataclass
+
+from tradeloom.identity.roles import OrgKind, Permission
+
+ALL_KINDS = frozenset(OrgKind)
+
+
+@dataclass(frozen=True)
+class NavItem:
+    path: str
+    label: str  # English source string, translated when rendered
+    permission: Permission | None = None
+    org_kinds: frozenset[OrgKind] = ALL_KINDS
+    order: int = 100
+
+
+_items: list[NavItem] = []
+
+
+def add_nav_item(item: NavItem) -> None:
+    if item not in _items:
+        _items.append(item)
+        _items.sort(key=lambda nav: nav.order)
+
+
+def nav_for(org_kind: str, permissions: frozenset[Permission]) -> list[NavItem]:
+    """The items a member of this kind of organization with these permissions may open."""
+    return [
+        item for item in _items
+        if org_kind in item.org_kinds and (item.permission is None or item.permission in permissions)
+    ]
