@@ -23,11 +23,11 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from migrations.models import target_metadata
+from tests.factories import TEST_SECRET
 from tradeloom import migrate
 from tradeloom.app import create_app
 from tradeloom.db import libpq_url, make_engine
 from tradeloom.embedded import EmbeddedServices, start_postgres, start_redis
-from tests.factories import TEST_SECRET
 from tradeloom.settings import PROJECT_ROOT, Settings, get_settings
 
 TEMPLATE_ENV = "TRADELOOM_TEST_TEMPLATE_DB"
@@ -114,7 +114,7 @@ def redis_url(worker_id: str) -> str:
     parts = urlsplit(os.environ["TRADELOOM_TEST_REDIS_URL"])
     db = 1 + _worker_index(worker_id) % 15
     if parts.scheme == "unix":
-        return parts._replace(query=f"db={db}").geturl()
+        return f"unix://{parts.path}?db={db}"
     return parts._replace(path=f"/{db}").geturl()
 
 

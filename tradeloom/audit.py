@@ -5,8 +5,8 @@ The app role has INSERT and SELECT only on ``audit_log``; no request can rewrite
 
 import datetime as dt
 import uuid
-from ipaddress import IPv4Address, IPv6Address
 from dataclasses import dataclass
+from ipaddress import IPv4Address, IPv6Address
 from typing import Any
 
 from sqlalchemy import BigInteger, Identity, String, insert, select

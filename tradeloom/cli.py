@@ -180,11 +180,12 @@ def doctor() -> None:
                 click.echo(f"database   ok  PostgreSQL {version[0] if version else '?'}")
                 if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = 'tradeloom_app'").fetchone() is None:
                     problems.append("the app role tradeloom_app is missing: run `tradeloom migrate`")
-            current, head = migrate.pending_revisions(database_url)
-            if current != head:
-                problems.append(f"migrations: database at {current}, code at {head}: run `tradeloom migrate`")
+            current, heads = migrate.pending_revisions(database_url)
+            if current != heads:
+                problems.append(f"migrations: database at {sorted(current)}, code at {sorted(heads)}: "
+                                "run `tradeloom migrate`")
             else:
-                click.echo(f"migrations ok  at {head}")
+                click.echo(f"migrations ok  at {', '.join(sorted(heads))}")
         except psycopg.Error as exc:
             problems.append(f"database unreachable at {database_url}: {exc}")
         try:

@@ -22,18 +22,21 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
-def upgrade(database_url: str, revision: str = "head") -> None:
+def upgrade(database_url: str, revision: str = "heads") -> None:
     """Bring the database to ``revision`` (as the owner; creates the app role and policies)."""
     command.upgrade(alembic_config(database_url), revision)
 
 
-def pending_revisions(database_url: str) -> tuple[str | None, str | None]:
-    """(current revision, head revision) of the database; equal when it is up to date."""
-    head = ScriptDirectory.from_config(alembic_config(database_url)).get_current_head()
+def pending_revisions(database_url: str) -> tuple[set[str], set[str]]:
+    """(current revisions, head revisions) of the database; equal when it is up to date.
+
+    Packages add migrations on their own branches off the foundation, so there may be several heads.
+    """
+    heads = set(ScriptDirectory.from_config(alembic_config(database_url)).get_heads())
     engine = create_engine(driver_url(database_url))
     try:
         with engine.connect() as conn:
-            current = MigrationContext.configure(conn).get_current_revision()
+            current = set(MigrationContext.configure(conn).get_current_heads())
     finally:
         engine.dispose()
-    return current, head
+    return current, heads

@@ -21,7 +21,7 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(default=None, description="Redis URL; unset ⇒ embedded Redis in <data_dir>/redis")
     secret_key: SecretStr | None = Field(
         default=None,
-        description="signs JWTs and CSRF tokens; unset ⇒ a random key kept in <data_dir>/secret.key (not in production)",
+        description="signs JWTs and CSRF tokens; unset ⇒ a random key kept in <data_dir>/secret.key (not production)",
     )
     data_dir: Path = Field(default=PROJECT_ROOT / "var", description="embedded servers, uploads, metrics")
     public_base_url: str = Field(default="http://127.0.0.1:8000", description="absolute links, QR targets")

@@ -54,8 +54,8 @@ class TestIssueToken:
     ) -> None:
         await make_member(session, email="a@example.test")
         stranger_org = await make_org(session)
-        response = await client.post("/api/v1/auth/token",
-                                     json={"email": "a@example.test", "password": PASSWORD, "org_id": str(stranger_org.id)})
+        body = {"email": "a@example.test", "password": PASSWORD, "org_id": str(stranger_org.id)}
+        response = await client.post("/api/v1/auth/token", json=body)
         assert response.status_code == 401
         assert response.json()["code"] == "not_a_member"
 

@@ -52,7 +52,7 @@ class TestThroughTheApi:
         assert response.json()["errors"][0]["pointer"] == "/org_id"
 
     async def test_members_and_audit_of_another_org_stay_hidden(self, client: AsyncClient, two_tenants: tuple) -> None:
-        org_a, org_b, _ = two_tenants
+        org_a, _, _ = two_tenants
         members = await client.get("/api/v1/members", headers=org_a.headers)
         assert [m["user_id"] for m in members.json()] == [str(org_a.user.id)]
         audit = await client.get("/api/v1/audit", headers=org_a.headers)

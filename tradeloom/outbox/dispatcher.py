@@ -74,7 +74,7 @@ def _enqueue(redis: Redis, events: list[OutboxEvent]) -> None:
         for subscription in subscribers_of(event.topic):
             by_queue.setdefault(subscription.queue, []).append(
                 Queue.prepare_data(
-                    subscription.job, args=(message,), job_id=f"outbox-{event.id}-{subscription.job}",
+                    subscription.job, args=(message,), job_id=f"outbox-{event.id}-{subscription.job.replace('.', '_')}",
                     retry=JOB_RETRY, result_ttl=3600, failure_ttl=7 * 24 * 3600,
                 )
             )

@@ -1,0 +1,13 @@
+"""An RQ job used by the outbox tests: records each delivered event once, keyed by event id."""
+
+from redis import Redis
+from rq import get_current_job
+
+
+def record_delivery(event: dict[str, object]) -> None:
+    """Idempotent consumer: a second delivery of the same event id changes nothing."""
+    job = get_current_job()
+    assert job is not None
+    connection: Redis = job.connection
+    connection.hsetnx("test:deliveries", str(event["id"]), str(event["topic"]))
+    connection.incr(f"test:delivery-attempts:{event['id']}")
