@@ -1,0 +1,1 @@
+"""Evidence ledger: Merkle tree log, signed checkpoints, evidence bundles and their offline verification."""
