@@ -1,0 +1,47 @@
+"""The ledger's public operations for other packages. ``record_evidence`` is the one every key step calls."""
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ledger.canonical import EvidenceEntry, EvidenceFormatError
+from ledger.models import EvidenceRecord
+from tradeloom.db import utcnow
+from tradeloom.errors import Invalid
+
+
+@dataclass(frozen=True)
+class EvidenceReceipt:
+    """What the caller may keep: the entry id (to fetch its bundle once sequenced) and its leaf hash."""
+
+    entry_id: int
+    leaf_hash_hex: str
+
+
+async def record_evidence(
+    session: AsyncSession, *, org_id: uuid.UUID, kind: str, subject: str,
+    payload: dict[str, Any] | None = None, payload_digest: str | None = None,
+) -> EvidenceReceipt:
+    """Add an unsequenced entry in the caller's transaction: cheap, no global lock.
+
+    ``kind`` names the step (``order.submitted``, ``contract.signed``), ``subject`` the object
+    (``order:<id>``); give either JSON ``payload`` facts or the hex salted digest of a file.
+    """
+    try:
+        entry = EvidenceEntry(kind=kind, subject=subject, org=str(org_id), recorded_at=utcnow(),
+                              payload=payload, payload_digest=payload_digest)
+        entry_data = entry.canonical_bytes()
+    except (EvidenceFormatError, ValueError) as exc:
+        raise Invalid(f"Evidence entry is malformed: {exc}", code="evidence_invalid") from exc
+    leaf = entry.leaf_hash()
+    entry_id = await session.scalar(
+        insert(EvidenceRecord)
+        .values(org_id=org_id, kind=kind, subject=subject, entry_data=entry_data, leaf_hash=leaf,
+                recorded_at=entry.recorded_at)
+        .returning(EvidenceRecord.id)
+    )
+    assert entry_id is not None
+    return EvidenceReceipt(entry_id=entry_id, leaf_hash_hex=leaf.hex())
