@@ -17,6 +17,7 @@ from tradeloom.identity.roles import OrgKind, Permission
 from tradeloom.sites import service as sites
 from tradeloom.sites.schemas import SiteCreate
 from tradeloom.transaction import TransactionalRoute, Tx
+from tradeloom.web.forms import form_errors, form_fields
 from tradeloom.web.i18n import LOCALE_COOKIE, LOCALES
 from tradeloom.web.labels import N_
 from tradeloom.web.navigation import NavItem, add_nav_item
@@ -142,16 +143,13 @@ async def sites_page(request: Request, principal: Member, tx: Tx) -> Response:
 @router.post("/sites")
 async def create_site_from_form(request: Request, principal: Member, tx: Tx) -> Response:
     principal.require(Permission.SITES_WRITE)
-    form = {key: str(value) for key, value in (await request.form()).items() if key != "csrf_token"}
+    form = await form_fields(request)
     session = await tx.session()
     try:
         fields = SiteCreate.model_validate({k: v for k, v in form.items() if v != ""})
         await sites.create_site(session, actor=principal.actor, fields=fields)
     except (ValidationError, TradeloomError) as exc:
-        errors = (
-            [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
-            if isinstance(exc, ValidationError) else [exc.message]
-        )
+        errors = form_errors(exc)
         site_list, _ = await sites.list_sites(await tx.session(), limit=500, cursor=None)
         return render(request, "sites.html", {"sites": site_list, "errors": errors, "form": form},
                       principal=principal, status_code=422)
@@ -181,6 +179,8 @@ def install(app: FastAPI) -> None:
     for item in (
         NavItem("/", N_("Dashboard"), order=0),
         NavItem("/sites", N_("Sites"), Permission.SITES_READ, order=80),
+        NavItem("/members", N_("Members"), Permission.MEMBERS_MANAGE, order=85),
+        NavItem("/organizations", N_("Organizations"), Permission.PLATFORM_MANAGE, order=86),
         NavItem("/audit", N_("Audit log"), Permission.AUDIT_READ, order=90),
     ):
         add_nav_item(item)
