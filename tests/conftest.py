@@ -178,15 +178,16 @@ def _wire_app(test_settings: Settings, sessionmaker: async_sessionmaker[AsyncSes
 
 @pytest.fixture
 async def client(test_settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], engine: AsyncEngine,
-                 redis_url: str) -> AsyncIterator[AsyncClient]:
-    """The API over ASGI, inside the test's rolled-back transaction."""
+                 redis_url: str, redis_client: redis.Redis) -> AsyncIterator[AsyncClient]:
+    """The API over ASGI, inside the test's rolled-back transaction (this worker's Redis database emptied)."""
     app = _wire_app(test_settings, sessionmaker, engine, redis_url)
     async with AsyncClient(transport=ASGITransport(app=app), base_url="http://testserver") as http:
         yield http
 
 
 @pytest.fixture
-async def committed_client(test_settings: Settings, engine: AsyncEngine, redis_url: str) -> AsyncIterator[AsyncClient]:
+async def committed_client(test_settings: Settings, engine: AsyncEngine, redis_url: str,
+                           redis_client: redis.Redis) -> AsyncIterator[AsyncClient]:
     """The API with real commits, for concurrency tests; every table is emptied afterwards."""
     app = _wire_app(test_settings, async_sessionmaker(engine, expire_on_commit=False), engine, redis_url)
     async with AsyncClient(transport=ASGITransport(app=app), base_url="http://testserver") as http:

@@ -10,10 +10,12 @@ from pydantic import ValidationError
 
 from tradeloom.audit import audit_trail
 from tradeloom.auth import SESSION_COOKIE, Principal, resolve_principal
-from tradeloom.errors import TradeloomError, Unauthorized
+from tradeloom.errors import TooManyRequests, TradeloomError, Unauthorized
 from tradeloom.identity import service as identity
 from tradeloom.identity.credentials import secret_matches_plain
 from tradeloom.identity.roles import OrgKind, Permission
+from tradeloom.identity.throttle import LoginThrottle
+from tradeloom.observability import client_ip_var
 from tradeloom.sites import service as sites
 from tradeloom.sites.schemas import SiteCreate
 from tradeloom.transaction import TransactionalRoute, Tx
@@ -71,7 +73,9 @@ async def login(
                       status_code=403)
     session = await tx.session()
     try:
-        user_id = await identity.authenticate(session, email=email, password=password)
+        user_id = await LoginThrottle(request.app.state.redis).authenticate(
+            session, email=email, password=password, client_ip=client_ip_var.get()
+        )
         await tx.set_context(org_id=None, user_id=user_id)
         organizations = await identity.organizations_of(session, user_id=user_id)
         if not organizations:
@@ -79,6 +83,9 @@ async def login(
     except Unauthorized:
         return render(request, "login.html", {"next": _safe_next(next), "error": "login"}, csrf=cookie_token,
                       status_code=401)
+    except TooManyRequests:
+        return render(request, "login.html", {"next": _safe_next(next), "error": "throttled"}, csrf=cookie_token,
+                      status_code=429)
     token = await identity.start_web_session(
         session, user_id=user_id, org_id=organizations[0][0].id, hours=request.app.state.settings.web_session_hours
     )
