@@ -43,18 +43,13 @@ from ledger.fabric.identity import P256_ORDER, SigningIdentity
 from tests.ledger.fabric_pki import ThrowawayCA
 
 PEER_ADDRESS = "peer0.org1.test:7051"
+MSP_ID = "Org1MSP"
+CHANNEL = "tradeloom"
+CHAINCODE = "checkpoint-anchors"
 
 
 class ChaincodeRefusal(Exception):
     """The chaincode model threw: the endorsement (or evaluation) fails with this message."""
-
-
-class Chaincode(Protocol):
-    def execute(self, function: str, args: list[bytes]) -> tuple[bytes, bytes | None]:
-        """Simulate: the function's result and an optional event payload; raise ChaincodeRefusal to refuse."""
-
-    def commit(self, function: str, args: list[bytes]) -> None:
-        """Apply the writes of a transaction that committed as valid."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +58,14 @@ class Invocation:
     tx_id: str
     function: str
     args: list[bytes]
+
+
+class Chaincode(Protocol):
+    def execute(self, invocation: Invocation) -> tuple[bytes, bytes | None]:
+        """Simulate: the function's result and an optional event payload; raise ChaincodeRefusal to refuse."""
+
+    def commit(self, invocation: Invocation) -> None:
+        """Apply the writes of a transaction that committed as valid."""
 
 
 class Rejected(Exception):
@@ -174,7 +177,7 @@ class GatewayDouble(gateway_pb2_grpc.GatewayServicer):
         try:
             invocation, proposal, header = self._open_proposal("endorse", request.transaction_id,
                                                                request.proposed_transaction)
-            result, event = self.chaincode.execute(invocation.function, invocation.args)
+            result, event = self.chaincode.execute(invocation)
         except Rejected as error:
             self._abort(context, grpc.StatusCode.PERMISSION_DENIED, "access denied", str(error))
         except ChaincodeRefusal as error:
@@ -202,7 +205,7 @@ class GatewayDouble(gateway_pb2_grpc.GatewayServicer):
             self.block_number += 1
             self._committed[tx_id] = (self.validation_code, self.block_number)
         if self.validation_code == transaction_pb2.VALID:
-            self.chaincode.commit(invocation.function, invocation.args)
+            self.chaincode.commit(invocation)
         return gateway_pb2.SubmitResponse()
 
     def CommitStatus(self, request: Any, context: grpc.ServicerContext) -> Any:
@@ -222,7 +225,7 @@ class GatewayDouble(gateway_pb2_grpc.GatewayServicer):
     def Evaluate(self, request: Any, context: grpc.ServicerContext) -> Any:
         try:
             invocation, _, _ = self._open_proposal("evaluate", request.transaction_id, request.proposed_transaction)
-            result, _ = self.chaincode.execute(invocation.function, invocation.args)
+            result, _ = self.chaincode.execute(invocation)
         except Rejected as error:
             self._abort(context, grpc.StatusCode.PERMISSION_DENIED, "access denied", str(error))
         except ChaincodeRefusal as error:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
@@ -20,13 +19,18 @@ from ledger.fabric.errors import (
 )
 from ledger.fabric.gateway import FabricGateway, GatewayConfig, gateway_from_settings
 from ledger.fabric.identity import P256_ORDER, SigningIdentity, low_s_signature
-from tests.ledger.fabric_gateway_double import PEER_ADDRESS, ChaincodeRefusal, GatewayDouble, serve
+from tests.ledger.fabric_gateway_double import (
+    CHAINCODE,
+    CHANNEL,
+    MSP_ID,
+    PEER_ADDRESS,
+    ChaincodeRefusal,
+    GatewayDouble,
+    Invocation,
+    serve,
+)
 from tests.ledger.fabric_pki import ThrowawayCA, key_pem
 from tradeloom.settings import Settings
-
-MSP_ID = "Org1MSP"
-CHANNEL = "tradeloom"
-CHAINCODE = "checkpoint-anchors"
 
 
 class EchoChaincode:
@@ -35,40 +39,18 @@ class EchoChaincode:
     def __init__(self) -> None:
         self.committed: list[tuple[str, list[bytes]]] = []
 
-    def execute(self, function: str, args: list[bytes]) -> tuple[bytes, bytes | None]:
-        if function == "Refuse":
+    def execute(self, invocation: Invocation) -> tuple[bytes, bytes | None]:
+        if invocation.function == "Refuse":
             raise ChaincodeRefusal("stale_tree_size: already anchored at size 25")
-        return b"|".join(args), (b"event" if function == "Write" else None)
+        return b"|".join(invocation.args), (b"event" if invocation.function == "Write" else None)
 
-    def commit(self, function: str, args: list[bytes]) -> None:
-        self.committed.append((function, args))
-
-
-@pytest.fixture
-def ca() -> ThrowawayCA:
-    return ThrowawayCA()
-
-
-@pytest.fixture
-def identity(ca: ThrowawayCA) -> SigningIdentity:
-    return ca.identity(MSP_ID, "tradeloom-anchor@org1.test")
+    def commit(self, invocation: Invocation) -> None:
+        self.committed.append((invocation.function, invocation.args))
 
 
 @pytest.fixture
 def chaincode() -> EchoChaincode:
     return EchoChaincode()
-
-
-@pytest.fixture
-def double(ca: ThrowawayCA, chaincode: EchoChaincode) -> GatewayDouble:
-    return GatewayDouble(ca=ca, msp_id=MSP_ID, channel=CHANNEL, chaincode_name=CHAINCODE,
-                         chaincode=chaincode, peer=ca.identity(MSP_ID, "peer0.org1.test"))
-
-
-@pytest.fixture
-def address(double: GatewayDouble) -> Iterator[str]:
-    with serve(double) as address:
-        yield address
 
 
 def connect(address: str, identity: SigningIdentity, **options: float) -> FabricGateway:
