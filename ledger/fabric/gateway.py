@@ -178,6 +178,8 @@ def gateway_from_settings(settings: Settings) -> FabricGateway:
     if address is None or msp_id is None or cert_path is None or key_path is None:
         raise FabricConfigError("the Fabric backend needs TRADELOOM_FABRIC_GATEWAY_ADDRESS, TRADELOOM_FABRIC_MSP_ID, "
                                 "TRADELOOM_FABRIC_CERT_PATH and TRADELOOM_FABRIC_KEY_PATH")
+    if settings.fabric_tls_ca_cert_path is None and settings.is_production:
+        raise FabricConfigError("TRADELOOM_FABRIC_TLS_CA_CERT_PATH must be set in production (plaintext is for tests)")
     tls_ca = None
     if settings.fabric_tls_ca_cert_path is not None:
         try:

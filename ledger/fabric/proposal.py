@@ -84,11 +84,11 @@ def transaction_result(envelope: common_pb2.Envelope) -> bytes:
     """The chaincode's response payload inside a prepared transaction (what the function returned)."""
     payload = common_pb2.Payload.FromString(envelope.payload)
     transaction = transaction_pb2.Transaction.FromString(payload.data)
-    for action in transaction.actions:
-        action_payload = transaction_pb2.ChaincodeActionPayload.FromString(action.payload)
-        response_payload = proposal_response_pb2.ProposalResponsePayload.FromString(
-            action_payload.action.proposal_response_payload
-        )
-        chaincode_action = proposal_pb2.ChaincodeAction.FromString(response_payload.extension)
-        return bytes(chaincode_action.response.payload)
-    raise ValueError("the prepared transaction has no chaincode action")
+    if not transaction.actions:
+        raise ValueError("the prepared transaction has no chaincode action")
+    action_payload = transaction_pb2.ChaincodeActionPayload.FromString(transaction.actions[0].payload)
+    response_payload = proposal_response_pb2.ProposalResponsePayload.FromString(
+        action_payload.action.proposal_response_payload
+    )
+    chaincode_action = proposal_pb2.ChaincodeAction.FromString(response_payload.extension)
+    return bytes(chaincode_action.response.payload)

@@ -185,6 +185,13 @@ class TestSettings:
         with pytest.raises(FabricConfigError, match="TRADELOOM_FABRIC_GATEWAY_ADDRESS"):
             gateway_from_settings(Settings(fabric_gateway_address=None))
 
+    def test_production_refuses_plaintext(self, tmp_path) -> None:
+        settings = Settings(environment="production", fabric_gateway_address="peer0.org1.test:7051",
+                            fabric_msp_id=MSP_ID, fabric_cert_path=tmp_path / "cert.pem",
+                            fabric_key_path=tmp_path / "key.pem")
+        with pytest.raises(FabricConfigError, match="TRADELOOM_FABRIC_TLS_CA_CERT_PATH must be set in production"):
+            gateway_from_settings(settings)
+
     def test_a_key_that_is_not_the_certificates_is_refused(self, ca: ThrowawayCA) -> None:
         certificate_pem, _ = ca.issue("someone")
         _, other_key = ca.issue("someone-else")
