@@ -30,7 +30,7 @@ from ledger.fabric.errors import (
     TransactionInvalid,
 )
 from ledger.fabric.identity import SigningIdentity
-from ledger.fabric.proposal import SignedProposal, build_proposal, sign_envelope, transaction_result
+from ledger.fabric.proposal import SignedProposal, build_proposal, read_prepared_transaction, sign_envelope
 from tradeloom.settings import Settings
 
 STATUS_DETAILS_KEY = "grpc-status-details-bin"
@@ -146,12 +146,16 @@ class FabricGateway:
         endorsed = _call("endorse", tx_id, EndorsementFailed, self._stub.Endorse, gateway_pb2.EndorseRequest(
             transaction_id=tx_id, channel_id=channel, proposed_transaction=proposal.proposal,
         ), self._config.call_timeout)
+        prepared = read_prepared_transaction(endorsed.prepared_transaction)
+        if prepared.transaction_id != tx_id:  # never sign a transaction other than the one we proposed
+            raise EndorsementFailed(f"the Gateway returned transaction {prepared.transaction_id} for {tx_id}",
+                                    transaction_id=tx_id)
         envelope = sign_envelope(self._identity, endorsed.prepared_transaction)
         _call("submit", tx_id, SubmitFailed, self._stub.Submit, gateway_pb2.SubmitRequest(
             transaction_id=tx_id, channel_id=channel, prepared_transaction=envelope,
         ), self._config.call_timeout)
         block_number = self._wait_for_commit(tx_id)
-        return SubmitResult(tx_id, block_number, transaction_result(envelope))
+        return SubmitResult(tx_id, block_number, prepared.result)
 
     def _proposal(self, function: str, args: Sequence[str | bytes]) -> SignedProposal:
         return build_proposal(self._identity, channel=self._config.channel, chaincode=self._config.chaincode,

@@ -80,9 +80,18 @@ def sign_envelope(identity: SigningIdentity, envelope: common_pb2.Envelope) -> c
     return common_pb2.Envelope(payload=envelope.payload, signature=identity.sign(envelope.payload))
 
 
-def transaction_result(envelope: common_pb2.Envelope) -> bytes:
-    """The chaincode's response payload inside a prepared transaction (what the function returned)."""
+@dataclass(frozen=True)
+class PreparedTransaction:
+    """What a prepared transaction says: which transaction it is and what the chaincode function returned."""
+
+    transaction_id: str
+    result: bytes
+
+
+def read_prepared_transaction(envelope: common_pb2.Envelope) -> PreparedTransaction:
+    """Decode the transaction id and the chaincode's response payload of a prepared transaction."""
     payload = common_pb2.Payload.FromString(envelope.payload)
+    channel_header = common_pb2.ChannelHeader.FromString(payload.header.channel_header)
     transaction = transaction_pb2.Transaction.FromString(payload.data)
     if not transaction.actions:
         raise ValueError("the prepared transaction has no chaincode action")
@@ -91,4 +100,4 @@ def transaction_result(envelope: common_pb2.Envelope) -> bytes:
         action_payload.action.proposal_response_payload
     )
     chaincode_action = proposal_pb2.ChaincodeAction.FromString(response_payload.extension)
-    return bytes(chaincode_action.response.payload)
+    return PreparedTransaction(channel_header.tx_id, bytes(chaincode_action.response.payload))

@@ -83,6 +83,7 @@ class GatewayDouble(gateway_pb2_grpc.GatewayServicer):
     validation_code: int = transaction_pb2.VALID
     commit_delay: float = 0.0
     block_number: int = 41
+    swap_transaction: bool = False  # a misbehaving Gateway: prepares another transaction than the one proposed
     invocations: list[Invocation] = field(default_factory=list)
     submitted: list[str] = field(default_factory=list)
     status_requests: list[str] = field(default_factory=list)
@@ -159,6 +160,11 @@ class GatewayDouble(gateway_pb2_grpc.GatewayServicer):
         )
         transaction = transaction_pb2.Transaction(actions=[transaction_pb2.TransactionAction(
             header=header.signature_header, payload=action_payload.SerializeToString())])
+        if self.swap_transaction:
+            channel_header = common_pb2.ChannelHeader.FromString(header.channel_header)
+            channel_header.tx_id = "0" * 64
+            header = common_pb2.Header(channel_header=channel_header.SerializeToString(),
+                                       signature_header=header.signature_header)
         payload = common_pb2.Payload(header=header, data=transaction.SerializeToString())
         return common_pb2.Envelope(payload=payload.SerializeToString())
 

@@ -89,6 +89,14 @@ class TestSubmit:
         assert "stale_tree_size" in str(raised.value)
         assert double.submitted == []
 
+    def test_never_signs_a_prepared_transaction_other_than_the_proposed_one(self, double: GatewayDouble,
+                                                                           address: str,
+                                                                           identity: SigningIdentity) -> None:
+        double.swap_transaction = True
+        with connect(address, identity) as gateway, pytest.raises(EndorsementFailed, match="returned transaction 000"):
+            gateway.submit("Write", "origin")
+        assert double.submitted == []
+
     def test_an_invalid_transaction_raises_with_its_validation_code(
         self, double: GatewayDouble, chaincode: EchoChaincode, address: str, identity: SigningIdentity
     ) -> None:
