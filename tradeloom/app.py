@@ -12,7 +12,12 @@ from tradeloom.db import make_engine, make_sessionmaker
 from tradeloom.errors import install_error_handlers
 from tradeloom.identity import api as identity_api
 from tradeloom.jobs import async_redis, require_url
-from tradeloom.observability import RequestContextMiddleware, metrics_endpoint, metrics_registry
+from tradeloom.observability import (
+    RequestContextMiddleware,
+    metrics_endpoint,
+    metrics_registry,
+    stamp_records_with_request_id,
+)
 from tradeloom.settings import Settings, get_settings
 from tradeloom.sites import api as sites_api
 from tradeloom.storage_errors import install_storage_error_handlers
@@ -48,6 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.signing_secret = settings.signing_secret()
     app.state.translations = load_translations()
     app.state.metrics_registry = metrics_registry(settings.prometheus_multiproc_dir)
+    stamp_records_with_request_id()
     install_error_handlers(app)
     install_storage_error_handlers(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
