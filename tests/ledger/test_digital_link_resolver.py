@@ -76,7 +76,8 @@ class TestResolver:
         assert response.status_code == 400
         assert response.headers["content-type"] == "application/problem+json"
         assert response.json()["code"] == "gtin_invalid"
-        assert response.json()["detail"] == "Invalid GTIN: Invalid GTIN check digit for '09506000134377': Expected 6, got 7."
+        assert response.json()["detail"] == (
+            "Invalid GTIN: Invalid GTIN check digit for '09506000134377': Expected 6, got 7.")
 
     async def test_an_unknown_item_is_404(self, client: AsyncClient, item: Member) -> None:
         response = await client.get("/01/09506000134376/10/L1/21/OTHER")

@@ -61,7 +61,8 @@ class TestCapture:
         assert EvidenceEntry.from_canonical(records[1].entry_data).payload == {
             "eventHash": expected_hash, "eventID": "urn:uuid:0b9c8d2e-3f41-4a55-8e7c-1d2a3b4c5d6e",
             "eventTime": "2026-11-20T02:00:00.000Z", "bizStep": "shipping"}
-        stored = (await session.scalars(select(StoredEpcisEvent).where(StoredEpcisEvent.event_type == "ObjectEvent"))).one()
+        objects = select(StoredEpcisEvent).where(StoredEpcisEvent.event_type == "ObjectEvent")
+        stored = (await session.scalars(objects)).one()
         assert (stored.org_id, stored.epcs, stored.event_hash) == (warehouse.org.id, [CANONICAL_PALLET], expected_hash)
 
     async def test_a_replayed_capture_stores_and_evidences_nothing_twice(

@@ -43,7 +43,8 @@ class TestNormalisation:
 
     def test_urns_digital_links_and_urn_vocabulary_are_the_same_event(self) -> None:
         rewritten = copy.deepcopy(PUBLISHED_EVENT) | {
-            "epcList": ["https://example.com/01/10614141073464/21/2017?x=1", "https://id.gs1.org/01/10614141073464/21/2018"],
+            "epcList": ["https://example.com/01/10614141073464/21/2017?x=1",
+                        "https://id.gs1.org/01/10614141073464/21/2018"],
             "bizStep": "urn:epcglobal:cbv:bizstep:shipping",
             "disposition": "https://ref.gs1.org/cbv/Disp-in_transit",
             "eventTime": "2022-02-17T02:33:31.116Z",

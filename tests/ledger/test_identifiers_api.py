@@ -50,7 +50,8 @@ class TestRegister:
         assert response.headers["location"] == f"/api/v1/identifiers/{body['id']}"
         assert response.headers["etag"] == '"1"'
         await session.execute(text("RESET ROLE"))
-        evidence = (await session.scalars(select(EvidenceRecord).where(EvidenceRecord.kind == "identifier.registered"))).one()
+        registered = select(EvidenceRecord).where(EvidenceRecord.kind == "identifier.registered")
+        evidence = (await session.scalars(registered)).one()
         assert (evidence.org_id, evidence.subject) == (supplier.org.id, f"handle:{PREFIX}/BATCH-0001")
 
     async def test_a_gtin_with_a_wrong_check_digit_is_422_naming_the_field(
