@@ -60,7 +60,8 @@ class TestNormalisation:
             PUBLISHED_PRE_HASH + "{https://ns.example.com/}temperature=4.5")
 
     def test_quantities_and_transformation_fields_in_canonical_order(self) -> None:
-        event = {"type": "TransformationEvent", "eventTime": "2026-11-20T08:00:00+08:00", "eventTimeZoneOffset": "+08:00",
+        event = {"type": "TransformationEvent", "eventTime": "2026-11-20T08:00:00+08:00",
+                 "eventTimeZoneOffset": "+08:00",
                  "inputQuantityList": [{"epcClass": "urn:epc:class:lgtin:4012345.012345.998877", "quantity": "200.0",
                                         "uom": "KGM"}],
                  "outputEPCList": ["urn:epc:id:sgtin:4012345.077889.25"], "bizStep": "commissioning"}
