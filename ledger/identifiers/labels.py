@@ -87,7 +87,7 @@ def _draw_label(canvas: Canvas, label: Label, x: float, y: float, font: str) -> 
 
 def _draw_qr(canvas: Canvas, content: str, x: float, y: float) -> None:
     """Draw the modules as filled squares: vector output, no image library involved."""
-    matrix = [list(row) for row in qr_code(content).matrix_iter(border=2)]
+    matrix = [list(row) for row in qr_code(content).matrix_iter(border=4)]
     module = QR_SIZE / len(matrix)
     canvas.setFillColorRGB(0, 0, 0)
     for row_no, row in enumerate(matrix):
