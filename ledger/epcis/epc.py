@@ -16,7 +16,10 @@ from ledger.identifiers.digital_link import CANONICAL_DOMAIN, DigitalLink, Digit
 _URN_ID, _URN_CLASS, _URN_PATTERN = "urn:epc:id:", "urn:epc:class:", "urn:epc:idpat:"
 
 
-def _with_check(digits: str) -> str:
+def _with_check(digits: str, length: int) -> str:
+    """``digits`` (company prefix + reference, ``length`` digits in all) with its GS1 check digit."""
+    if not digits.isdigit() or len(digits) != length:
+        raise ValueError(f"{digits!r} is not a {length}-digit GS1 key body")
     return digits + str(gs1_standard_check_digit(digits))
 
 
@@ -25,7 +28,7 @@ def _dl(*pairs: tuple[str, str]) -> str:
 
 
 def _sgtin_gtin(company: str, item: str) -> str:
-    return _with_check(item[:1] + company + item[1:])
+    return _with_check(item[:1] + company + item[1:], 13)
 
 
 def _from_urn(scheme: str, parts: list[str]) -> str | None:
@@ -34,15 +37,15 @@ def _from_urn(scheme: str, parts: list[str]) -> str | None:
         case "sgtin", [company, item, serial]:
             return _dl(("01", _sgtin_gtin(company, item)), ("21", serial))
         case "sscc", [company, serial_ref]:
-            return _dl(("00", _with_check(serial_ref[:1] + company + serial_ref[1:])))
+            return _dl(("00", _with_check(serial_ref[:1] + company + serial_ref[1:], 17)))
         case "sgln", [company, location, extension]:
-            return _dl(("414", _with_check(company + location)), ("254", "" if extension == "0" else extension))
+            return _dl(("414", _with_check(company + location, 12)), ("254", "" if extension == "0" else extension))
         case "pgln", [company, party]:
-            return _dl(("417", _with_check(company + party)))
+            return _dl(("417", _with_check(company + party, 12)))
         case "gdti", [company, document, serial]:
-            return _dl(("253", _with_check(company + document) + serial))
+            return _dl(("253", _with_check(company + document, 12) + serial))
         case "grai", [company, asset, serial]:
-            return _dl(("8003", "0" + _with_check(company + asset) + serial))
+            return _dl(("8003", "0" + _with_check(company + asset, 12) + serial))
         case "giai", [company, asset]:
             return _dl(("8004", company + asset))
         case "sgtin", [company, item]:  # idpat: every serial of one GTIN
@@ -61,8 +64,8 @@ def canonical_epc(value: str) -> str:
             parts = [unquote(part) for part in rest.split(".") if part != "*"]
             try:
                 return _from_urn(scheme, parts) or value
-            except ParseError:
-                return value
+            except (ParseError, ValueError):
+                return value  # not a well-formed TDS URN: kept as the partner wrote it
     if value.startswith(("http://", "https://")):
         return _canonical_link(value)
     return value

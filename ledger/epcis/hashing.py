@@ -120,7 +120,10 @@ def _scalar(field: str, value: Any) -> str:
 
 
 def _time(field: str, value: Any) -> str:
-    return f"{field}={utc_millis(str(value))}"
+    try:
+        return f"{field}={utc_millis(str(value))}"
+    except ValueError:
+        return f"{field}={canonical_value(value)}"
 
 
 def _epc(field: str, value: Any) -> str:

@@ -10,7 +10,7 @@ import uuid
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from tradeloom.schemas import ApiModel
 
@@ -18,6 +18,17 @@ EPCIS_CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
 Uri = Annotated[str, Field(min_length=1, max_length=500, pattern=r"^[A-Za-z][A-Za-z0-9+.\-]*:\S+$")]
 Word = Annotated[str, Field(min_length=1, max_length=300, pattern=r"^\S+$")]
 Action = Literal["ADD", "OBSERVE", "DELETE"]
+
+
+def _iso_text(value: Any) -> Any:
+    """Timestamps are ISO 8601 text in EPCIS JSON, never bare numbers (which pydantic would read as epochs)."""
+    if not isinstance(value, str):
+        raise ValueError("must be an ISO 8601 date-time string")
+    dt.datetime.fromisoformat(value)  # the form the event hash reads; a ValueError here is a 422
+    return value
+
+
+Timestamp = Annotated[AwareDatetime, BeforeValidator(_iso_text)]
 
 
 class EpcisModel(BaseModel):
@@ -69,16 +80,16 @@ class SensorElement(EpcisModel):
 
 
 class ErrorDeclaration(EpcisModel):
-    declarationTime: AwareDatetime
+    declarationTime: Timestamp
     reason: Word | None = None
     correctiveEventIDs: list[Uri] | None = None
 
 
 class EventBase(EpcisModel):
     eventID: Uri | None = Field(default=None, max_length=200)
-    eventTime: AwareDatetime
+    eventTime: Timestamp
     eventTimeZoneOffset: str = Field(pattern=r"^[+-](0\d|1[0-4]):[0-5]\d$")
-    recordTime: AwareDatetime | None = None
+    recordTime: Timestamp | None = None
     errorDeclaration: ErrorDeclaration | None = None
     certificationInfo: Uri | list[Uri] | None = None
     bizStep: Word | None = None
@@ -169,7 +180,7 @@ class EPCISDocument(EpcisModel):
     context: str | list[str | dict[str, str]] = Field(alias="@context")
     type: Literal["EPCISDocument"]
     schemaVersion: Literal["2.0"]
-    creationDate: AwareDatetime
+    creationDate: Timestamp
     id: Uri | None = None
     epcisBody: EpcisBody
 

@@ -113,6 +113,8 @@ class TestMalformedDocuments:
         (lambda d: d["epcisBody"]["eventList"][0].update(epcList=[]), "/epcisBody/eventList/0", "value_error"),
         (lambda d: d.update({"@context": ["https://example.com/other.jsonld"]}), "", "value_error"),
         (lambda d: d["epcisBody"].update(eventList=[]), "/epcisBody/eventList", "too_short"),
+        (lambda d: d["epcisBody"]["eventList"][0].update(eventTime=1763604000), "/epcisBody/eventList/0/eventTime",
+         "value_error"),
         (lambda d: d["epcisBody"]["eventList"][0].update(eventTimeZoneOffset="+8"),
          "/epcisBody/eventList/0/eventTimeZoneOffset", "string_pattern_mismatch"),
     ])
@@ -133,6 +135,16 @@ class TestMalformedDocuments:
         response = await client.post(CAPTURE, json=document(orphan), headers=warehouse.headers)
         assert response.status_code == 422
         assert response.json()["errors"][0]["detail"] == "Value error, parentID is required when action is ADD"
+
+
+    async def test_identifiers_that_are_not_gs1_keys_are_stored_as_sent(
+        self, client: AsyncClient, warehouse: Member, session: AsyncSession
+    ) -> None:
+        odd = ["urn:epc:id:sgtin:abc.def.1", "urn:epc:id:sscc:12.", "urn:example:coil:7"]
+        response = await client.post(CAPTURE, json=document(shipping() | {"epcList": odd}), headers=warehouse.headers)
+        assert response.status_code == 201
+        await session.execute(text("RESET ROLE"))
+        assert (await session.scalars(select(StoredEpcisEvent.epcs))).one() == odd
 
 
 class TestQuery:
