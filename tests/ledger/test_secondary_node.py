@@ -11,8 +11,16 @@ import pytest
 import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from ledger.identifiers.jobs import node_record, push_identifier
+from ledger.identifiers.schemas import IdentifierCreate
 from ledger.identifiers.secondary_node import NodeRecord, SecondaryNodeError, SnmsNodeClient
+from ledger.identifiers.service import register_identifier
+from tests.factories import make_member
+from tradeloom.audit import Actor
+from tradeloom.db import apply_tenant
+from tradeloom.identity.roles import Role
 
 TOKEN = "node-token-for-tests"
 URL_VALUE = {"index": 1, "type": "URL", "data": {"format": "string", "value": "http://127.0.0.1:8000/t/88.118.8866/A"}}
@@ -137,3 +145,33 @@ class TestSnmsNodeClient:
         with pytest.raises(SecondaryNodeError, match="unreachable"):
             await client.create(NodeRecord(handle="88.118.8866/X", values=[URL_VALUE]))
         await client.aclose()
+
+
+class TestSyncJob:
+    async def test_the_node_follows_registration_publication_and_withdrawal(
+        self, node: SnmsNodeClient, session: AsyncSession
+    ) -> None:
+        # given a published identifier of an organization
+        member = await make_member(session, roles=(Role.WAREHOUSE,))
+        await apply_tenant(session, org_id=member.org.id)
+        identifier = await register_identifier(
+            session, actor=Actor(org_id=member.org.id, user_id=member.user.id), prefix="88.118.8866", base_url="http://127.0.0.1:8000",
+            fields=IdentifierCreate(suffix="SYNC-1", published=True),
+        )
+        found = await node_record(session, identifier_id=identifier.id)
+        assert found is not None
+        record, published = found
+        # when the job runs, runs again, and runs after the identifier was withdrawn
+        first = await push_identifier(node, record, published=published)
+        again = await push_identifier(node, record, published=published)
+        withdrawn = await push_identifier(node, record, published=False)
+        # then
+        assert (first, again, withdrawn) == ("created", "unchanged", "deleted")
+        assert await node.get("88.118.8866/SYNC-1") is None
+
+    async def test_changed_values_are_updated(self, node: SnmsNodeClient) -> None:
+        record = NodeRecord(handle="88.118.8866/SYNC-2", values=[URL_VALUE])
+        await push_identifier(node, record, published=True)
+        changed = NodeRecord(handle="88.118.8866/SYNC-2", values=[URL_VALUE, URL_VALUE | {"index": 2}])
+        assert await push_identifier(node, changed, published=True) == "updated"
+        assert await node.get("88.118.8866/SYNC-2") == changed
