@@ -83,6 +83,16 @@ class TestResolver:
         response = await client.get("/01/09506000134376/10/L1/21/OTHER")
         assert (response.status_code, response.json()["code"]) == (404, "digital_link_unknown")
 
+    async def test_an_unregistered_serial_falls_back_to_its_published_lot(
+        self, client: AsyncClient, item: Member
+    ) -> None:
+        lot = {"suffix": "LOT-L1", "gtin": "09506000134376", "lot": "L1", "published": True}
+        assert (await client.post("/api/v1/identifiers", json=lot, headers=item.headers)).status_code == 201
+        exact = await client.get("/01/09506000134376/10/L1/21/SN42")
+        fallback = await client.get("/01/09506000134376/10/L1/21/OTHER")
+        assert exact.headers["location"] == PAGE
+        assert fallback.headers["location"] == f"{BASE}/t/88.118.8866/LOT-L1"
+
     async def test_publishes_its_description_file(self, client: AsyncClient) -> None:
         response = await client.get("/.well-known/gs1resolver")
         assert response.json() == {
