@@ -54,7 +54,7 @@ async def resolver_description(settings: AppSettings) -> dict[str, Any]:
     }
 
 
-@router.get("/01/{key_path:path}", response_model=None)
+@router.api_route("/01/{key_path:path}", methods=["GET", "HEAD"], response_model=None)
 async def resolve_digital_link(
     key_path: str, request: Request, session: DbSession, settings: AppSettings,
     link_type: Annotated[str | None, Query(alias="linkType", max_length=200)] = None,
@@ -66,12 +66,12 @@ async def resolve_digital_link(
         raise NotFound("No published item has this GS1 key.", code="digital_link_unknown")
     links = _links(identifier, requested, settings.public_base_url)
     anchor = requested.uri(settings.public_base_url)
-    link_header = f'<{anchor}?linkType=linkset>; rel="linkset"; type="application/linkset+json"'
+    headers = {"Link": f'<{anchor}?linkType=linkset>; rel="linkset"; type="application/linkset+json"',
+               "Access-Control-Allow-Origin": "*"}
     if link_type in LINKSET_TYPES:
-        return JSONResponse(_linkset(anchor, links), media_type="application/linkset+json",
-                            headers={"Link": link_header})
+        return JSONResponse(_linkset(anchor, links), media_type="application/linkset+json", headers=headers)
     target = links.get(_link_type_key(link_type or ""), links["defaultLink"])
-    return RedirectResponse(target[0], status_code=307, headers={"Link": link_header})
+    return RedirectResponse(target[0], status_code=307, headers=headers)
 
 
 def _link_type_key(link_type: str) -> str:

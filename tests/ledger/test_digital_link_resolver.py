@@ -50,6 +50,11 @@ class TestResolver:
         assert response.headers["link"] == (f'<{BASE}/01/09506000134376/10/L1/21/SN42?linkType=linkset>; '
                                             'rel="linkset"; type="application/linkset+json"')
 
+    async def test_answers_head_and_cross_origin_requests(self, client: AsyncClient, item: Member) -> None:
+        response = await client.head("/01/09506000134376/10/L1/21/SN42")
+        assert (response.status_code, response.headers["location"]) == (307, PAGE)
+        assert response.headers["access-control-allow-origin"] == "*"
+
     @pytest.mark.parametrize(("link_type", "target"), [
         ("gs1:traceability", PAGE), ("gs1:epcis", EVENTS), ("https://gs1.org/voc/pip", "https://supplier.example/p/376"),
         ("gs1:pip", "https://supplier.example/p/376"), ("gs1:recipeInfo", PAGE),
