@@ -6,6 +6,9 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from ledger.epcis import api as epcis_api
+from ledger.identifiers import api as identifiers_api
+from ledger.identifiers import resolver_api
 from tradeloom import health
 from tradeloom.body_limit import BodySizeLimitMiddleware
 from tradeloom.db import make_engine, make_sessionmaker
@@ -60,7 +63,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestContextMiddleware)
     app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for router in (health.router, identity_api.router, sites_api.router):
+    for router in (health.router, identity_api.router, sites_api.router, identifiers_api.router,
+                   resolver_api.router, epcis_api.router, epcis_api.trace_router):
         app.include_router(router)
     pages.install(app)
     app.include_router(admin_pages.router)

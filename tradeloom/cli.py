@@ -18,6 +18,7 @@ import psycopg
 import redis
 from sqlalchemy import select
 
+from ledger.identifiers import jobs as identifier_jobs
 from tradeloom import migrate, seed
 from tradeloom.db import libpq_url, make_engine, make_sessionmaker
 from tradeloom.embedded import start_missing
@@ -25,6 +26,7 @@ from tradeloom.identity import service as identity
 from tradeloom.identity.models import Organization
 from tradeloom.identity.roles import OrgKind, Role
 from tradeloom.observability import configure_logging
+from tradeloom.outbox.subscriptions import subscribe
 from tradeloom.settings import Settings, get_settings
 from tradeloom.worker import run_worker
 
@@ -105,7 +107,9 @@ def _supervise(children: list[subprocess.Popen[bytes]]) -> None:
 @click.option("--queue", "queues", multiple=True, help="queues to work (default: high, default, low)")
 def worker(burst: bool, queues: tuple[str, ...]) -> None:
     """Run the outbox dispatcher and an RQ worker."""
-    with platform_services():
+    with platform_services() as settings:
+        if settings.idis_node_url:
+            subscribe(identifier_jobs.TOPICS, identifier_jobs.SYNC_JOB)
         run_worker(queues=queues or ("high", "default", "low"), burst=burst)
 
 

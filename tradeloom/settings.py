@@ -42,6 +42,12 @@ class Settings(BaseSettings):
         default=None, validation_alias="PROMETHEUS_MULTIPROC_DIR",
         description="set by `tradeloom serve` so /metrics sums all gunicorn workers",
     )
+    handle_prefix: str = Field(
+        default="88.118.8866", pattern=r"^\d+(\.\d+)+$",
+        description="enterprise prefix (IDIS/Handle) under which identifiers are registered",
+    )
+    idis_node_url: str | None = Field(default=None, description="IDIS secondary node (二级节点) REST API base URL")
+    idis_node_token: SecretStr | None = Field(default=None, description="bearer token issued by the secondary node")
     chromium_path: str = Field(default="/usr/bin/chromium", description="browser used by page tests")
     ledger_anchor_backend: Literal["none", "fabric"] = Field(
         default="none", description="where signed checkpoints are anchored: nowhere, or a Fabric channel"
