@@ -18,6 +18,7 @@ import psycopg
 import redis
 from sqlalchemy import select
 
+from integrations.webhooks import service as webhook_service
 from ledger.identifiers import jobs as identifier_jobs
 from tradeloom import migrate, seed
 from tradeloom.db import libpq_url, make_engine, make_sessionmaker
@@ -108,9 +109,16 @@ def _supervise(children: list[subprocess.Popen[bytes]]) -> None:
 def worker(burst: bool, queues: tuple[str, ...]) -> None:
     """Run the outbox dispatcher and an RQ worker."""
     with platform_services() as settings:
-        if settings.idis_node_url:
-            subscribe(identifier_jobs.TOPICS, identifier_jobs.SYNC_JOB)
+        subscribe_consumers(settings)
         run_worker(queues=queues or ("high", "default", "low"), burst=burst)
+
+
+def subscribe_consumers(settings: Settings) -> None:
+    """Which jobs consume which outbox topics (the dispatcher in this process sends them)."""
+    subscribe("*", "integrations.webhooks.jobs.fan_out")
+    subscribe(webhook_service.DELIVERY_REQUESTED, "integrations.webhooks.jobs.deliver_requested")
+    if settings.idis_node_url:
+        subscribe(identifier_jobs.TOPICS, identifier_jobs.SYNC_JOB)
 
 
 @main.command("migrate")

@@ -9,10 +9,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tradeloom.db import utcnow
 from tradeloom.outbox.models import OutboxEvent
 
+OUTBOX_INSERT = insert(OutboxEvent)
+
 
 async def emit(session: AsyncSession, *, org_id: uuid.UUID, topic: str, payload: dict[str, Any]) -> None:
     """Queue ``topic`` (e.g. ``order.placed``) for delivery once this transaction commits."""
     now = utcnow()
     await session.execute(
-        insert(OutboxEvent).values(org_id=org_id, topic=topic, payload=payload, created_at=now, available_at=now)
+        OUTBOX_INSERT.values(org_id=org_id, topic=topic, payload=payload, created_at=now, available_at=now)
     )
