@@ -92,8 +92,8 @@ TAMPERINGS: dict[str, Callable[[Bundle], Bundle]] = {
 }
 
 
-async def browser_report(page: Page, bundle_text: str, pinned_key: str | None) -> list[tuple[str, str]]:
-    report = await page.evaluate(VERIFY_IN_BROWSER, [bundle_text, pinned_key])
+async def browser_report(tab: Page, bundle_text: str, pinned_key: str | None) -> list[tuple[str, str]]:
+    report = await tab.evaluate(VERIFY_IN_BROWSER, [bundle_text, pinned_key])
     return [(check["name"], check["status"]) for check in report["checks"]]
 
 

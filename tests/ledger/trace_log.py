@@ -72,7 +72,9 @@ class MemoryTraceSources:
     async def item_events(self, session: AsyncSession, item: TracedItem) -> Sequence[TraceEventRecord]:
         return self.events[item.identifier]
 
-    async def bundles_for_entries(self, session: AsyncSession, entry_ids: Sequence[int]) -> Mapping[int, EvidenceBundle]:
+    async def bundles_for_entries(
+        self, session: AsyncSession, entry_ids: Sequence[int]
+    ) -> Mapping[int, EvidenceBundle]:
         return {entry_id: self.replaced_bundles.get(entry_id) or self.log.bundle(entry_id) for entry_id in entry_ids}
 
     async def log_key(self, session: AsyncSession) -> str:
