@@ -6,6 +6,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from ledger import pages as ledger_pages
 from tradeloom import health
 from tradeloom.body_limit import BodySizeLimitMiddleware
 from tradeloom.db import make_engine, make_sessionmaker
@@ -58,5 +59,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     pages.install(app)
     app.include_router(admin_pages.router)
+    ledger_pages.install(app)
     return app
 

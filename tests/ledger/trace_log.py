@@ -6,10 +6,11 @@ ledger.merkle and ledger.checkpoint exactly as the sequencer will, only held in 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,7 +18,13 @@ from ledger.bundle import EvidenceBundle
 from ledger.canonical import EvidenceEntry
 from ledger.checkpoint import NoteSigner, make_signer, sign_checkpoint
 from ledger.merkle import InMemoryNodeStore, inclusion_proof, leaf_hash
-from ledger.trace_view import TracedItem, TraceEventKind, TraceEventRecord
+from ledger.trace_view import (
+    TracedItem,
+    TraceEventKind,
+    TraceEventRecord,
+    install_trace_sources,
+    uninstall_trace_sources,
+)
 
 ORIGIN = "tradeloom.test/evidence-log"
 LOG_SIGNER = make_signer(ORIGIN, Ed25519PrivateKey.from_private_bytes(bytes(range(32))))
@@ -107,3 +114,12 @@ def add_pump(sources: MemoryTraceSources, identifier: str, *, received: bool = T
     sources.items[identifier] = item
     sources.events[identifier] = records
     return item
+
+
+@pytest.fixture
+def trace_sources() -> Iterator[MemoryTraceSources]:
+    """In-memory sources installed behind ``trace_view`` for one test (the live server sees them too)."""
+    sources = MemoryTraceSources()
+    install_trace_sources(sources, sources)
+    yield sources
+    uninstall_trace_sources()
