@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from httpx import AsyncClient
 
 from ledger.trace_view import uninstall_trace_sources
@@ -74,3 +76,14 @@ async def test_without_installed_sources_every_identifier_is_unknown(client: Asy
     uninstall_trace_sources()
     response = await client.get(f"/t/{PUMP}", headers=ENGLISH)
     assert response.status_code == 404
+
+
+async def test_an_event_not_yet_sealed_says_so_and_offers_no_bundle(
+    client: AsyncClient, trace_sources: MemoryTraceSources  # noqa: F811
+) -> None:
+    add_pump(trace_sources, PUMP)
+    trace_sources.events[PUMP][-1] = replace(trace_sources.events[PUMP][-1], evidence_entry_id=None)
+    response = await client.get(f"/t/{PUMP}", headers=ENGLISH)
+    assert "Not yet sealed in the evidence log" in response.text
+    assert response.text.count('data-bundle="') == 4
+    assert (await client.get(f"/t/{PUMP}/bundles/ev5.json")).status_code == 404
