@@ -4,6 +4,7 @@ It shows the item, its events with their evidence bundles (checked in the visito
 ``static/verify.js``) and the label's scan counter with the anti-counterfeit warnings.
 """
 
+import re
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI, Request
@@ -50,6 +51,7 @@ WARNING_LABELS = {
         "from other networks. The label may have been copied."
     ),
 }
+_UNSAFE_IN_FILENAME = re.compile(r"[^A-Za-z0-9._-]")
 NO_STORE = {"Cache-Control": "no-store"}
 
 
@@ -68,7 +70,7 @@ async def download_bundle(request: Request, tx: Tx, identifier: str, event_id: s
     event = view.event(event_id)
     if event is None or event.bundle is None:
         return _not_found_page(request, identifier)
-    filename = f"evidence-{event_id}.json"
+    filename = f"evidence-{_UNSAFE_IN_FILENAME.sub('_', event_id)}.json"
     return Response(event.bundle.to_json(), media_type="application/json",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 

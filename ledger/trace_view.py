@@ -114,6 +114,7 @@ class TraceView:
         return min(moments, default=None)
 
     def event(self, event_id: str) -> TraceEvent | None:
+        """The event called ``event_id`` (from a download link), or None."""
         return next((event for event in self.events if event.record.event_id == event_id), None)
 
 

@@ -87,3 +87,12 @@ async def test_an_event_not_yet_sealed_says_so_and_offers_no_bundle(
     assert "Not yet sealed in the evidence log" in response.text
     assert response.text.count('data-bundle="') == 4
     assert (await client.get(f"/t/{PUMP}/bundles/ev5.json")).status_code == 404
+
+
+async def test_download_links_quote_unusual_identifiers(
+    client: AsyncClient, trace_sources: MemoryTraceSources  # noqa: F811
+) -> None:
+    add_pump(trace_sources, "LOT 7/SN#0001")
+    page = await client.get("/t/LOT%207/SN%230001", headers=ENGLISH)
+    assert 'href="/t/LOT%207/SN%230001/bundles/ev1.json"' in page.text
+    assert (await client.get("/t/LOT%207/SN%230001/bundles/ev1.json")).status_code == 200
