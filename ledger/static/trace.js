@@ -43,4 +43,14 @@ async function verifyTimeline() {
   timeline.dataset.verified = "done";
 }
 
+/** Times arrive in UTC (the server does not know the visitor's zone); show them in the browser's zone. */
+function localizeTimes() {
+  const format = new Intl.DateTimeFormat(document.documentElement.lang, { dateStyle: "medium", timeStyle: "short" });
+  for (const time of document.querySelectorAll("time[datetime]")) {
+    const moment = new Date(time.getAttribute("datetime"));
+    if (!Number.isNaN(moment.getTime())) { time.title = time.textContent; time.textContent = format.format(moment); }
+  }
+}
+
+localizeTimes();
 verifyTimeline();
