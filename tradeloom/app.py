@@ -8,6 +8,7 @@ from fastapi.staticfiles import StaticFiles
 
 from integrations.changes import api as changes_api
 from integrations.webhooks import api as webhooks_api
+from ledger import pages as ledger_pages
 from ledger.epcis import api as epcis_api
 from ledger.identifiers import api as identifiers_api
 from ledger.identifiers import resolver_api
@@ -81,5 +82,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     pages.install(app)
     app.include_router(admin_pages.router)
+    ledger_pages.install(app)
     return app
 
