@@ -1,4 +1,5 @@
-"""Factories for the catalogue's materials, offers and price lists (through the services, as the app role)."""
+"""Factories for the catalogue's materials, offers and price lists: made through the services as the app role,
+then back to the database owner so that tests can go on setting up."""
 
 import datetime as dt
 import uuid
@@ -51,6 +52,7 @@ async def make_material(
     if status in (MaterialStatus.BLOCKED, MaterialStatus.RETIRED):
         await lifecycle.change_status(session, actor=owner_actor(owner), material_id=material.id,
                                       expected_version=material.version, status=status)
+    await as_owner(session)
     return material
 
 
@@ -73,7 +75,9 @@ async def make_offer(session: AsyncSession, supplier: Member, material_id: uuid.
                      ) -> SupplierOffer:
     await act_as(session, supplier)
     fields = OfferCreate.model_validate(offer_body(material_id, **overrides))
-    return await offers.create_offer(session, actor=owner_actor(supplier), fields=fields)
+    offer = await offers.create_offer(session, actor=owner_actor(supplier), fields=fields)
+    await as_owner(session)
+    return offer
 
 
 def price_list_body(buyer_org_id: uuid.UUID, material_id: uuid.UUID, **overrides: Any) -> dict[str, Any]:
@@ -90,4 +94,6 @@ async def make_price_list(session: AsyncSession, supplier: Member, buyer_org_id:
                           material_id: uuid.UUID, **overrides: Any) -> PriceList:
     await act_as(session, supplier)
     fields = PriceListCreate.model_validate(price_list_body(buyer_org_id, material_id, **overrides))
-    return await price_lists.create_price_list(session, actor=owner_actor(supplier), fields=fields)
+    price_list = await price_lists.create_price_list(session, actor=owner_actor(supplier), fields=fields)
+    await as_owner(session)
+    return price_list

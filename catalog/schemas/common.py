@@ -4,7 +4,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field
+from pydantic import BeforeValidator, Field, PlainSerializer
 
 # Active ISO 4217 codes a trade on the platform is likely to be priced in. A short, explicit list: a typo
 # such as "RMB" or "CNH" (not ISO 4217 codes) must not become a currency nobody can settle.
@@ -49,3 +49,12 @@ Quantity = Annotated[Decimal, BeforeValidator(_no_float), Field(ge=0, max_digits
 PositiveQuantity = Annotated[Decimal, BeforeValidator(_no_float), Field(gt=0, max_digits=18, decimal_places=6)]
 UnitCode = Annotated[str, Field(pattern=r"^[0-9A-Z]{2,3}$", description="UN/ECE Recommendation 20 code")]
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217"), BeforeValidator(_known_currency)]
+
+
+def _plain(value: Decimal) -> str:
+    """The exact value without padding zeros or exponent: 12.0000 → "12", 80.500000 → "80.5", 1E+2 → "100"."""
+    return format(value.normalize(), "f")
+
+
+# Decimals in responses: strings, the same whether the value came from the request or from the database.
+DecimalText = Annotated[Decimal, PlainSerializer(_plain, return_type=str, when_used="json")]

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import Field
 
-from catalog.schemas.common import Currency, Incoterm, Money, PositiveQuantity, Quantity, UnitCode
+from catalog.schemas.common import Currency, DecimalText, Incoterm, Money, PositiveQuantity, Quantity, UnitCode
 from tradeloom.schemas import ApiModel, StrictModel
 
 
@@ -65,13 +65,13 @@ class StockIn(StrictModel):
 
 
 class PriceTierOut(ApiModel):
-    min_quantity: Decimal
-    unit_price: Decimal
+    min_quantity: DecimalText
+    unit_price: DecimalText
 
 
 class StockOut(ApiModel):
     site_id: uuid.UUID
-    quantity: Decimal
+    quantity: DecimalText
     updated_at: dt.datetime
 
 
@@ -82,8 +82,8 @@ class OfferOut(ApiModel):
     supplier_part_number: str
     currency: str
     order_unit: str
-    moq: Decimal
-    pack_size: Decimal
+    moq: DecimalText
+    pack_size: DecimalText
     lead_time_days: int
     incoterm: str
     valid_from: dt.date

@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from pydantic import Field
 
-from catalog.schemas.common import Currency, Money, Quantity
+from catalog.schemas.common import Currency, DecimalText, Money, Quantity
 from tradeloom.schemas import ApiModel, StrictModel
 
 
@@ -47,8 +47,8 @@ class PriceListUpdate(StrictModel):
 
 class PriceListLineOut(ApiModel):
     material_id: uuid.UUID
-    min_quantity: Decimal
-    unit_price: Decimal
+    min_quantity: DecimalText
+    unit_price: DecimalText
 
 
 class PriceListOut(ApiModel):
@@ -93,16 +93,16 @@ class PriceQuoteOut(ApiModel):
     price_list_id: uuid.UUID | None
     rule: str = Field(description="contract_price_list | customer_price_list | offer_price_break")
     currency: str
-    unit_price: Decimal = Field(description="per order unit")
+    unit_price: DecimalText = Field(description="per order unit")
     order_unit: str
-    requested_quantity: Decimal
+    requested_quantity: DecimalText
     requested_unit: str
-    quantity_in_order_unit: Decimal = Field(description="the request converted exactly to the order unit")
+    quantity_in_order_unit: DecimalText = Field(description="the request converted exactly to the order unit")
     quantity_exact: bool = Field(description="false when the conversion had to be rounded to 6 places")
-    order_quantity: Decimal = Field(description="after raising to the MOQ and rounding up to whole packs")
-    moq: Decimal
-    pack_size: Decimal
-    line_total: Decimal
+    order_quantity: DecimalText = Field(description="after raising to the MOQ and rounding up to whole packs")
+    moq: DecimalText
+    pack_size: DecimalText
+    line_total: DecimalText
     valid_from: dt.date
     valid_to: dt.date | None
     lead_time_days: int | None
@@ -112,7 +112,7 @@ class PriceQuoteOut(ApiModel):
 
 class ComparisonOut(ApiModel):
     material_id: uuid.UUID
-    requested_quantity: Decimal
+    requested_quantity: DecimalText
     requested_unit: str
     on_date: dt.date
     quotes: list[PriceQuoteOut] = Field(description="best first: unit price (per base unit), then lead time")

@@ -72,7 +72,7 @@ def checked_units(base_unit: str, pack_sizes: Mapping[str, Decimal]) -> dict[str
             raise Invalid(f"{code} has a fixed size; pack sizes are declared only for packaging units "
                           "(BX, PK, CT, BG, RO, SET).", code="catalog.pack_size_fixed_unit",
                           errors=[{"pointer": f"/pack_sizes/{code}", "unit": code}])
-        stored[code] = str(quantity)
+        stored[code] = format(quantity.normalize(), "f")
     return stored
 
 
