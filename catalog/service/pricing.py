@@ -91,10 +91,21 @@ class _Request:
     unit: str
 
 
+def _ratio(source: str, target: str, packs: dict[str, PackSize]) -> Fraction:
+    """How many ``target`` units one ``source`` unit is, exactly (via the inverse when 1/x does not terminate)."""
+    try:
+        return Fraction(convert(Decimal(1), source, target, pack_sizes=packs))
+    except InexactConversion:
+        return 1 / Fraction(convert(Decimal(1), target, source, pack_sizes=packs))
+
+
 def _in_unit(request: _Request, target: str) -> Fraction:
-    """The requested quantity in ``target`` units, exactly (converting the unit, not the amount, if need be)."""
-    per_target = convert(Decimal(1), target, request.unit, pack_sizes=request.packs)
-    return Fraction(request.quantity) / Fraction(per_target)
+    """The requested quantity in ``target`` units, exactly."""
+    return Fraction(request.quantity) * _ratio(request.unit, target, request.packs)
+
+
+def _text(value: Decimal) -> str:
+    return format(value.normalize(), "f")
 
 
 def _decimal(value: Fraction) -> tuple[Decimal, bool]:
@@ -141,10 +152,10 @@ def _quote(
         moq, pack_size = offer.moq, offer.pack_size
         needed = max(requested, Fraction(moq))
         if requested < moq:
-            adjustments.append(f"raised to the minimum order quantity of {moq} {order_unit}")
+            adjustments.append(f"raised to the minimum order quantity of {_text(moq)} {order_unit}")
         order_quantity = pack_size * math.ceil(needed / Fraction(pack_size))
         if order_quantity != needed:
-            adjustments.append(f"rounded up to whole packs of {pack_size} {order_unit}")
+            adjustments.append(f"rounded up to whole packs of {_text(pack_size)} {order_unit}")
     base_per_order_unit = convert(Decimal(1), order_unit, material.base_unit, pack_sizes=request.packs)
     list_price = _list_price(lists, order_quantity * base_per_order_unit)
     ranges: list[tuple[dt.date, dt.date | None]] = [(offer.valid_from, offer.valid_to)] if offer else []
