@@ -1,16 +1,18 @@
 """``/api/v1/catalog`` classes, materials and attachments over HTTP: status codes, problem+json, ETags."""
 
+import asyncio
 import hashlib
 
 import pytest
 from httpx import AsyncClient
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from catalog.codes import material_code
 from catalog.models import Material
 from tests.factories import Member, make_member
 from tests.materials_factories import as_owner, bolt_body
+from tradeloom.db import make_sessionmaker
 from tradeloom.identity.roles import OrgKind, Role
 
 API = "/api/v1/catalog"
@@ -120,6 +122,29 @@ class TestUpdateAndLifecycle:
         assert found.json() == {"material": created, "requested_code": created["code"], "redirected_from": None}
         typo = await client.get(f"{API}/materials/by-code/100101-000001X", headers=supplier.headers)
         assert (typo.status_code, typo.json()["code"]) == (422, "catalog.invalid_material_code")
+
+
+class TestConcurrentWriters:
+    async def test_of_writers_holding_the_same_version_exactly_one_wins(
+        self, committed_client: AsyncClient, engine: AsyncEngine
+    ) -> None:
+        # given a material committed for real (racing requests need their own transactions)
+        async with make_sessionmaker(engine)() as setup, setup.begin():
+            owner = await make_member(setup, roles=(Role.SUPPLIER_SALES,), kind=OrgKind.SUPPLIER)
+        created = (await committed_client.post(f"{API}/materials", json=bolt_body(), headers=owner.headers)).json()
+        url = f"{API}/materials/{created['id']}"
+        # when four writers send their change against version 1 at once
+        responses = await asyncio.gather(*(
+            committed_client.patch(url, json={"name_en": f"Writer {n}"}, headers=owner.headers | {"If-Match": '"1"'})
+            for n in range(4)
+        ))
+        # then one wins, the others get 412, and history has exactly one update
+        assert sorted(r.status_code for r in responses) == [200, 412, 412, 412]
+        winner = next(r for r in responses if r.status_code == 200)
+        history = (await committed_client.get(f"{url}/versions", headers=owner.headers)).json()
+        assert [(v["version"], v["change"], v["snapshot"]["name_en"]) for v in history] == [
+            (1, "created", "Hex head bolt M8×40 SS304"), (2, "updated", winner.json()["name_en"]),
+        ]
 
 
 class TestList:
