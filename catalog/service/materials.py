@@ -82,6 +82,7 @@ def pack_sizes_of(material: Material) -> dict[str, PackSize]:
 
 
 def checked_gtin(gtin: str | None) -> str | None:
+    """The GTIN if its length, digits and GS1 check digit are right (None stays None), else a 422."""
     if gtin is not None and (problem := gtin_problem(gtin)):
         raise Invalid(problem, code="catalog.invalid_gtin", errors=[{"pointer": "/gtin", "detail": problem}])
     return gtin
@@ -133,6 +134,7 @@ async def create_material(session: AsyncSession, *, actor: Actor, fields: Materi
 
 
 async def get_material(session: AsyncSession, *, material_id: uuid.UUID) -> Material:
+    """A material by id (every member reads the shared master data)."""
     material = await session.get(Material, material_id)
     if material is None:
         raise NotFound("No such material.", code="catalog.material_not_found")
@@ -194,6 +196,9 @@ async def update_material(
     if material.status == MaterialStatus.RETIRED:
         raise Conflict(f"{material.code} is retired and can no longer change.", code="catalog.material_retired")
     sent = changes.model_dump(exclude_unset=True)
+    if emptied := sorted(name for name, value in sent.items() if value is None and name != "gtin"):
+        raise Invalid(f"{', '.join(emptied)} cannot be emptied.", code="catalog.field_required",
+                      errors=[{"pointer": f"/{name}"} for name in emptied])
     if "base_unit" in sent and sent["base_unit"] != material.base_unit and material.status != MaterialStatus.DRAFT:
         raise Conflict("The base unit can change only while the material is a draft: offers and prices are "
                        "counted in it.", code="catalog.base_unit_locked")
@@ -208,7 +213,7 @@ async def update_material(
     if "gtin" in sent:
         material.gtin = checked_gtin(changes.gtin)
     for name in ("name_zh", "name_en"):
-        if sent.get(name) is not None:
+        if name in sent:
             setattr(material, name, sent[name])
     if not session.is_modified(material):
         return material  # nothing changed: no new version, no event
@@ -220,6 +225,7 @@ async def update_material(
 
 
 def pack_sizes_of_stored(material: Material) -> dict[str, Decimal]:
+    """The stored pack sizes as decimals, in the shape a request sends them."""
     return {code: Decimal(quantity) for code, quantity in material.pack_sizes.items()}
 
 

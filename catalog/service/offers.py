@@ -129,7 +129,7 @@ async def update_offer(
     check_version(offer.version, expected_version)
     sent = changes.model_dump(exclude_unset=True, exclude={"price_tiers"})
     for name, value in sent.items():
-        if value is None:
+        if value is None and name != "valid_to":  # an open-ended offer is fine; a missing term is not
             raise Invalid(f"{name} cannot be emptied.", code="catalog.field_required", errors=[{"pointer": f"/{name}"}])
         setattr(offer, name, value)
     material = await get_material(session, material_id=offer.material_id)
@@ -205,6 +205,7 @@ async def price_tiers(session: AsyncSession, *, offer_ids: Sequence[uuid.UUID]) 
 
 
 async def stock_of(session: AsyncSession, *, offer_ids: Sequence[uuid.UUID]) -> list[OfferStock]:
+    """Stock of these offers at the suppliers' sites."""
     query = select(OfferStock).where(OfferStock.offer_id.in_(offer_ids)).order_by(OfferStock.site_id)
     return list((await session.scalars(query)).all())
 

@@ -77,6 +77,7 @@ async def get_price_list(session: AsyncSession, *, price_list_id: uuid.UUID) -> 
 
 
 async def price_list_lines(session: AsyncSession, *, price_list_id: uuid.UUID) -> list[PriceListLine]:
+    """The lines of a list the caller is party to, by material and quantity."""
     query = select(PriceListLine).where(PriceListLine.price_list_id == price_list_id).order_by(
         PriceListLine.material_id, PriceListLine.min_quantity
     )

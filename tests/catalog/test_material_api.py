@@ -103,6 +103,8 @@ class TestUpdateAndLifecycle:
         assert (first.status_code, first.headers["etag"]) == (200, '"2"')
         assert (stale.status_code, stale.json()["code"], stale.headers["etag"]) == (412, "version_conflict", '"2"')
         assert (await client.get(url, headers=supplier.headers)).json()["name_en"] == "Hex bolt"
+        emptied = await client.patch(url, json={"name_zh": None}, headers=supplier.headers | {"If-Match": '"2"'})
+        assert (emptied.status_code, emptied.json()["code"]) == (422, "catalog.field_required")
 
     async def test_status_changes_and_history(self, client: AsyncClient, supplier: Member) -> None:
         created = (await client.post(f"{API}/materials", json=bolt_body(), headers=supplier.headers)).json()

@@ -112,6 +112,10 @@ class TestChangeOffer:
         assert (stale.status_code, stale.json()["code"]) == (412, "version_conflict")
         broken = await client.patch(url, json={"moq": "1"}, headers=supplier.headers | {"If-Match": '"2"'})
         assert (broken.status_code, broken.json()["code"]) == (422, "catalog.moq_not_whole_packs")
+        open_ended = await client.patch(url, json={"valid_to": None}, headers=supplier.headers | {"If-Match": '"2"'})
+        emptied = await client.patch(url, json={"currency": None}, headers=supplier.headers | {"If-Match": '"3"'})
+        assert (open_ended.status_code, open_ended.json()["valid_to"]) == (200, None)
+        assert (emptied.status_code, emptied.json()["code"]) == (422, "catalog.field_required")
 
     async def test_another_suppliers_offer_is_not_found_to_edit_but_readable(
         self, client: AsyncClient, supplier: Member, rival: Member, bolt: Material
