@@ -101,7 +101,9 @@ def attributes_for(node: CatalogClass, rng: random.Random) -> dict[str, object]:
     return values
 
 
-def _shown(spec: AttributeSpec, value: object, chinese: bool) -> str:
+def _shown(spec: AttributeSpec | None, value: object, chinese: bool) -> str:
+    if spec is None:
+        return str(value)
     if isinstance(value, dict):
         return f"{value['min']}–{value['max']}{units()[spec.unit].symbol if spec.unit else ''}"
     if isinstance(value, Decimal):
@@ -114,8 +116,12 @@ def _shown(spec: AttributeSpec, value: object, chinese: bool) -> str:
 
 
 def names_for(node: CatalogClass, values: dict[str, object]) -> tuple[str, str]:
-    """Names as buyers write them: the class, then the identifying values in template order."""
-    shown = [(spec, values[spec.key]) for spec in node.attributes.attributes if spec.key in values][:5]
+    """Names as buyers write them: the class, then the identifying values ("M8×40" for thread and length)."""
+    if "thread" in values and isinstance(values.get("length_mm"), Decimal):
+        values = {"size": f"{values['thread']}×{values['length_mm']}"} | {
+            key: value for key, value in values.items() if key not in ("thread", "length_mm")}
+    specs = {spec.key: spec for spec in node.attributes.attributes}
+    shown = [(specs.get(key), value) for key, value in values.items()][:5]
     zh = " ".join(filter(None, (_shown(spec, value, True) for spec, value in shown)))
     en = " ".join(filter(None, (_shown(spec, value, False) for spec, value in shown)))
     return f"{node.name_zh} {zh}"[:300], f"{node.name_en} {en}"[:300]
