@@ -4,10 +4,11 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog.errors import IncompatibleUnits, InvalidQuantity, UnknownUnit
-from catalog.models import Material
+from catalog.models import Material, PriceList, PriceListLine
 from catalog.schemas.materials import MaterialStatus
 from catalog.service import lifecycle, pricing
 from catalog.service.pricing import PriceRule
@@ -154,6 +155,9 @@ class TestPriceLists:
         snooped = await pricing.price_for(session, buyer_org_id=buyer.org.id, material_id=bolt.id,
                                           quantity=Decimal(250), unit="H87", on_date=DAY)
         assert snooped.rule == PriceRule.OFFER
+        # and at the table level: the other buyer reads no list and no line of it
+        assert (await session.scalars(select(PriceList))).all() == []
+        assert (await session.scalars(select(PriceListLine))).all() == []
 
     async def test_a_list_not_yet_valid_does_not_apply(self, session: AsyncSession, supplier: Member, buyer: Member,
                                                        bolt: Material) -> None:
