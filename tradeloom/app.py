@@ -6,6 +6,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from catalog import api as catalog_api
 from integrations.changes import api as changes_api
 from integrations.webhooks import api as webhooks_api
 from ledger import pages as ledger_pages
@@ -41,6 +42,7 @@ API_ROUTERS = (
     epcis_api.trace_router,
     changes_api.router,
     webhooks_api.router,
+    *catalog_api.routers,
 )
 
 API_DESCRIPTION = """Tradeloom: catalogue → RFQ → contract → order → shipment → receipt → invoice → payment.

@@ -18,6 +18,7 @@ import psycopg
 import redis
 from sqlalchemy import select
 
+from catalog.seed import seed_catalog
 from integrations.webhooks import service as webhook_service
 from ledger.identifiers import jobs as identifier_jobs
 from tradeloom import migrate, seed
@@ -141,7 +142,9 @@ async def _seed_demo(database_url: str) -> seed.DemoWorld:
     engine = make_engine(database_url, pool_size=1)
     try:
         async with make_sessionmaker(engine)() as session, session.begin():
-            return await seed.seed_world(session)
+            world = await seed.seed_world(session)
+            await seed_catalog(session, world)
+            return world
     finally:
         await engine.dispose()
 
