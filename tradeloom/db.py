@@ -15,11 +15,10 @@ from typing import Any, ClassVar
 from sqlalchemy import Engine, MetaData, Numeric, String, func, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
-from sqlalchemy.dialects.postgresql.base import ischema_names
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, declared_attr, mapped_column
-from sqlalchemy.types import TIMESTAMP, UserDefinedType
+from sqlalchemy.types import TIMESTAMP
 
 from tradeloom.errors import Conflict
 
@@ -45,18 +44,6 @@ class Base(DeclarativeBase):
         dict[str, Any]: JSONB,
         str: String(),
     }
-
-
-class XID8(UserDefinedType[int]):
-    """PostgreSQL's 64-bit transaction id (``pg_current_xact_id()``)."""
-
-    cache_ok = True
-
-    def get_col_spec(self, **kw: Any) -> str:
-        return "XID8"
-
-
-ischema_names["xid8"] = XID8  # so reflection (Alembic's model/migration comparison) knows the type
 
 
 def utcnow() -> dt.datetime:

@@ -11,7 +11,6 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-from tradeloom.db import XID8
 from tradeloom.rls import CURRENT_ORG, CURRENT_USER, IS_PLATFORM_ADMIN, create_app_role, enable_tenant_rls, grant_app
 
 revision: str = '0001'
@@ -72,13 +71,15 @@ def upgrade() -> None:
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('dispatched_at', sa.TIMESTAMP(timezone=True), nullable=True),
     sa.Column('last_error', sa.String(), nullable=True),
-    sa.Column('tx_id', XID8(), server_default=sa.text('pg_current_xact_id()'), nullable=False),
+    sa.Column('feed_position', sa.BigInteger(), nullable=True),
     sa.Column('org_id', sa.UUID(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox'))
     )
     op.create_index('ix_outbox_due', 'outbox', ['available_at'], unique=False, postgresql_where=sa.text('dispatched_at IS NULL'))
     op.create_index(op.f('ix_outbox_org_id'), 'outbox', ['org_id'], unique=False)
-    op.create_index('ix_outbox_org_feed', 'outbox', ['org_id', 'tx_id', 'id'], unique=False)
+    op.create_index('ix_outbox_org_feed', 'outbox', ['org_id', 'feed_position'], unique=False, postgresql_where=sa.text('feed_position IS NOT NULL'))
+    op.create_index('ix_outbox_unpositioned', 'outbox', ['id'], unique=False, postgresql_where=sa.text('feed_position IS NULL'))
+    op.execute("CREATE SEQUENCE outbox_feed_position_seq AS bigint")
     op.create_table('sites',
     sa.Column('code', sa.String(length=32), nullable=False),
     sa.Column('kind', sa.String(length=16), nullable=False),

@@ -1,11 +1,24 @@
 """The change feed: ordered, per organization, resumable, and never skipping a late commit."""
 
+from collections.abc import Iterator
+
+import pytest
 from httpx import AsyncClient
+from sqlalchemy import Engine, create_engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.factories import Member, make_member
-from tradeloom.db import make_sessionmaker
+from tradeloom.db import driver_url, make_sessionmaker
+from tradeloom.outbox.feed import assign_feed_positions
 from tradeloom.outbox.service import emit
+
+
+@pytest.fixture
+def sequencer(database_url: str) -> Iterator[Engine]:
+    """The outbox sequencer's owner connection (the worker runs it in its dispatcher loop)."""
+    engine = create_engine(driver_url(database_url))
+    yield engine
+    engine.dispose()
 
 
 async def committed_member(engine: AsyncEngine) -> Member:
@@ -18,13 +31,14 @@ async def emit_committed(engine: AsyncEngine, member: Member, topic: str, n: int
         await emit(session, org_id=member.org.id, topic=topic, payload={"n": n})
 
 
-async def test_pages_through_an_organizations_events_in_order(committed_client: AsyncClient,
-                                                              engine: AsyncEngine) -> None:
+async def test_pages_through_an_organizations_events_in_order(committed_client: AsyncClient, engine: AsyncEngine,
+                                                              sequencer: Engine) -> None:
     # given events for two organizations
     mine, theirs = await committed_member(engine), await committed_member(engine)
     for n in range(5):
         await emit_committed(engine, mine, "order.submitted", n)
         await emit_committed(engine, theirs, "order.submitted", 100 + n)
+    assign_feed_positions(sequencer)
     # when org A pulls in pages of two
     seen, cursor = [], None
     for _ in range(4):
@@ -38,29 +52,31 @@ async def test_pages_through_an_organizations_events_in_order(committed_client: 
     assert again == {"items": [], "next_cursor": cursor}
 
 
-async def test_a_transaction_that_commits_late_is_not_skipped(committed_client: AsyncClient,
-                                                              engine: AsyncEngine) -> None:
+async def test_a_transaction_that_commits_late_is_not_skipped(committed_client: AsyncClient, engine: AsyncEngine,
+                                                              sequencer: Engine) -> None:
     member = await committed_member(engine)
-    sessions = make_sessionmaker(engine)
-    # given an event whose transaction is still open while a later one commits
-    async with sessions() as slow, slow.begin():
+    # given an event whose transaction (with the lower id) is still open while a later one commits
+    async with make_sessionmaker(engine)() as slow, slow.begin():
         await emit(slow, org_id=member.org.id, topic="order.submitted", payload={"n": "slow"})
         await emit_committed(engine, member, "order.submitted", "fast")
-        # when a reader pulls now
+        assign_feed_positions(sequencer)
+        # when a reader pulls now, it sees the committed one
         early = (await committed_client.get("/api/v1/changes", headers=member.headers)).json()
-        # then it gets nothing yet: the fast event sits behind an unfinished transaction
-        assert early["items"] == []
-    # and once the slow one has committed, both arrive, the slow one first (its transaction began first)
-    assert early["next_cursor"] is None  # nothing read yet: start from the beginning again
-    late = (await committed_client.get("/api/v1/changes", headers=member.headers)).json()
-    assert [item["payload"]["n"] for item in late["items"]] == ["slow", "fast"]
+        assert [item["payload"]["n"] for item in early["items"]] == ["fast"]
+    # then once the slow one commits it still arrives after the reader's cursor: nothing is skipped
+    assign_feed_positions(sequencer)
+    late = (await committed_client.get("/api/v1/changes", params={"cursor": early["next_cursor"]},
+                                       headers=member.headers)).json()
+    assert [item["payload"]["n"] for item in late["items"]] == ["slow"]
 
 
-async def test_filter_by_topic_patterns(committed_client: AsyncClient, engine: AsyncEngine) -> None:
+async def test_filter_by_topic_patterns(committed_client: AsyncClient, engine: AsyncEngine,
+                                        sequencer: Engine) -> None:
     member = await committed_member(engine)
     await emit_committed(engine, member, "order.submitted", 1)
     await emit_committed(engine, member, "invoice.issued", 2)
     await emit_committed(engine, member, "order_x.other", 3)
+    assign_feed_positions(sequencer)
     page = (await committed_client.get("/api/v1/changes", params={"types": ["order.*"]}, headers=member.headers)).json()
     assert [item["topic"] for item in page["items"]] == ["order.submitted"]
 

@@ -16,6 +16,7 @@ from rq import Queue, Retry
 from sqlalchemy import Engine, select, update
 
 from tradeloom.db import utcnow
+from tradeloom.outbox.feed import assign_feed_positions
 from tradeloom.outbox.models import OutboxEvent
 from tradeloom.outbox.subscriptions import subscribers_of
 
@@ -86,10 +87,11 @@ def _enqueue(redis: Redis, events: list[OutboxEvent]) -> None:
 
 def run_dispatcher(engine: Engine, redis: Redis, *, batch_size: int, poll_seconds: float,
                    stop_after: float | None = None) -> None:
-    """Dispatch forever (or for ``stop_after`` seconds), sleeping only when nothing is due."""
+    """Number feed positions and dispatch forever (or for ``stop_after`` seconds), sleeping when idle."""
     deadline = None if stop_after is None else time.monotonic() + stop_after
     while deadline is None or time.monotonic() < deadline:
         try:
+            assign_feed_positions(engine, batch_size=batch_size)
             sent = dispatch_due(engine, redis, batch_size=batch_size)
         except Exception:
             log.exception("outbox: dispatch failed")
