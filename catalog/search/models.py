@@ -1,0 +1,48 @@
+"""Search-side tables and indexes: per-material offer facts for facets and sorting, trigram indexes for fuzzy matches.
+
+``material_search_facts`` holds what search filters, facets and sorts on besides the text: the lowest public
+offer price, suppliers, stock and lead time of each searchable material. It is derived data, rebuilt from the
+offers by the indexing job; only public offer data goes in (offers, tiers and stock are readable by every
+member), never a private price list. A row exists exactly for the materials that search may return.
+
+The trigram indexes belong to the catalogue tables but are declared here, next to the queries that need them.
+"""
+
+import datetime as dt
+import uuid
+from decimal import Decimal
+
+from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import UUID as PG_UUID
+from sqlalchemy.orm import Mapped, mapped_column
+
+from catalog.models import Material, SupplierOffer
+from tradeloom.db import Base, utcnow
+
+TRIGRAM_INDEXES = (
+    Index("ix_materials_name_zh_trgm", Material.name_zh, postgresql_using="gin",
+          postgresql_ops={"name_zh": "gin_trgm_ops"}),
+    Index("ix_materials_name_en_trgm", Material.name_en, postgresql_using="gin",
+          postgresql_ops={"name_en": "gin_trgm_ops"}),
+    Index("ix_materials_code_trgm", Material.code, postgresql_using="gin", postgresql_ops={"code": "gin_trgm_ops"}),
+    Index("ix_supplier_offers_supplier_part_number_trgm", SupplierOffer.supplier_part_number,
+          postgresql_using="gin", postgresql_ops={"supplier_part_number": "gin_trgm_ops"}),
+)
+
+
+class MaterialSearchFacts(Base):
+    """What search knows about one searchable material's public offers (prices in ``currency`` only)."""
+
+    __tablename__ = "material_search_facts"
+    __table_args__ = (Index("ix_material_search_facts_supplier_ids", "supplier_ids", postgresql_using="gin"),)
+
+    material_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("materials.id", ondelete="CASCADE"), primary_key=True)
+    class_code: Mapped[str] = mapped_column(String(8))
+    currency: Mapped[str] = mapped_column(String(3))
+    best_price: Mapped[Decimal | None]
+    supplier_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(PG_UUID(as_uuid=True)))
+    offer_count: Mapped[int]
+    in_stock: Mapped[bool]
+    lead_time_days: Mapped[int | None]
+    indexed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,111 @@
+"""SQL pieces of the PostgreSQL backend: tsquery text from a plan, the matched sets, filters, sort orders."""
+
+import uuid
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, String, and_, cast, false, func, literal, or_, select, union_all
+from sqlalchemy.dialects.postgresql import TSQUERY
+
+from catalog.models import Material, SupplierOffer
+from catalog.search.models import MaterialSearchFacts as Facts
+from catalog.search.query import SearchQuery, SortOrder, TextPlan
+
+Matched = Select[uuid.UUID, float]  # (material_id, score)
+FUZZY_LIMIT = 500  # trigram candidates considered; a typo query never needs more
+
+
+def _lexeme(word: str) -> str:
+    """A quoted tsquery lexeme, taken verbatim (a cast to tsquery does not re-parse quoted lexemes)."""
+    return "'" + word.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def tsquery_text(plan: TextPlan) -> str:
+    """AND over the groups, OR over each group's alternatives, AND inside a many-word alternative.
+
+    Our lexemes carry no positions (they are array_to_tsvector'ed), so a phrase cannot be asked for: the
+    words of "stainless steel" must simply both be there.
+    """
+    groups = []
+    for group in plan.groups:
+        alternatives = []
+        for alternative in sorted(group.alternatives):
+            words = [_lexeme(word) + (":*" if group.prefix else "") for word in alternative]
+            alternatives.append("(" + " & ".join(words) + ")")
+        groups.append("(" + " | ".join(alternatives) + ")")
+    return " & ".join(groups)
+
+
+def tsquery(plan: TextPlan) -> ColumnElement[Any]:
+    return cast(literal(tsquery_text(plan)), TSQUERY)
+
+
+def text_matches(plan: TextPlan) -> Matched:
+    query = tsquery(plan)
+    return select(Material.id.label("material_id"),
+                  func.ts_rank(Material.search_vector, query).label("score")).where(
+        Material.search_vector.bool_op("@@")(query))
+
+
+def fuzzy_matches(text: str, words: list[str]) -> Matched:
+    """Names with every word nearly there, codes and part numbers like the text (pg_trgm, trigram indexes)."""
+    near_words = [or_(literal(word).op("<%")(Material.name_zh), literal(word).op("<%")(Material.name_en))
+                  for word in words]
+    by_material = select(
+        Material.id.label("material_id"),
+        func.greatest(func.word_similarity(text, Material.name_zh), func.word_similarity(text, Material.name_en),
+                      func.similarity(text, Material.code)).label("score"),
+    ).where(or_(and_(*near_words) if near_words else false(), Material.code.op("%")(text))).limit(FUZZY_LIMIT)
+    by_part_number = select(
+        SupplierOffer.material_id, func.similarity(text, SupplierOffer.supplier_part_number).label("score"),
+    ).where(SupplierOffer.supplier_part_number.op("%")(text)).limit(FUZZY_LIMIT)
+    candidates = union_all(by_material, by_part_number).subquery("candidates")
+    return select(candidates.c.material_id, func.max(candidates.c.score).label("score")).group_by(
+        candidates.c.material_id)
+
+
+def id_matches(material_ids: list[uuid.UUID]) -> Matched:
+    return select(Material.id.label("material_id"), literal(1.0).label("score")).where(Material.id.in_(material_ids))
+
+
+def every_match() -> Matched:
+    return select(Facts.material_id.label("material_id"), literal(0.0).label("score"))
+
+
+def filtered(matched: Matched, query: SearchQuery, class_codes: list[str] | None) -> Select[Any]:
+    """The matched materials that are searchable and pass the filters, with what sorting and facets need."""
+    found = matched.subquery("matched")
+    statement = (
+        select(found.c.material_id, found.c.score, Facts.class_code, Facts.best_price, Facts.supplier_ids,
+               Facts.in_stock, Facts.lead_time_days, Material.code, Material.attributes)
+        .join(Facts, Facts.material_id == found.c.material_id)
+        .join(Material, Material.id == found.c.material_id)
+    )
+    if class_codes is not None:
+        statement = statement.where(Facts.class_code.in_(class_codes))
+    if query.supplier_id is not None:
+        statement = statement.where(Facts.supplier_ids.contains([query.supplier_id]))
+    if query.in_stock is not None:
+        statement = statement.where(Facts.in_stock.is_(query.in_stock))
+    if query.price_min is not None:
+        statement = statement.where(Facts.best_price >= query.price_min)
+    if query.price_max is not None:
+        statement = statement.where(Facts.best_price <= query.price_max)
+    for key, value in query.attributes:
+        statement = statement.where(Material.attributes[key].astext == value)
+    return statement
+
+
+def sort_keys(hits: Any, sort: SortOrder) -> list[ColumnElement[Any]]:
+    """ORDER BY for a sort order; the material code breaks ties so pages are stable."""
+    first: dict[SortOrder, list[ColumnElement[Any]]] = {
+        SortOrder.RELEVANCE: [hits.c.score.desc()],
+        SortOrder.PRICE: [hits.c.best_price.asc().nulls_last()],
+        SortOrder.PRICE_DESC: [hits.c.best_price.desc().nulls_last()],
+        SortOrder.LEAD_TIME: [hits.c.lead_time_days.asc().nulls_last()],
+        SortOrder.CODE: [],
+    }
+    return [*first[sort], hits.c.code.asc()]
+
+
+def as_text(column: Any) -> ColumnElement[str]:
+    return cast(column, String)
