@@ -61,13 +61,13 @@ class PostgresSearch:
             {"material_id": d.material_id, "class_code": d.class_code, "currency": CATALOGUE_CURRENCY,
              "best_price": d.offers.best_price, "supplier_ids": list(d.offers.supplier_ids),
              "offer_count": d.offers.offer_count, "in_stock": d.offers.in_stock,
-             "lead_time_days": d.offers.lead_time_days, "indexed_at": func.now()}
+             "lead_time_days": d.offers.lead_time_days}
             for d in documents
         ]
         statement = insert(Facts)
         updated = {column: statement.excluded[column] for column in rows[0] if column != "material_id"}
-        await self.session.execute(statement.values(rows).on_conflict_do_update(
-            index_elements=[Facts.material_id], set_=updated))
+        await self.session.execute(statement.on_conflict_do_update(
+            index_elements=[Facts.material_id], set_={**updated, "indexed_at": func.now()}), rows)
 
     async def remove(self, material_ids: Sequence[uuid.UUID]) -> None:
         ids = list(material_ids)
