@@ -25,7 +25,6 @@ class SearchHit:
     in_stock: bool
     lead_time_days: int | None
     highlight: dict[str, str]
-    score: float
 
     def with_price(self, price: Decimal, source: str) -> "SearchHit":
         return replace(self, best_price=price, price_source=source)

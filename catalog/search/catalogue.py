@@ -5,7 +5,7 @@ that was retired or merged leads to its successor there, and a GTIN or part numb
 """
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -71,6 +71,16 @@ async def enum_attribute_keys(session: AsyncSession, class_code: str | None) -> 
     return [spec["key"] for spec in template or () if spec.get("type") == "enum"]
 
 
+async def _names(session: AsyncSession, table: type[MaterialClass] | type[Organization],
+                 keys: Sequence[str | uuid.UUID]) -> dict[str, tuple[str, str]]:
+    """zh and en names by key (class code or organization id); no query when there is nothing to name."""
+    if not keys:
+        return {}
+    key_column = MaterialClass.code if table is MaterialClass else Organization.id
+    rows = await session.execute(select(key_column, table.name_zh, table.name_en).where(key_column.in_(keys)))
+    return {str(key): (zh, en) for key, zh, en in rows}
+
+
 def _ordered(values: Iterable[FacetValue]) -> list[FacetValue]:
     return sorted(values, key=lambda item: (-item.count, item.value))
 
@@ -78,12 +88,8 @@ def _ordered(values: Iterable[FacetValue]) -> list[FacetValue]:
 async def label_facets(session: AsyncSession, counts: FacetCounts, attribute_keys: list[str]) -> Facets:
     """Facets from raw counts (facet → [(value, count)]), with class and supplier names in zh and en."""
     class_rows, supplier_rows = counts.get("class", []), counts.get("supplier", [])
-    class_names = {code: (zh, en) for code, zh, en in (await session.execute(
-        select(MaterialClass.code, MaterialClass.name_zh, MaterialClass.name_en)
-        .where(MaterialClass.code.in_([value for value, _ in class_rows])))).all()}
-    org_names = {str(org_id): (zh, en) for org_id, zh, en in (await session.execute(
-        select(Organization.id, Organization.name_zh, Organization.name_en)
-        .where(Organization.id.in_([uuid.UUID(value) for value, _ in supplier_rows])))).all()}
+    class_names = await _names(session, MaterialClass, [value for value, _ in class_rows])
+    org_names = await _names(session, Organization, [uuid.UUID(value) for value, _ in supplier_rows])
     return Facets(
         classes=_ordered(FacetValue(v, n, *class_names.get(v, (None, None))) for v, n in class_rows),
         attributes={key: _ordered(FacetValue(v, n) for v, n in counts.get(f"attr:{key}", []))

@@ -1,4 +1,5 @@
-"""Search-side tables and indexes: per-material offer facts for facets and sorting, trigram indexes for fuzzy matches.
+"""Search-side tables and indexes: per-material offer facts for facets and sorting, the word
+vocabulary and trigram indexes for fuzzy matches.
 
 ``material_search_facts`` holds what search filters, facets and sorts on besides the text: the lowest public
 offer price, suppliers, stock and lead time of each searchable material. It is derived data, rebuilt from the
@@ -11,6 +12,7 @@ The trigram indexes belong to the catalogue tables but are declared here, next t
 import datetime as dt
 import uuid
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -31,14 +33,33 @@ TRIGRAM_INDEXES = (
 )
 
 
+class SearchWord(Base):
+    """Every plain word (letters only) that indexing has seen in names: the vocabulary that typos are corrected to.
+
+    Correcting a query word against a few thousand known words (trigram index) and then searching the
+    corrected words in full text is far cheaper than comparing the query with 100,000 names.
+    """
+
+    __tablename__ = "search_words"
+    __table_args__ = (Index("ix_search_words_word_trgm", "word", postgresql_using="gin",
+                            postgresql_ops={"word": "gin_trgm_ops"}),)
+
+    word: Mapped[str] = mapped_column(String(100), primary_key=True)
+
+
 class MaterialSearchFacts(Base):
     """What search knows about one searchable material's public offers (prices in ``currency`` only)."""
 
     __tablename__ = "material_search_facts"
-    __table_args__ = (Index("ix_material_search_facts_supplier_ids", "supplier_ids", postgresql_using="gin"),)
+    __table_args__ = (
+        Index("ix_material_search_facts_supplier_ids", "supplier_ids", postgresql_using="gin"),
+        Index("ix_material_search_facts_class_code", "class_code"),
+    )
 
     material_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("materials.id", ondelete="CASCADE"), primary_key=True)
+    code: Mapped[str] = mapped_column(String(24))  # copied from the material: sorting and facets read one table
     class_code: Mapped[str] = mapped_column(String(8))
+    attributes: Mapped[dict[str, Any]]
     currency: Mapped[str] = mapped_column(String(3))
     best_price: Mapped[Decimal | None]
     supplier_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(PG_UUID(as_uuid=True)))

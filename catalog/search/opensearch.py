@@ -191,7 +191,6 @@ def _hit(item: dict[str, Any], class_names: dict[str, tuple[str, str]], terms: s
         price_source="offer" if price is not None else None, supplier_count=source["supplier_count"],
         in_stock=source["in_stock"], lead_time_days=source.get("lead_time_days"),
         highlight={"name_zh": highlight(source["name_zh"], terms), "name_en": highlight(source["name_en"], terms)},
-        score=float(item.get("_score") or 0.0),
     )
 
 

@@ -3,11 +3,12 @@
 import uuid
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, String, and_, cast, false, func, literal, or_, select, union_all
+from sqlalchemy import ColumnElement, Select, String, cast, func, literal, select, union_all
 from sqlalchemy.dialects.postgresql import TSQUERY
 
 from catalog.models import Material, SupplierOffer
 from catalog.search.models import MaterialSearchFacts as Facts
+from catalog.search.models import SearchWord
 from catalog.search.query import SearchQuery, SortOrder, TextPlan
 
 Matched = Select[uuid.UUID, float]  # (material_id, score)
@@ -46,21 +47,28 @@ def text_matches(plan: TextPlan) -> Matched:
         Material.search_vector.bool_op("@@")(query))
 
 
-def fuzzy_matches(text: str, words: list[str]) -> Matched:
-    """Names with every word nearly there, codes and part numbers like the text (pg_trgm, trigram indexes)."""
-    near_words = [or_(literal(word).op("<%")(Material.name_zh), literal(word).op("<%")(Material.name_en))
-                  for word in words]
-    by_material = select(
-        Material.id.label("material_id"),
-        func.greatest(func.word_similarity(text, Material.name_zh), func.word_similarity(text, Material.name_en),
-                      func.similarity(text, Material.code)).label("score"),
-    ).where(or_(and_(*near_words) if near_words else false(), Material.code.op("%")(text))).limit(FUZZY_LIMIT)
-    by_part_number = select(
-        SupplierOffer.material_id, func.similarity(text, SupplierOffer.supplier_part_number).label("score"),
-    ).where(SupplierOffer.supplier_part_number.op("%")(text)).limit(FUZZY_LIMIT)
-    candidates = union_all(by_material, by_part_number).subquery("candidates")
+def similar_matches(text: str) -> Matched:
+    """Names, codes and supplier part numbers like the whole text (pg_trgm; each branch uses its own index)."""
+    query = literal(text)
+    branches = [
+        select(Material.id.label("material_id"), func.word_similarity(query, Material.name_zh).label("score"))
+        .where(query.op("<%")(Material.name_zh)).limit(FUZZY_LIMIT),
+        select(Material.id, func.word_similarity(query, Material.name_en)).where(query.op("<%")(Material.name_en))
+        .limit(FUZZY_LIMIT),
+        select(Material.id, func.similarity(Material.code, query)).where(Material.code.op("%")(query))
+        .limit(FUZZY_LIMIT),
+        select(SupplierOffer.material_id, func.similarity(SupplierOffer.supplier_part_number, query))
+        .where(SupplierOffer.supplier_part_number.op("%")(query)).limit(FUZZY_LIMIT),
+    ]
+    candidates = union_all(*branches).subquery("candidates")
     return select(candidates.c.material_id, func.max(candidates.c.score).label("score")).group_by(
         candidates.c.material_id)
+
+
+def closest_words(word: str, limit: int = 1) -> Select[str]:
+    """Known words most like a (mistyped) word, by trigram similarity."""
+    return (select(SearchWord.word).where(SearchWord.word.op("%")(word))
+            .order_by(func.similarity(SearchWord.word, word).desc(), SearchWord.word).limit(limit))
 
 
 def id_matches(material_ids: list[uuid.UUID]) -> Matched:
@@ -76,9 +84,8 @@ def filtered(matched: Matched, query: SearchQuery, class_codes: list[str] | None
     found = matched.subquery("matched")
     statement = (
         select(found.c.material_id, found.c.score, Facts.class_code, Facts.best_price, Facts.supplier_ids,
-               Facts.in_stock, Facts.lead_time_days, Material.code, Material.attributes)
+               Facts.in_stock, Facts.lead_time_days, Facts.code, Facts.attributes)
         .join(Facts, Facts.material_id == found.c.material_id)
-        .join(Material, Material.id == found.c.material_id)
     )
     if class_codes is not None:
         statement = statement.where(Facts.class_code.in_(class_codes))
@@ -91,7 +98,7 @@ def filtered(matched: Matched, query: SearchQuery, class_codes: list[str] | None
     if query.price_max is not None:
         statement = statement.where(Facts.best_price <= query.price_max)
     for key, value in query.attributes:
-        statement = statement.where(Material.attributes[key].astext == value)
+        statement = statement.where(Facts.attributes[key].astext == value)
     return statement
 
 

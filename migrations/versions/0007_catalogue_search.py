@@ -1,4 +1,4 @@
-"""Catalogue search: pg_trgm indexes for fuzzy matches, per-material search facts (prices, suppliers, stock).
+"""Catalogue search: pg_trgm indexes and a word vocabulary for fuzzy matches, per-material search facts.
 
 Revision ID: 0007
 Revises: 0006
@@ -33,7 +33,9 @@ def upgrade() -> None:
                         postgresql_ops={column: 'gin_trgm_ops'})
     op.create_table('material_search_facts',
     sa.Column('material_id', sa.UUID(), nullable=False),
+    sa.Column('code', sa.String(length=24), nullable=False),
     sa.Column('class_code', sa.String(length=8), nullable=False),
+    sa.Column('attributes', postgresql.JSONB(astext_type=sa.Text()), nullable=False),
     sa.Column('currency', sa.String(length=3), nullable=False),
     sa.Column('best_price', sa.Numeric(precision=18, scale=4), nullable=True),
     sa.Column('supplier_ids', postgresql.ARRAY(sa.UUID()), nullable=False),
@@ -45,15 +47,25 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('material_id', name=op.f('pk_material_search_facts'))
     )
     op.create_index('ix_material_search_facts_supplier_ids', 'material_search_facts', ['supplier_ids'], unique=False, postgresql_using='gin')
-    # Derived from public offers: every member reads it; only the indexing job (platform context) writes it.
-    grant_app("material_search_facts", "SELECT, INSERT, UPDATE, DELETE")
-    op.execute("ALTER TABLE material_search_facts ENABLE ROW LEVEL SECURITY")
-    op.execute("CREATE POLICY shared_read ON material_search_facts FOR SELECT TO tradeloom_app USING (true)")
-    op.execute(f"CREATE POLICY indexer_write ON material_search_facts FOR ALL TO tradeloom_app "
-               f"USING ({IS_PLATFORM_ADMIN}) WITH CHECK ({IS_PLATFORM_ADMIN})")
+    op.create_index('ix_material_search_facts_class_code', 'material_search_facts', ['class_code'], unique=False)
+    op.create_table('search_words',
+    sa.Column('word', sa.String(length=100), nullable=False),
+    sa.PrimaryKeyConstraint('word', name=op.f('pk_search_words'))
+    )
+    op.create_index('ix_search_words_word_trgm', 'search_words', ['word'], unique=False, postgresql_using='gin', postgresql_ops={'word': 'gin_trgm_ops'})
+    # Derived data: every member reads it; only the indexing job (platform context) writes it.
+    for table in ("material_search_facts", "search_words"):
+        grant_app(table, "SELECT, INSERT, UPDATE, DELETE")
+        op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
+        op.execute(f"CREATE POLICY shared_read ON {table} FOR SELECT TO tradeloom_app USING (true)")
+        op.execute(f"CREATE POLICY indexer_write ON {table} FOR ALL TO tradeloom_app "
+                   f"USING ({IS_PLATFORM_ADMIN}) WITH CHECK ({IS_PLATFORM_ADMIN})")
 
 
 def downgrade() -> None:
+    op.drop_index('ix_search_words_word_trgm', table_name='search_words', postgresql_using='gin')
+    op.drop_table('search_words')
+    op.drop_index('ix_material_search_facts_class_code', table_name='material_search_facts')
     op.drop_index('ix_material_search_facts_supplier_ids', table_name='material_search_facts', postgresql_using='gin')
     op.drop_table('material_search_facts')
     for name, table, _column in _TRIGRAM:
