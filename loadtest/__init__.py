@@ -1,0 +1,1 @@
+"""Load generators and benchmarks (run as programs, never from pytest); figures go to BENCHMARKS.md."""
