@@ -23,6 +23,8 @@ CATALOGUE_CURRENCY = "CNY"  # prices compare in one currency; offers in others c
 PRICE_BOUNDS = (Decimal(1), Decimal(10), Decimal(100), Decimal(1000), Decimal(10000))
 _MAX_PHRASE = 4
 _PREFIXABLE = re.compile(r"[a-z][a-z0-9]+")
+# Control characters have no place in a query, except the group separator (FNC1) a GS1 scanner sends.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1c\x1e\x1f\x7f]")
 
 
 class SortOrder(StrEnum):
@@ -58,6 +60,8 @@ class SearchQuery:
     def __post_init__(self) -> None:
         if len(self.text) > MAX_QUERY_CHARS:
             raise Invalid(f"The search text is longer than {MAX_QUERY_CHARS} characters.", code="search.query_too_long")
+        if _CONTROL.search(self.text):
+            raise Invalid("The search text contains control characters.", code="search.query_invalid")
         if self.price_min is not None and self.price_max is not None and self.price_min > self.price_max:
             raise Invalid("price_min is above price_max.", code="search.price_range_invalid")
         if not 0 <= self.offset <= MAX_OFFSET:

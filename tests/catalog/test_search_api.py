@@ -68,6 +68,7 @@ async def test_cursor_pages_through_results(client: AsyncClient, world: World, b
 
 @pytest.mark.parametrize(("params", "status", "code"), [
     ({"q": "螺" * 201}, 422, "validation_failed"),
+    ({"q": "bolt\x00"}, 422, "search.query_invalid"),
     ({"cursor": "not-a-cursor!"}, 422, "cursor_invalid"),
     ({"cursor": "WyJ4Il0"}, 422, "cursor_invalid"),  # ["x"]
     ({"cursor": "WzEwMDAwMDBd"}, 422, "search.too_deep"),  # [1000000]

@@ -66,7 +66,8 @@ class TestExactLookups:
         assert await codes_for(session, text=world.materials["retired"].code) == [world.materials["ss_bolt"].code]
 
     @pytest.mark.parametrize("scan", [GTIN, "0" + GTIN, f"(01)0{GTIN}(10)LOT7", f"010{GTIN}10LOT7",
-                                      f"https://id.gs1.org/01/0{GTIN}/10/LOT7"])
+                                      f"https://id.gs1.org/01/0{GTIN}/10/LOT7",
+                                      f"010{GTIN}10LOT7\x1d17271231"])
     async def test_gtin_and_scans(self, session: AsyncSession, world: World, scan: str) -> None:
         result = await PostgresSearch(session).search(SearchQuery(text=scan))
         assert (result.match, [hit.code for hit in result.hits]) == (MatchKind.EXACT,
