@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import ForeignKey, Index, String
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, TSVECTOR
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -54,6 +54,7 @@ class MaterialSearchFacts(Base):
     __table_args__ = (
         Index("ix_material_search_facts_supplier_ids", "supplier_ids", postgresql_using="gin"),
         Index("ix_material_search_facts_class_code", "class_code"),
+        Index("ix_material_search_facts_lexemes", "lexemes", postgresql_using="gin"),
     )
 
     material_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("materials.id", ondelete="CASCADE"), primary_key=True)
@@ -66,4 +67,5 @@ class MaterialSearchFacts(Base):
     offer_count: Mapped[int]
     in_stock: Mapped[bool]
     lead_time_days: Mapped[int | None]
+    lexemes: Mapped[str | None] = mapped_column(TSVECTOR)  # = materials.search_vector, beside the facet columns
     indexed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -40,11 +40,25 @@ def tsquery(plan: TextPlan) -> ColumnElement[Any]:
     return cast(literal(tsquery_text(plan)), TSQUERY)
 
 
-def text_matches(plan: TextPlan) -> Matched:
+def _hit_columns(score: ColumnElement[Any]) -> tuple[Any, ...]:
+    return (Facts.material_id, score.label("score"), Facts.class_code, Facts.best_price, Facts.supplier_ids,
+            Facts.in_stock, Facts.lead_time_days, Facts.code, Facts.attributes)
+
+
+def text_hits(plan: TextPlan) -> Select[Any]:
+    """Materials whose lexemes match, read from the facts table alone (its GIN index, no join)."""
     query = tsquery(plan)
-    return select(Material.id.label("material_id"),
-                  func.ts_rank(Material.search_vector, query).label("score")).where(
-        Material.search_vector.bool_op("@@")(query))
+    return select(*_hit_columns(func.ts_rank(Facts.lexemes, query))).where(Facts.lexemes.bool_op("@@")(query))
+
+
+def all_hits() -> Select[Any]:
+    return select(*_hit_columns(literal(0.0)))
+
+
+def matched_hits(matched: Matched) -> Select[Any]:
+    """Hits for materials found otherwise (identifiers, trigram similarity), with their scores."""
+    found = matched.subquery("matched")
+    return select(*_hit_columns(found.c.score)).join(found, found.c.material_id == Facts.material_id)
 
 
 def similar_matches(text: str) -> Matched:
@@ -75,18 +89,8 @@ def id_matches(material_ids: list[uuid.UUID]) -> Matched:
     return select(Material.id.label("material_id"), literal(1.0).label("score")).where(Material.id.in_(material_ids))
 
 
-def every_match() -> Matched:
-    return select(Facts.material_id.label("material_id"), literal(0.0).label("score"))
-
-
-def filtered(matched: Matched, query: SearchQuery, class_codes: list[str] | None) -> Select[Any]:
-    """The matched materials that are searchable and pass the filters, with what sorting and facets need."""
-    found = matched.subquery("matched")
-    statement = (
-        select(found.c.material_id, found.c.score, Facts.class_code, Facts.best_price, Facts.supplier_ids,
-               Facts.in_stock, Facts.lead_time_days, Facts.code, Facts.attributes)
-        .join(Facts, Facts.material_id == found.c.material_id)
-    )
+def filtered(statement: Select[Any], query: SearchQuery, class_codes: list[str] | None) -> Select[Any]:
+    """The hits that pass the filters (every filter is on the facts table)."""
     if class_codes is not None:
         statement = statement.where(Facts.class_code.in_(class_codes))
     if query.supplier_id is not None:

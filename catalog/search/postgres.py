@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import delete, func, literal, literal_column, select, text, true, union_all
+from sqlalchemy import Select, delete, func, literal, literal_column, select, text, true, union_all
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -39,6 +39,10 @@ _SET_VECTOR = text(
     "UPDATE materials SET search_vector = setweight(array_to_tsvector(CAST(:names AS text[])), 'A')"
     " || setweight(array_to_tsvector(CAST(:context AS text[])), 'B') WHERE id = :id"
 )
+# The search path reads the lexemes next to the facet columns: one table, one GIN index, no join (see
+# docs/search.md for the EXPLAIN figures); materials.search_vector stays the catalogue's own copy.
+_COPY_LEXEMES = text("UPDATE material_search_facts f SET lexemes = m.search_vector FROM materials m"
+                     " WHERE m.id = f.material_id AND m.id = ANY(:ids)")
 _CLEAR_VECTOR = text("UPDATE materials SET search_vector = NULL WHERE id = ANY(:ids) AND search_vector IS NOT NULL")
 
 
@@ -55,6 +59,7 @@ class PostgresSearch:
                 {"id": d.material_id, "names": d.name_tokens(), "context": d.context_tokens()} for d in documents
             ])
             await self._store_facts(documents)
+            await self.session.execute(_COPY_LEXEMES, {"ids": [d.material_id for d in documents]})
             await self._store_words(documents)
         if gone:
             await self.remove(list(gone))
@@ -90,15 +95,16 @@ class PostgresSearch:
         class_codes = await catalogue.class_codes(self.session, query.class_code)
         exact = await catalogue.exact_ids(self.session, identify(query.text))
         if exact:
-            return await self._run(pg_sql.id_matches(exact), query, class_codes, plan, MatchKind.EXACT)
+            hits = pg_sql.matched_hits(pg_sql.id_matches(exact))
+            return await self._run(hits, query, class_codes, plan, MatchKind.EXACT)
         if not plan.groups:
-            return await self._run(pg_sql.every_match(), query, class_codes, plan, MatchKind.ALL)
-        result = await self._run(pg_sql.text_matches(plan), query, class_codes, plan, MatchKind.TEXT)
+            return await self._run(pg_sql.all_hits(), query, class_codes, plan, MatchKind.ALL)
+        result = await self._run(pg_sql.text_hits(plan), query, class_codes, plan, MatchKind.TEXT)
         if result.total == 0 and (corrected := await self._corrected(query.text)) is not None:
-            result = await self._run(pg_sql.text_matches(corrected), query, class_codes, corrected, MatchKind.FUZZY)
+            result = await self._run(pg_sql.text_hits(corrected), query, class_codes, corrected, MatchKind.FUZZY)
         if result.total == 0:
-            result = await self._run(pg_sql.similar_matches(query.text.strip()), query, class_codes, plan,
-                                     MatchKind.FUZZY)
+            similar = pg_sql.matched_hits(pg_sql.similar_matches(query.text.strip()))
+            result = await self._run(similar, query, class_codes, plan, MatchKind.FUZZY)
         return result
 
     async def _corrected(self, text: str) -> TextPlan | None:
@@ -112,9 +118,9 @@ class PostgresSearch:
             corrected.append(word)
         return plan_text(" ".join(corrected)) if corrected != words else None
 
-    async def _run(self, matched: pg_sql.Matched, query: SearchQuery, class_codes: list[str] | None,
+    async def _run(self, found: Select[Any], query: SearchQuery, class_codes: list[str] | None,
                    plan: TextPlan, kind: MatchKind) -> SearchResult:
-        hits = pg_sql.filtered(matched, query, class_codes).cte("hits").prefix_with("MATERIALIZED")
+        hits = pg_sql.filtered(found, query, class_codes).cte("hits").prefix_with("MATERIALIZED")
         attribute_keys = await catalogue.enum_attribute_keys(self.session, query.class_code)
         counts = await self._aggregate(hits, query, attribute_keys)
         total = counts.pop("total", [("", 0)])[0][1]

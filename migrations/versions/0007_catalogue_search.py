@@ -42,12 +42,14 @@ def upgrade() -> None:
     sa.Column('offer_count', sa.Integer(), nullable=False),
     sa.Column('in_stock', sa.Boolean(), nullable=False),
     sa.Column('lead_time_days', sa.Integer(), nullable=True),
+    sa.Column('lexemes', postgresql.TSVECTOR(), nullable=True),
     sa.Column('indexed_at', sa.TIMESTAMP(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['material_id'], ['materials.id'], name=op.f('fk_material_search_facts_material_id_materials'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('material_id', name=op.f('pk_material_search_facts'))
     )
     op.create_index('ix_material_search_facts_supplier_ids', 'material_search_facts', ['supplier_ids'], unique=False, postgresql_using='gin')
     op.create_index('ix_material_search_facts_class_code', 'material_search_facts', ['class_code'], unique=False)
+    op.create_index('ix_material_search_facts_lexemes', 'material_search_facts', ['lexemes'], unique=False, postgresql_using='gin')
     op.create_table('search_words',
     sa.Column('word', sa.String(length=100), nullable=False),
     sa.PrimaryKeyConstraint('word', name=op.f('pk_search_words'))
@@ -66,6 +68,7 @@ def downgrade() -> None:
     op.drop_index('ix_search_words_word_trgm', table_name='search_words', postgresql_using='gin')
     op.drop_table('search_words')
     op.drop_index('ix_material_search_facts_class_code', table_name='material_search_facts')
+    op.drop_index('ix_material_search_facts_lexemes', table_name='material_search_facts', postgresql_using='gin')
     op.drop_index('ix_material_search_facts_supplier_ids', table_name='material_search_facts', postgresql_using='gin')
     op.drop_table('material_search_facts')
     for name, table, _column in _TRIGRAM:
