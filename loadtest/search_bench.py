@@ -108,14 +108,15 @@ def catalogue_facts(database_url: str) -> tuple[int, int, str]:
     return (row[0], row[1], row[2]) if row else (0, 0, "?")
 
 
-def report(found: dict[str, tuple[list[float], int]], tps: float, size: tuple[int, int, str], rounds: int) -> str:
+def report(found: dict[str, tuple[list[float], int]], tps: float, size: tuple[int, int, str], rounds: int,
+           load: float) -> str:
     everything = [sample for samples, _ in found.values() for sample in samples]
     lines = [
         SECTION, "",
         "Command: `python -m loadtest.catalog_data --database-url …` (100,000 materials, 300,000 offers), then "
         f"`python -m loadtest.search_bench --database-url … --rounds {rounds}`.",
         f"Date: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC. Machine: {os.cpu_count()} cores, "
-        f"load average {os.getloadavg()[0]:.1f} at the end of the run (other work shared the machine), "
+        f"1-minute load average {load:.1f} before the run (other work shared the machine), "
         f"{platform.machine()}, Python {platform.python_version()}, PostgreSQL {size[2]} "
         "(same host, TCP). Backend: PostgreSQL (the OpenSearch backend is only tested functionally, against "
         "osmem-server).",
@@ -151,8 +152,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--write", type=Path, help="BENCHMARKS.md to update")
     args = parser.parse_args()
+    load = os.getloadavg()[0]
     found = asyncio.run(measure(args.database_url, args.rounds))
-    section = report(found, pgbench_tps(args.database_url), catalogue_facts(args.database_url), args.rounds)
+    section = report(found, pgbench_tps(args.database_url), catalogue_facts(args.database_url), args.rounds, load)
     print(section)
     if args.write:
         write_section(args.write, section)
