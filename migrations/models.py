@@ -4,6 +4,7 @@ A package with tables adds its models module to ``MODEL_MODULES``.
 """
 
 from catalog import models as catalog_models
+from catalog.search import models as search_models
 from integrations.webhooks import models as webhooks_models
 from ledger import models as ledger_models
 from ledger.epcis import models as epcis_models
@@ -25,5 +26,6 @@ MODEL_MODULES = (
     epcis_models,
     catalog_models,
     webhooks_models,
+    search_models,
 )
 target_metadata = Base.metadata

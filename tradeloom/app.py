@@ -7,6 +7,8 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from catalog import api as catalog_api
+from catalog import jobs as catalog_jobs
+from catalog.search import api as catalog_search_api
 from integrations.changes import api as changes_api
 from integrations.webhooks import api as webhooks_api
 from ledger import pages as ledger_pages
@@ -43,6 +45,7 @@ API_ROUTERS = (
     changes_api.router,
     webhooks_api.router,
     *catalog_api.routers,
+    catalog_search_api.router,
 )
 
 API_DESCRIPTION = """Tradeloom: catalogue → RFQ → contract → order → shipment → receipt → invoice → payment.
@@ -85,5 +88,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     pages.install(app)
     app.include_router(admin_pages.router)
     ledger_pages.install(app)
+    catalog_jobs.subscribe_jobs()
     return app
 

@@ -18,6 +18,7 @@ import psycopg
 import redis
 from sqlalchemy import select
 
+from catalog import jobs as catalog_jobs
 from catalog.seed import seed_catalog
 from integrations.webhooks import service as webhook_service
 from ledger.identifiers import jobs as identifier_jobs
@@ -37,6 +38,7 @@ from tradeloom.worker import run_worker
 def main() -> None:
     """Tradeloom: industrial trade platform."""
     configure_logging(get_settings().log_level)
+    catalog_jobs.subscribe_jobs()
 
 
 @contextmanager
@@ -179,6 +181,29 @@ async def _create_admin(database_url: str, email: str, display_name: str, passwo
                 operator_id = await seed.ensure_organization(session, seed.COMPANIES[0])
             user = await identity.create_user(session, email=email, display_name=display_name, password=password)
             await identity.add_member(session, org_id=operator_id, user_id=user.id, roles=[Role.PLATFORM_ADMIN])
+    finally:
+        await engine.dispose()
+
+
+@main.group()
+def catalog() -> None:
+    """The unified material catalogue."""
+
+
+@catalog.command("reindex")
+def catalog_reindex() -> None:
+    """Rebuild the search entries of every material (PostgreSQL, or OpenSearch when TRADELOOM_SEARCH_URL is set)."""
+    with platform_services() as settings:
+        migrate.upgrade(str(settings.database_url))
+        started = time.monotonic()
+        indexed = asyncio.run(_reindex(settings))
+        click.echo(f"{indexed} searchable materials indexed in {time.monotonic() - started:.1f} s")
+
+
+async def _reindex(settings: Settings) -> int:
+    engine = make_engine(str(settings.database_url), pool_size=2)
+    try:
+        return await catalog_jobs.reindex_everything(make_sessionmaker(engine), settings)
     finally:
         await engine.dispose()
 

@@ -32,6 +32,10 @@ class Settings(BaseSettings):
     access_token_minutes: int = Field(default=60, ge=1, le=24 * 60)
     web_session_hours: int = Field(default=12, ge=1, le=24 * 30)
     max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024, description="larger request bodies ⇒ 413")
+    search_url: str | None = Field(
+        default=None, description="OpenSearch URL for catalogue search; unset ⇒ PostgreSQL full-text search"
+    )
+    search_index: str = Field(default="tradeloom-materials", description="OpenSearch index of the catalogue")
     db_pool_size: int = Field(default=10, ge=1)
     db_max_overflow: int = Field(default=10, ge=0)
     outbox_batch_size: int = Field(default=200, ge=1, le=10_000)

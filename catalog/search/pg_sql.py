@@ -1,0 +1,122 @@
+"""SQL pieces of the PostgreSQL backend: tsquery text from a plan, the matched sets, filters, sort orders."""
+
+import uuid
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, String, cast, func, literal, select, union_all
+from sqlalchemy.dialects.postgresql import TSQUERY
+
+from catalog.models import Material, SupplierOffer
+from catalog.search.models import MaterialSearchFacts as Facts
+from catalog.search.models import SearchWord
+from catalog.search.query import SearchQuery, SortOrder, TextPlan
+
+Matched = Select[uuid.UUID, float]  # (material_id, score)
+FUZZY_LIMIT = 500  # trigram candidates considered; a typo query never needs more
+
+
+def _lexeme(word: str) -> str:
+    """A quoted tsquery lexeme, taken verbatim (a cast to tsquery does not re-parse quoted lexemes)."""
+    return "'" + word.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def tsquery_text(plan: TextPlan) -> str:
+    """AND over the groups, OR over each group's alternatives, AND inside a many-word alternative.
+
+    Our lexemes carry no positions (they are array_to_tsvector'ed), so a phrase cannot be asked for: the
+    words of "stainless steel" must simply both be there.
+    """
+    groups = []
+    for group in plan.groups:
+        alternatives = []
+        for alternative in sorted(group.alternatives):
+            words = [_lexeme(word) + (":*" if group.prefix else "") for word in alternative]
+            alternatives.append("(" + " & ".join(words) + ")")
+        groups.append("(" + " | ".join(alternatives) + ")")
+    return " & ".join(groups)
+
+
+def tsquery(plan: TextPlan) -> ColumnElement[Any]:
+    return cast(literal(tsquery_text(plan)), TSQUERY)
+
+
+def _hit_columns(score: ColumnElement[Any]) -> tuple[Any, ...]:
+    return (Facts.material_id, score.label("score"), Facts.class_code, Facts.best_price, Facts.supplier_ids,
+            Facts.in_stock, Facts.lead_time_days, Facts.code, Facts.attributes)
+
+
+def text_hits(plan: TextPlan) -> Select[Any]:
+    """Materials whose lexemes match, read from the facts table alone (its GIN index, no join)."""
+    query = tsquery(plan)
+    return select(*_hit_columns(func.ts_rank(Facts.lexemes, query))).where(Facts.lexemes.bool_op("@@")(query))
+
+
+def all_hits() -> Select[Any]:
+    return select(*_hit_columns(literal(0.0)))
+
+
+def matched_hits(matched: Matched) -> Select[Any]:
+    """Hits for materials found otherwise (identifiers, trigram similarity), with their scores."""
+    found = matched.subquery("matched")
+    return select(*_hit_columns(found.c.score)).join(found, found.c.material_id == Facts.material_id)
+
+
+def similar_matches(text: str) -> Matched:
+    """Names, codes and supplier part numbers like the whole text (pg_trgm; each branch uses its own index)."""
+    query = literal(text)
+    branches = [
+        select(Material.id.label("material_id"), func.word_similarity(query, Material.name_zh).label("score"))
+        .where(query.op("<%")(Material.name_zh)).limit(FUZZY_LIMIT),
+        select(Material.id, func.word_similarity(query, Material.name_en)).where(query.op("<%")(Material.name_en))
+        .limit(FUZZY_LIMIT),
+        select(Material.id, func.similarity(Material.code, query)).where(Material.code.op("%")(query))
+        .limit(FUZZY_LIMIT),
+        select(SupplierOffer.material_id, func.similarity(SupplierOffer.supplier_part_number, query))
+        .where(SupplierOffer.supplier_part_number.op("%")(query)).limit(FUZZY_LIMIT),
+    ]
+    candidates = union_all(*branches).subquery("candidates")
+    return select(candidates.c.material_id, func.max(candidates.c.score).label("score")).group_by(
+        candidates.c.material_id)
+
+
+def closest_words(word: str, limit: int = 1) -> Select[str]:
+    """Known words most like a (mistyped) word, by trigram similarity."""
+    return (select(SearchWord.word).where(SearchWord.word.op("%")(word))
+            .order_by(func.similarity(SearchWord.word, word).desc(), SearchWord.word).limit(limit))
+
+
+def id_matches(material_ids: list[uuid.UUID]) -> Matched:
+    return select(Material.id.label("material_id"), literal(1.0).label("score")).where(Material.id.in_(material_ids))
+
+
+def filtered(statement: Select[Any], query: SearchQuery, class_codes: list[str] | None) -> Select[Any]:
+    """The hits that pass the filters (every filter is on the facts table)."""
+    if class_codes is not None:
+        statement = statement.where(Facts.class_code.in_(class_codes))
+    if query.supplier_id is not None:
+        statement = statement.where(Facts.supplier_ids.contains([query.supplier_id]))
+    if query.in_stock is not None:
+        statement = statement.where(Facts.in_stock.is_(query.in_stock))
+    if query.price_min is not None:
+        statement = statement.where(Facts.best_price >= query.price_min)
+    if query.price_max is not None:
+        statement = statement.where(Facts.best_price <= query.price_max)
+    for key, value in query.attributes:
+        statement = statement.where(Facts.attributes[key].astext == value)
+    return statement
+
+
+def sort_keys(hits: Any, sort: SortOrder) -> list[ColumnElement[Any]]:
+    """ORDER BY for a sort order; the material code breaks ties so pages are stable."""
+    first: dict[SortOrder, list[ColumnElement[Any]]] = {
+        SortOrder.RELEVANCE: [hits.c.score.desc()],
+        SortOrder.PRICE: [hits.c.best_price.asc().nulls_last()],
+        SortOrder.PRICE_DESC: [hits.c.best_price.desc().nulls_last()],
+        SortOrder.LEAD_TIME: [hits.c.lead_time_days.asc().nulls_last()],
+        SortOrder.CODE: [],
+    }
+    return [*first[sort], hits.c.code.asc()]
+
+
+def as_text(column: Any) -> ColumnElement[str]:
+    return cast(column, String)

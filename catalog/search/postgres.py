@@ -1,0 +1,183 @@
+"""PostgreSQL backend (the default): lexemes in ``materials.search_vector``, facts in ``material_search_facts``.
+
+Text goes through our own segmentation (jieba for Chinese, folding for English) and reaches PostgreSQL as
+ready-made lexemes (``array_to_tsvector``), so Chinese works without a PostgreSQL parser for it. Weights:
+A for the names, B for class names and attribute values.
+"""
+
+import re
+import uuid
+from collections.abc import Sequence
+from typing import Any, cast
+
+from sqlalchemy import Select, delete, func, literal, literal_column, select, text, true, union_all
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from catalog.models import Material, MaterialClass
+from catalog.normalize import segment
+from catalog.search import catalogue, pg_sql
+from catalog.search.backend import SearchHit, SearchResult
+from catalog.search.documents import MaterialDocument, load_documents
+from catalog.search.identifiers import identify
+from catalog.search.models import MaterialSearchFacts as Facts
+from catalog.search.models import SearchWord
+from catalog.search.query import (
+    CATALOGUE_CURRENCY,
+    PRICE_BOUNDS,
+    MatchKind,
+    SearchQuery,
+    TextPlan,
+    highlight,
+    plan_text,
+)
+
+SUPPLIER_FACET_SIZE = 20
+CORRECTABLE_WORD = re.compile(r"[a-z]{3,40}")  # codes and Chinese are not spell-corrected
+# Plain UPDATE (not the ORM): indexing must not bump the material's version or updated_at.
+_SET_VECTOR = text(
+    "UPDATE materials SET search_vector = setweight(array_to_tsvector(CAST(:names AS text[])), 'A')"
+    " || setweight(array_to_tsvector(CAST(:context AS text[])), 'B') WHERE id = :id"
+)
+# The search path reads the lexemes next to the facet columns: one table, one GIN index, no join (see
+# docs/search.md for the EXPLAIN figures); materials.search_vector stays the catalogue's own copy.
+_COPY_LEXEMES = text("UPDATE material_search_facts f SET lexemes = m.search_vector FROM materials m"
+                     " WHERE m.id = f.material_id AND m.id = ANY(:ids)")
+_CLEAR_VECTOR = text("UPDATE materials SET search_vector = NULL WHERE id = ANY(:ids) AND search_vector IS NOT NULL")
+
+
+class PostgresSearch:
+    """The PostgreSQL backend on one session (the caller's transaction)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def index_materials(self, material_ids: Sequence[uuid.UUID]) -> int:
+        documents, gone = await load_documents(self.session, material_ids)
+        if documents:
+            await self.session.execute(_SET_VECTOR, [
+                {"id": d.material_id, "names": d.name_tokens(), "context": d.context_tokens()} for d in documents
+            ])
+            await self._store_facts(documents)
+            await self.session.execute(_COPY_LEXEMES, {"ids": [d.material_id for d in documents]})
+            await self._store_words(documents)
+        if gone:
+            await self.remove(list(gone))
+        return len(documents)
+
+    async def _store_facts(self, documents: list[MaterialDocument]) -> None:
+        rows = [
+            {"material_id": d.material_id, "code": d.code, "class_code": d.class_code, "attributes": d.attributes,
+             "currency": CATALOGUE_CURRENCY,
+             "best_price": d.offers.best_price, "supplier_ids": list(d.offers.supplier_ids),
+             "offer_count": d.offers.offer_count, "in_stock": d.offers.in_stock,
+             "lead_time_days": d.offers.lead_time_days}
+            for d in documents
+        ]
+        statement = insert(Facts)
+        updated = {column: statement.excluded[column] for column in rows[0] if column != "material_id"}
+        await self.session.execute(statement.on_conflict_do_update(
+            index_elements=[Facts.material_id], set_={**updated, "indexed_at": func.now()}), rows)
+
+    async def _store_words(self, documents: list[MaterialDocument]) -> None:
+        words = sorted({token for d in documents for token in [*d.name_tokens(), *d.context_tokens()]
+                        if CORRECTABLE_WORD.fullmatch(token)})
+        if words:
+            await self.session.execute(insert(SearchWord).on_conflict_do_nothing(), [{"word": w} for w in words])
+
+    async def remove(self, material_ids: Sequence[uuid.UUID]) -> None:
+        ids = list(material_ids)
+        await self.session.execute(_CLEAR_VECTOR, {"ids": ids})
+        await self.session.execute(delete(Facts).where(Facts.material_id.in_(ids)))
+
+    async def search(self, query: SearchQuery) -> SearchResult:
+        plan = plan_text(query.text)
+        class_codes = await catalogue.class_codes(self.session, query.class_code)
+        exact = await catalogue.exact_ids(self.session, identify(query.text))
+        if exact:
+            hits = pg_sql.matched_hits(pg_sql.id_matches(exact))
+            return await self._run(hits, query, class_codes, plan, MatchKind.EXACT)
+        if not plan.groups:
+            return await self._run(pg_sql.all_hits(), query, class_codes, plan, MatchKind.ALL)
+        result = await self._run(pg_sql.text_hits(plan), query, class_codes, plan, MatchKind.TEXT)
+        if result.total == 0 and (corrected := await self._corrected(query.text)) is not None:
+            result = await self._run(pg_sql.text_hits(corrected), query, class_codes, corrected, MatchKind.FUZZY)
+        if result.total == 0:
+            similar = pg_sql.matched_hits(pg_sql.similar_matches(query.text.strip()))
+            result = await self._run(similar, query, class_codes, plan, MatchKind.FUZZY)
+        return result
+
+    async def _corrected(self, text: str) -> TextPlan | None:
+        """The query with each unknown plain word replaced by the closest known word; None if nothing changed."""
+        words = segment(text)
+        known = set((await self.session.scalars(select(SearchWord.word).where(SearchWord.word.in_(words)))).all())
+        corrected = []
+        for word in words:
+            if word not in known and CORRECTABLE_WORD.fullmatch(word):
+                word = await self.session.scalar(pg_sql.closest_words(word)) or word
+            corrected.append(word)
+        return plan_text(" ".join(corrected)) if corrected != words else None
+
+    async def _run(self, found: Select[Any], query: SearchQuery, class_codes: list[str] | None,
+                   plan: TextPlan, kind: MatchKind) -> SearchResult:
+        hits = pg_sql.filtered(found, query, class_codes).cte("hits").prefix_with("MATERIALIZED")
+        attribute_keys = await catalogue.enum_attribute_keys(self.session, query.class_code)
+        counts = await self._aggregate(hits, query, attribute_keys)
+        total = counts.pop("total", [("", 0)])[0][1]
+        page = [uuid.UUID(value) for value, _ in sorted(counts.pop("page", []), key=lambda item: item[1])]
+        facets = await catalogue.label_facets(self.session, counts, attribute_keys)
+        more = query.offset + query.limit < total
+        return SearchResult(hits=await self._hits(page, plan), total=total, facets=facets, match=kind,
+                            next_offset=query.offset + query.limit if more else None)
+
+    async def _hits(self, material_ids: list[uuid.UUID], plan: TextPlan) -> list[SearchHit]:
+        """The page's materials, in page order (a primary-key lookup of at most one page)."""
+        rows = {row.id: row for row in await self.session.execute(
+            select(Material.id, Material.code, Material.name_zh, Material.name_en, Facts.class_code,
+                   Facts.best_price, Facts.supplier_ids, Facts.in_stock, Facts.lead_time_days,
+                   MaterialClass.name_zh.label("class_zh"), MaterialClass.name_en.label("class_en"))
+            .join(Facts, Facts.material_id == Material.id).join(MaterialClass, MaterialClass.code == Facts.class_code)
+            .where(Material.id.in_(material_ids)))}
+        terms = plan.highlight_terms()
+        return [
+            SearchHit(
+                material_id=row.id, code=row.code, name_zh=row.name_zh, name_en=row.name_en,
+                class_code=row.class_code, class_name_zh=row.class_zh, class_name_en=row.class_en,
+                best_price=row.best_price, currency=CATALOGUE_CURRENCY,
+                price_source="offer" if row.best_price is not None else None,
+                supplier_count=len(row.supplier_ids), in_stock=row.in_stock, lead_time_days=row.lead_time_days,
+                highlight={"name_zh": highlight(row.name_zh, terms), "name_en": highlight(row.name_en, terms)},
+            )
+            for row in (rows[material_id] for material_id in material_ids if material_id in rows)
+        ]
+
+    async def _aggregate(self, hits: Any, query: SearchQuery, attribute_keys: list[str]) -> catalogue.FacetCounts:
+        """Total, every facet and the page's ids (with their rank) in one statement over the materialized hits."""
+        rank = func.row_number().over(order_by=pg_sql.sort_keys(hits, query.sort))
+        page = (select(hits.c.material_id, rank.label("rank")).order_by(*pg_sql.sort_keys(hits, query.sort))
+                .offset(query.offset).limit(query.limit).subquery())
+        supplier = func.unnest(hits.c.supplier_ids).table_valued("supplier_id").render_derived()
+        supplier_id = pg_sql.as_text(supplier.c.supplier_id).label("value")
+        top_suppliers = (select(literal("supplier").label("facet"), supplier_id, func.count().label("n"))
+                         .select_from(hits.join(supplier, true()))
+                         .group_by(supplier.c.supplier_id).order_by(func.count().desc()).limit(SUPPLIER_FACET_SIZE)
+                         .subquery())
+        bucket = func.width_bucket(hits.c.best_price, literal(list(PRICE_BOUNDS)))
+        parts = [
+            select(literal("total"), literal(""), func.count()).select_from(hits),
+            select(literal("class"), hits.c.class_code, func.count()).group_by(hits.c.class_code),
+            select(literal("in_stock"), pg_sql.as_text(hits.c.in_stock), func.count()).group_by(hits.c.in_stock),
+            select(literal("price"), pg_sql.as_text(bucket), func.count()).where(hits.c.best_price.is_not(None))
+            .group_by(bucket),
+            select(top_suppliers.c.facet, top_suppliers.c.value, top_suppliers.c.n),
+            select(literal("page"), pg_sql.as_text(page.c.material_id), page.c.rank),
+        ] + [
+            select(literal(f"attr:{key}"), hits.c.attributes[key].astext, func.count())
+            .where(hits.c.attributes[key].astext.is_not(None)).group_by(literal_column("2"))
+            for key in attribute_keys
+        ]
+        rows = cast(list[tuple[str, str, int]], (await self.session.execute(union_all(*parts))).all())
+        counts: dict[str, list[tuple[str, int]]] = {}
+        for facet, value, count in rows:
+            counts.setdefault(facet, []).append((value, count))
+        return counts
