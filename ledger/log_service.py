@@ -1,0 +1,127 @@
+"""Reading the sequenced log: checkpoints, leaves, RFC 9162 proofs and evidence bundles.
+
+Everything here is public log data (``ledger_*`` tables and the ``ledger_leaves`` view), except
+:func:`bundle_for_entry`, which finds the entry by its id through ``evidence_entries`` and so sees only
+the caller's own organization's entries (row-level security). Every proof costs one query for its nodes.
+"""
+
+from dataclasses import dataclass
+
+from sqlalchemy import Row, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ledger.bundle import EvidenceBundle
+from ledger.checkpoint import VerifierKey
+from ledger.errors import OutsideTheLog
+from ledger.log_models import SignedCheckpoint, ledger_leaves
+from ledger.log_queries import node_hashes_query, node_map
+from ledger.merkle import MissingNodeError, ProofPlan, plan_consistency_proof, plan_inclusion_proof
+from ledger.models import EvidenceRecord
+from tradeloom.errors import Conflict, NotFound, Unavailable
+
+
+@dataclass(frozen=True)
+class InclusionProof:
+    """RFC 9162 inclusion proof: the audit path of ``leaf_index`` in the tree of ``tree_size`` leaves."""
+
+    leaf_index: int
+    tree_size: int
+    path: list[bytes]
+
+
+@dataclass(frozen=True)
+class ConsistencyProof:
+    """RFC 9162 consistency proof from the tree of ``first`` leaves to the one of ``second`` leaves."""
+
+    first: int
+    second: int
+    path: list[bytes]
+
+
+async def latest_checkpoint(session: AsyncSession) -> SignedCheckpoint:
+    """The newest signed checkpoint (404 until the first entry has been sequenced)."""
+    checkpoint = await session.scalar(
+        select(SignedCheckpoint).order_by(SignedCheckpoint.tree_size.desc()).limit(1)
+    )
+    if checkpoint is None:
+        raise NotFound("The log has not signed a checkpoint yet.", code="no_checkpoint_yet")
+    return checkpoint
+
+
+async def checkpoint_at(session: AsyncSession, *, tree_size: int) -> SignedCheckpoint:
+    """The checkpoint signed at exactly ``tree_size`` leaves."""
+    checkpoint = await session.get(SignedCheckpoint, tree_size)
+    if checkpoint is None:
+        raise NotFound(f"The log signed no checkpoint at tree size {tree_size}.", code="checkpoint_not_found")
+    return checkpoint
+
+
+async def leaf_at(session: AsyncSession, *, leaf_index: int) -> Row:
+    """The sequenced entry at ``leaf_index``: its exact leaf data, leaf hash, kind and subject."""
+    leaf = (await session.execute(select(ledger_leaves).where(ledger_leaves.c.leaf_index == leaf_index))).first()
+    if leaf is None:
+        raise NotFound(f"The log has no entry at leaf index {leaf_index}.", code="leaf_not_found")
+    return leaf
+
+
+async def inclusion_proof(session: AsyncSession, *, leaf_index: int, tree_size: int | None = None) -> InclusionProof:
+    """The audit path of a leaf in a published tree (the latest checkpoint's when ``tree_size`` is None)."""
+    published = (await latest_checkpoint(session)).tree_size
+    tree_size = published if tree_size is None else tree_size
+    _check_published(tree_size, published)
+    if not 0 <= leaf_index < tree_size:
+        raise OutsideTheLog(f"Leaf index {leaf_index} is outside a tree of size {tree_size}.",
+                            code="leaf_index_out_of_range")
+    path = await _fetch(session, plan_inclusion_proof(leaf_index, tree_size))
+    return InclusionProof(leaf_index, tree_size, path)
+
+
+async def consistency_proof(session: AsyncSession, *, first: int, second: int) -> ConsistencyProof:
+    """The proof that the tree of ``first`` leaves is a prefix of the published tree of ``second`` leaves."""
+    _check_published(second, (await latest_checkpoint(session)).tree_size)
+    if first > second:
+        raise OutsideTheLog(f"Tree size {first} is larger than {second}: a log only grows.",
+                            code="tree_sizes_reversed")
+    path = await _fetch(session, plan_consistency_proof(first, second))
+    return ConsistencyProof(first, second, path)
+
+
+async def bundle_for_entry(session: AsyncSession, *, entry_id: int, log_key: VerifierKey) -> EvidenceBundle:
+    """The evidence bundle of one of the caller's entries, by entry id (409 until it is sequenced)."""
+    entry = await session.get(EvidenceRecord, entry_id)
+    if entry is None:
+        raise NotFound(f"Your organization has no evidence entry {entry_id}.", code="evidence_not_found")
+    if entry.leaf_index is None:
+        raise Conflict(f"Evidence entry {entry_id} is recorded but not sequenced into the log yet; "
+                       "try again in a few seconds.", code="not_sequenced_yet", headers={"Retry-After": "5"})
+    return await _bundle(session, entry_data=entry.entry_data, leaf_index=entry.leaf_index, log_key=log_key)
+
+
+async def bundle_for_leaf(session: AsyncSession, *, leaf_index: int, log_key: VerifierKey) -> EvidenceBundle:
+    """The evidence bundle of the sequenced entry at ``leaf_index`` (public: the log is public)."""
+    leaf = await leaf_at(session, leaf_index=leaf_index)
+    return await _bundle(session, entry_data=leaf.entry_data, leaf_index=leaf_index, log_key=log_key)
+
+
+async def _bundle(session: AsyncSession, *, entry_data: bytes, leaf_index: int, log_key: VerifierKey) -> EvidenceBundle:
+    checkpoint = await latest_checkpoint(session)
+    path = await _fetch(session, plan_inclusion_proof(leaf_index, checkpoint.tree_size))
+    return EvidenceBundle.assemble(
+        entry_data=entry_data, leaf_index=leaf_index, tree_size=checkpoint.tree_size, inclusion_proof=path,
+        checkpoint=checkpoint.note, log_key=str(log_key),
+    )
+
+
+def _check_published(tree_size: int, published: int) -> None:
+    if tree_size > published:
+        raise OutsideTheLog(f"Tree size {tree_size} is beyond the latest checkpoint ({published} entries).",
+                            code="tree_size_out_of_range")
+
+
+async def _fetch(session: AsyncSession, plan: ProofPlan) -> list[bytes]:
+    """Build a proof from its nodes, read in one query."""
+    rows = await session.execute(node_hashes_query(plan.node_addresses()))
+    try:
+        return plan.assemble(node_map(rows))
+    except MissingNodeError as error:  # storage, not the request, is at fault: run `tradeloom ledger audit`
+        raise Unavailable(f"The log cannot build this proof: {error}.", code="log_node_missing") from error
