@@ -115,7 +115,7 @@ class TestApiKeys:
         key_headers = {"Authorization": f"Bearer {key}"}
         # then the secret is stored only as a hash
         stored = await session.scalar(select(ApiKey).where(ApiKey.id == created.json()["id"]))
-        assert stored is not None and key.split("_")[2] not in stored.secret_hash
+        assert stored is not None and key.split("_", 2)[2] not in stored.secret_hash
         # and the key reads but cannot write
         assert (await client.get("/api/v1/sites", headers=key_headers)).status_code == 200
         denied = await client.post("/api/v1/sites", json={}, headers={"X-API-Key": key})

@@ -1,17 +1,32 @@
-"""Labels that reach templates as data (roles, organization and site kinds, navigation).
+"""Display names for values that reach templates as data: roles, organization kinds, site kinds.
 
-Listed here with ``N_`` so that Babel's extraction finds them; templates translate them at render time.
+Marked with ``N_`` so that Babel's extraction finds them; templates translate them when rendering
+(``{{ _(role_label(role)) }}``). The same word can need two translations (采购员 the role, 采购商 the
+company), which is why roles and kinds have labels of their own.
 """
 
 
-def N_(message: str) -> str:
+def N_(message: str) -> str:  # the gettext convention: mark for extraction, translate later
     return message
 
 
-DYNAMIC_LABELS = (
-    N_("org admin"), N_("buyer"), N_("approver"), N_("supplier sales"), N_("warehouse"), N_("finance"),
-    N_("auditor"), N_("platform admin"),
-    N_("supplier"), N_("both"), N_("logistics provider"), N_("financier"), N_("platform operator"),
-    N_("plant"), N_("office"), N_("yard"),
-    N_("Dashboard"), N_("Sites"), N_("Audit log"),
-)
+ROLE_LABELS = {
+    "org_admin": N_("Organization admin"), "buyer": N_("Buyer"), "approver": N_("Approver"),
+    "supplier_sales": N_("Supplier sales"), "warehouse": N_("Warehouse"), "finance": N_("Finance"),
+    "auditor": N_("Auditor"), "platform_admin": N_("Platform admin"),
+}
+ORG_KIND_LABELS = {
+    "buyer": N_("Buying company"), "supplier": N_("Supplying company"), "both": N_("Buyer and supplier"),
+    "logistics_provider": N_("Logistics provider"), "financier": N_("Financier"),
+    "platform_operator": N_("Platform operator"),
+}
+SITE_KIND_LABELS = {"plant": N_("Plant"), "warehouse": N_("Warehouse"), "office": N_("Office"), "yard": N_("Yard")}
+
+
+def label_helpers() -> dict[str, object]:
+    """Template globals that turn a stored value into its (untranslated) display name."""
+    return {
+        "role_label": lambda value: ROLE_LABELS.get(value, value),
+        "org_kind_label": lambda value: ORG_KIND_LABELS.get(value, value),
+        "site_kind_label": lambda value: SITE_KIND_LABELS.get(value, value),
+    }

@@ -18,6 +18,7 @@ from tradeloom.sites import service as sites
 from tradeloom.sites.schemas import SiteCreate
 from tradeloom.transaction import TransactionalRoute, Tx
 from tradeloom.web.i18n import LOCALE_COOKIE, LOCALES
+from tradeloom.web.labels import N_
 from tradeloom.web.navigation import NavItem, add_nav_item
 from tradeloom.web.templating import render
 
@@ -178,9 +179,9 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(SignInRequired, _redirect_to_sign_in)
     app.include_router(router)
     for item in (
-        NavItem("/", "Dashboard", order=0),
-        NavItem("/sites", "Sites", Permission.SITES_READ, order=80),
-        NavItem("/audit", "Audit log", Permission.AUDIT_READ, order=90),
+        NavItem("/", N_("Dashboard"), order=0),
+        NavItem("/sites", N_("Sites"), Permission.SITES_READ, order=80),
+        NavItem("/audit", N_("Audit log"), Permission.AUDIT_READ, order=90),
     ):
         add_nav_item(item)
 

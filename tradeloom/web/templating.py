@@ -10,6 +10,7 @@ from starlette.responses import HTMLResponse
 from tradeloom.auth import Principal
 from tradeloom.identity.credentials import csrf_token_for
 from tradeloom.web.i18n import request_locale
+from tradeloom.web.labels import label_helpers
 from tradeloom.web.navigation import nav_for
 
 WEB_DIR = Path(__file__).resolve().parent
@@ -17,6 +18,7 @@ STATIC_DIR = WEB_DIR / "static"
 _template_dirs: list[FileSystemLoader] = [FileSystemLoader(WEB_DIR / "templates")]
 _loader = ChoiceLoader(_template_dirs)
 environment = Environment(loader=_loader, autoescape=select_autoescape(), enable_async=False)
+environment.globals.update(label_helpers())
 
 
 def add_template_dir(directory: Path) -> None:

@@ -1,0 +1,1 @@
+"""Unified material code library: classes, attributes, units, codes, normalization and duplicate scoring."""
