@@ -8,7 +8,17 @@ entries by the ``ledger_leaves`` view (see docs/decisions/0003-evidence-log.md).
 import datetime as dt
 
 from sqlalchemy import (
-    BigInteger, Boolean, CheckConstraint, Column, LargeBinary, MetaData, SmallInteger, String, Table, Text, text,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    LargeBinary,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
