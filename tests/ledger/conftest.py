@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ledger.sequencer import SequencedBatch, sequence_batch
 from ledger.service import EvidenceReceipt, record_evidence
 from ledger.signing import LogSigner, log_signer
-from tradeloom.db import driver_url
+from tradeloom.db import driver_url, make_engine, make_sessionmaker
 from tradeloom.settings import Settings
 
 LOG_TABLES = "evidence_entries, ledger_tree_nodes, ledger_checkpoints, ledger_sequencer_state"
@@ -51,3 +51,15 @@ def owner_engine(database_url: str) -> Iterator[Engine]:
     with engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {LOG_TABLES}"))
     engine.dispose()
+
+
+async def record_committed(database_url: str, count: int, *, first: int = 0) -> None:
+    """``count`` entries, each committed in its own transaction, as business requests would."""
+    engine = make_engine(database_url, pool_size=1)
+    try:
+        for number in range(first, first + count):
+            async with make_sessionmaker(engine)() as session, session.begin():
+                await record_evidence(session, org_id=uuid.uuid4(), kind="order.placed", subject=f"order:{number}",
+                                      payload={"lines": number})
+    finally:
+        await engine.dispose()

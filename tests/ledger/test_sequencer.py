@@ -2,7 +2,6 @@
 
 import asyncio
 import threading
-import uuid
 
 import pytest
 from sqlalchemy import Engine, func, select, text
@@ -14,10 +13,9 @@ from ledger.log_models import SequencerState, SignedCheckpoint, TreeNode
 from ledger.merkle import InMemoryNodeStore
 from ledger.models import EvidenceRecord
 from ledger.sequencer import sequence_waiting
-from ledger.service import record_evidence
 from ledger.signing import LogSigner
-from tests.ledger.conftest import record_orders, sequence
-from tradeloom.db import apply_tenant, make_engine, make_sessionmaker
+from tests.ledger.conftest import record_committed, record_orders, sequence
+from tradeloom.db import apply_tenant
 
 
 class TestSequenceBatch:
@@ -80,8 +78,8 @@ class TestConcurrentSequencers:
         self, owner_engine: Engine, database_url: str, signer: LogSigner
     ) -> None:
         # given 600 waiting entries, and 150 more arriving while four sequencers race
-        asyncio.run(_record_committed(database_url, 600))
-        arrivals = threading.Thread(target=lambda: asyncio.run(_record_committed(database_url, 150, first=600)))
+        asyncio.run(record_committed(database_url, 600))
+        arrivals = threading.Thread(target=lambda: asyncio.run(record_committed(database_url, 150, first=600)))
         racers = [threading.Thread(target=_sequence_until, args=(owner_engine, signer, 750)) for _ in range(4)]
         # when
         for thread in (arrivals, *racers):
@@ -109,17 +107,6 @@ def _sequence_until(engine: Engine, signer: LogSigner, total: int) -> None:
         with engine.connect() as conn:
             if conn.scalar(select(SequencerState.tree_size)) == total:
                 return
-
-
-async def _record_committed(database_url: str, count: int, *, first: int = 0) -> None:
-    engine = make_engine(database_url, pool_size=1)
-    try:
-        for number in range(first, first + count):
-            async with make_sessionmaker(engine)() as session, session.begin():
-                await record_evidence(session, org_id=uuid.uuid4(), kind="order.placed", subject=f"order:{number}",
-                                      payload={"lines": number})
-    finally:
-        await engine.dispose()
 
 
 async def test_the_app_role_can_read_but_not_write_the_log(session: AsyncSession, signer: LogSigner) -> None:
