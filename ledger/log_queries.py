@@ -3,23 +3,31 @@
 from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import CompoundSelect, literal, select, tuple_, union_all
+from sqlalchemy import TextClause, text
 
-from ledger.log_models import TreeNode, ledger_leaves
 from ledger.merkle import NodeAddress
 
+# One fixed statement (compiled once, planned as index lookups): level 0 comes from the public leaf view,
+# the nodes above it from the tree table.
+_NODE_HASHES = text("""
+    SELECT 0 AS level, leaf_index AS index, leaf_hash AS hash
+    FROM ledger_leaves WHERE leaf_index = ANY(CAST(:leaf_indexes AS bigint[]))
+    UNION ALL
+    SELECT node.level, node.index, node.hash
+    FROM ledger_tree_nodes AS node
+    JOIN unnest(CAST(:levels AS smallint[]), CAST(:indexes AS bigint[])) AS wanted (level, index)
+      USING (level, index)
+""")
 
-def node_hashes_query(addresses: Collection[NodeAddress]) -> CompoundSelect:
+
+def node_hashes_query(addresses: Collection[NodeAddress]) -> TextClause:
     """``(level, index, hash)`` of the requested nodes: leaves from ``ledger_leaves``, the rest from the tree."""
-    leaf_indexes = [index for level, index in addresses if level == 0]
     inner_nodes = [(level, index) for level, index in addresses if level > 0]
-    leaves = select(
-        literal(0).label("level"), ledger_leaves.c.leaf_index.label("index"), ledger_leaves.c.leaf_hash.label("hash")
-    ).where(ledger_leaves.c.leaf_index.in_(leaf_indexes))
-    nodes = select(TreeNode.level, TreeNode.index, TreeNode.hash).where(
-        tuple_(TreeNode.level, TreeNode.index).in_(inner_nodes)
+    return _NODE_HASHES.bindparams(
+        leaf_indexes=[index for level, index in addresses if level == 0],
+        levels=[level for level, _ in inner_nodes],
+        indexes=[index for _, index in inner_nodes],
     )
-    return union_all(leaves, nodes)
 
 
 def node_map(rows: Iterable[Any]) -> Mapping[NodeAddress, bytes]:

@@ -2,12 +2,12 @@
 
 Everything here is public log data (``ledger_*`` tables and the ``ledger_leaves`` view), except
 :func:`bundle_for_entry`, which finds the entry by its id through ``evidence_entries`` and so sees only
-the caller's own organization's entries (row-level security). Every proof costs one query for its nodes.
+the caller's own organization's entries (row-level security). A proof for a given tree size costs one query.
 """
 
 from dataclasses import dataclass
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ledger.bundle import EvidenceBundle
@@ -48,6 +48,14 @@ async def latest_checkpoint(session: AsyncSession) -> SignedCheckpoint:
     return checkpoint
 
 
+async def published_size(session: AsyncSession) -> int:
+    """The tree size of the latest checkpoint: proofs are served up to it (404 before the first one)."""
+    tree_size = await session.scalar(select(func.max(SignedCheckpoint.tree_size)))
+    if tree_size is None:
+        raise NotFound("The log has not signed a checkpoint yet.", code="no_checkpoint_yet")
+    return tree_size
+
+
 async def checkpoint_at(session: AsyncSession, *, tree_size: int) -> SignedCheckpoint:
     """The checkpoint signed at exactly ``tree_size`` leaves."""
     checkpoint = await session.get(SignedCheckpoint, tree_size)
@@ -66,23 +74,21 @@ async def leaf_at(session: AsyncSession, *, leaf_index: int) -> Row:
 
 async def inclusion_proof(session: AsyncSession, *, leaf_index: int, tree_size: int | None = None) -> InclusionProof:
     """The audit path of a leaf in a published tree (the latest checkpoint's when ``tree_size`` is None)."""
-    published = (await latest_checkpoint(session)).tree_size
-    tree_size = published if tree_size is None else tree_size
-    _check_published(tree_size, published)
+    if tree_size is None:
+        tree_size = await published_size(session)
     if not 0 <= leaf_index < tree_size:
         raise OutsideTheLog(f"Leaf index {leaf_index} is outside a tree of size {tree_size}.",
                             code="leaf_index_out_of_range")
-    path = await _fetch(session, plan_inclusion_proof(leaf_index, tree_size))
+    path = await _fetch(session, plan_inclusion_proof(leaf_index, tree_size), tree_size)
     return InclusionProof(leaf_index, tree_size, path)
 
 
 async def consistency_proof(session: AsyncSession, *, first: int, second: int) -> ConsistencyProof:
     """The proof that the tree of ``first`` leaves is a prefix of the published tree of ``second`` leaves."""
-    _check_published(second, (await latest_checkpoint(session)).tree_size)
     if first > second:
         raise OutsideTheLog(f"Tree size {first} is larger than {second}: a log only grows.",
                             code="tree_sizes_reversed")
-    path = await _fetch(session, plan_consistency_proof(first, second))
+    path = await _fetch(session, plan_consistency_proof(first, second), second)
     return ConsistencyProof(first, second, path)
 
 
@@ -105,23 +111,34 @@ async def bundle_for_leaf(session: AsyncSession, *, leaf_index: int, log_key: Ve
 
 async def _bundle(session: AsyncSession, *, entry_data: bytes, leaf_index: int, log_key: VerifierKey) -> EvidenceBundle:
     checkpoint = await latest_checkpoint(session)
-    path = await _fetch(session, plan_inclusion_proof(leaf_index, checkpoint.tree_size))
+    path = await _fetch(session, plan_inclusion_proof(leaf_index, checkpoint.tree_size), checkpoint.tree_size)
     return EvidenceBundle.assemble(
         entry_data=entry_data, leaf_index=leaf_index, tree_size=checkpoint.tree_size, inclusion_proof=path,
         checkpoint=checkpoint.note, log_key=str(log_key),
     )
 
 
+async def _fetch(session: AsyncSession, plan: ProofPlan, tree_size: int) -> list[bytes]:
+    """Build a proof for a tree of ``tree_size`` leaves from its nodes, read in one query.
+
+    The sequencer stores a batch's nodes and its checkpoint in one transaction, so every node of a
+    published tree exists: a missing one means ``tree_size`` is beyond the log (the caller's mistake,
+    checked only then, to keep the usual path at one query) or the storage is damaged.
+    """
+    addresses = plan.node_addresses()
+    if not addresses:  # nothing to read, so nothing would reveal a size beyond the log
+        _check_published(tree_size, await published_size(session))
+        return []
+    rows = await session.execute(node_hashes_query(addresses))
+    try:
+        return plan.assemble(node_map(rows))
+    except MissingNodeError as error:
+        _check_published(tree_size, await published_size(session))
+        raise Unavailable(f"The log cannot build this proof: {error}; run `tradeloom ledger audit`.",
+                          code="log_node_missing") from error
+
+
 def _check_published(tree_size: int, published: int) -> None:
     if tree_size > published:
         raise OutsideTheLog(f"Tree size {tree_size} is beyond the latest checkpoint ({published} entries).",
                             code="tree_size_out_of_range")
-
-
-async def _fetch(session: AsyncSession, plan: ProofPlan) -> list[bytes]:
-    """Build a proof from its nodes, read in one query."""
-    rows = await session.execute(node_hashes_query(plan.node_addresses()))
-    try:
-        return plan.assemble(node_map(rows))
-    except MissingNodeError as error:  # storage, not the request, is at fault: run `tradeloom ledger audit`
-        raise Unavailable(f"The log cannot build this proof: {error}.", code="log_node_missing") from error

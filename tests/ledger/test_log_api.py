@@ -5,8 +5,10 @@ from dataclasses import dataclass
 
 import pytest
 from httpx import AsyncClient
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from ledger import log_service
 from ledger.checkpoint import Checkpoint, VerifierKey, parse_and_verify
 from ledger.merkle import leaf_hash, verify_consistency, verify_inclusion
 from ledger.service import EvidenceReceipt
@@ -136,6 +138,21 @@ class TestProofs:
         response = await client.get(f"/api/v1/ledger/proof/{path}", params=params)
         assert response.headers["content-type"] == "application/problem+json"
         assert problem(response.json()) == (status, code)
+
+    async def test_a_proof_for_a_given_tree_size_is_one_query(
+        self, connection: AsyncConnection, session: AsyncSession, log: SequencedLog
+    ) -> None:
+        statements: list[str] = []
+
+        def listener(conn: object, cursor: object, statement: str, *rest: object) -> None:
+            statements.append(statement)
+
+        event.listen(connection.sync_connection, "before_cursor_execute", listener)
+        try:
+            proof = await log_service.inclusion_proof(session, leaf_index=5, tree_size=12)
+        finally:
+            event.remove(connection.sync_connection, "before_cursor_execute", listener)
+        assert (len(proof.path), len(statements)) == (4, 1)
 
     async def test_an_empty_log_has_no_proofs_yet(self, client: AsyncClient) -> None:
         response = await client.get("/api/v1/ledger/proof/inclusion", params={"index": 0})
