@@ -1,0 +1,1 @@
+"""Benchmarks and load scenarios; their figures go into BENCHMARKS.md (never asserted by tests)."""
