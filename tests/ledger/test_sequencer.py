@@ -12,7 +12,7 @@ from ledger.checkpoint import parse_and_verify
 from ledger.log_models import SequencerState, SignedCheckpoint, TreeNode
 from ledger.merkle import InMemoryNodeStore
 from ledger.models import EvidenceRecord
-from ledger.sequencer import sequence_waiting
+from ledger.sequencer import run_sequencer, sequence_waiting
 from ledger.signing import LogSigner
 from tests.ledger.conftest import record_committed, record_orders, sequence
 from tradeloom.db import apply_tenant
@@ -98,6 +98,19 @@ class TestConcurrentSequencers:
         expected.append(leaf_hashes)
         assert checkpoints[-1] == (750, expected.tree_head.root_hash)
         assert len({size for size, _ in checkpoints}) == len(checkpoints)
+
+
+    def test_the_worker_loop_sequences_what_arrives(
+        self, owner_engine: Engine, database_url: str, signer: LogSigner
+    ) -> None:
+        # given 10 committed entries
+        asyncio.run(record_committed(database_url, 10))
+        # when the loop that `tradeloom worker` runs in a thread works for a moment
+        run_sequencer(owner_engine, signer, batch_size=4, poll_seconds=0.05, stop_after=0.5)
+        # then all ten are in the log, in batches of at most four
+        with owner_engine.connect() as conn:
+            sizes = conn.scalars(select(SignedCheckpoint.tree_size).order_by(SignedCheckpoint.tree_size)).all()
+        assert sizes == [4, 8, 10]
 
 
 def _sequence_until(engine: Engine, signer: LogSigner, total: int) -> None:
