@@ -1,1 +1,1 @@
-"""Benchmarks and load scenarios; their figures go into BENCHMARKS.md (never asserted by tests)."""
+"""Benchmarks and load scenarios (run as their own processes, never imported by the app or pytest)."""

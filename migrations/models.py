@@ -6,12 +6,24 @@ A package with tables adds its models module to ``MODEL_MODULES``.
 from catalog import models as catalog_models
 from ledger import log_models as ledger_log_models
 from ledger import models as ledger_models
+from ledger.epcis import models as epcis_models
+from ledger.identifiers import models as identifiers_models
 from tradeloom import audit, idempotency
 from tradeloom.db import Base
 from tradeloom.identity import models as identity_models
 from tradeloom.outbox import models as outbox_models
 from tradeloom.sites import models as sites_models
 
-MODEL_MODULES = (audit, idempotency, identity_models, outbox_models, sites_models, ledger_models, catalog_models,
-                 ledger_log_models)
+MODEL_MODULES = (
+    audit,
+    idempotency,
+    identity_models,
+    outbox_models,
+    sites_models,
+    ledger_models,
+    identifiers_models,
+    epcis_models,
+    catalog_models,
+    ledger_log_models,
+)
 target_metadata = Base.metadata

@@ -7,17 +7,25 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from ledger import api as ledger_api
+from ledger.epcis import api as epcis_api
+from ledger.identifiers import api as identifiers_api
+from ledger.identifiers import resolver_api
 from tradeloom import health
 from tradeloom.body_limit import BodySizeLimitMiddleware
 from tradeloom.db import make_engine, make_sessionmaker
 from tradeloom.errors import install_error_handlers
 from tradeloom.identity import api as identity_api
 from tradeloom.jobs import async_redis, require_url
-from tradeloom.observability import RequestContextMiddleware, metrics_endpoint, metrics_registry
+from tradeloom.observability import (
+    RequestContextMiddleware,
+    metrics_endpoint,
+    metrics_registry,
+    stamp_records_with_request_id,
+)
 from tradeloom.settings import Settings, get_settings
 from tradeloom.sites import api as sites_api
 from tradeloom.storage_errors import install_storage_error_handlers
-from tradeloom.web import pages
+from tradeloom.web import admin_pages, pages
 from tradeloom.web.i18n import load_translations
 from tradeloom.web.templating import STATIC_DIR
 
@@ -49,14 +57,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.signing_secret = settings.signing_secret()
     app.state.translations = load_translations()
     app.state.metrics_registry = metrics_registry(settings.prometheus_multiproc_dir)
+    stamp_records_with_request_id()
     install_error_handlers(app)
     install_storage_error_handlers(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
     app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for router in (health.router, identity_api.router, sites_api.router, ledger_api.notes, ledger_api.router):
+    for router in (health.router, identity_api.router, sites_api.router, identifiers_api.router,
+                   resolver_api.router, epcis_api.router, epcis_api.trace_router, ledger_api.notes, ledger_api.router):
         app.include_router(router)
     pages.install(app)
+    app.include_router(admin_pages.router)
     return app
 

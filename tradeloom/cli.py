@@ -22,6 +22,7 @@ from sqlalchemy import select
 from ledger import verify_cli
 from ledger.audit import audit_log
 from ledger.checkpoint import CheckpointError, VerifierKey
+from ledger.identifiers import jobs as identifier_jobs
 from ledger.sequencer import run_sequencer, sequence_waiting
 from ledger.signing import log_signer
 from tradeloom import migrate, seed
@@ -32,6 +33,7 @@ from tradeloom.identity.models import Organization
 from tradeloom.identity.roles import OrgKind, Role
 from tradeloom.jobs import sync_engine
 from tradeloom.observability import configure_logging
+from tradeloom.outbox.subscriptions import subscribe
 from tradeloom.settings import Settings, get_settings
 from tradeloom.worker import run_worker
 
@@ -114,6 +116,8 @@ def _supervise(children: list[subprocess.Popen[bytes]]) -> None:
 def worker(burst: bool, queues: tuple[str, ...]) -> None:
     """Run the outbox dispatcher and an RQ worker."""
     with platform_services() as settings:
+        if settings.idis_node_url:
+            subscribe(identifier_jobs.TOPICS, identifier_jobs.SYNC_JOB)
         sequencer = partial(run_sequencer, sync_engine(), log_signer(settings), batch_size=settings.ledger_batch_size,
                             poll_seconds=settings.ledger_poll_seconds)
         run_worker(queues=queues or ("high", "default", "low"), burst=burst, loops=[("ledger-sequencer", sequencer)])

@@ -1,8 +1,21 @@
-"""Gunicorn hooks for ``tradeloom serve``: keep /metrics right when a worker exits."""
+"""Gunicorn settings for ``tradeloom serve``: JSON logs like the app's, and /metrics right when a worker exits."""
 
 from typing import Any
 
 from prometheus_client import multiprocess
+
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"json": {"()": "tradeloom.observability.JsonFormatter"}},
+    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}},
+    "root": {"level": "INFO", "handlers": ["stderr"]},
+    "loggers": {
+        "gunicorn.error": {"level": "INFO", "handlers": ["stderr"], "propagate": False},
+        "gunicorn.access": {"level": "WARNING", "handlers": ["stderr"], "propagate": False},
+        "uvicorn.access": {"level": "WARNING", "handlers": ["stderr"], "propagate": False},
+    },
+}
 
 
 def child_exit(server: Any, worker: Any) -> None:

@@ -25,6 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 client_ip_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("client_ip", default=None)
 
+access_log = logging.getLogger("tradeloom.access")
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 HTTP_REQUESTS = Counter("tradeloom_http_requests_total", "HTTP requests", ["method", "route", "status"])
@@ -43,7 +44,7 @@ class JsonFormatter(logging.Formatter):
         entry: dict[str, Any] = {
             "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S") + f".{int(record.msecs):03d}Z",
             "level": record.levelname.lower(), "logger": record.name, "msg": record.getMessage(),
-            "request_id": request_id_var.get(),
+            "request_id": getattr(record, "request_id", request_id_var.get()),
         }
         entry.update({k: v for k, v in vars(record).items() if k not in self._RESERVED and k != "message"})
         if record.exc_info:
@@ -51,10 +52,26 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str, ensure_ascii=False)
 
 
+def stamp_records_with_request_id() -> None:
+    """Every log record carries the request id current when it was made (formatting may happen later)."""
+    base_factory = logging.getLogRecordFactory()
+    if getattr(base_factory, "stamps_request_id", False):
+        return
+
+    def make_record(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = base_factory(*args, **kwargs)
+        record.request_id = request_id_var.get()
+        return record
+
+    make_record.stamps_request_id = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(make_record)
+
+
 def configure_logging(level: str = "INFO") -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
     logging.Formatter.converter = time.gmtime
+    stamp_records_with_request_id()
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
@@ -91,8 +108,11 @@ class RequestContextMiddleware:
         finally:
             route = scope.get("route")
             route_name = getattr(route, "path", "unmatched")
+            elapsed = time.perf_counter() - started
             HTTP_REQUESTS.labels(scope["method"], route_name, str(status)).inc()
-            HTTP_LATENCY.labels(scope["method"], route_name).observe(time.perf_counter() - started)
+            HTTP_LATENCY.labels(scope["method"], route_name).observe(elapsed)
+            access_log.info("request", extra={"method": scope["method"], "path": scope["path"], "route": route_name,
+                                              "status": status, "ms": round(elapsed * 1000, 2)})
             request_id_var.reset(request_id_token)
             client_ip_var.reset(ip_token)
 

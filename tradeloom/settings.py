@@ -4,6 +4,7 @@ import secrets
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr
@@ -43,7 +44,30 @@ class Settings(BaseSettings):
         default=None, validation_alias="PROMETHEUS_MULTIPROC_DIR",
         description="set by `tradeloom serve` so /metrics sums all gunicorn workers",
     )
+    handle_prefix: str = Field(
+        default="88.118.8866", pattern=r"^\d+(\.\d+)+$",
+        description="enterprise prefix (IDIS/Handle) under which identifiers are registered",
+    )
+    idis_node_url: str | None = Field(default=None, description="IDIS secondary node (二级节点) REST API base URL")
+    idis_node_token: SecretStr | None = Field(default=None, description="bearer token issued by the secondary node")
     chromium_path: str = Field(default="/usr/bin/chromium", description="browser used by page tests")
+    ledger_anchor_backend: Literal["none", "fabric"] = Field(
+        default="none", description="where signed checkpoints are anchored: nowhere, or a Fabric channel"
+    )
+    fabric_gateway_address: str | None = Field(default=None, description="Fabric Gateway peer, host:port")
+    fabric_tls_ca_cert_path: Path | None = Field(
+        default=None, description="PEM CA of the peer's TLS certificate; unset ⇒ plaintext (local tests only)"
+    )
+    fabric_tls_server_name: str | None = Field(
+        default=None, description="host name expected in the peer's TLS certificate, if not the address's"
+    )
+    fabric_msp_id: str | None = Field(default=None, description="our organization's MSP id, e.g. Org1MSP")
+    fabric_cert_path: Path | None = Field(default=None, description="PEM X.509 certificate of our client identity")
+    fabric_key_path: Path | None = Field(default=None, description="PEM ECDSA P-256 private key of that identity")
+    fabric_channel: str = Field(default="tradeloom", description="channel holding the anchoring chaincode")
+    fabric_chaincode: str = Field(default="checkpoint-anchors", description="name the chaincode was committed as")
+    fabric_call_timeout_seconds: float = Field(default=30, gt=0, description="Endorse, Submit and Evaluate")
+    fabric_commit_timeout_seconds: float = Field(default=120, gt=0, description="wait for the commit status")
     ledger_signing_key: SecretStr | None = Field(
         default=None,
         description="the evidence log's Ed25519 signer key (PRIVATE+KEY+<name>+<id>+<base64>); unset ⇒ one made "

@@ -1,4 +1,4 @@
-"""``tradeloom worker``: the outbox dispatcher and other platform loops (threads) beside an RQ worker."""
+"""``tradeloom worker``: the outbox dispatcher, housekeeping and other platform loops (threads) beside an RQ worker."""
 
 import logging
 import threading
@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 
 from rq import Worker
 
+from tradeloom.housekeeping import run_housekeeping
 from tradeloom.jobs import QUEUES, redis_connection, sync_engine
 from tradeloom.outbox.dispatcher import run_dispatcher
 from tradeloom.settings import get_settings
@@ -30,6 +31,8 @@ def run_worker(
             kwargs={"engine": sync_engine(), "redis": redis_connection(), "batch_size": settings.outbox_batch_size,
                     "poll_seconds": settings.outbox_poll_seconds},
         ).start()
+        threading.Thread(target=run_housekeeping, name="housekeeping", daemon=True,
+                         kwargs={"engine": sync_engine(), "stop": threading.Event()}).start()
     for name, loop in loops:
         threading.Thread(target=loop, name=name, daemon=True).start()
     log.info("worker started", extra={"queues": list(queues)})

@@ -1,4 +1,7 @@
-"""Fixtures of the sequenced log: the test log's signer, recorded entries, and a sequencer on the test's transaction."""
+"""Ledger fixtures. The sequenced log: the test log's signer, recorded entries, a sequencer on the test's
+transaction. Fabric: a throwaway CA, our client identity, and the local Gateway server (a test module
+provides the ``chaincode`` fixture: what the server's chaincode model does).
+"""
 
 import uuid
 from collections.abc import Iterator
@@ -7,9 +10,12 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ledger.fabric.identity import SigningIdentity
 from ledger.sequencer import SequencedBatch, sequence_batch
 from ledger.service import EvidenceReceipt, record_evidence
 from ledger.signing import LogSigner, log_signer
+from tests.ledger.fabric_gateway_double import CHAINCODE, CHANNEL, MSP_ID, Chaincode, GatewayDouble, serve
+from tests.ledger.fabric_pki import ThrowawayCA
 from tradeloom.db import driver_url, make_engine, make_sessionmaker
 from tradeloom.settings import Settings
 
@@ -63,3 +69,25 @@ async def record_committed(database_url: str, count: int, *, first: int = 0) -> 
                                       payload={"lines": number})
     finally:
         await engine.dispose()
+
+
+@pytest.fixture
+def ca() -> ThrowawayCA:
+    return ThrowawayCA()
+
+
+@pytest.fixture
+def identity(ca: ThrowawayCA) -> SigningIdentity:
+    return ca.identity(MSP_ID, "tradeloom-anchor@org1.test")
+
+
+@pytest.fixture
+def double(ca: ThrowawayCA, chaincode: Chaincode) -> GatewayDouble:
+    return GatewayDouble(ca=ca, msp_id=MSP_ID, channel=CHANNEL, chaincode_name=CHAINCODE, chaincode=chaincode,
+                         peer=ca.identity(MSP_ID, "peer0.org1.test"))
+
+
+@pytest.fixture
+def address(double: GatewayDouble) -> Iterator[str]:
+    with serve(double) as address:
+        yield address

@@ -1,7 +1,10 @@
 """Health, readiness, metrics, request ids, and models matching migrations."""
 
+import json
+import logging
 import re
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from httpx import AsyncClient
@@ -10,6 +13,7 @@ from sqlalchemy import create_engine
 
 from migrations.models import target_metadata
 from tradeloom.db import driver_url
+from tradeloom.observability import JsonFormatter
 
 
 async def test_healthz_answers_without_dependencies(client: AsyncClient) -> None:
@@ -61,3 +65,12 @@ async def test_openapi_documents_the_api(client: AsyncClient) -> None:
     spec = (await client.get("/api/openapi.json")).json()
     assert "/api/v1/sites/{site_id}" in spec["paths"]
     assert spec["paths"]["/api/v1/sites"]["post"]["description"] == "Register a site of your organization."
+
+
+async def test_every_request_is_logged_as_json_with_its_request_id(client: AsyncClient,
+                                                                  caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="tradeloom.access")
+    await client.get("/healthz", headers={"X-Request-ID": "trace-me-1"})
+    (record,) = [r for r in caplog.records if r.name == "tradeloom.access"]
+    line = json.loads(JsonFormatter().format(record))
+    assert (line["msg"], line["request_id"], line["path"], line["status"]) == ("request", "trace-me-1", "/healthz", 200)

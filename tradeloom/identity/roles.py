@@ -47,6 +47,8 @@ class Permission(StrEnum):
     PAYMENT_MANAGE = "payment.manage"
     FINANCE_OFFER = "finance.offer"
     LEDGER_READ = "ledger.read"
+    IDENTIFIERS_MANAGE = "identifiers.manage"
+    EPCIS_CAPTURE = "epcis.capture"
     INTEGRATION_MANAGE = "integration.manage"
     DEVICES_MANAGE = "devices.manage"
     PLATFORM_MANAGE = "platform.manage"
@@ -59,7 +61,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         _READ | {
             Permission.ORG_MANAGE, Permission.MEMBERS_MANAGE, Permission.API_KEYS_MANAGE,
             Permission.SITES_WRITE, Permission.AUDIT_READ, Permission.INTEGRATION_MANAGE,
-            Permission.DEVICES_MANAGE, Permission.CONTRACT_SIGN,
+            Permission.DEVICES_MANAGE, Permission.CONTRACT_SIGN, Permission.IDENTIFIERS_MANAGE,
+            Permission.EPCIS_CAPTURE,
         }
     ),
     Role.BUYER: frozenset(_READ | {Permission.RFQ_MANAGE, Permission.ORDER_CREATE, Permission.CATALOG_WRITE}),
@@ -68,10 +71,14 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         _READ | {
             Permission.OFFERS_MANAGE, Permission.QUOTATION_SUBMIT, Permission.ORDER_CONFIRM,
             Permission.CATALOG_WRITE, Permission.CONTRACT_SIGN, Permission.INVOICE_ISSUE,
+            Permission.IDENTIFIERS_MANAGE, Permission.EPCIS_CAPTURE,
         }
     ),
     Role.WAREHOUSE: frozenset(
-        _READ | {Permission.SHIPMENT_MANAGE, Permission.GOODS_RECEIPT, Permission.STOCK_MANAGE}
+        _READ | {
+            Permission.SHIPMENT_MANAGE, Permission.GOODS_RECEIPT, Permission.STOCK_MANAGE,
+            Permission.IDENTIFIERS_MANAGE, Permission.EPCIS_CAPTURE,
+        }
     ),
     Role.FINANCE: frozenset(
         _READ | {
