@@ -4,10 +4,13 @@ One batch is one transaction: leaf indexes, new tree nodes, the signed checkpoin
 state commit together or not at all. Exactly one sequencer works at a time, on any number of hosts:
 each batch first takes a transaction-scoped advisory lock and does nothing if another holds it.
 It runs as the database owner (the app role cannot write these tables), like the outbox dispatcher.
+Each checkpoint is also announced as the outbox event ``ledger.checkpoint_signed`` (in the same
+transaction), which anchoring backends such as Fabric consume.
 """
 
 import logging
 import time
+import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, func, select, text, update
@@ -19,10 +22,13 @@ from ledger.merkle import AppendResult, append_leaves
 from ledger.models import EvidenceRecord
 from ledger.signing import LogSigner
 from tradeloom.db import utcnow
+from tradeloom.outbox.service import emit_on
 
 log = logging.getLogger(__name__)
 
 SEQUENCER_LOCK = 0x7472_6164_6C65_6467  # "tradledg": the advisory lock id every sequencer contends for
+CHECKPOINT_SIGNED = "ledger.checkpoint_signed"
+LOG_EVENTS_ORG = uuid.UUID(int=0)  # the log belongs to no organization; outbox rows need one
 
 _STORE_NODES = text(
     "INSERT INTO ledger_tree_nodes (level, index, hash)"
@@ -58,6 +64,8 @@ def sequence_batch(conn: Connection, log_signer: LogSigner, *, batch_size: int) 
                            root_hash=head.root_hash)
     conn.execute(insert(SignedCheckpoint).values(
         tree_size=head.tree_size, root_hash=head.root_hash, note=note, created_at=utcnow()))
+    emit_on(conn, org_id=LOG_EVENTS_ORG, topic=CHECKPOINT_SIGNED, payload={
+        "origin": log_signer.origin, "tree_size": head.tree_size, "root_hash": head.root_hash.hex(), "note": note})
     _save_state(conn, appended)
     return SequencedBatch(len(leaf_hashes), head.tree_size, head.root_hash, note)
 

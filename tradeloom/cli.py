@@ -22,8 +22,9 @@ from sqlalchemy import select
 from ledger import verify_cli
 from ledger.audit import audit_log
 from ledger.checkpoint import CheckpointError, VerifierKey
+from ledger.fabric import jobs as fabric_jobs
 from ledger.identifiers import jobs as identifier_jobs
-from ledger.sequencer import run_sequencer, sequence_waiting
+from ledger.sequencer import CHECKPOINT_SIGNED, run_sequencer, sequence_waiting
 from ledger.signing import log_signer
 from tradeloom import migrate, seed
 from tradeloom.db import libpq_url, make_engine, make_sessionmaker
@@ -118,6 +119,8 @@ def worker(burst: bool, queues: tuple[str, ...]) -> None:
     with platform_services() as settings:
         if settings.idis_node_url:
             subscribe(identifier_jobs.TOPICS, identifier_jobs.SYNC_JOB)
+        if settings.ledger_anchor_backend != "none":
+            subscribe(CHECKPOINT_SIGNED, f"{fabric_jobs.__name__}.{fabric_jobs.anchor_checkpoint.__name__}")
         sequencer = partial(run_sequencer, sync_engine(), log_signer(settings), batch_size=settings.ledger_batch_size,
                             poll_seconds=settings.ledger_poll_seconds)
         run_worker(queues=queues or ("high", "default", "low"), burst=burst, loops=[("ledger-sequencer", sequencer)])

@@ -19,7 +19,7 @@ from tests.ledger.fabric_pki import ThrowawayCA
 from tradeloom.db import driver_url, make_engine, make_sessionmaker
 from tradeloom.settings import Settings
 
-LOG_TABLES = "evidence_entries, ledger_tree_nodes, ledger_checkpoints, ledger_sequencer_state"
+LOG_TABLES = "evidence_entries, ledger_tree_nodes, ledger_checkpoints, ledger_sequencer_state, outbox"
 
 
 @pytest.fixture(scope="session")

@@ -9,13 +9,15 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ledger.checkpoint import parse_and_verify
+from ledger.fabric.jobs import anchor_checkpoint
 from ledger.log_models import SequencerState, SignedCheckpoint, TreeNode
 from ledger.merkle import InMemoryNodeStore
 from ledger.models import EvidenceRecord
-from ledger.sequencer import run_sequencer, sequence_waiting
+from ledger.sequencer import CHECKPOINT_SIGNED, run_sequencer, sequence_waiting
 from ledger.signing import LogSigner
 from tests.ledger.conftest import record_committed, record_orders, sequence
 from tradeloom.db import apply_tenant
+from tradeloom.outbox.models import OutboxEvent
 
 
 class TestSequenceBatch:
@@ -53,6 +55,18 @@ class TestSequenceBatch:
             address: value for address, value in expected.nodes.items() if address[0] > 0}
         state = (await session.execute(select(SequencerState.tree_size, SequencerState.frontier))).one()
         assert (state.tree_size, tuple(state.frontier)) == (25, expected.frontier)
+
+    async def test_each_checkpoint_is_announced_for_anchoring(self, session: AsyncSession, signer: LogSigner) -> None:
+        # given
+        await record_orders(session, 7)
+        # when
+        [batch] = await sequence(session, signer)
+        # then the outbox holds the event the Fabric anchoring job takes, in the same transaction
+        event = (await session.scalars(select(OutboxEvent).where(OutboxEvent.topic == CHECKPOINT_SIGNED))).one()
+        assert event.payload == {"origin": signer.origin, "tree_size": 7, "root_hash": batch.root_hash.hex(),
+                                 "note": batch.checkpoint}
+        receipt = anchor_checkpoint({"id": event.id, "topic": event.topic, "payload": event.payload})
+        assert (receipt["status"], receipt["tree_size"]) == ("not_anchored", 7)  # no backend configured in tests
 
     async def test_with_nothing_waiting_nothing_is_signed(self, session: AsyncSession, signer: LogSigner) -> None:
         await record_orders(session, 3)

@@ -3,16 +3,23 @@
 import uuid
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import Connection, Insert, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tradeloom.db import utcnow
 from tradeloom.outbox.models import OutboxEvent
 
 
+def _event(*, org_id: uuid.UUID, topic: str, payload: dict[str, Any]) -> Insert:
+    now = utcnow()
+    return insert(OutboxEvent).values(org_id=org_id, topic=topic, payload=payload, created_at=now, available_at=now)
+
+
 async def emit(session: AsyncSession, *, org_id: uuid.UUID, topic: str, payload: dict[str, Any]) -> None:
     """Queue ``topic`` (e.g. ``order.placed``) for delivery once this transaction commits."""
-    now = utcnow()
-    await session.execute(
-        insert(OutboxEvent).values(org_id=org_id, topic=topic, payload=payload, created_at=now, available_at=now)
-    )
+    await session.execute(_event(org_id=org_id, topic=topic, payload=payload))
+
+
+def emit_on(conn: Connection, *, org_id: uuid.UUID, topic: str, payload: dict[str, Any]) -> None:
+    """The same on a synchronous owner connection, for platform loops such as the ledger sequencer."""
+    conn.execute(_event(org_id=org_id, topic=topic, payload=payload))
