@@ -18,7 +18,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from ledger.checkpoint import sign_checkpoint
 from ledger.log_models import SequencerState, SignedCheckpoint
-from ledger.merkle import AppendResult, append_leaves
+from ledger.merkle import AppendResult, TreeHead, append_leaves
 from ledger.models import EvidenceRecord
 from ledger.signing import LogSigner
 from tradeloom.db import utcnow
@@ -59,15 +59,9 @@ def sequence_batch(conn: Connection, log_signer: LogSigner, *, batch_size: int) 
         return None
     appended = append_leaves(tree_size, frontier, leaf_hashes)
     _store_nodes(conn, appended)
-    head = appended.tree_head
-    note = sign_checkpoint(log_signer.signer, origin=log_signer.origin, tree_size=head.tree_size,
-                           root_hash=head.root_hash)
-    conn.execute(insert(SignedCheckpoint).values(
-        tree_size=head.tree_size, root_hash=head.root_hash, note=note, created_at=utcnow()))
-    emit_on(conn, org_id=LOG_EVENTS_ORG, topic=CHECKPOINT_SIGNED, payload={
-        "origin": log_signer.origin, "tree_size": head.tree_size, "root_hash": head.root_hash.hex(), "note": note})
+    note = _sign_checkpoint(conn, log_signer, appended.tree_head)
     _save_state(conn, appended)
-    return SequencedBatch(len(leaf_hashes), head.tree_size, head.root_hash, note)
+    return SequencedBatch(len(leaf_hashes), appended.tree_head.tree_size, appended.tree_head.root_hash, note)
 
 
 def _load_state(conn: Connection) -> tuple[int, list[bytes]]:
@@ -98,6 +92,17 @@ def _store_nodes(conn: Connection, appended: AppendResult) -> None:
     if nodes:
         levels, indexes, hashes = zip(*nodes, strict=True)
         conn.execute(_STORE_NODES, {"levels": list(levels), "indexes": list(indexes), "hashes": list(hashes)})
+
+
+def _sign_checkpoint(conn: Connection, log_signer: LogSigner, head: TreeHead) -> str:
+    """Sign the new tree head, keep the note in the checkpoint history and announce it for anchoring."""
+    note = sign_checkpoint(log_signer.signer, origin=log_signer.origin, tree_size=head.tree_size,
+                           root_hash=head.root_hash)
+    conn.execute(insert(SignedCheckpoint).values(
+        tree_size=head.tree_size, root_hash=head.root_hash, note=note, created_at=utcnow()))
+    emit_on(conn, org_id=LOG_EVENTS_ORG, topic=CHECKPOINT_SIGNED, payload={
+        "origin": log_signer.origin, "tree_size": head.tree_size, "root_hash": head.root_hash.hex(), "note": note})
+    return note
 
 
 def _save_state(conn: Connection, appended: AppendResult) -> None:
