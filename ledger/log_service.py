@@ -38,13 +38,17 @@ class ConsistencyProof:
     path: list[bytes]
 
 
+def _no_checkpoint_yet() -> NotFound:
+    return NotFound("The log has not signed a checkpoint yet.", code="no_checkpoint_yet")
+
+
 async def latest_checkpoint(session: AsyncSession) -> SignedCheckpoint:
     """The newest signed checkpoint (404 until the first entry has been sequenced)."""
     checkpoint = await session.scalar(
         select(SignedCheckpoint).order_by(SignedCheckpoint.tree_size.desc()).limit(1)
     )
     if checkpoint is None:
-        raise NotFound("The log has not signed a checkpoint yet.", code="no_checkpoint_yet")
+        raise _no_checkpoint_yet()
     return checkpoint
 
 
@@ -52,7 +56,7 @@ async def published_size(session: AsyncSession) -> int:
     """The tree size of the latest checkpoint: proofs are served up to it (404 before the first one)."""
     tree_size = await session.scalar(select(func.max(SignedCheckpoint.tree_size)))
     if tree_size is None:
-        raise NotFound("The log has not signed a checkpoint yet.", code="no_checkpoint_yet")
+        raise _no_checkpoint_yet()
     return tree_size
 
 
