@@ -1,8 +1,13 @@
-"""Evidence log tables. ``evidence_entries`` is append-only for the app role; the sequencer (owner) numbers it."""
+"""Evidence log tables. ``evidence_entries`` is append-only for the app role; the sequencer (owner) numbers it.
+
+``trace_scans`` counts public scans of traceability labels; it is platform data that the app role reaches
+only through two narrow SQL functions (see migrations/versions/0005_trace_scans.py and ledger/scans.py).
+"""
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, Identity, Index, LargeBinary, String, text
+from sqlalchemy import BigInteger, Identity, Index, LargeBinary, String, func, text
+from sqlalchemy.dialects.postgresql import CIDR
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tradeloom.db import Base, TenantMixin, utcnow
@@ -24,3 +29,19 @@ class EvidenceRecord(TenantMixin, Base):
     leaf_hash: Mapped[bytes] = mapped_column(LargeBinary)
     recorded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     leaf_index: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+
+
+class TraceScan(Base):
+    """One view of a traceability page: when, from which coarse network (/24, /48), in which language.
+
+    Deliberately no full IP address, no user agent, no cookie: nothing that identifies a person.
+    """
+
+    __tablename__ = "trace_scans"
+    __table_args__ = (Index("ix_trace_scans_identifier", "identifier", "scanned_at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    identifier: Mapped[str] = mapped_column(String(500))
+    scanned_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
+    network: Mapped[str | None] = mapped_column(CIDR)
+    language: Mapped[str | None] = mapped_column(String(16))

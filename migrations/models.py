@@ -4,6 +4,7 @@ A package with tables adds its models module to ``MODEL_MODULES``.
 """
 
 from catalog import models as catalog_models
+from integrations.webhooks import models as webhooks_models
 from ledger import log_models as ledger_log_models
 from ledger import models as ledger_models
 from ledger.epcis import models as epcis_models
@@ -24,6 +25,7 @@ MODEL_MODULES = (
     identifiers_models,
     epcis_models,
     catalog_models,
+    webhooks_models,
     ledger_log_models,
 )
 target_metadata = Base.metadata

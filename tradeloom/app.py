@@ -6,7 +6,11 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from catalog import api as catalog_api
+from integrations.changes import api as changes_api
+from integrations.webhooks import api as webhooks_api
 from ledger import api as ledger_api
+from ledger import pages as ledger_pages
 from ledger.epcis import api as epcis_api
 from ledger.identifiers import api as identifiers_api
 from ledger.identifiers import resolver_api
@@ -28,6 +32,21 @@ from tradeloom.storage_errors import install_storage_error_handlers
 from tradeloom.web import admin_pages, pages
 from tradeloom.web.i18n import load_translations
 from tradeloom.web.templating import STATIC_DIR
+
+API_ROUTERS = (
+    health.router,
+    identity_api.router,
+    sites_api.router,
+    identifiers_api.router,
+    resolver_api.router,
+    epcis_api.router,
+    epcis_api.trace_router,
+    changes_api.router,
+    webhooks_api.router,
+    *catalog_api.routers,
+    ledger_api.notes,
+    ledger_api.router,
+)
 
 API_DESCRIPTION = """Tradeloom: catalogue → RFQ → contract → order → shipment → receipt → invoice → payment.
 
@@ -64,10 +83,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestContextMiddleware)
     app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for router in (health.router, identity_api.router, sites_api.router, identifiers_api.router,
-                   resolver_api.router, epcis_api.router, epcis_api.trace_router, ledger_api.notes, ledger_api.router):
+    for router in API_ROUTERS:
         app.include_router(router)
     pages.install(app)
     app.include_router(admin_pages.router)
+    ledger_pages.install(app)
     return app
 

@@ -10,11 +10,13 @@ from dataclasses import dataclass
 from typing import Annotated, Literal
 
 from fastapi import Depends, Request
+from redis.asyncio import Redis
 
 from tradeloom.audit import Actor
 from tradeloom.errors import Forbidden, Unauthorized
 from tradeloom.identity import credentials, service
 from tradeloom.identity.roles import Permission, Role, permissions_for
+from tradeloom.rate_limit import enforce_key_limit
 from tradeloom.transaction import Tx
 
 SESSION_COOKIE = "tl_session"
@@ -60,7 +62,7 @@ async def resolve_principal(request: Request, tx: Tx) -> Principal | None:
     credential = credential.strip() or request.headers.get("x-api-key", "").strip()
     secret = request.app.state.signing_secret
     if credential.startswith(credentials.API_KEY_PREFIX + "_"):
-        return await _from_api_key(tx, credential)
+        return await _from_api_key(tx, credential, request.app.state.redis)
     if credential:
         return await _from_token(tx, credential, secret)
     if cookie := request.cookies.get(SESSION_COOKIE):
@@ -108,8 +110,9 @@ async def _member_principal(
     )
 
 
-async def _from_api_key(tx: Tx, plaintext: str) -> Principal:
+async def _from_api_key(tx: Tx, plaintext: str, redis: Redis) -> Principal:
     key = await service.resolve_api_key(await tx.session(), plaintext)
+    await enforce_key_limit(redis, key_id=key.key_id, limit_per_minute=key.rate_limit_per_minute)
     await tx.set_context(org_id=key.org_id, user_id=None)
     await service.touch_api_key(await tx.session(), key_id=key.key_id)
     return Principal(

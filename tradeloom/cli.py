@@ -19,6 +19,8 @@ import psycopg
 import redis
 from sqlalchemy import select
 
+from catalog.seed import seed_catalog
+from integrations.webhooks import service as webhook_service
 from ledger import verify_cli
 from ledger.audit import audit_log
 from ledger.checkpoint import CheckpointError, VerifierKey
@@ -117,13 +119,20 @@ def _supervise(children: list[subprocess.Popen[bytes]]) -> None:
 def worker(burst: bool, queues: tuple[str, ...]) -> None:
     """Run the outbox dispatcher and an RQ worker."""
     with platform_services() as settings:
-        if settings.idis_node_url:
-            subscribe(identifier_jobs.TOPICS, identifier_jobs.SYNC_JOB)
-        if settings.ledger_anchor_backend != "none":
-            subscribe(CHECKPOINT_SIGNED, f"{fabric_jobs.__name__}.{fabric_jobs.anchor_checkpoint.__name__}")
+        subscribe_consumers(settings)
         sequencer = partial(run_sequencer, sync_engine(), log_signer(settings), batch_size=settings.ledger_batch_size,
                             poll_seconds=settings.ledger_poll_seconds)
         run_worker(queues=queues or ("high", "default", "low"), burst=burst, loops=[("ledger-sequencer", sequencer)])
+
+
+def subscribe_consumers(settings: Settings) -> None:
+    """Which jobs consume which outbox topics (the dispatcher in this process sends them)."""
+    subscribe("*", "integrations.webhooks.jobs.fan_out")
+    subscribe(webhook_service.DELIVERY_REQUESTED, "integrations.webhooks.jobs.deliver_requested")
+    if settings.idis_node_url:
+        subscribe(identifier_jobs.TOPICS, identifier_jobs.SYNC_JOB)
+    if settings.ledger_anchor_backend != "none":
+        subscribe(CHECKPOINT_SIGNED, f"{fabric_jobs.__name__}.{fabric_jobs.anchor_checkpoint.__name__}")
 
 
 @main.command("migrate")
@@ -146,7 +155,9 @@ async def _seed_demo(database_url: str) -> seed.DemoWorld:
     engine = make_engine(database_url, pool_size=1)
     try:
         async with make_sessionmaker(engine)() as session, session.begin():
-            return await seed.seed_world(session)
+            world = await seed.seed_world(session)
+            await seed_catalog(session, world)
+            return world
     finally:
         await engine.dispose()
 

@@ -7,18 +7,19 @@ row-level security applies to them; the tenant is given by ``app.org_id`` and th
 
 import datetime as dt
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from decimal import Decimal
 from typing import Any, ClassVar
 
-from sqlalchemy import MetaData, Numeric, String, func, text
+from sqlalchemy import Engine, MetaData, Numeric, String, func, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
+from sqlalchemy.dialects.postgresql.base import ischema_names
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
-from sqlalchemy.types import TIMESTAMP
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, declared_attr, mapped_column
+from sqlalchemy.types import TIMESTAMP, UserDefinedType
 
 from tradeloom.errors import Conflict
 
@@ -44,6 +45,18 @@ class Base(DeclarativeBase):
         dict[str, Any]: JSONB,
         str: String(),
     }
+
+
+class XID8(UserDefinedType[int]):
+    """PostgreSQL's 64-bit transaction id (``pg_current_xact_id()``)."""
+
+    cache_ok = True
+
+    def get_col_spec(self, **kw: Any) -> str:
+        return "XID8"
+
+
+ischema_names["xid8"] = XID8  # so reflection (Alembic's model/migration comparison) knows the type
 
 
 def utcnow() -> dt.datetime:
@@ -103,18 +116,27 @@ _CONTEXT_SQL = text(
 )
 
 
+def _context(org_id: uuid.UUID | None, user_id: uuid.UUID | None, platform_admin: bool) -> dict[str, str]:
+    return {
+        "role": APP_ROLE, "org_id": str(org_id) if org_id else "", "user_id": str(user_id) if user_id else "",
+        "platform_admin": "on" if platform_admin else "",
+    }
+
+
 async def apply_tenant(
     session: AsyncSession, *, org_id: uuid.UUID | None, user_id: uuid.UUID | None = None,
     platform_admin: bool = False,
 ) -> None:
     """Switch this transaction to the app role and the given tenant (RLS reads these settings)."""
-    await session.execute(
-        _CONTEXT_SQL,
-        {
-            "role": APP_ROLE, "org_id": str(org_id) if org_id else "",
-            "user_id": str(user_id) if user_id else "", "platform_admin": "on" if platform_admin else "",
-        },
-    )
+    await session.execute(_CONTEXT_SQL, _context(org_id, user_id, platform_admin))
+
+
+@contextmanager
+def job_tenant_session(engine: Engine, *, org_id: uuid.UUID) -> Iterator[Session]:
+    """One transaction as the app role for one tenant, for (synchronous) RQ jobs. Commits on success."""
+    with Session(engine, expire_on_commit=False) as session, session.begin():
+        session.execute(_CONTEXT_SQL, _context(org_id, None, False))
+        yield session
 
 
 @asynccontextmanager

@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     db_max_overflow: int = Field(default=10, ge=0)
     outbox_batch_size: int = Field(default=200, ge=1, le=10_000)
     outbox_poll_seconds: float = Field(default=0.5, gt=0)
+    webhook_allowed_hosts: list[str] = Field(
+        default_factory=list, description='JSON list of hosts webhooks may reach although they are internal'
+    )
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
     test_database_url: str | None = Field(default=None, description="tests only: server for per-worker databases")
     test_redis_url: str | None = Field(default=None, description="tests only: Redis server")
     prometheus_multiproc_dir: str | None = Field(

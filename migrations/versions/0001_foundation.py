@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+from tradeloom.db import XID8
 from tradeloom.rls import CURRENT_ORG, CURRENT_USER, IS_PLATFORM_ADMIN, create_app_role, enable_tenant_rls, grant_app
 
 revision: str = '0001'
@@ -71,11 +72,13 @@ def upgrade() -> None:
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('dispatched_at', sa.TIMESTAMP(timezone=True), nullable=True),
     sa.Column('last_error', sa.String(), nullable=True),
+    sa.Column('tx_id', XID8(), server_default=sa.text('pg_current_xact_id()'), nullable=False),
     sa.Column('org_id', sa.UUID(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox'))
     )
     op.create_index('ix_outbox_due', 'outbox', ['available_at'], unique=False, postgresql_where=sa.text('dispatched_at IS NULL'))
     op.create_index(op.f('ix_outbox_org_id'), 'outbox', ['org_id'], unique=False)
+    op.create_index('ix_outbox_org_feed', 'outbox', ['org_id', 'tx_id', 'id'], unique=False)
     op.create_table('sites',
     sa.Column('code', sa.String(length=32), nullable=False),
     sa.Column('kind', sa.String(length=16), nullable=False),
@@ -115,6 +118,7 @@ def upgrade() -> None:
     sa.Column('secret_hash', sa.String(length=64), nullable=False),
     sa.Column('scopes', postgresql.ARRAY(sa.String(length=64)), nullable=False),
     sa.Column('created_by', sa.UUID(), nullable=True),
+    sa.Column('rate_limit_per_minute', sa.Integer(), server_default=sa.text('600'), nullable=False),
     sa.Column('last_used_at', sa.TIMESTAMP(timezone=True), nullable=True),
     sa.Column('revoked_at', sa.TIMESTAMP(timezone=True), nullable=True),
     sa.Column('id', sa.UUID(), nullable=False),
@@ -192,9 +196,10 @@ def _lookup_functions() -> None:
         LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS
         $$ SELECT id, password_hash, is_active FROM users WHERE email = lower(p_email) $$;
         CREATE FUNCTION tl_api_key_lookup(p_prefix text)
-        RETURNS TABLE (id uuid, org_id uuid, org_kind text, secret_hash text, scopes text[], revoked_at timestamptz)
+        RETURNS TABLE (id uuid, org_id uuid, org_kind text, secret_hash text, scopes text[], revoked_at timestamptz,
+                       rate_limit_per_minute integer)
         LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS
-        $$ SELECT k.id, k.org_id, o.kind, k.secret_hash, k.scopes::text[], k.revoked_at
+        $$ SELECT k.id, k.org_id, o.kind, k.secret_hash, k.scopes::text[], k.revoked_at, k.rate_limit_per_minute
            FROM api_keys k JOIN organizations o ON o.id = k.org_id
            WHERE k.prefix = p_prefix AND o.is_active $$;
         REVOKE ALL ON FUNCTION tl_login_lookup(text), tl_api_key_lookup(text) FROM PUBLIC;

@@ -134,7 +134,7 @@ class TestApiKeys:
         listing = await client.get("/api/v1/api-keys", headers=admin.headers)
         assert listing.status_code == 200
         assert [sorted(item) for item in listing.json()] == [
-            ["created_at", "id", "last_used_at", "name", "prefix", "revoked_at", "scopes"]
+            ["created_at", "id", "last_used_at", "name", "prefix", "rate_limit_per_minute", "revoked_at", "scopes"]
         ]
 
     async def test_malformed_and_guessed_keys_are_401(self, client: AsyncClient, session: AsyncSession) -> None:
@@ -153,3 +153,18 @@ class TestApiKeys:
                                      headers=admin.headers)
         assert response.status_code == 422
         assert await session.scalar(select(func.count()).select_from(ApiKey)) == 0
+
+
+class TestApiKeyRateLimit:
+    async def test_a_key_over_its_limit_gets_429_until_the_next_minute(self, client: AsyncClient,
+                                                                       session: AsyncSession) -> None:
+        admin = await make_member(session)
+        created = await client.post("/api/v1/api-keys", headers=admin.headers,
+                                    json={"name": "ERP", "scopes": ["sites.read"], "rate_limit_per_minute": 3})
+        key = {"X-API-Key": created.json()["key"]}
+        statuses = [(await client.get("/api/v1/sites", headers=key)).status_code for _ in range(4)]
+        assert statuses[:3] == [200, 200, 200]
+        limited = await client.get("/api/v1/sites", headers=key)
+        assert limited.status_code == 429
+        assert limited.json()["code"] == "rate_limited"
+        assert 1 <= int(limited.headers["retry-after"]) <= 60

@@ -142,7 +142,7 @@ async def create_api_key(
     """Create a key with scopes; the response is the only time its secret is shown."""
     api_key, plaintext = await service.create_api_key(
         session, org_id=principal.org_id, name=body.name, scopes=[s.value for s in body.scopes],
-        created_by=principal.user_id,
+        created_by=principal.user_id, rate_limit_per_minute=body.rate_limit_per_minute,
     )
     await record_audit(session, actor=principal.actor, action="api_key.created", object_type="api_key",
                        object_id=api_key.id, details={"name": body.name, "scopes": api_key.scopes})

@@ -3,7 +3,7 @@
 import datetime as dt
 import uuid
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -50,6 +50,7 @@ class ApiKey(IdMixin, CreatedAtMixin, TenantMixin, Base):
     secret_hash: Mapped[str] = mapped_column(String(64))
     scopes: Mapped[list[str]] = mapped_column(ARRAY(String(64)))
     created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    rate_limit_per_minute: Mapped[int] = mapped_column(default=600, server_default=text("600"))
     last_used_at: Mapped[dt.datetime | None]
     revoked_at: Mapped[dt.datetime | None]
 

@@ -50,6 +50,7 @@ class Permission(StrEnum):
     IDENTIFIERS_MANAGE = "identifiers.manage"
     EPCIS_CAPTURE = "epcis.capture"
     INTEGRATION_MANAGE = "integration.manage"
+    CHANGES_READ = "changes.read"
     DEVICES_MANAGE = "devices.manage"
     PLATFORM_MANAGE = "platform.manage"
 
@@ -60,7 +61,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ORG_ADMIN: frozenset(
         _READ | {
             Permission.ORG_MANAGE, Permission.MEMBERS_MANAGE, Permission.API_KEYS_MANAGE,
-            Permission.SITES_WRITE, Permission.AUDIT_READ, Permission.INTEGRATION_MANAGE,
+            Permission.SITES_WRITE, Permission.AUDIT_READ, Permission.INTEGRATION_MANAGE, Permission.CHANGES_READ,
             Permission.DEVICES_MANAGE, Permission.CONTRACT_SIGN, Permission.IDENTIFIERS_MANAGE,
             Permission.EPCIS_CAPTURE,
         }
@@ -86,7 +87,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.FINANCE_OFFER,
         }
     ),
-    Role.AUDITOR: frozenset(_READ | {Permission.AUDIT_READ}),
+    Role.AUDITOR: frozenset(_READ | {Permission.AUDIT_READ, Permission.CHANGES_READ}),
     Role.PLATFORM_ADMIN: frozenset(Permission),
 }
 

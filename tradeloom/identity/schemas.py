@@ -70,6 +70,7 @@ class MemberOut(ApiModel):
 class ApiKeyCreate(StrictModel):
     name: str = Field(min_length=1, max_length=120)
     scopes: list[Permission] = Field(min_length=1)
+    rate_limit_per_minute: int = Field(default=600, ge=1, le=100_000)
 
 
 class ApiKeyOut(ApiModel):
@@ -77,6 +78,7 @@ class ApiKeyOut(ApiModel):
     name: str
     prefix: str
     scopes: list[Permission]
+    rate_limit_per_minute: int
     created_at: dt.datetime
     last_used_at: dt.datetime | None
     revoked_at: dt.datetime | None

@@ -32,6 +32,7 @@ class ApiKeyContext:
     org_id: uuid.UUID
     org_kind: str
     scopes: tuple[str, ...]
+    rate_limit_per_minute: int
 
 
 async def create_organization(
@@ -130,7 +131,8 @@ async def get_organization(session: AsyncSession, org_id: uuid.UUID) -> Organiza
 
 
 async def create_api_key(
-    session: AsyncSession, *, org_id: uuid.UUID, name: str, scopes: list[str], created_by: uuid.UUID | None
+    session: AsyncSession, *, org_id: uuid.UUID, name: str, scopes: list[str], created_by: uuid.UUID | None,
+    rate_limit_per_minute: int = 600,
 ) -> tuple[ApiKey, str]:
     """A new key for the org; the plaintext is returned once and never stored."""
     unknown = sorted(set(scopes) - set(Permission._value2member_map_))
@@ -138,7 +140,7 @@ async def create_api_key(
         raise Invalid(f"Unknown or missing scopes: {', '.join(unknown) or '(none)'}.", code="scope_invalid")
     new_key = credentials.new_api_key()
     api_key = ApiKey(org_id=org_id, name=name, prefix=new_key.prefix, secret_hash=new_key.secret_hash,
-                     scopes=sorted(set(scopes)), created_by=created_by)
+                     scopes=sorted(set(scopes)), created_by=created_by, rate_limit_per_minute=rate_limit_per_minute)
     session.add(api_key)
     await session.flush()
     return api_key, new_key.plaintext
@@ -164,7 +166,8 @@ async def resolve_api_key(session: AsyncSession, plaintext: str) -> ApiKeyContex
     prefix, secret = credentials.split_api_key(plaintext)
     row = (
         await session.execute(
-            text("SELECT id, org_id, org_kind, secret_hash, scopes, revoked_at FROM tl_api_key_lookup(:prefix)"),
+            text("SELECT id, org_id, org_kind, secret_hash, scopes, revoked_at, rate_limit_per_minute"
+                 " FROM tl_api_key_lookup(:prefix)"),
             {"prefix": prefix},
         )
     ).first()
@@ -172,7 +175,8 @@ async def resolve_api_key(session: AsyncSession, plaintext: str) -> ApiKeyContex
         raise Unauthorized("The API key is not valid.", code="api_key_invalid")
     if row.revoked_at is not None:
         raise Unauthorized("The API key has been revoked.", code="api_key_revoked")
-    return ApiKeyContext(key_id=row.id, org_id=row.org_id, org_kind=row.org_kind, scopes=tuple(row.scopes))
+    return ApiKeyContext(key_id=row.id, org_id=row.org_id, org_kind=row.org_kind, scopes=tuple(row.scopes),
+                         rate_limit_per_minute=row.rate_limit_per_minute)
 
 
 async def touch_api_key(session: AsyncSession, *, key_id: uuid.UUID) -> None:

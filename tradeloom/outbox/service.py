@@ -9,10 +9,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tradeloom.db import utcnow
 from tradeloom.outbox.models import OutboxEvent
 
+OUTBOX_INSERT = insert(OutboxEvent)
+
 
 def _event(*, org_id: uuid.UUID, topic: str, payload: dict[str, Any]) -> Insert:
     now = utcnow()
-    return insert(OutboxEvent).values(org_id=org_id, topic=topic, payload=payload, created_at=now, available_at=now)
+    return OUTBOX_INSERT.values(org_id=org_id, topic=topic, payload=payload, created_at=now, available_at=now)
 
 
 async def emit(session: AsyncSession, *, org_id: uuid.UUID, topic: str, payload: dict[str, Any]) -> None:

@@ -1,0 +1,256 @@
+"""The price engine: what a buyer pays a supplier for a quantity of a material on a date, and why.
+
+Rules, in order:
+1. Which price: a line of a **contract** price list the supplier granted this buyer, else a line of a
+   **customer** price list, else the **price break** of the supplier's offer. Lists and offers count only
+   when valid on the date (``valid_from ≤ date ≤ valid_to``) and offers only when active. Between lines of
+   the same precedence the lowest price wins. Price-list lines are per base unit and apply from their
+   ``min_quantity`` in base units; price breaks are per order unit.
+2. How much: the requested quantity is converted exactly (``Fraction``) into the offer's order unit; an
+   amount below the MOQ is raised to the MOQ, then rounded **up** to a whole number of packs. That order
+   quantity selects the price break (the highest ``min_quantity`` not above it) and is what is billed.
+   A supplier with a price list but no offer is quoted in the material's base unit, with no MOQ or packs.
+3. Money: Decimal throughout; the unit price is exact, the line total is rounded half-up to 4 places
+   (NUMERIC(18,4)). No currency conversion: quotes in different currencies are ranked within their currency.
+Ranking (comparison, and the choice when no supplier is named): currency, then price per base unit, then
+lead time, then supplier id for a stable order.
+"""
+
+import datetime as dt
+import math
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from enum import StrEnum
+from fractions import Fraction
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from catalog.errors import InexactConversion, InvalidQuantity
+from catalog.models import Material, OfferPriceTier, PriceList, PriceListLine, SupplierOffer
+from catalog.schemas.materials import MaterialStatus
+from catalog.schemas.offers import OfferStatus
+from catalog.schemas.prices import PriceListKind
+from catalog.service.materials import get_material, pack_sizes_of
+from catalog.service.offers import price_tiers
+from catalog.units import PackSize, convert, to_decimal
+from tradeloom.errors import Conflict, NotFound
+
+_CENTS = Decimal("0.0001")
+_QUANTITY_PLACES = 6
+
+
+class PriceRule(StrEnum):
+    CONTRACT = "contract_price_list"
+    CUSTOMER = "customer_price_list"
+    OFFER = "offer_price_break"
+
+
+@dataclass(frozen=True)
+class PriceQuote:
+    """One supplier's price for one order; ``adjustments`` says in words what the rules changed."""
+
+    material_id: uuid.UUID
+    material_code: str
+    supplier_org_id: uuid.UUID
+    offer_id: uuid.UUID | None
+    price_list_id: uuid.UUID | None
+    rule: PriceRule
+    currency: str
+    unit_price: Decimal
+    order_unit: str
+    requested_quantity: Decimal
+    requested_unit: str
+    quantity_in_order_unit: Decimal
+    quantity_exact: bool
+    order_quantity: Decimal
+    moq: Decimal
+    pack_size: Decimal
+    line_total: Decimal
+    valid_from: dt.date
+    valid_to: dt.date | None
+    lead_time_days: int | None
+    incoterm: str | None
+    adjustments: tuple[str, ...]
+    price_per_base_unit: Fraction  # ranking key, exact
+
+
+@dataclass(frozen=True)
+class _ListPrice:
+    price_list: PriceList
+    line: PriceListLine
+
+
+@dataclass(frozen=True)
+class _Request:
+    material: Material
+    packs: dict[str, PackSize]
+    quantity: Decimal
+    unit: str
+
+
+def _ratio(source: str, target: str, packs: dict[str, PackSize]) -> Fraction:
+    """How many ``target`` units one ``source`` unit is, exactly (via the inverse when 1/x does not terminate)."""
+    try:
+        return Fraction(convert(Decimal(1), source, target, pack_sizes=packs))
+    except InexactConversion:
+        return 1 / Fraction(convert(Decimal(1), target, source, pack_sizes=packs))
+
+
+def _in_unit(request: _Request, target: str) -> Fraction:
+    """The requested quantity in ``target`` units, exactly."""
+    return Fraction(request.quantity) * _ratio(request.unit, target, request.packs)
+
+
+def _text(value: Decimal) -> str:
+    return format(value.normalize(), "f")
+
+
+def _decimal(value: Fraction) -> tuple[Decimal, bool]:
+    """Exact decimal form when there is one, else half-even to 6 places; and whether it was exact."""
+    try:
+        return to_decimal(value), True
+    except InexactConversion:
+        return to_decimal(value, places=_QUANTITY_PLACES), False
+
+
+def _list_price(candidates: Sequence[_ListPrice], base_quantity: Decimal) -> _ListPrice | None:
+    """Contract before customer; the applicable line (highest min_quantity ≤ quantity) with the lowest price."""
+    for kind in (PriceListKind.CONTRACT, PriceListKind.CUSTOMER):
+        applicable: dict[uuid.UUID, _ListPrice] = {}
+        for candidate in candidates:
+            if candidate.price_list.kind != kind or candidate.line.min_quantity > base_quantity:
+                continue
+            best = applicable.get(candidate.price_list.id)
+            if best is None or candidate.line.min_quantity > best.line.min_quantity:
+                applicable[candidate.price_list.id] = candidate
+        if applicable:
+            return min(applicable.values(), key=lambda c: (c.line.unit_price, str(c.price_list.id)))
+    return None
+
+
+def _validity(*ranges: tuple[dt.date, dt.date | None]) -> tuple[dt.date, dt.date | None]:
+    ends = [end for _, end in ranges if end is not None]
+    return max(start for start, _ in ranges), min(ends) if ends else None
+
+
+def _quote(
+    request: _Request, *, supplier_org_id: uuid.UUID, offer: SupplierOffer | None,
+    tiers: Sequence[OfferPriceTier], lists: Sequence[_ListPrice],
+) -> PriceQuote | None:
+    material = request.material
+    order_unit = offer.order_unit if offer else material.base_unit
+    requested = _in_unit(request, order_unit)
+    shown, exact = _decimal(requested)
+    adjustments: list[str] = []
+    if offer is None:
+        moq, pack_size = Decimal(0), Decimal(0)
+        order_quantity = to_decimal(Fraction(math.ceil(requested * 10**_QUANTITY_PLACES), 10**_QUANTITY_PLACES))
+    else:
+        moq, pack_size = offer.moq, offer.pack_size
+        needed = max(requested, Fraction(moq))
+        if requested < moq:
+            adjustments.append(f"raised to the minimum order quantity of {_text(moq)} {order_unit}")
+        order_quantity = pack_size * math.ceil(needed / Fraction(pack_size))
+        if order_quantity != needed:
+            adjustments.append(f"rounded up to whole packs of {_text(pack_size)} {order_unit}")
+    base_per_order_unit = convert(Decimal(1), order_unit, material.base_unit, pack_sizes=request.packs)
+    list_price = _list_price(lists, order_quantity * base_per_order_unit)
+    ranges: list[tuple[dt.date, dt.date | None]] = [(offer.valid_from, offer.valid_to)] if offer else []
+    if list_price is not None:
+        price_list = list_price.price_list
+        rule = PriceRule.CONTRACT if price_list.kind == PriceListKind.CONTRACT else PriceRule.CUSTOMER
+        unit_price, currency = list_price.line.unit_price * base_per_order_unit, price_list.currency
+        ranges.append((price_list.valid_from, price_list.valid_to))
+    else:
+        tier = next((t for t in reversed(tiers) if t.min_quantity <= order_quantity), None)
+        if offer is None or tier is None:
+            return None
+        rule, unit_price, currency = PriceRule.OFFER, tier.unit_price, offer.currency
+    valid_from, valid_to = _validity(*ranges)
+    return PriceQuote(
+        material_id=material.id, material_code=material.code, supplier_org_id=supplier_org_id,
+        offer_id=offer.id if offer else None, price_list_id=list_price.price_list.id if list_price else None,
+        rule=rule, currency=currency, unit_price=unit_price, order_unit=order_unit,
+        requested_quantity=request.quantity, requested_unit=request.unit, quantity_in_order_unit=shown,
+        quantity_exact=exact, order_quantity=order_quantity, moq=moq, pack_size=pack_size,
+        line_total=(unit_price * order_quantity).quantize(_CENTS, rounding=ROUND_HALF_UP),
+        valid_from=valid_from, valid_to=valid_to, lead_time_days=offer.lead_time_days if offer else None,
+        incoterm=offer.incoterm if offer else None, adjustments=tuple(adjustments),
+        price_per_base_unit=Fraction(unit_price) / Fraction(base_per_order_unit),
+    )
+
+
+def _rank(quote: PriceQuote) -> tuple[str, Fraction, int, str, str]:
+    lead_time = quote.lead_time_days if quote.lead_time_days is not None else 10**6
+    return quote.currency, quote.price_per_base_unit, lead_time, str(quote.supplier_org_id), str(quote.offer_id)
+
+
+async def _valid_offers(
+    session: AsyncSession, material_id: uuid.UUID, on_date: dt.date, supplier_org_id: uuid.UUID | None
+) -> list[SupplierOffer]:
+    query = select(SupplierOffer).where(
+        SupplierOffer.material_id == material_id, SupplierOffer.status == OfferStatus.ACTIVE.value,
+        SupplierOffer.valid_from <= on_date,
+        or_(SupplierOffer.valid_to.is_(None), SupplierOffer.valid_to >= on_date),
+    )
+    if supplier_org_id:
+        query = query.where(SupplierOffer.org_id == supplier_org_id)
+    return list((await session.scalars(query)).all())
+
+
+async def _valid_list_prices(
+    session: AsyncSession, material_id: uuid.UUID, buyer_org_id: uuid.UUID, on_date: dt.date,
+    supplier_org_id: uuid.UUID | None,
+) -> list[_ListPrice]:
+    """Lines for this buyer and material from lists valid on the date (RLS hides other parties' lists)."""
+    query = select(PriceList, PriceListLine).join(PriceListLine, PriceListLine.price_list_id == PriceList.id).where(
+        PriceListLine.material_id == material_id, PriceList.buyer_org_id == buyer_org_id,
+        PriceList.valid_from <= on_date, or_(PriceList.valid_to.is_(None), PriceList.valid_to >= on_date),
+    )
+    if supplier_org_id:
+        query = query.where(PriceList.org_id == supplier_org_id)
+    return [_ListPrice(price_list, line) for price_list, line in (await session.execute(query)).all()]
+
+
+async def quotes_for(
+    session: AsyncSession, *, buyer_org_id: uuid.UUID, material_id: uuid.UUID, quantity: Decimal, unit: str,
+    on_date: dt.date, supplier_org_id: uuid.UUID | None = None,
+) -> list[PriceQuote]:
+    """Every supplier's quote (one per valid offer, or one per price list without an offer), best first."""
+    if not isinstance(quantity, Decimal) or not quantity.is_finite() or quantity <= 0:
+        raise InvalidQuantity(f"Quantity {quantity!r} must be a positive, finite Decimal.")
+    material = await get_material(session, material_id=material_id)
+    if material.status != MaterialStatus.ACTIVE:
+        raise Conflict(f"{material.code} is {material.status} and cannot be bought.",
+                       code="catalog.material_not_purchasable")
+    request = _Request(material, pack_sizes_of(material), quantity, unit)
+    _in_unit(request, material.base_unit)  # refuses an unknown or incompatible unit before anything else
+    offers = await _valid_offers(session, material_id, on_date, supplier_org_id)
+    tiers = await price_tiers(session, offer_ids=[offer.id for offer in offers])
+    lists = await _valid_list_prices(session, material_id, buyer_org_id, on_date, supplier_org_id)
+    quotes = []
+    for offer in offers:
+        own_lists = [c for c in lists if c.price_list.org_id == offer.org_id]
+        own_tiers = [t for t in tiers if t.offer_id == offer.id]
+        quotes.append(_quote(request, supplier_org_id=offer.org_id, offer=offer, tiers=own_tiers, lists=own_lists))
+    offering = {offer.org_id for offer in offers}
+    for supplier in sorted({c.price_list.org_id for c in lists} - offering, key=str):
+        own_lists = [c for c in lists if c.price_list.org_id == supplier]
+        quotes.append(_quote(request, supplier_org_id=supplier, offer=None, tiers=(), lists=own_lists))
+    return sorted((quote for quote in quotes if quote is not None), key=_rank)
+
+
+async def price_for(
+    session: AsyncSession, *, buyer_org_id: uuid.UUID, material_id: uuid.UUID, quantity: Decimal, unit: str,
+    on_date: dt.date, supplier_org_id: uuid.UUID | None = None,
+) -> PriceQuote:
+    """The price that applies (the best supplier's when none is named); 404 when nobody offers a price."""
+    quotes = await quotes_for(session, buyer_org_id=buyer_org_id, material_id=material_id, quantity=quantity,
+                              unit=unit, on_date=on_date, supplier_org_id=supplier_org_id)
+    if not quotes:
+        raise NotFound("No valid offer or price list gives a price for this material on that date.",
+                       code="catalog.no_price")
+    return quotes[0]

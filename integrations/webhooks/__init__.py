@@ -1,0 +1,1 @@
+"""Webhooks out: subscriptions, signed deliveries with retries, delivery log, replay, SSRF guard."""

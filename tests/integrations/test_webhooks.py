@@ -1,0 +1,199 @@
+"""Webhooks out: SSRF guard, signed delivery to a real receiver, retries, dead letters, auto-disable, replay."""
+
+import datetime as dt
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import redis
+from httpx import AsyncClient
+from rq import Queue, SimpleWorker
+from rq.registry import ScheduledJobRegistry
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from integrations.webhooks.jobs import DISABLE_AFTER_FAILURES, deliver, fan_out
+from integrations.webhooks.models import WebhookDelivery, WebhookSubscription
+from integrations.webhooks.service import DELIVERY_REQUESTED
+from integrations.webhooks.signing import signature_header, signature_is_valid
+from tests.factories import Member, make_member, site_body
+from tests.integrations.conftest import Receiver
+from tradeloom import jobs
+from tradeloom.db import make_sessionmaker, utcnow
+from tradeloom.outbox.dispatcher import dispatch_due
+from tradeloom.outbox.models import OutboxEvent
+from tradeloom.outbox.subscriptions import subscribe, unsubscribe
+from tradeloom.settings import Settings, get_settings
+
+
+@pytest.fixture
+def job_environment(monkeypatch: pytest.MonkeyPatch, database_url: str, redis_url: str) -> Iterator[None]:
+    """RQ jobs read the process settings: point them at this worker's database and Redis."""
+    monkeypatch.setenv("TRADELOOM_DATABASE_URL", database_url)
+    monkeypatch.setenv("TRADELOOM_REDIS_URL", redis_url)
+    monkeypatch.setenv("TRADELOOM_WEBHOOK_ALLOWED_HOSTS", '["127.0.0.1"]')
+    get_settings.cache_clear()
+    jobs.sync_engine.cache_clear()
+    subscribe("*", "integrations.webhooks.jobs.fan_out")
+    subscribe(DELIVERY_REQUESTED, "integrations.webhooks.jobs.deliver_requested")
+    yield
+    unsubscribe("*", "integrations.webhooks.jobs.fan_out")
+    unsubscribe(DELIVERY_REQUESTED, "integrations.webhooks.jobs.deliver_requested")
+    jobs.sync_engine().dispose()
+    jobs.sync_engine.cache_clear()
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def allow_loopback(committed_client: AsyncClient, test_settings: Settings) -> None:
+    app = committed_client._transport.app  # type: ignore[attr-defined]
+    app.state.settings = test_settings.model_copy(update={"webhook_allowed_hosts": ["127.0.0.1"]})
+
+
+async def committed_admin(engine: AsyncEngine) -> Member:
+    async with make_sessionmaker(engine)() as setup, setup.begin():
+        return await make_member(setup)
+
+
+async def subscribed(client: AsyncClient, admin: Member, url: str, events: list[str]) -> dict:
+    response = await client.post("/api/v1/webhooks", json={"url": url, "event_types": events}, headers=admin.headers)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def run_jobs(redis_client: redis.Redis) -> None:
+    SimpleWorker(["default"], connection=redis_client).work(burst=True)
+
+
+class TestSsrfGuard:
+    @pytest.mark.parametrize("url", ["http://127.0.0.1:9/x", "http://10.1.2.3/x", "http://[::1]/x",
+                                     "http://169.254.169.254/latest/meta-data", "ftp://example.com/x",
+                                     "http://user:pw@example.com/x"])
+    async def test_internal_or_odd_targets_are_refused(self, client: AsyncClient, session: AsyncSession,
+                                                       url: str) -> None:
+        admin = await make_member(session)
+        response = await client.post("/api/v1/webhooks", json={"url": url, "event_types": ["*"]},
+                                     headers=admin.headers)
+        assert response.status_code == 422
+        assert response.json()["code"] in ("webhook_target_forbidden", "webhook_url_invalid")
+
+
+class TestDelivery:
+    async def test_an_event_reaches_the_receiver_signed(
+        self, committed_client: AsyncClient, engine: AsyncEngine, redis_client: redis.Redis, database_url: str,
+        receiver: Receiver, job_environment: None, allow_loopback: None,
+    ) -> None:
+        # given a subscription to site events
+        admin = await committed_admin(engine)
+        subscription = await subscribed(committed_client, admin, receiver.url, ["site.*"])
+        # when a site is created and the outbox and jobs run
+        await committed_client.post("/api/v1/sites", json=site_body("HOOK-1"), headers=admin.headers)
+        dispatch_due(jobs.sync_engine(), redis_client)
+        run_jobs(redis_client)
+        # then the receiver got one signed delivery of site.created
+        ((headers, body),) = receiver.requests
+        assert headers["tradeloom-event"] == "site.created"
+        assert signature_is_valid(subscription["secret"], body, headers["tradeloom-signature"])
+        assert b'"code":"HOOK-1"' in body
+        log = (await committed_client.get(f"/api/v1/webhooks/{subscription['id']}/deliveries",
+                                          headers=admin.headers)).json()
+        assert [(d["status"], d["attempts"], d["last_status_code"]) for d in log] == [("delivered", 1, 200)]
+
+    async def test_a_failing_receiver_gets_retries_with_backoff(
+        self, committed_client: AsyncClient, engine: AsyncEngine, redis_client: redis.Redis,
+        receiver: Receiver, job_environment: None, allow_loopback: None,
+    ) -> None:
+        receiver.status = 500
+        admin = await committed_admin(engine)
+        subscription = await subscribed(committed_client, admin, receiver.url, ["site.*"])
+        await committed_client.post("/api/v1/sites", json=site_body("HOOK-2"), headers=admin.headers)
+        dispatch_due(jobs.sync_engine(), redis_client)
+        run_jobs(redis_client)
+        log = (await committed_client.get(f"/api/v1/webhooks/{subscription['id']}/deliveries",
+                                          headers=admin.headers)).json()
+        (delivery,) = log
+        assert (delivery["status"], delivery["attempts"], delivery["last_status_code"]) == ("failed", 1, 500)
+        wait = dt.datetime.fromisoformat(delivery["next_attempt_at"]) - utcnow()
+        assert dt.timedelta(seconds=40) < wait < dt.timedelta(seconds=73)
+        assert len(ScheduledJobRegistry(queue=Queue("default", connection=redis_client))) == 1
+
+    async def test_after_three_days_a_delivery_is_dead(
+        self, committed_client: AsyncClient, engine: AsyncEngine, redis_client: redis.Redis,
+        receiver: Receiver, job_environment: None, allow_loopback: None,
+    ) -> None:
+        receiver.status = 503
+        admin, delivery_id, _ = await attempted_delivery(committed_client, engine, redis_client, receiver)
+        with jobs.sync_engine().begin() as conn:
+            conn.execute(update(WebhookDelivery).values(created_at=utcnow() - dt.timedelta(days=3)))
+        assert deliver(delivery_id, str(admin.org.id)) == "dead"
+
+    async def test_a_receiver_failing_for_a_day_is_switched_off(
+        self, committed_client: AsyncClient, engine: AsyncEngine, redis_client: redis.Redis,
+        receiver: Receiver, job_environment: None, allow_loopback: None,
+    ) -> None:
+        receiver.status = 500
+        admin, delivery_id, subscription_id = await attempted_delivery(committed_client, engine, redis_client,
+                                                                       receiver)
+        org_id = str(admin.org.id)
+        with jobs.sync_engine().begin() as conn:
+            conn.execute(update(WebhookSubscription).values(
+                consecutive_failures=DISABLE_AFTER_FAILURES - 1, failing_since=utcnow() - dt.timedelta(hours=25)))
+        assert deliver(delivery_id, org_id) == "dead"
+        with jobs.sync_engine().connect() as conn:
+            active, reason = conn.execute(select(WebhookSubscription.is_active, WebhookSubscription.disabled_reason)
+                                          .where(WebhookSubscription.id == subscription_id)).one()
+            topics = conn.scalars(select(OutboxEvent.topic).where(OutboxEvent.org_id == uuid.UUID(org_id))).all()
+        assert active is False
+        assert reason.startswith(f"{DISABLE_AFTER_FAILURES} failed deliveries in a row")
+        assert "webhook.subscription_disabled" in topics
+
+    async def test_fan_out_twice_creates_one_delivery(
+        self, committed_client: AsyncClient, engine: AsyncEngine, redis_client: redis.Redis,
+        receiver: Receiver, job_environment: None, allow_loopback: None,
+    ) -> None:
+        admin = await committed_admin(engine)
+        await subscribed(committed_client, admin, receiver.url, ["*"])
+        event = {"id": 991, "org_id": str(admin.org.id), "topic": "order.submitted", "payload": {}, "created_at": "x"}
+        assert len(fan_out(event)) == 1
+        assert fan_out(event) == []
+
+    async def test_replay_sends_the_same_body_again(
+        self, committed_client: AsyncClient, engine: AsyncEngine, redis_client: redis.Redis,
+        receiver: Receiver, job_environment: None, allow_loopback: None,
+    ) -> None:
+        admin, delivery_id, subscription_id = await attempted_delivery(committed_client, engine, redis_client,
+                                                                       receiver)
+        replay = await committed_client.post(f"/api/v1/webhooks/deliveries/{delivery_id}/replay",
+                                             headers=admin.headers)
+        assert replay.status_code == 202
+        dispatch_due(jobs.sync_engine(), redis_client)
+        run_jobs(redis_client)
+        first, second = receiver.requests
+        assert first[1] == second[1]
+        assert first[0]["tradeloom-delivery"] != second[0]["tradeloom-delivery"]
+        log = (await committed_client.get(f"/api/v1/webhooks/{subscription_id}/deliveries",
+                                          headers=admin.headers)).json()
+        assert [(d["is_replay"], d["status"]) for d in log] == [(True, "delivered"), (False, "delivered")]
+
+
+async def attempted_delivery(client: AsyncClient, engine: AsyncEngine, redis_client: redis.Redis,
+                             receiver: Receiver) -> tuple[Member, int, uuid.UUID]:
+    """A delivery made and attempted once through the real path: (admin, delivery id, subscription id)."""
+    admin = await committed_admin(engine)
+    subscription = await subscribed(client, admin, receiver.url, ["site.*"])
+    await client.post("/api/v1/sites", json=site_body("HOOK-X"), headers=admin.headers)
+    dispatch_due(jobs.sync_engine(), redis_client)
+    run_jobs(redis_client)
+    with jobs.sync_engine().connect() as conn:
+        delivery_id = conn.scalar(select(WebhookDelivery.id))
+    assert delivery_id is not None
+    return admin, delivery_id, uuid.UUID(subscription["id"])
+
+
+def test_signature_checks_like_a_receiver_would() -> None:
+    header = signature_header("whsec_x", b'{"a":1}', timestamp=1_700_000_000)
+    assert signature_is_valid("whsec_x", b'{"a":1}', header, now=1_700_000_100)
+    assert not signature_is_valid("whsec_x", b'{"a":2}', header, now=1_700_000_100)  # body changed
+    assert not signature_is_valid("whsec_y", b'{"a":1}', header, now=1_700_000_100)  # other secret
+    assert not signature_is_valid("whsec_x", b'{"a":1}', header, now=1_700_000_400)  # replayed too late
+
