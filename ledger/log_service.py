@@ -5,6 +5,7 @@ Everything here is public log data (``ledger_*`` tables and the ``ledger_leaves`
 the caller's own organization's entries (row-level security). A proof for a given tree size costs one query.
 """
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Row, func, select
@@ -44,12 +45,14 @@ def _no_checkpoint_yet() -> NotFound:
 
 async def latest_checkpoint(session: AsyncSession) -> SignedCheckpoint:
     """The newest signed checkpoint (404 until the first entry has been sequenced)."""
-    checkpoint = await session.scalar(
-        select(SignedCheckpoint).order_by(SignedCheckpoint.tree_size.desc()).limit(1)
-    )
+    checkpoint = await _newest_checkpoint(session)
     if checkpoint is None:
         raise _no_checkpoint_yet()
     return checkpoint
+
+
+async def _newest_checkpoint(session: AsyncSession) -> SignedCheckpoint | None:
+    return await session.scalar(select(SignedCheckpoint).order_by(SignedCheckpoint.tree_size.desc()).limit(1))
 
 
 async def published_size(session: AsyncSession) -> int:
@@ -116,10 +119,56 @@ async def bundle_for_leaf(session: AsyncSession, *, leaf_index: int, log_key: Ve
 async def _bundle(session: AsyncSession, *, entry_data: bytes, leaf_index: int, log_key: VerifierKey) -> EvidenceBundle:
     checkpoint = await latest_checkpoint(session)
     path = await _fetch(session, plan_inclusion_proof(leaf_index, checkpoint.tree_size), checkpoint.tree_size)
+    return _assemble(checkpoint, entry_data=entry_data, leaf_index=leaf_index, path=path, log_key=log_key)
+
+
+def _assemble(checkpoint: SignedCheckpoint, *, entry_data: bytes, leaf_index: int, path: list[bytes],
+              log_key: VerifierKey) -> EvidenceBundle:
     return EvidenceBundle.assemble(
         entry_data=entry_data, leaf_index=leaf_index, tree_size=checkpoint.tree_size, inclusion_proof=path,
         checkpoint=checkpoint.note, log_key=str(log_key),
     )
+
+
+async def bundles_for_entries(
+    session: AsyncSession, *, entry_ids: Sequence[int], log_key: VerifierKey
+) -> dict[int, EvidenceBundle]:
+    """Public bundles of the sequenced entries among ``entry_ids`` (others are left out), against the latest
+    checkpoint: three queries however many entries (checkpoint, leaves, every proof's nodes at once)."""
+    checkpoint = await _newest_checkpoint(session)
+    if checkpoint is None or not entry_ids:
+        return {}
+    leaves = (await session.execute(
+        select(ledger_leaves.c.entry_id, ledger_leaves.c.leaf_index, ledger_leaves.c.entry_data)
+        .where(ledger_leaves.c.entry_id.in_(entry_ids), ledger_leaves.c.leaf_index < checkpoint.tree_size)
+    )).all()
+    plans = {leaf.entry_id: plan_inclusion_proof(leaf.leaf_index, checkpoint.tree_size) for leaf in leaves}
+    addresses = sorted({address for plan in plans.values() for address in plan.node_addresses()})
+    nodes = node_map(await session.execute(node_hashes_query(addresses))) if addresses else {}
+    try:
+        return {leaf.entry_id: _assemble(checkpoint, entry_data=leaf.entry_data, leaf_index=leaf.leaf_index,
+                                         path=plans[leaf.entry_id].assemble(nodes), log_key=log_key)
+                for leaf in leaves}
+    except MissingNodeError as error:
+        raise Unavailable(f"The log cannot build a proof: {error}; run `tradeloom ledger audit`.",
+                          code="log_node_missing") from error
+
+
+class LogBundleSource:
+    """The evidence log behind the public trace page (``ledger.trace_view.EvidenceBundleSource``)."""
+
+    def __init__(self, log_key: VerifierKey) -> None:
+        self._log_key = log_key
+
+    async def bundles_for_entries(
+        self, session: AsyncSession, entry_ids: Sequence[int]
+    ) -> Mapping[int, EvidenceBundle]:
+        """Bundles against the latest checkpoint, by entry id, in one batch; unsequenced entries are left out."""
+        return await bundles_for_entries(session, entry_ids=entry_ids, log_key=self._log_key)
+
+    async def log_key(self, session: AsyncSession) -> str:
+        """The log's verifier key, which the page pins."""
+        return str(self._log_key)
 
 
 async def _fetch(session: AsyncSession, plan: ProofPlan, tree_size: int) -> list[bytes]:
