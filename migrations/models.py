@@ -6,6 +6,7 @@ A package with tables adds its models module to ``MODEL_MODULES``.
 from catalog import models as catalog_models
 from catalog.search import models as search_models
 from integrations.webhooks import models as webhooks_models
+from ledger import log_models as ledger_log_models
 from ledger import models as ledger_models
 from ledger.epcis import models as epcis_models
 from ledger.identifiers import models as identifiers_models
@@ -27,5 +28,6 @@ MODEL_MODULES = (
     catalog_models,
     webhooks_models,
     search_models,
+    ledger_log_models,
 )
 target_metadata = Base.metadata

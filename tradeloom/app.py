@@ -11,6 +11,7 @@ from catalog import jobs as catalog_jobs
 from catalog.search import api as catalog_search_api
 from integrations.changes import api as changes_api
 from integrations.webhooks import api as webhooks_api
+from ledger import api as ledger_api
 from ledger import pages as ledger_pages
 from ledger.epcis import api as epcis_api
 from ledger.identifiers import api as identifiers_api
@@ -46,6 +47,8 @@ API_ROUTERS = (
     webhooks_api.router,
     *catalog_api.routers,
     catalog_search_api.router,
+    ledger_api.notes,
+    ledger_api.router,
 )
 
 API_DESCRIPTION = """Tradeloom: catalogue → RFQ → contract → order → shipment → receipt → invoice → payment.

@@ -1,4 +1,4 @@
-"""The ``tradeloom`` command: serve, worker, migrate, create-admin, seed-demo, doctor.
+"""The ``tradeloom`` command: serve, worker, migrate, create-admin, seed-demo, doctor, ledger.
 
 Part of the composition root: it may import every package.
 """
@@ -12,6 +12,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 
 import click
 import psycopg
@@ -21,13 +22,20 @@ from sqlalchemy import select
 from catalog import jobs as catalog_jobs
 from catalog.seed import seed_catalog
 from integrations.webhooks import service as webhook_service
+from ledger import verify_cli
+from ledger.audit import audit_log
+from ledger.checkpoint import CheckpointError, VerifierKey
+from ledger.fabric import jobs as fabric_jobs
 from ledger.identifiers import jobs as identifier_jobs
+from ledger.sequencer import CHECKPOINT_SIGNED, run_sequencer, sequence_waiting
+from ledger.signing import log_signer
 from tradeloom import migrate, seed
 from tradeloom.db import libpq_url, make_engine, make_sessionmaker
 from tradeloom.embedded import start_missing
 from tradeloom.identity import service as identity
 from tradeloom.identity.models import Organization
 from tradeloom.identity.roles import OrgKind, Role
+from tradeloom.jobs import sync_engine
 from tradeloom.observability import configure_logging
 from tradeloom.outbox.subscriptions import subscribe
 from tradeloom.settings import Settings, get_settings
@@ -51,6 +59,7 @@ def platform_services() -> Iterator[Settings]:
     os.environ["TRADELOOM_REDIS_URL"] = str(services.redis_url)
     get_settings.cache_clear()
     get_settings().signing_secret()  # made once here, before several processes could race to make it
+    log_signer(get_settings())  # likewise the evidence log's key (outside production)
     try:
         yield get_settings()
     finally:
@@ -113,7 +122,9 @@ def worker(burst: bool, queues: tuple[str, ...]) -> None:
     """Run the outbox dispatcher and an RQ worker."""
     with platform_services() as settings:
         subscribe_consumers(settings)
-        run_worker(queues=queues or ("high", "default", "low"), burst=burst)
+        sequencer = partial(run_sequencer, sync_engine(), log_signer(settings), batch_size=settings.ledger_batch_size,
+                            poll_seconds=settings.ledger_poll_seconds)
+        run_worker(queues=queues or ("high", "default", "low"), burst=burst, loops=[("ledger-sequencer", sequencer)])
 
 
 def subscribe_consumers(settings: Settings) -> None:
@@ -122,6 +133,8 @@ def subscribe_consumers(settings: Settings) -> None:
     subscribe(webhook_service.DELIVERY_REQUESTED, "integrations.webhooks.jobs.deliver_requested")
     if settings.idis_node_url:
         subscribe(identifier_jobs.TOPICS, identifier_jobs.SYNC_JOB)
+    if settings.ledger_anchor_backend != "none":
+        subscribe(CHECKPOINT_SIGNED, f"{fabric_jobs.__name__}.{fabric_jobs.anchor_checkpoint.__name__}")
 
 
 @main.command("migrate")
@@ -238,6 +251,59 @@ def doctor() -> None:
     for problem in problems:
         click.echo(f"PROBLEM    {problem}", err=True)
     sys.exit(1 if problems else 0)
+
+
+@main.group()
+def ledger() -> None:
+    """The evidence log: verify bundles offline, sequence entries, audit the stored log."""
+
+
+@ledger.command("verify")
+@click.argument("bundle", type=click.Path(dir_okay=False))
+@click.option("--file", "file_path", type=click.Path(dir_okay=False), help="the original file (salted digest)")
+@click.option("--key", help="the log's verifier key from a trusted source")
+def ledger_verify(bundle: str, file_path: str | None, key: str | None) -> None:
+    """Verify an evidence bundle offline (no server, no database); exit 0 verified, 1 not, 2 unreadable."""
+    argv = [bundle, *(["--file", file_path] if file_path else []), *(["--key", key] if key else [])]
+    sys.exit(verify_cli.main(argv))
+
+
+@ledger.command("sequence")
+@click.option("--once", is_flag=True, help="sequence what is waiting now, then exit")
+def ledger_sequence(once: bool) -> None:
+    """Number waiting entries into the log and sign checkpoints (one active sequencer across all hosts)."""
+    with platform_services() as settings:
+        signer, engine = log_signer(settings), sync_engine()
+        if not once:
+            run_sequencer(engine, signer, batch_size=settings.ledger_batch_size,
+                          poll_seconds=settings.ledger_poll_seconds)
+            return
+        batches = sequence_waiting(engine, signer, batch_size=settings.ledger_batch_size)
+        if batches:
+            click.echo(f"sequenced {sum(b.entries for b in batches)} entries in {len(batches)} batch(es); "
+                       f"tree size {batches[-1].tree_size}, root {batches[-1].root_hash.hex()}")
+        else:
+            click.echo("nothing to sequence (or another sequencer is at work)")
+
+
+@ledger.command("audit")
+@click.option("--key", help="the verifier key to check signatures with (default: the configured log key)")
+def ledger_audit(key: str | None) -> None:
+    """Re-derive the stored log and check every signature and hash; exit 1 on any problem."""
+    with platform_services() as settings:
+        signer = log_signer(settings)
+        try:
+            verifier_key = VerifierKey.parse(key) if key else signer.verifier_key
+        except CheckpointError as error:
+            raise click.BadParameter(str(error), param_hint="--key") from error
+        with sync_engine().connect() as conn:
+            report = audit_log(conn, verifier_key, origin=signer.origin)
+    for checked in report.checked:
+        click.echo(f"checked  {checked}")
+    for problem in report.problems:
+        click.echo(f"PROBLEM  {problem}", err=True)
+    click.echo("log is intact" if report.ok else f"{len(report.problems)} problem(s) found")
+    sys.exit(0 if report.ok else 1)
 
 
 if __name__ == "__main__":

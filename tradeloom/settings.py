@@ -1,9 +1,11 @@
 """Configuration. The only module that reads the environment (``TRADELOOM_*`` variables)."""
 
 import secrets
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -74,21 +76,53 @@ class Settings(BaseSettings):
     fabric_chaincode: str = Field(default="checkpoint-anchors", description="name the chaincode was committed as")
     fabric_call_timeout_seconds: float = Field(default=30, gt=0, description="Endorse, Submit and Evaluate")
     fabric_commit_timeout_seconds: float = Field(default=120, gt=0, description="wait for the commit status")
+    ledger_signing_key: SecretStr | None = Field(
+        default=None,
+        description="the evidence log's Ed25519 signer key (PRIVATE+KEY+<name>+<id>+<base64>); unset ⇒ one made "
+        "once and kept in <data_dir>/ledger-signing.key (not production)",
+    )
+    ledger_origin: str | None = Field(
+        default=None, description="the evidence log's origin line; unset ⇒ <public_base_url host>/ledger"
+    )
+    ledger_batch_size: int = Field(default=5000, ge=1, le=100_000, description="entries per sequenced checkpoint")
+    ledger_poll_seconds: float = Field(default=1.0, gt=0, description="sequencer pause when nothing is waiting")
 
     @property
     def is_production(self) -> bool:
         return self.environment == "production"
 
+    @property
+    def ledger_log_origin(self) -> str:
+        """The log's name in its checkpoints: configured, else the public host + ``/ledger``."""
+        return self.ledger_origin or f"{urlsplit(self.public_base_url).hostname or 'localhost'}/ledger"
+
     def signing_secret(self) -> str:
         """The configured key, or (outside production) one made once and kept in the data dir."""
-        if self.secret_key is not None:
-            return self.secret_key.get_secret_value()
+        return self._configured_or_kept(
+            self.secret_key, "SECRET_KEY", "secret.key", lambda: secrets.token_urlsafe(48)
+        )
+
+    def ledger_signer_key(self, generate: Callable[[str], str]) -> str:
+        """The log's signer key, or (outside production) ``generate(origin)`` made once and kept in the data dir.
+
+        The ledger passes its key generator in: the kit imports no domain package.
+        """
+        return self._configured_or_kept(
+            self.ledger_signing_key, "LEDGER_SIGNING_KEY", "ledger-signing.key",
+            lambda: generate(self.ledger_log_origin),
+        )
+
+    def _configured_or_kept(
+        self, configured: SecretStr | None, variable: str, file_name: str, make: Callable[[], str]
+    ) -> str:
+        if configured is not None:
+            return configured.get_secret_value()
         if self.is_production:
-            raise RuntimeError("TRADELOOM_SECRET_KEY must be set in production")
-        key_file = self.data_dir / "secret.key"
+            raise RuntimeError(f"TRADELOOM_{variable} must be set in production")
+        key_file = self.data_dir / file_name
         if not key_file.exists():
             key_file.parent.mkdir(parents=True, exist_ok=True)
-            key_file.write_text(secrets.token_urlsafe(48))
+            key_file.write_text(make())
             key_file.chmod(0o600)
         return key_file.read_text().strip()
 

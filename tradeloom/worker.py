@@ -1,7 +1,8 @@
-"""``tradeloom worker``: the outbox dispatcher and housekeeping (threads) beside an RQ worker on the queues."""
+"""``tradeloom worker``: the outbox dispatcher, housekeeping and other platform loops (threads) beside an RQ worker."""
 
 import logging
 import threading
+from collections.abc import Callable, Sequence
 
 from rq import Worker
 
@@ -13,8 +14,15 @@ from tradeloom.settings import get_settings
 log = logging.getLogger(__name__)
 
 
-def run_worker(*, queues: tuple[str, ...] = QUEUES, burst: bool = False, dispatch: bool = True) -> None:
-    """Dispatch outbox events and run jobs until stopped (or, with ``burst``, until the queues are empty)."""
+def run_worker(
+    *, queues: tuple[str, ...] = QUEUES, burst: bool = False, dispatch: bool = True,
+    loops: Sequence[tuple[str, Callable[[], None]]] = (),
+) -> None:
+    """Dispatch outbox events and run jobs until stopped (or, with ``burst``, until the queues are empty).
+
+    ``loops`` are further ``(thread name, function)`` platform loops, each run in a daemon thread; the
+    composition root passes the domain ones (the ledger sequencer), since the kit imports no domain.
+    """
     settings = get_settings()
     redis = redis_connection()
     if dispatch:
@@ -25,5 +33,7 @@ def run_worker(*, queues: tuple[str, ...] = QUEUES, burst: bool = False, dispatc
         ).start()
         threading.Thread(target=run_housekeeping, name="housekeeping", daemon=True,
                          kwargs={"engine": sync_engine(), "stop": threading.Event()}).start()
+    for name, loop in loops:
+        threading.Thread(target=loop, name=name, daemon=True).start()
     log.info("worker started", extra={"queues": list(queues)})
     Worker(list(queues), connection=redis).work(burst=burst, with_scheduler=True, logging_level=settings.log_level)

@@ -26,7 +26,7 @@ from integrations.webhooks.ssrf import check_target
 from tradeloom.db import job_tenant_session, utcnow
 from tradeloom.errors import Invalid
 from tradeloom.jobs import redis_connection, sync_engine
-from tradeloom.outbox.service import OUTBOX_INSERT
+from tradeloom.outbox.service import emit_on
 from tradeloom.settings import get_settings
 
 RETRY_DELAYS_SECONDS = (60, 300, 1800, 7200, 21600, 43200, 86400, 86400, 86400)
@@ -149,11 +149,9 @@ def _disable_if_persistently_failing(session: Session, subscription: WebhookSubs
         subscription.is_active = False
         subscription.disabled_reason = (f"{subscription.consecutive_failures} failed deliveries in a row since "
                                         f"{subscription.failing_since.isoformat()}")
-        session.execute(OUTBOX_INSERT.values(
-            org_id=subscription.org_id, topic="webhook.subscription_disabled", created_at=now, available_at=now,
-            payload={"subscription_id": str(subscription.id), "url": subscription.url,
-                     "reason": subscription.disabled_reason},
-        ))
+        emit_on(session, org_id=subscription.org_id, topic="webhook.subscription_disabled",
+                payload={"subscription_id": str(subscription.id), "url": subscription.url,
+                         "reason": subscription.disabled_reason})
 
 
 def _queue() -> Queue:

@@ -3,18 +3,26 @@
 import uuid
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import Connection, Insert, insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from tradeloom.db import utcnow
 from tradeloom.outbox.models import OutboxEvent
 
-OUTBOX_INSERT = insert(OutboxEvent)
+_OUTBOX_INSERT = insert(OutboxEvent)
+
+
+def _event(*, org_id: uuid.UUID, topic: str, payload: dict[str, Any]) -> Insert:
+    now = utcnow()
+    return _OUTBOX_INSERT.values(org_id=org_id, topic=topic, payload=payload, created_at=now, available_at=now)
 
 
 async def emit(session: AsyncSession, *, org_id: uuid.UUID, topic: str, payload: dict[str, Any]) -> None:
     """Queue ``topic`` (e.g. ``order.placed``) for delivery once this transaction commits."""
-    now = utcnow()
-    await session.execute(
-        OUTBOX_INSERT.values(org_id=org_id, topic=topic, payload=payload, created_at=now, available_at=now)
-    )
+    await session.execute(_event(org_id=org_id, topic=topic, payload=payload))
+
+
+def emit_on(conn: Connection | Session, *, org_id: uuid.UUID, topic: str, payload: dict[str, Any]) -> None:
+    """The same on a synchronous connection or session: platform loops (ledger sequencer) and RQ jobs."""
+    conn.execute(_event(org_id=org_id, topic=topic, payload=payload))
