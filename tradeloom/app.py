@@ -16,6 +16,10 @@ from ledger import pages as ledger_pages
 from ledger.epcis import api as epcis_api
 from ledger.identifiers import api as identifiers_api
 from ledger.identifiers import resolver_api
+from ledger.log_service import LogBundleSource
+from ledger.signing import log_signer
+from ledger.trace_sources import RegistryItemSource
+from ledger.trace_view import install_trace_sources
 from tradeloom import health
 from tradeloom.body_limit import BodySizeLimitMiddleware
 from tradeloom.db import make_engine, make_sessionmaker
@@ -91,6 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     pages.install(app)
     app.include_router(admin_pages.router)
     ledger_pages.install(app)
+    install_trace_sources(RegistryItemSource(), LogBundleSource(log_signer(settings).verifier_key))
     catalog_jobs.subscribe_jobs()
     return app
 

@@ -81,7 +81,8 @@ async def start_identifier(session: AsyncSession, identifier: str) -> str:
     return published.digital_link.canonical_epc
 
 
-async def _links(session: AsyncSession, epcs: Iterable[str]) -> list[EventLink]:
+async def public_events(session: AsyncSession, epcs: Iterable[str]) -> list[EventLink]:
+    """The public facts of every event naming one of ``epcs``, oldest first (any organization's)."""
     rows = await session.execute(_LINKS, {"epcs": list(epcs)})
     return [EventLink(**row._mapping) for row in rows]
 
@@ -93,7 +94,7 @@ async def _walk(session: AsyncSession, start: str, direction: Direction,
         if not frontier or len(seen) >= MAX_NODES:
             break
         found: set[str] = set()
-        for link in await _links(session, frontier):
+        for link in await public_events(session, frontier):
             events[link.id] = link
             for node in frontier:
                 for source, target, relation in link.neighbours(node, direction):
