@@ -18,6 +18,7 @@ import psycopg
 import redis
 from sqlalchemy import select
 
+from catalog.governance import wiring as catalog_governance
 from tradeloom import migrate, seed
 from tradeloom.db import libpq_url, make_engine, make_sessionmaker
 from tradeloom.embedded import start_missing
@@ -106,6 +107,7 @@ def _supervise(children: list[subprocess.Popen[bytes]]) -> None:
 def worker(burst: bool, queues: tuple[str, ...]) -> None:
     """Run the outbox dispatcher and an RQ worker."""
     with platform_services():
+        catalog_governance.install()
         run_worker(queues=queues or ("high", "default", "low"), burst=burst)
 
 
