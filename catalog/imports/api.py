@@ -4,14 +4,17 @@ import uuid
 from pathlib import PurePath
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Form, Response, UploadFile
+from fastapi import APIRouter, Depends, Request, Response
+from pydantic import ValidationError
+from starlette.datastructures import UploadFile as StarletteUploadFile
+from starlette.formparsers import MultiPartException
 
 from catalog.imports import service
 from catalog.imports.models import CatalogImport
-from catalog.imports.reading import Encoding, FileFormat
+from catalog.imports.reading import FileFormat
 from catalog.imports.report import problems_csv
 from catalog.imports.rows import ImportKind
-from catalog.imports.schemas import ImportOut
+from catalog.imports.schemas import UPLOAD_OPENAPI, ImportOut, ImportRequest
 from tradeloom.auth import CurrentPrincipal, Principal, requires
 from tradeloom.errors import Invalid
 from tradeloom.idempotency import Idempotent
@@ -38,20 +41,40 @@ def _shown(record: CatalogImport) -> ImportOut:
     return ImportOut.model_validate(record).model_copy(update={"url": f"{router.prefix}/{record.id}"})
 
 
-@router.post("", status_code=202)
+async def _upload_form(request: Request) -> tuple[ImportRequest, str, bytes]:
+    """The multipart form, read by hand after ``Idempotent`` has hashed the raw body.
+
+    FastAPI's ``File``/``Form`` parameters would consume the body before dependencies run, and the
+    idempotency guard needs the body's bytes.
+    """
+    try:
+        form = await request.form(max_files=1, max_fields=8)
+    except (MultiPartException, AssertionError) as exc:
+        raise Invalid("Send the file as multipart/form-data.", code="catalog.import_form") from exc
+    upload = form.get("file")
+    if not isinstance(upload, StarletteUploadFile):
+        raise Invalid("Attach the file in the form field 'file'.", code="catalog.import_form",
+                      errors=[{"pointer": "/file", "detail": "required"}])
+    fields = {key: value for key, value in form.items() if key != "file" and isinstance(value, str)}
+    try:
+        parameters = ImportRequest.model_validate(fields)
+    except ValidationError as exc:
+        errors = [{"pointer": "/" + "/".join(map(str, e["loc"])), "code": e["type"], "detail": e["msg"]}
+                  for e in exc.errors()]
+        raise Invalid("The form fields are not valid.", code="validation_failed", errors=errors) from None
+    return parameters, upload.filename or "upload", await upload.read()
+
+
+@router.post("", status_code=202, openapi_extra=UPLOAD_OPENAPI)
 async def upload_import(
-    principal: CurrentPrincipal, session: DbSession, response: Response, _key: Idempotent,
-    file: Annotated[UploadFile, File(description="CSV (UTF-8 or GB18030) or XLSX")],
-    kind: Annotated[ImportKind, Form()],
-    dry_run: Annotated[bool, Form(description="check every row, store nothing")] = False,
-    encoding: Annotated[Encoding | None, Form(description="CSV only; detected when absent")] = None,
+    request: Request, principal: CurrentPrincipal, session: DbSession, response: Response, _key: Idempotent,
 ) -> ImportOut:
     """Queue the import of a file: 202 with the job's URL; unreadable files and wrong headers are 422."""
-    principal.require(_PERMISSION_BY_KIND[kind])
-    filename = file.filename or "upload"
+    parameters, filename, content = await _upload_form(request)
+    principal.require(_PERMISSION_BY_KIND[parameters.kind])
     record = await service.request_import(
-        session, actor=principal.actor, kind=kind, file_format=_file_format(filename), filename=filename,
-        content=await file.read(), dry_run=dry_run, encoding=encoding,
+        session, actor=principal.actor, kind=parameters.kind, file_format=_file_format(filename), filename=filename,
+        content=content, dry_run=parameters.dry_run, encoding=parameters.encoding,
     )
     response.headers["Location"] = f"{router.prefix}/{record.id}"
     return _shown(record)

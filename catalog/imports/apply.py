@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import insert, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from catalog._material_rows import NewMaterial, insert_materials
 from catalog.imports.rows import ImportKind, MaterialRow, OfferRow, ParsedRow, PriceLineRow, RowProblem
@@ -34,15 +35,15 @@ async def _existing(session: AsyncSession, column: Any, values: set[str], *where
 
 async def _materials_by_code(session: AsyncSession, codes: set[str]) -> dict[str, tuple[uuid.UUID, str | None]]:
     """Code → (id, code of the material it was merged into, or None)."""
-    survivor = Material.__table__.alias("survivor")
+    survivor = aliased(Material)
     found: dict[str, tuple[uuid.UUID, str | None]] = {}
     for chunk in _chunks(sorted(codes)):
         rows = await session.execute(
-            select(Material.code, Material.id, survivor.c.code)
-            .outerjoin(survivor, survivor.c.id == Material.merged_into_id)
+            select(Material.code, Material.id, survivor.code)
+            .outerjoin(survivor, survivor.id == Material.merged_into_id)
             .where(Material.code.in_(chunk))
         )
-        for code, material_id, merged_into in rows.tuples():
+        for code, material_id, merged_into in rows:
             found[code] = (material_id, merged_into)
     return found
 
@@ -80,7 +81,7 @@ async def _offer_problems(session: AsyncSession, org_id: uuid.UUID, rows: Sequen
 
 async def _buyers(session: AsyncSession, usccs: set[str]) -> dict[str, uuid.UUID]:
     rows = await session.execute(select(Organization.uscc, Organization.id).where(Organization.uscc.in_(usccs)))
-    return dict(rows.tuples().all())
+    return {uscc: org_id for uscc, org_id in rows}
 
 
 async def _price_list_problems(session: AsyncSession, org_id: uuid.UUID, rows: Sequence[PriceLineRow],
@@ -92,7 +93,7 @@ async def _price_list_problems(session: AsyncSession, org_id: uuid.UUID, rows: S
     existing = set((await session.execute(
         select(PriceList.name, PriceList.buyer_org_id)
         .where(PriceList.org_id == org_id, tuple_(PriceList.name, PriceList.buyer_org_id).in_(names))
-    )).tuples().all()) if names else set()
+    )).all()) if names else set()
     problems += [RowProblem(row.row, "price_list_name", "price_list_exists",
                             f"you already have a price list {row.price_list_name!r} for this buyer")
                  for row in rows if (row.price_list_name, buyers.get(row.buyer_uscc)) in existing]

@@ -132,8 +132,9 @@ def _report(claimed: _Claimed, outcome: _Outcome, *, error: str | None = None) -
 
 async def _finish(session: AsyncSession, claimed: _Claimed, *, status: str, outcome: _Outcome,
                   error: str | None = None) -> None:
+    checked = {} if status == "failed" else {"processed_rows": CatalogImport.total_rows}
     await session.execute(update(CatalogImport).where(CatalogImport.id == claimed.id).values(
-        status=status, finished_at=utcnow(), error_count=len(outcome.problems),
+        status=status, finished_at=utcnow(), error_count=len(outcome.problems), **checked,
         created_count=len(outcome.created) if status == "succeeded" else 0,
         report=_report(claimed, outcome, error=error),
     ))
