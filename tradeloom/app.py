@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from catalog.governance import wiring as catalog_governance
+from ledger.service import record_evidence
 from tradeloom import health
 from tradeloom.body_limit import BodySizeLimitMiddleware
 from tradeloom.db import make_engine, make_sessionmaker
@@ -55,7 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestContextMiddleware)
     app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    catalog_governance.install()
+    catalog_governance.install(record_evidence=record_evidence)
     for router in (health.router, identity_api.router, sites_api.router, *catalog_governance.ROUTERS):
         app.include_router(router)
     pages.install(app)

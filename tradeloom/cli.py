@@ -19,6 +19,7 @@ import redis
 from sqlalchemy import select
 
 from catalog.governance import wiring as catalog_governance
+from ledger.service import record_evidence
 from tradeloom import migrate, seed
 from tradeloom.db import libpq_url, make_engine, make_sessionmaker
 from tradeloom.embedded import start_missing
@@ -107,7 +108,7 @@ def _supervise(children: list[subprocess.Popen[bytes]]) -> None:
 def worker(burst: bool, queues: tuple[str, ...]) -> None:
     """Run the outbox dispatcher and an RQ worker."""
     with platform_services():
-        catalog_governance.install()
+        catalog_governance.install(record_evidence=record_evidence)
         run_worker(queues=queues or ("high", "default", "low"), burst=burst)
 
 
