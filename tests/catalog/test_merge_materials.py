@@ -56,7 +56,8 @@ class TestMergeService:
         await make_offer(session, supplier_org_id=both.org.id, material_id=retired.id, part_number="B-RET")
         await make_offer(session, supplier_org_id=only.org.id, material_id=retired.id, part_number="O-RET")
         await make_price_list(session, supplier_org_id=both.org.id, buyer_org_id=buyer.org.id,
-                              lines=[(survivor.id, "0", "1.10"), (retired.id, "0", "1.05"), (retired.id, "500", "0.95")])
+                              lines=[(survivor.id, "0", "1.10"), (retired.id, "0", "1.05"),
+                                     (retired.id, "500", "0.95")])
         session.add_all([candidate(survivor, retired), candidate(retired, third)])
         await session.flush()
         await apply_tenant(session, org_id=owner.org.id, user_id=owner.user.id)
