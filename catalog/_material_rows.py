@@ -15,6 +15,7 @@ from sqlalchemy import Integer, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog.codes import material_code
+from catalog.errors import InvalidMaterialCode
 from catalog.models import Material, MaterialVersion
 from tradeloom.audit import Actor
 from tradeloom.db import utcnow
@@ -47,11 +48,11 @@ def snapshot_of(material: Material) -> dict[str, Any]:
 
 
 async def allocate_codes(session: AsyncSession, class_code: str, count: int) -> list[str]:
-    """``count`` new codes of a leaf class, in one round trip (the sequence function is atomic)."""
-    sequences = await session.scalars(
-        select(func.tl_next_material_sequence(class_code, type_=Integer)).select_from(func.generate_series(1, count))
-    )
-    return [material_code(class_code, sequence) for sequence in sequences]
+    """``count`` consecutive new codes of a leaf class, allocated atomically by one UPDATE."""
+    first = await session.scalar(select(func.tl_next_material_sequences(class_code, count, type_=Integer)))
+    if first is None:
+        raise InvalidMaterialCode(f"Class {class_code} is not a leaf class.")
+    return [material_code(class_code, sequence) for sequence in range(first, first + count)]
 
 
 async def insert_materials(session: AsyncSession, *, actor: Actor, materials: Sequence[NewMaterial]) -> list[str]:

@@ -1,4 +1,4 @@
-"""Catalogue governance: import jobs, the duplicate review queue, and moving references on a merge.
+"""Catalogue governance: import jobs, the duplicate review queue, moving references on a merge, code blocks.
 
 Revision ID: 0008
 Revises: 0006
@@ -72,6 +72,19 @@ def upgrade() -> None:
     enable_tenant_rls("catalog_imports")
     _duplicate_queue_policies()
     op.execute(MOVE_MATERIAL_REFERENCES)
+    op.execute(ALLOCATE_SEQUENCE_BLOCK)
+
+
+# Bulk imports need thousands of codes of one class: one UPDATE for the block, not one per code (thousands
+# of updates of one row in one transaction leave a chain of row versions that every next update walks).
+ALLOCATE_SEQUENCE_BLOCK = """
+CREATE FUNCTION tl_next_material_sequences(p_class_code text, p_count integer) RETURNS integer
+LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, public AS
+$$ UPDATE material_classes SET next_sequence = next_sequence + p_count
+   WHERE code = p_class_code AND is_leaf AND p_count > 0 RETURNING next_sequence - p_count $$;
+REVOKE ALL ON FUNCTION tl_next_material_sequences(text, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tl_next_material_sequences(text, integer) TO tradeloom_app;
+"""
 
 
 def _duplicate_queue_policies() -> None:
@@ -165,6 +178,7 @@ GRANT EXECUTE ON FUNCTION tl_move_material_references(uuid, uuid) TO tradeloom_a
 
 
 def downgrade() -> None:
+    op.execute("DROP FUNCTION tl_next_material_sequences(text, integer)")
     op.execute("DROP FUNCTION tl_move_material_references(uuid, uuid)")
     op.drop_index('ix_material_duplicate_candidates_status_score', table_name='material_duplicate_candidates')
     op.drop_index(op.f('ix_material_duplicate_candidates_second_owner_org_id'), table_name='material_duplicate_candidates')
