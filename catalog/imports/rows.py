@@ -20,6 +20,7 @@ from catalog.imports.fields import CellProblem
 from catalog.normalize import normalize_text
 
 T = TypeVar("T")
+D = TypeVar("D")
 ATTRIBUTE_PREFIX = "attr:"
 
 
@@ -140,17 +141,27 @@ class _Cells:
             self.problem(column, "too_long", f"{column} is longer than {max_length} characters")
         return value
 
-    def parse(self, column: str, parser: Callable[[str], T], *, default: T | None = None) -> T | None:
-        value = self.values.get(column, "")
-        if not value:
-            if default is None:
-                self.problem(column, "missing_value", f"{column} is required")
-            return default
+    def _parsed(self, column: str, parser: Callable[[str], T], value: str) -> T | None:
         try:
             return parser(value)
         except CellProblem as problem:
             self.problem(column, problem.code, problem.message)
             return None
+
+    def required(self, column: str, parser: Callable[[str], T], fallback: T) -> T:
+        """The parsed cell; a problem when it is empty or bad (then ``fallback``: such a row is never stored)."""
+        value = self.values.get(column, "")
+        if not value:
+            self.problem(column, "missing_value", f"{column} is required")
+            return fallback
+        parsed = self._parsed(column, parser, value)
+        return fallback if parsed is None else parsed
+
+    def optional(self, column: str, parser: Callable[[str], T], default: D) -> T | D:
+        """The parsed cell, or ``default`` when it is empty; a problem when it is bad."""
+        value = self.values.get(column, "")
+        parsed = self._parsed(column, parser, value) if value else None
+        return default if parsed is None else parsed
 
 
 def _stored(value: AttributeValue) -> AttributeValue:
@@ -192,28 +203,32 @@ def _material(cells: _Cells) -> MaterialRow:
     return MaterialRow(
         row=cells.number, class_code=class_code,
         name_zh=cells.text("name_zh", max_length=300), name_en=cells.text("name_en", max_length=300),
-        base_unit=cells.parse("base_unit", fields.unit_code) or "",
-        gtin=cells.parse("gtin", fields.gtin, default="") or None,
+        base_unit=cells.required("base_unit", fields.unit_code, ""),
+        gtin=cells.optional("gtin", fields.gtin, None),
         attributes=_material_attributes(cells, class_code),
     )
 
 
-def _offer(cells: _Cells, today: dt.date) -> OfferRow:
-    valid_from = cells.parse("valid_from", fields.iso_date, default=today) or today
-    valid_to = cells.parse("valid_to", fields.iso_date, default=dt.date.min)
-    if valid_to and valid_to != dt.date.min and valid_to < valid_from:
+def _validity(cells: _Cells, valid_from: dt.date, valid_to: dt.date | None) -> None:
+    if valid_to is not None and valid_to < valid_from:
         cells.problem("valid_to", "bad_validity", f"valid_to {valid_to} is before valid_from {valid_from}")
+
+
+def _offer(cells: _Cells, today: dt.date) -> OfferRow:
+    valid_from = cells.optional("valid_from", fields.iso_date, today)
+    valid_to = cells.optional("valid_to", fields.iso_date, None)
+    _validity(cells, valid_from, valid_to)
     return OfferRow(
         row=cells.number, supplier_part_number=cells.text("supplier_part_number", max_length=64),
-        material_code=cells.parse("material_code", fields.material_code) or "",
-        currency=cells.parse("currency", fields.currency) or "",
-        order_unit=cells.parse("order_unit", fields.unit_code) or "",
-        moq=cells.parse("moq", _positive_quantity, default=Decimal(1)) or Decimal(1),
-        pack_size=cells.parse("pack_size", _positive_quantity, default=Decimal(1)) or Decimal(1),
-        lead_time_days=cells.parse("lead_time_days", _lead_time, default=7) or 0,
-        incoterm=cells.parse("incoterm", fields.incoterm, default="EXW") or "EXW",
-        valid_from=valid_from, valid_to=None if valid_to in (None, dt.date.min) else valid_to,
-        tiers=cells.parse("price_tiers", fields.price_tiers) or [],
+        material_code=cells.required("material_code", fields.material_code, ""),
+        currency=cells.required("currency", fields.currency, ""),
+        order_unit=cells.required("order_unit", fields.unit_code, ""),
+        moq=cells.optional("moq", _positive_quantity, Decimal(1)),
+        pack_size=cells.optional("pack_size", _positive_quantity, Decimal(1)),
+        lead_time_days=cells.optional("lead_time_days", _lead_time, 7),
+        incoterm=cells.optional("incoterm", fields.incoterm, "EXW"),
+        valid_from=valid_from, valid_to=valid_to,
+        tiers=cells.required("price_tiers", fields.price_tiers, []),
     )
 
 
@@ -226,18 +241,16 @@ def _lead_time(text: str) -> int:
 
 
 def _price_line(cells: _Cells) -> PriceLineRow:
-    valid_from = cells.parse("valid_from", fields.iso_date)
-    valid_to = cells.parse("valid_to", fields.iso_date, default=dt.date.min)
-    if valid_from and valid_to and valid_to != dt.date.min and valid_to < valid_from:
-        cells.problem("valid_to", "bad_validity", f"valid_to {valid_to} is before valid_from {valid_from}")
+    valid_from = cells.required("valid_from", fields.iso_date, dt.date.min)
+    valid_to = cells.optional("valid_to", fields.iso_date, None)
+    _validity(cells, valid_from, valid_to)
     return PriceLineRow(
         row=cells.number, price_list_name=cells.text("price_list_name", max_length=200),
         buyer_uscc=cells.text("buyer_uscc", max_length=18).upper(),
-        currency=cells.parse("currency", fields.currency) or "", valid_from=valid_from or dt.date.min,
-        valid_to=None if valid_to in (None, dt.date.min) else valid_to,
-        material_code=cells.parse("material_code", fields.material_code) or "",
-        min_quantity=cells.parse("min_quantity", _quantity, default=Decimal(0)) or Decimal(0),
-        unit_price=cells.parse("unit_price", _price) or Decimal(0),
+        currency=cells.required("currency", fields.currency, ""), valid_from=valid_from, valid_to=valid_to,
+        material_code=cells.required("material_code", fields.material_code, ""),
+        min_quantity=cells.optional("min_quantity", _quantity, Decimal(0)),
+        unit_price=cells.required("unit_price", _price, Decimal(0)),
     )
 
 
