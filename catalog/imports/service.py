@@ -28,6 +28,7 @@ from tradeloom.outbox.service import emit
 log = logging.getLogger(__name__)
 
 IMPORT_REQUESTED = "catalog.import_requested"
+IMPORT_SUCCEEDED = "catalog.import_succeeded"  # e.g. for search indexing of the new materials
 MAX_PROBLEMS_KEPT = 1_000  # the count is exact; the list in the report stops here
 _PROGRESS_EVERY = 1_000
 
@@ -156,6 +157,8 @@ async def run_import(sessionmaker: async_sessionmaker[AsyncSession], *, org_id: 
                 raise _Rejected(outcome)
             if not claimed.dry_run:
                 outcome.created = await apply.write_rows(session, actor=claimed.actor, kind=claimed.kind, rows=rows)
+                await emit(session, org_id=org_id, topic=IMPORT_SUCCEEDED, payload={
+                    "import_id": str(import_id), "kind": claimed.kind.value, "created": len(outcome.created)})
             status = "validated" if claimed.dry_run else "succeeded"
             await _finish(session, claimed, status=status, outcome=outcome)
             return status

@@ -19,6 +19,7 @@ from tests.factories import Member, make_member
 from tradeloom.audit import Actor
 from tradeloom.db import apply_tenant
 from tradeloom.identity.roles import OrgKind, Role
+from tradeloom.outbox.models import OutboxEvent
 
 TODAY = dt.date(2026, 11, 25)
 MATERIALS_HEADER = "class_code,name_zh,name_en,base_unit,gtin,attr:thread,attr:length_mm,attr:material\n"
@@ -73,6 +74,9 @@ class TestMaterialsImport:
             ("Hex bolt M8x30", "draft", "30", member.org.id), ("Hex bolt M8x31", "draft", "31", member.org.id),
             ("Hex bolt M8x32", "draft", "32", member.org.id)]
         assert await count(session, MaterialVersion, MaterialVersion.material_id.in_([m.id for m in stored])) == 3
+        succeeded = select(OutboxEvent).where(OutboxEvent.topic == "catalog.import_succeeded")
+        event = (await session.scalars(succeeded)).one()
+        assert event.payload == {"import_id": str(import_id), "kind": "materials", "created": 3}
 
     async def test_a_file_whose_last_row_is_bad_stores_nothing(
         self, session: AsyncSession, sessionmaker: async_sessionmaker[AsyncSession],
@@ -89,6 +93,7 @@ class TestMaterialsImport:
         assert record.report["problems"] == [{"row": 6, "column": "attr:length_mm", "code": "unit_mismatch",
                                               "message": "length_mm: Cannot convert KGM (mass) to MMT (length)."}]
         assert await count(session, Material, Material.owner_org_id == member.org.id) == 0
+        assert await count(session, OutboxEvent, OutboxEvent.topic == "catalog.import_succeeded") == 0
 
     async def test_a_failure_while_writing_rolls_back_the_rows_already_written(
         self, session: AsyncSession, sessionmaker: async_sessionmaker[AsyncSession], monkeypatch: pytest.MonkeyPatch,
