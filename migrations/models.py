@@ -4,6 +4,8 @@ A package with tables adds its models module to ``MODEL_MODULES``.
 """
 
 from catalog import models as catalog_models
+from catalog.governance import models as governance_models
+from catalog.imports import models as import_models
 from catalog.search import models as search_models
 from integrations.webhooks import models as webhooks_models
 from ledger import log_models as ledger_log_models
@@ -29,5 +31,7 @@ MODEL_MODULES = (
     webhooks_models,
     search_models,
     ledger_log_models,
+    import_models,
+    governance_models,
 )
 target_metadata = Base.metadata

@@ -8,6 +8,7 @@ from fastapi.staticfiles import StaticFiles
 
 from catalog import api as catalog_api
 from catalog import jobs as catalog_jobs
+from catalog.governance import wiring as catalog_governance
 from catalog.search import api as catalog_search_api
 from integrations.changes import api as changes_api
 from integrations.webhooks import api as webhooks_api
@@ -17,6 +18,7 @@ from ledger.epcis import api as epcis_api
 from ledger.identifiers import api as identifiers_api
 from ledger.identifiers import resolver_api
 from ledger.log_service import LogBundleSource
+from ledger.service import record_evidence
 from ledger.signing import log_signer
 from ledger.trace_sources import RegistryItemSource
 from ledger.trace_view import install_trace_sources
@@ -51,6 +53,7 @@ API_ROUTERS = (
     webhooks_api.router,
     *catalog_api.routers,
     catalog_search_api.router,
+    *catalog_governance.ROUTERS,
     ledger_api.notes,
     ledger_api.router,
 )
@@ -90,6 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestContextMiddleware)
     app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    catalog_governance.install(record_evidence=record_evidence)
     for router in API_ROUTERS:
         app.include_router(router)
     pages.install(app)

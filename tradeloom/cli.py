@@ -20,6 +20,7 @@ import redis
 from sqlalchemy import select
 
 from catalog import jobs as catalog_jobs
+from catalog.governance import wiring as catalog_governance
 from catalog.seed import seed_catalog
 from integrations.webhooks import service as webhook_service
 from ledger import verify_cli
@@ -28,6 +29,7 @@ from ledger.checkpoint import CheckpointError, VerifierKey
 from ledger.fabric import jobs as fabric_jobs
 from ledger.identifiers import jobs as identifier_jobs
 from ledger.sequencer import CHECKPOINT_SIGNED, run_sequencer, sequence_waiting
+from ledger.service import record_evidence
 from ledger.signing import log_signer
 from tradeloom import migrate, seed
 from tradeloom.db import libpq_url, make_engine, make_sessionmaker
@@ -129,6 +131,7 @@ def worker(burst: bool, queues: tuple[str, ...]) -> None:
 
 def subscribe_consumers(settings: Settings) -> None:
     """Which jobs consume which outbox topics (the dispatcher in this process sends them)."""
+    catalog_governance.install(record_evidence=record_evidence)
     subscribe("*", "integrations.webhooks.jobs.fan_out")
     subscribe(webhook_service.DELIVERY_REQUESTED, "integrations.webhooks.jobs.deliver_requested")
     if settings.idis_node_url:
