@@ -64,6 +64,7 @@ class ContractItem(IdMixin, TenantMixin, Base):
     value_cap: Mapped[Decimal | None]
     quantity_drawn: Mapped[Decimal] = mapped_column(QUANTITY, default=Decimal(0))
     value_drawn: Mapped[Decimal] = mapped_column(default=Decimal(0))
+    in_force: Mapped[bool] = mapped_column(default=True)  # false once an amendment dropped the item
 
 
 class ContractSignature(IdMixin, TenantMixin, Base):

@@ -81,6 +81,7 @@ def upgrade() -> None:
     sa.Column('value_cap', sa.Numeric(precision=18, scale=4), nullable=True),
     sa.Column('quantity_drawn', sa.Numeric(precision=18, scale=6), nullable=False),
     sa.Column('value_drawn', sa.Numeric(precision=18, scale=4), nullable=False),
+    sa.Column('in_force', sa.Boolean(), nullable=False),
     sa.Column('id', sa.UUID(), nullable=False),
     sa.Column('org_id', sa.UUID(), nullable=False),
     sa.ForeignKeyConstraint(['contract_id'], ['contracts.id'], name=op.f('fk_contract_items_contract_id_contracts')),
