@@ -11,8 +11,9 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Protocol
+from typing import Annotated, Protocol
 
+from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tradeloom.audit import Actor
@@ -56,3 +57,11 @@ def require_placer(placer: OrderPlacer | None) -> OrderPlacer:
         raise Unavailable("Purchase orders are not available on this platform yet; award to a contract instead.",
                           code="orders_unavailable")
     return placer
+
+
+def order_placer(request: Request) -> OrderPlacer | None:
+    """The port as wired by the composition root (``app.state.order_placer``), None until then."""
+    return getattr(request.app.state, "order_placer", None)
+
+
+Placer = Annotated[OrderPlacer | None, Depends(order_placer)]

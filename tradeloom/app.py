@@ -7,6 +7,8 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from catalog import api as catalog_api
+from commerce.contracts import api as contracts_api
+from commerce.rfq import api as rfq_api
 from tradeloom import health
 from tradeloom.body_limit import BodySizeLimitMiddleware
 from tradeloom.db import make_engine, make_sessionmaker
@@ -55,7 +57,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestContextMiddleware)
     app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for router in (health.router, identity_api.router, sites_api.router, *catalog_api.routers):
+    for router in (health.router, identity_api.router, sites_api.router, *catalog_api.routers, *rfq_api.routers,
+                   *contracts_api.routers):
         app.include_router(router)
     pages.install(app)
     app.include_router(admin_pages.router)

@@ -10,7 +10,7 @@ refuses, the savepoint is rolled back: nothing was drawn.
 import uuid
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from commerce.contracts.models import CallOff, Contract, ContractItem
@@ -113,3 +113,10 @@ async def place_call_off(
     await record_audit(session, actor=actor, action="call_off.placed", object_type="contract",
                        object_id=contract.id, details={"call_off_id": str(call_off.id), "amount": str(total)})
     return call_off
+
+
+async def call_offs_of(session: AsyncSession, *, contract_id: uuid.UUID) -> list[CallOff]:
+    """The call-offs of a contract the caller is party to, oldest first."""
+    await get_contract(session, contract_id=contract_id)
+    query = select(CallOff).where(CallOff.contract_id == contract_id).order_by(CallOff.created_at, CallOff.id)
+    return list((await session.scalars(query)).all())
