@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog.models import Material
 from commerce.order_port import OrderLineDraft, OrderSource
+from commerce.rfq.models import Quotation, QuotationLine, Rfq
 from tests.factories import Member, make_member, site_body
 from tests.materials_factories import act_as, as_owner, make_material, make_offer, owner_actor
 from tradeloom.audit import Actor
@@ -78,6 +79,9 @@ async def close_bidding(session: AsyncSession, rfq_id: uuid.UUID | str) -> None:
                       "UPDATE quotation_lines SET sealed_until = now() - interval '1 minute' WHERE quotation_id IN "
                       "(SELECT id FROM quotations WHERE rfq_id = :id)"):
         await session.execute(text(statement), {"id": str(rfq_id)})
+    for loaded in list(session.identity_map.values()):  # what this session already loaded sees the new deadline
+        if isinstance(loaded, Rfq | Quotation | QuotationLine):
+            session.expire(loaded)
 
 
 @dataclass
