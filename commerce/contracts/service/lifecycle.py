@@ -94,7 +94,8 @@ async def create_contract(
     await _check_parties(session, actor, fields.supplier_org_id)
     contract = Contract(org_id=actor.org_id, supplier_org_id=fields.supplier_org_id, number=_contract_number(),
                         kind=fields.kind.value, currency=fields.currency, title=fields.title,
-                        valid_from=fields.valid_from, terms_version=1, rfq_id=rfq_id)
+                        valid_from=fields.valid_from, valid_to=fields.valid_to, value_cap=fields.value_cap,
+                        terms_version=1, rfq_id=rfq_id)
     session.add(contract)
     await session.flush()
     await _add_terms(session, contract, 1, fields, "original")
