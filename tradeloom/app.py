@@ -9,6 +9,7 @@ from fastapi.staticfiles import StaticFiles
 from catalog import api as catalog_api
 from commerce.contracts import api as contracts_api
 from commerce.rfq import api as rfq_api
+from commerce.rfq import pages as rfq_pages
 from tradeloom import health
 from tradeloom.body_limit import BodySizeLimitMiddleware
 from tradeloom.db import make_engine, make_sessionmaker
@@ -61,6 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                    *contracts_api.routers):
         app.include_router(router)
     pages.install(app)
+    rfq_pages.install(app)
     app.include_router(admin_pages.router)
     return app
 
