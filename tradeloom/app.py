@@ -8,6 +8,7 @@ from fastapi.staticfiles import StaticFiles
 
 from catalog import api as catalog_api
 from commerce.contracts import api as contracts_api
+from commerce.contracts import pages as contract_pages
 from commerce.rfq import api as rfq_api
 from commerce.rfq import pages as rfq_pages
 from tradeloom import health
@@ -63,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     pages.install(app)
     rfq_pages.install(app)
+    contract_pages.install(app)
     app.include_router(admin_pages.router)
     return app
 
