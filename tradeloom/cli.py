@@ -18,6 +18,8 @@ import psycopg
 import redis
 from sqlalchemy import select
 
+from commerce.contracts.seed import seed_contracts
+from commerce.rfq.seed import seed_rfqs
 from tradeloom import migrate, seed
 from tradeloom.db import libpq_url, make_engine, make_sessionmaker
 from tradeloom.embedded import start_missing
@@ -62,7 +64,7 @@ def serve(host: str, port: int, workers: int, demo: bool, with_worker: bool) -> 
     with platform_services() as settings:
         migrate.upgrade(str(settings.database_url))
         if demo:
-            world = asyncio.run(_seed_demo(str(settings.database_url)))
+            world = asyncio.run(_seed_demo(str(settings.database_url), settings.signing_secret()))
             _print_demo_logins(world)
         metrics_dir = settings.data_dir / "metrics"
         shutil.rmtree(metrics_dir, ignore_errors=True)
@@ -122,14 +124,17 @@ def seed_demo() -> None:
     """Load the demo world (idempotent) and print its logins."""
     with platform_services() as settings:
         migrate.upgrade(str(settings.database_url))
-        _print_demo_logins(asyncio.run(_seed_demo(str(settings.database_url))))
+        _print_demo_logins(asyncio.run(_seed_demo(str(settings.database_url), settings.signing_secret())))
 
 
-async def _seed_demo(database_url: str) -> seed.DemoWorld:
+async def _seed_demo(database_url: str, secret: str) -> seed.DemoWorld:
     engine = make_engine(database_url, pool_size=1)
     try:
         async with make_sessionmaker(engine)() as session, session.begin():
-            return await seed.seed_world(session)
+            world = await seed.seed_world(session)
+            await seed_rfqs(session, world)
+            await seed_contracts(session, world, secret=secret)
+            return world
     finally:
         await engine.dispose()
 
