@@ -6,7 +6,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BeforeValidator, Field, model_validator
+from pydantic import AwareDatetime, Field, model_validator
 
 from catalog.schemas.common import Currency, DecimalText, Money, PositiveQuantity, Quantity, UnitCode
 from tradeloom.schemas import ApiModel, StrictModel
@@ -145,13 +145,7 @@ class QuestionOut(ApiModel):
     asked_by_you: bool
 
 
-def _no_float(value: Any) -> Any:
-    if isinstance(value, float):
-        raise ValueError("give the number as a string")
-    return value
-
-
-Freight = Annotated[Decimal, BeforeValidator(_no_float), Field(ge=0, max_digits=18, decimal_places=4)]
+Freight = Annotated[Quantity, Field(decimal_places=4)]  # money that may be zero
 
 
 class PriceTierIn(StrictModel):

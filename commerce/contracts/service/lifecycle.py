@@ -13,18 +13,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import flag_modified
 
 from catalog.service.materials import get_material
+from catalog.service.offers import SELLING_KINDS
+from catalog.service.price_lists import BUYING_KINDS
 from commerce.contracts.models import Contract, ContractItem, ContractTerms
 from commerce.contracts.schemas import AmendmentIn, ContractCreate, TermsIn
 from commerce.contracts.service.terms import document_hash, terms_document
 from tradeloom.audit import Actor, record_audit
 from tradeloom.concurrency import check_version
 from tradeloom.errors import Invalid, NotFound
-from tradeloom.identity.roles import OrgKind
 from tradeloom.identity.service import get_organization
 from tradeloom.outbox.service import emit
-
-SELLING_KINDS = frozenset({OrgKind.SUPPLIER.value, OrgKind.BOTH.value})
-BUYING_KINDS = frozenset({OrgKind.BUYER.value, OrgKind.BOTH.value})
 
 
 @dataclass(frozen=True)

@@ -8,16 +8,13 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from catalog.service.offers import offers_in_classes
+from catalog.service.offers import SELLING_KINDS, offers_in_classes
 from commerce.rfq.models import Rfq, RfqInvitation, RfqLine
 from tradeloom.audit import Actor, record_audit
 from tradeloom.db import utcnow
 from tradeloom.errors import Invalid
-from tradeloom.identity.roles import OrgKind
 from tradeloom.identity.service import get_organization
 from tradeloom.outbox.service import emit
-
-SELLING_KINDS = frozenset({OrgKind.SUPPLIER.value, OrgKind.BOTH.value})
 
 
 async def matching_supplier_ids(

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog.service.classes import leaf_class
 from catalog.service.materials import get_material, pack_sizes_of
+from catalog.service.price_lists import BUYING_KINDS
 from catalog.units import convert, get_unit
 from commerce.rfq.models import Rfq, RfqInvitation, RfqLine
 from commerce.rfq.schemas import RfqCreate, RfqLineIn, RfqStatus, Visibility
@@ -17,12 +18,9 @@ from commerce.rfq.service.invitations import add_invitations, matching_supplier_
 from tradeloom.audit import Actor, record_audit
 from tradeloom.db import utcnow
 from tradeloom.errors import Conflict, Invalid, NotFound
-from tradeloom.identity.roles import OrgKind
 from tradeloom.identity.service import get_organization
 from tradeloom.outbox.service import emit
 from tradeloom.sites.service import get_site
-
-BUYING_KINDS = frozenset({OrgKind.BUYER.value, OrgKind.BOTH.value})
 
 
 @dataclass(frozen=True)
