@@ -22,7 +22,7 @@ from tradeloom.identity.roles import Permission
 from tradeloom.identity.service import get_organization, list_organizations
 from tradeloom.sites.service import list_sites
 from tradeloom.transaction import TransactionalRoute, Tx
-from tradeloom.web.forms import form_errors
+from tradeloom.web.forms import form_errors, form_version
 from tradeloom.web.i18n import LOCALES, request_locale
 from tradeloom.web.labels import N_
 from tradeloom.web.navigation import NavItem, add_nav_item
@@ -111,7 +111,7 @@ async def sign(contract_id: uuid.UUID, request: Request, principal: Member, tx: 
 
     async def action(session: AsyncSession, form: Any) -> None:
         await signing.sign_contract(session, actor=principal.actor, contract_id=contract_id,
-                                    expected_version=int(form.get("version") or 0),
+                                    expected_version=form_version(form.get("version")),
                                     signature=str(form.get("signature") or "").strip() or None,
                                     secret=request.app.state.signing_secret)
     return await _act(request, principal, tx, contract_id, action)
@@ -134,7 +134,7 @@ async def amend(contract_id: uuid.UUID, request: Request, principal: Member, tx:
                                                                       else None),
                        "value_cap": str(item.value_cap) if item.value_cap else None} for item in view.items]})
         await lifecycle.amend_contract(session, actor=principal.actor, contract_id=contract_id,
-                                       expected_version=int(form.get("version") or 0), fields=fields)
+                                       expected_version=form_version(form.get("version")), fields=fields)
     return await _act(request, principal, tx, contract_id, action)
 
 

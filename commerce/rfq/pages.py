@@ -23,7 +23,7 @@ from tradeloom.identity.roles import Permission
 from tradeloom.identity.service import get_organization, list_organizations
 from tradeloom.sites.service import list_sites
 from tradeloom.transaction import TransactionalRoute, Tx
-from tradeloom.web.forms import form_errors
+from tradeloom.web.forms import form_errors, form_version
 from tradeloom.web.labels import N_
 from tradeloom.web.navigation import NavItem, add_nav_item
 from tradeloom.web.pages import Member
@@ -198,7 +198,7 @@ async def award_page(rfq_id: uuid.UUID, request: Request, principal: Member, tx:
                  for key, value in form.items() if key.startswith("award-") and (quantity := _quantity(value))]
         fields = schemas.AwardIn.model_validate({"outcome": form.get("outcome"), "lines": lines})
         await award.award_rfq(session, actor=principal.actor, rfq_id=rfq_id, fields=fields,
-                              expected_version=int(form.get("version") or 0), placer=order_placer(request))
+                              expected_version=form_version(form.get("version")), placer=order_placer(request))
     return await _act(request, principal, tx, rfq_id, action)
 
 
