@@ -19,7 +19,7 @@ RUN pip wheel --no-cache-dir --wheel-dir /wheels .
 
 # Runtime stage: no compilers, no npm, a non-root user.
 FROM python:3.11-slim-bookworm
-RUN apt-get update && apt-get install -y --no-install-recommends libpq5 fonts-noto-cjk \
+RUN apt-get update && apt-get install -y --no-install-recommends libpq5 fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --create-home --home-dir /app --uid 10001 tradeloom
 COPY --from=build /wheels /wheels

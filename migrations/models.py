@@ -7,6 +7,8 @@ from catalog import models as catalog_models
 from catalog.governance import models as governance_models
 from catalog.imports import models as import_models
 from catalog.search import models as search_models
+from commerce.contracts import models as contract_models
+from commerce.rfq import models as rfq_models
 from integrations.webhooks import models as webhooks_models
 from ledger import log_models as ledger_log_models
 from ledger import models as ledger_models
@@ -33,5 +35,7 @@ MODEL_MODULES = (
     ledger_log_models,
     import_models,
     governance_models,
+    rfq_models,
+    contract_models,
 )
 target_metadata = Base.metadata

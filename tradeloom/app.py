@@ -10,6 +10,10 @@ from catalog import api as catalog_api
 from catalog import jobs as catalog_jobs
 from catalog.governance import wiring as catalog_governance
 from catalog.search import api as catalog_search_api
+from commerce.contracts import api as contracts_api
+from commerce.contracts import pages as contract_pages
+from commerce.rfq import api as rfq_api
+from commerce.rfq import pages as rfq_pages
 from integrations.changes import api as changes_api
 from integrations.webhooks import api as webhooks_api
 from ledger import api as ledger_api
@@ -54,6 +58,8 @@ API_ROUTERS = (
     *catalog_api.routers,
     catalog_search_api.router,
     *catalog_governance.ROUTERS,
+    *rfq_api.routers,
+    *contracts_api.routers,
     ledger_api.notes,
     ledger_api.router,
 )
@@ -97,6 +103,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in API_ROUTERS:
         app.include_router(router)
     pages.install(app)
+    rfq_pages.install(app)
+    contract_pages.install(app)
     app.include_router(admin_pages.router)
     ledger_pages.install(app)
     install_trace_sources(RegistryItemSource(), LogBundleSource(log_signer(settings).verifier_key))

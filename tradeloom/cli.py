@@ -22,6 +22,8 @@ from sqlalchemy import select
 from catalog import jobs as catalog_jobs
 from catalog.governance import wiring as catalog_governance
 from catalog.seed import seed_catalog
+from commerce.contracts.seed import seed_contracts
+from commerce.rfq.seed import seed_rfqs
 from integrations.webhooks import service as webhook_service
 from ledger import verify_cli
 from ledger.audit import audit_log
@@ -79,7 +81,7 @@ def serve(host: str, port: int, workers: int, demo: bool, with_worker: bool) -> 
     with platform_services() as settings:
         migrate.upgrade(str(settings.database_url))
         if demo:
-            world = asyncio.run(_seed_demo(str(settings.database_url)))
+            world = asyncio.run(_seed_demo(str(settings.database_url), settings.signing_secret()))
             _print_demo_logins(world)
         metrics_dir = settings.data_dir / "metrics"
         shutil.rmtree(metrics_dir, ignore_errors=True)
@@ -153,15 +155,17 @@ def seed_demo() -> None:
     """Load the demo world (idempotent) and print its logins."""
     with platform_services() as settings:
         migrate.upgrade(str(settings.database_url))
-        _print_demo_logins(asyncio.run(_seed_demo(str(settings.database_url))))
+        _print_demo_logins(asyncio.run(_seed_demo(str(settings.database_url), settings.signing_secret())))
 
 
-async def _seed_demo(database_url: str) -> seed.DemoWorld:
+async def _seed_demo(database_url: str, secret: str) -> seed.DemoWorld:
     engine = make_engine(database_url, pool_size=1)
     try:
         async with make_sessionmaker(engine)() as session, session.begin():
             world = await seed.seed_world(session)
             await seed_catalog(session, world)
+            await seed_rfqs(session, world)
+            await seed_contracts(session, world, secret=secret)
             return world
     finally:
         await engine.dispose()

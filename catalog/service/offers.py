@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import flag_modified
@@ -230,3 +230,17 @@ async def offer_views(session: AsyncSession, offers: Sequence[SupplierOffer]) ->
 async def _audit(session: AsyncSession, actor: Actor, action: str, offer: SupplierOffer, **details: object) -> None:
     await record_audit(session, actor=actor, action=action, object_type="offer", object_id=offer.id,
                        details={"material_id": str(offer.material_id), "version": offer.version, **details})
+
+
+async def offers_in_classes(
+    session: AsyncSession, *, class_codes: Sequence[str], on_date: dt.date
+) -> list[tuple[SupplierOffer, str]]:
+    """Active offers valid on the date for materials of these classes, each with its material's class."""
+    query = (
+        select(SupplierOffer, Material.class_code).join(Material, Material.id == SupplierOffer.material_id)
+        .where(Material.class_code.in_(class_codes), SupplierOffer.status == OfferStatus.ACTIVE.value,
+               SupplierOffer.valid_from <= on_date,
+               or_(SupplierOffer.valid_to.is_(None), SupplierOffer.valid_to >= on_date))
+        .order_by(SupplierOffer.org_id, SupplierOffer.id)
+    )
+    return [(offer, class_code) for offer, class_code in (await session.execute(query)).all()]

@@ -16,3 +16,9 @@ def form_errors(exc: ValidationError | TradeloomError) -> list[str]:
     if isinstance(exc, ValidationError):
         return [f"{'.'.join(map(str, error['loc']))}: {error['msg']}" for error in exc.errors()]
     return [exc.message]
+
+
+def form_version(value: object) -> int:
+    """The version a form was rendered with (a hidden field); anything else is 0, which no row has (412)."""
+    text = str(value or "")
+    return int(text) if text.isdigit() and len(text) <= 18 else 0
