@@ -4,8 +4,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 VENDOR := tradeloom/web/static/vendor
+CHAINCODE := ledger/fabric/chaincode
 
-.PHONY: run test install assets lint i18n bench clean
+.PHONY: run test install assets lint chaincode-test i18n bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
@@ -34,7 +35,13 @@ lint: install
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-test: install assets lint
+# The Fabric chaincode's unit tests (node's test runner against a stub); its packages come from the npm registry.
+chaincode-test:
+	@if command -v npm >/dev/null 2>&1; then \
+	  cd $(CHAINCODE) && npm ci --no-audit --no-fund --loglevel=error && npm test; \
+	else echo "npm not found: chaincode tests not run (apt-get install npm to add them)"; fi
+
+test: install assets lint chaincode-test
 	$(BIN)/python -m pytest -n auto --dist loadfile -q
 
 i18n: install
@@ -43,4 +50,4 @@ i18n: install
 	$(BIN)/pybabel update -i tradeloom/locale/messages.pot -d tradeloom/locale --no-wrap --ignore-obsolete
 
 clean:
-	rm -rf $(VENV) node_modules $(VENDOR) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) node_modules $(CHAINCODE)/node_modules $(VENDOR) .pytest_cache .mypy_cache .ruff_cache

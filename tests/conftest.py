@@ -54,7 +54,7 @@ def _migrations_hash() -> str:
     return digest.hexdigest()[:12]
 
 
-def _with_database(url: str, database: str) -> str:
+def with_database(url: str, database: str) -> str:
     """The same server URL naming another database (works for TCP and Unix-socket URLs)."""
     base, _, query = libpq_url(url).partition("?")
     server = base.rsplit("/", 1)[0]
@@ -68,7 +68,7 @@ def _build_template(server_url: str) -> str:
         try:
             if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
                 conn.execute(f'CREATE DATABASE "{name}_wip"')
-                migrate.upgrade(_with_database(server_url, f"{name}_wip"))
+                migrate.upgrade(with_database(server_url, f"{name}_wip"))
                 conn.execute(f'ALTER DATABASE "{name}_wip" RENAME TO "{name}"')
         finally:
             conn.execute("SELECT pg_advisory_unlock(727001)")
@@ -103,7 +103,7 @@ def database_url(worker_id: str) -> Iterator[str]:
     with psycopg.connect(libpq_url(server_url), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
         conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{os.environ[TEMPLATE_ENV]}"')
-    yield _with_database(server_url, name)
+    yield with_database(server_url, name)
     with psycopg.connect(libpq_url(server_url), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
@@ -178,15 +178,16 @@ def _wire_app(test_settings: Settings, sessionmaker: async_sessionmaker[AsyncSes
 
 @pytest.fixture
 async def client(test_settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], engine: AsyncEngine,
-                 redis_url: str) -> AsyncIterator[AsyncClient]:
-    """The API over ASGI, inside the test's rolled-back transaction."""
+                 redis_url: str, redis_client: redis.Redis) -> AsyncIterator[AsyncClient]:
+    """The API over ASGI, inside the test's rolled-back transaction (this worker's Redis database emptied)."""
     app = _wire_app(test_settings, sessionmaker, engine, redis_url)
     async with AsyncClient(transport=ASGITransport(app=app), base_url="http://testserver") as http:
         yield http
 
 
 @pytest.fixture
-async def committed_client(test_settings: Settings, engine: AsyncEngine, redis_url: str) -> AsyncIterator[AsyncClient]:
+async def committed_client(test_settings: Settings, engine: AsyncEngine, redis_url: str,
+                           redis_client: redis.Redis) -> AsyncIterator[AsyncClient]:
     """The API with real commits, for concurrency tests; every table is emptied afterwards."""
     app = _wire_app(test_settings, async_sessionmaker(engine, expire_on_commit=False), engine, redis_url)
     async with AsyncClient(transport=ASGITransport(app=app), base_url="http://testserver") as http:

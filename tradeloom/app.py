@@ -17,7 +17,7 @@ from tradeloom.observability import RequestContextMiddleware, metrics_endpoint, 
 from tradeloom.settings import Settings, get_settings
 from tradeloom.sites import api as sites_api
 from tradeloom.storage_errors import install_storage_error_handlers
-from tradeloom.web import pages
+from tradeloom.web import admin_pages, pages
 from tradeloom.web.i18n import load_translations
 from tradeloom.web.templating import STATIC_DIR
 
@@ -58,5 +58,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (health.router, identity_api.router, sites_api.router, *catalog_api.routers):
         app.include_router(router)
     pages.install(app)
+    app.include_router(admin_pages.router)
     return app
 

@@ -22,7 +22,7 @@ from tradeloom.errors import Invalid
 from tradeloom.transaction import ReplayResponse, Tx
 
 KEY_PATTERN = r"^[A-Za-z0-9._:\-]{8,128}$"
-RETENTION = dt.timedelta(hours=48)
+RETENTION = dt.timedelta(hours=48)  # replays are answered for this long; housekeeping purges older keys
 
 
 class IdempotencyRecord(Base):

@@ -3,6 +3,7 @@
 import secrets
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -42,6 +43,23 @@ class Settings(BaseSettings):
         description="set by `tradeloom serve` so /metrics sums all gunicorn workers",
     )
     chromium_path: str = Field(default="/usr/bin/chromium", description="browser used by page tests")
+    ledger_anchor_backend: Literal["none", "fabric"] = Field(
+        default="none", description="where signed checkpoints are anchored: nowhere, or a Fabric channel"
+    )
+    fabric_gateway_address: str | None = Field(default=None, description="Fabric Gateway peer, host:port")
+    fabric_tls_ca_cert_path: Path | None = Field(
+        default=None, description="PEM CA of the peer's TLS certificate; unset ⇒ plaintext (local tests only)"
+    )
+    fabric_tls_server_name: str | None = Field(
+        default=None, description="host name expected in the peer's TLS certificate, if not the address's"
+    )
+    fabric_msp_id: str | None = Field(default=None, description="our organization's MSP id, e.g. Org1MSP")
+    fabric_cert_path: Path | None = Field(default=None, description="PEM X.509 certificate of our client identity")
+    fabric_key_path: Path | None = Field(default=None, description="PEM ECDSA P-256 private key of that identity")
+    fabric_channel: str = Field(default="tradeloom", description="channel holding the anchoring chaincode")
+    fabric_chaincode: str = Field(default="checkpoint-anchors", description="name the chaincode was committed as")
+    fabric_call_timeout_seconds: float = Field(default=30, gt=0, description="Endorse, Submit and Evaluate")
+    fabric_commit_timeout_seconds: float = Field(default=120, gt=0, description="wait for the commit status")
 
     @property
     def is_production(self) -> bool:

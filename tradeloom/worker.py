@@ -1,10 +1,11 @@
-"""``tradeloom worker``: the outbox dispatcher (a thread) beside an RQ worker on the platform queues."""
+"""``tradeloom worker``: the outbox dispatcher and housekeeping (threads) beside an RQ worker on the queues."""
 
 import logging
 import threading
 
 from rq import Worker
 
+from tradeloom.housekeeping import run_housekeeping
 from tradeloom.jobs import QUEUES, redis_connection, sync_engine
 from tradeloom.outbox.dispatcher import run_dispatcher
 from tradeloom.settings import get_settings
@@ -22,5 +23,7 @@ def run_worker(*, queues: tuple[str, ...] = QUEUES, burst: bool = False, dispatc
             kwargs={"engine": sync_engine(), "redis": redis_connection(), "batch_size": settings.outbox_batch_size,
                     "poll_seconds": settings.outbox_poll_seconds},
         ).start()
+        threading.Thread(target=run_housekeeping, name="housekeeping", daemon=True,
+                         kwargs={"engine": sync_engine(), "stop": threading.Event()}).start()
     log.info("worker started", extra={"queues": list(queues)})
     Worker(list(queues), connection=redis).work(burst=burst, with_scheduler=True, logging_level=settings.log_level)

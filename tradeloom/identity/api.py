@@ -26,6 +26,8 @@ from tradeloom.identity.schemas import (
     TokenOut,
     TokenRequest,
 )
+from tradeloom.identity.throttle import LoginThrottle
+from tradeloom.observability import client_ip_var
 from tradeloom.transaction import DbSession, TransactionalRoute, Tx
 
 router = APIRouter(prefix="/api/v1", route_class=TransactionalRoute)
@@ -40,7 +42,9 @@ Auditor = Annotated[Principal, Depends(requires(Permission.AUDIT_READ))]
 async def issue_token(body: TokenRequest, tx: Tx, request: Request) -> TokenOut:
     """Exchange e-mail and password for a bearer JWT acting for one of the user's organizations."""
     session = await tx.session()
-    user_id = await service.authenticate(session, email=body.email, password=body.password)
+    user_id = await LoginThrottle(request.app.state.redis).authenticate(
+        session, email=body.email, password=body.password, client_ip=client_ip_var.get()
+    )
     await tx.set_context(org_id=None, user_id=user_id)
     org_id = body.org_id or await _only_organization(session, user_id)
     await tx.set_context(org_id=org_id, user_id=user_id)

@@ -248,3 +248,11 @@ async def invite_member(
     user_id = user.id if user else existing_id
     await add_member(session, org_id=org_id, user_id=user_id, roles=roles)
     return user or await get_user(session, user_id)
+
+
+async def list_organizations(session: AsyncSession, *, kind: str | None = None) -> list[Organization]:
+    """The platform directory of organizations, by English name."""
+    query = select(Organization).order_by(Organization.name_en)
+    if kind:
+        query = query.where(Organization.kind == kind)
+    return list((await session.scalars(query)).all())

@@ -10,13 +10,16 @@ from pydantic import ValidationError
 
 from tradeloom.audit import audit_trail
 from tradeloom.auth import SESSION_COOKIE, Principal, resolve_principal
-from tradeloom.errors import TradeloomError, Unauthorized
+from tradeloom.errors import TooManyRequests, TradeloomError, Unauthorized
 from tradeloom.identity import service as identity
 from tradeloom.identity.credentials import secret_matches_plain
 from tradeloom.identity.roles import OrgKind, Permission
+from tradeloom.identity.throttle import LoginThrottle
+from tradeloom.observability import client_ip_var
 from tradeloom.sites import service as sites
 from tradeloom.sites.schemas import SiteCreate
 from tradeloom.transaction import TransactionalRoute, Tx
+from tradeloom.web.forms import form_errors, form_fields
 from tradeloom.web.i18n import LOCALE_COOKIE, LOCALES
 from tradeloom.web.labels import N_
 from tradeloom.web.navigation import NavItem, add_nav_item
@@ -70,7 +73,9 @@ async def login(
                       status_code=403)
     session = await tx.session()
     try:
-        user_id = await identity.authenticate(session, email=email, password=password)
+        user_id = await LoginThrottle(request.app.state.redis).authenticate(
+            session, email=email, password=password, client_ip=client_ip_var.get()
+        )
         await tx.set_context(org_id=None, user_id=user_id)
         organizations = await identity.organizations_of(session, user_id=user_id)
         if not organizations:
@@ -78,6 +83,9 @@ async def login(
     except Unauthorized:
         return render(request, "login.html", {"next": _safe_next(next), "error": "login"}, csrf=cookie_token,
                       status_code=401)
+    except TooManyRequests:
+        return render(request, "login.html", {"next": _safe_next(next), "error": "throttled"}, csrf=cookie_token,
+                      status_code=429)
     token = await identity.start_web_session(
         session, user_id=user_id, org_id=organizations[0][0].id, hours=request.app.state.settings.web_session_hours
     )
@@ -142,16 +150,13 @@ async def sites_page(request: Request, principal: Member, tx: Tx) -> Response:
 @router.post("/sites")
 async def create_site_from_form(request: Request, principal: Member, tx: Tx) -> Response:
     principal.require(Permission.SITES_WRITE)
-    form = {key: str(value) for key, value in (await request.form()).items() if key != "csrf_token"}
+    form = await form_fields(request)
     session = await tx.session()
     try:
         fields = SiteCreate.model_validate({k: v for k, v in form.items() if v != ""})
         await sites.create_site(session, actor=principal.actor, fields=fields)
     except (ValidationError, TradeloomError) as exc:
-        errors = (
-            [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
-            if isinstance(exc, ValidationError) else [exc.message]
-        )
+        errors = form_errors(exc)
         site_list, _ = await sites.list_sites(await tx.session(), limit=500, cursor=None)
         return render(request, "sites.html", {"sites": site_list, "errors": errors, "form": form},
                       principal=principal, status_code=422)
@@ -181,6 +186,8 @@ def install(app: FastAPI) -> None:
     for item in (
         NavItem("/", N_("Dashboard"), order=0),
         NavItem("/sites", N_("Sites"), Permission.SITES_READ, order=80),
+        NavItem("/members", N_("Members"), Permission.MEMBERS_MANAGE, order=85),
+        NavItem("/organizations", N_("Organizations"), Permission.PLATFORM_MANAGE, order=86),
         NavItem("/audit", N_("Audit log"), Permission.AUDIT_READ, order=90),
     ):
         add_nav_item(item)
