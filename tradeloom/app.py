@@ -7,6 +7,8 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from catalog import api as catalog_api
+from commerce.orders import api as orders_api
+from commerce.orders import pages as order_pages
 from tradeloom import health
 from tradeloom.body_limit import BodySizeLimitMiddleware
 from tradeloom.db import make_engine, make_sessionmaker
@@ -55,9 +57,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestContextMiddleware)
     app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for router in (health.router, identity_api.router, sites_api.router, *catalog_api.routers):
+    for router in (health.router, identity_api.router, sites_api.router, *catalog_api.routers,
+                   *orders_api.routers):
         app.include_router(router)
     pages.install(app)
+    order_pages.install(app)
     app.include_router(admin_pages.router)
     return app
 

@@ -112,6 +112,16 @@ STEPS: dict[str, Step] = {step.action: step for step in (
     _step("close", [S.RECEIVED], S.CLOSED, BUYER, Permission.ORDER_CREATE, "order.closed"),
 )}
 
+class SimpleStep(StrEnum):
+    """Steps with no rule beyond party, version and status."""
+
+    START_PRODUCTION = "start-production"
+    SHIP_PARTIALLY = "ship-partially"
+    SHIP = "ship"
+    RECEIVE = "receive"
+    CLOSE = "close"
+
+
 # Who may cancel when: the buyer until the supplier has committed (confirmed); after that only a change
 # order both parties agree can reduce the order. The supplier never cancels: it rejects a sent order.
 CANCELLABLE_BY_BUYER = frozenset({S.DRAFT, S.SUBMITTED, S.SENT})

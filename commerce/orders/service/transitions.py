@@ -11,13 +11,14 @@ from sqlalchemy import delete, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from commerce.orders.errors import InvalidOrderLine, TransitionNotAllowed
+from commerce.orders.errors import InvalidOrderLine
 from commerce.orders.models import OrderApproval, OrderLine, PurchaseOrder
 from commerce.orders.rules import (
     CANCEL,
     RELEASES_BUDGET,
     STEPS,
     OrderStatus,
+    SimpleStep,
     TaxRate,
     approvals_needed,
     is_whole_quantity,
@@ -29,9 +30,6 @@ from commerce.orders.service.common import begin_step, order_lines, record_step
 from tradeloom.audit import Actor
 from tradeloom.db import utcnow
 from tradeloom.errors import Conflict, Forbidden, Invalid
-
-# Steps with no rule beyond party, version and status.
-SIMPLE_STEPS = ("start-production", "ship-partially", "ship", "receive", "close")
 
 
 @dataclass(frozen=True)
@@ -197,13 +195,11 @@ async def cancel_order(
 
 
 async def advance_order(
-    session: AsyncSession, *, actor: Actor, order_id: uuid.UUID, expected_version: int, action: str,
+    session: AsyncSession, *, actor: Actor, order_id: uuid.UUID, expected_version: int, action: SimpleStep,
     note: str | None = None,
 ) -> PurchaseOrder:
     """Production, shipping, receipt and closing: the step's party moves the order on."""
-    if action not in SIMPLE_STEPS:
-        raise TransitionNotAllowed(f"'{action}' is not an order step.")
-    step = STEPS[action]
+    step = STEPS[action.value]
     order = await begin_step(session, actor=actor, order_id=order_id, expected_version=expected_version, step=step)
     previous = await _move(session, order, step.target)
     await record_step(session, actor=actor, order=order, topic=step.topic, from_status=previous, note=note)
