@@ -18,6 +18,7 @@ import psycopg
 import redis
 from sqlalchemy import select
 
+from commerce.orders import seed as order_seed
 from tradeloom import migrate, seed
 from tradeloom.db import libpq_url, make_engine, make_sessionmaker
 from tradeloom.embedded import start_missing
@@ -129,7 +130,9 @@ async def _seed_demo(database_url: str) -> seed.DemoWorld:
     engine = make_engine(database_url, pool_size=1)
     try:
         async with make_sessionmaker(engine)() as session, session.begin():
-            return await seed.seed_world(session)
+            world = await seed.seed_world(session)
+            await order_seed.seed_orders(session, world)
+            return world
     finally:
         await engine.dispose()
 
