@@ -24,6 +24,7 @@ from commerce.orders.service import create, queries, transitions
 from commerce.orders.service.create import CartLine, OrderTerms
 from commerce.orders.service.transitions import LineConfirmationDraft
 from tradeloom.auth import Principal
+from tradeloom.db import utcnow
 from tradeloom.errors import Invalid, TradeloomError
 from tradeloom.identity.roles import OrgKind, Permission
 from tradeloom.identity.service import list_organizations
@@ -141,7 +142,7 @@ async def cart_price(request: Request, principal: Member, tx: Tx, row: int = 0) 
                                           "unit": form.get(f"unit_{row}", "").strip().upper()})
         material = (await find_material_by_code(session, code=line.material_code)).material
         quote = await price_for(session, buyer_org_id=principal.org_id, material_id=material.id,
-                                quantity=line.quantity, unit=line.unit, on_date=dt.date.today(),
+                                quantity=line.quantity, unit=line.unit, on_date=utcnow().date(),
                                 supplier_org_id=uuid.UUID(form.get("supplier_org_id", "")))
     except (ValidationError, TradeloomError, ValueError) as exc:
         problem = form_errors(exc)[0] if isinstance(exc, ValidationError | TradeloomError) else str(exc)

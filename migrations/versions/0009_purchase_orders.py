@@ -167,6 +167,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('order_id', 'line_no', name=op.f('uq_order_lines_order_id_line_no'))
     )
     _row_level_security()
+    _budget_release()
     _reference_rates()
 
 
@@ -207,6 +208,21 @@ def _row_level_security() -> None:
     grant_app("fx_rates", "SELECT")
 
 
+def _budget_release() -> None:
+    """Give back an order's budget reservation. The supplier's rejection releases the buyer's budget, a row the
+    supplier cannot write under RLS; this function does only that, and only for a party to the order."""
+    op.execute(f"""
+        CREATE FUNCTION tl_release_order_budget(p_order_id uuid) RETURNS void
+        LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, public AS
+        $$ UPDATE cost_centre_budgets b SET committed = b.committed - o.budget_reserved, version = b.version + 1
+           FROM purchase_orders o
+           WHERE o.id = p_order_id AND (o.buyer_org_id = {CURRENT_ORG} OR o.supplier_org_id = {CURRENT_ORG})
+             AND b.org_id = o.buyer_org_id AND b.code = o.cost_centre AND b.currency = o.currency $$;
+        REVOKE ALL ON FUNCTION tl_release_order_budget(uuid) FROM PUBLIC;
+        GRANT EXECUTE ON FUNCTION tl_release_order_budget(uuid) TO tradeloom_app;
+    """)
+
+
 def _reference_rates() -> None:
     """Starting rates to CNY so that orders in common currencies can be placed; operators keep them current."""
     rates = {"CNY": "1", "USD": "7.1", "EUR": "7.7", "JPY": "0.048", "HKD": "0.91", "GBP": "9", "KRW": "0.0052",
@@ -216,6 +232,7 @@ def _reference_rates() -> None:
 
 
 def downgrade() -> None:
+    op.execute("DROP FUNCTION tl_release_order_budget(uuid)")
     op.drop_table('order_lines')
     op.drop_index(op.f('ix_order_events_order_id'), table_name='order_events')
     op.drop_table('order_events')

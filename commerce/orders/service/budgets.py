@@ -4,7 +4,7 @@ import uuid
 from collections.abc import Sequence
 from decimal import Decimal
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from commerce.orders.models import ApprovalRule, CostCentreBudget, PurchaseOrder
@@ -93,13 +93,9 @@ async def reserve_budget(session: AsyncSession, order: PurchaseOrder) -> None:
 
 
 async def release_budget(session: AsyncSession, order: PurchaseOrder) -> None:
-    """Give the order's reservation back (cancelled, rejected, or sent back to draft)."""
+    """Give the order's reservation back (cancelled, rejected, or sent back to draft) — through a database
+    function, because a supplier's rejection releases the buyer's budget, which RLS keeps from the supplier."""
     if not order.budget_reserved:
         return
-    await session.execute(
-        update(CostCentreBudget)
-        .where(CostCentreBudget.org_id == order.buyer_org_id, CostCentreBudget.code == order.cost_centre,
-               CostCentreBudget.currency == order.currency)
-        .values(committed=CostCentreBudget.committed - order.budget_reserved, version=CostCentreBudget.version + 1)
-    )
+    await session.execute(select(func.tl_release_order_budget(order.id)))
     order.budget_reserved = Decimal(0)

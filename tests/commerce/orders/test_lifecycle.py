@@ -117,6 +117,21 @@ class TestBudget:
         await session.refresh(budget)
         assert budget.committed == Decimal(0)
 
+    async def test_supplier_rejection_releases_the_buyers_budget(self, session: AsyncSession,
+                                                                 world: OrderWorld) -> None:
+        # given an order that reserved 90.40 of the buyer's cost centre
+        await act_as(session, world.admin)
+        budget = await budgets.create_budget(session, actor=owner_actor(world.admin),
+                                             fields=BudgetIn(code="CC-200", currency="CNY", amount=Decimal(100)))
+        order = await _submitted(session, world, award_line(world, "2", "40"), cost_centre="CC-200")
+        # when the supplier (who cannot write the buyer's budgets) rejects it
+        await transitions.reject_order(session, **await _as(session, world.supplier), order_id=order.id,
+                                       expected_version=order.version)
+        # then the reservation is back
+        await as_owner(session)
+        await session.refresh(budget)
+        assert (budget.committed, order.budget_reserved) == (Decimal(0), Decimal(0))
+
 
 class TestSupplierSteps:
     async def test_partial_confirmation_changes_amounts_not_the_ordered_quantity(
