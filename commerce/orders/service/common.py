@@ -8,6 +8,7 @@ the lines.
 import hashlib
 import uuid
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -69,11 +70,10 @@ def lines_digest(lines: Sequence[OrderLine]) -> str:
     """SHA-256 over each line's material, quantity, unit, price, tax rate and confirmed figures."""
     digest = hashlib.sha256()
     for line in lines:
-        confirmed = "" if line.confirmed_quantity is None else format(line.confirmed_quantity.normalize(), "f")
+        confirmed = "" if line.confirmed_quantity is None else _plain(line.confirmed_quantity)
         digest.update("|".join((
-            str(line.line_no), line.material_code, format(line.quantity.normalize(), "f"), line.unit,
-            format(line.unit_price.normalize(), "f"), line.tax_rate, format(line.gross.normalize(), "f"), confirmed,
-            str(line.confirmed_date or ""),
+            str(line.line_no), line.material_code, _plain(line.quantity), line.unit, _plain(line.unit_price),
+            line.tax_rate, _plain(line.gross), confirmed, str(line.confirmed_date or ""),
         )).encode() + b"\n")
     return digest.hexdigest()
 
@@ -88,7 +88,8 @@ def order_facts(order: PurchaseOrder) -> dict[str, Any]:
     }
 
 
-def _plain(value: Any) -> str:
+def _plain(value: Decimal) -> str:
+    """The exact value as text, without padding zeros: the same for 12.3400 and 12.34."""
     return format(value.normalize(), "f")
 
 
