@@ -33,6 +33,15 @@ async def _order_count(session: AsyncSession) -> int:
     return int(await session.scalar(select(func.count()).select_from(PurchaseOrder)) or 0)
 
 
+async def sent_order(client: AsyncClient, world: OrderWorld) -> dict[str, Any]:
+    """An order placed and submitted through the API (no approval rule: it is sent), with its ETag."""
+    created = await client.post("/api/v1/orders", json=order_body(world), headers=world.buyer.headers)
+    submitted = await client.post(f"/api/v1/orders/{created.json()['id']}/submit",
+                                  headers=world.buyer.headers | {"If-Match": created.headers["etag"]})
+    assert submitted.json()["status"] == "sent"
+    return submitted.json() | {"etag": submitted.headers["etag"]}
+
+
 class TestCreate:
     async def test_created_with_exact_decimal_strings(self, client: AsyncClient, world: OrderWorld) -> None:
         response = await client.post("/api/v1/orders", json=order_body(world), headers=world.buyer.headers)
@@ -75,18 +84,10 @@ class TestCreate:
 
 
 class TestSteps:
-    async def _sent(self, client: AsyncClient, world: OrderWorld) -> dict[str, Any]:
-        created = await client.post("/api/v1/orders", json=order_body(world), headers=world.buyer.headers)
-        order = created.json()
-        submitted = await client.post(f"/api/v1/orders/{order['id']}/submit",
-                                      headers=world.buyer.headers | {"If-Match": created.headers["etag"]})
-        assert submitted.json()["status"] == "sent"
-        return submitted.json() | {"etag": submitted.headers["etag"]}
-
     async def test_supplier_confirms_partially_and_the_detail_shows_the_timeline(
         self, client: AsyncClient, world: OrderWorld
     ) -> None:
-        order = await self._sent(client, world)
+        order = await sent_order(client, world)
         detail = await client.get(f"/api/v1/orders/{order['id']}", headers=world.supplier.headers)
         line_id = detail.json()["lines"][0]["id"]
         confirmed = await client.post(
@@ -100,7 +101,7 @@ class TestSteps:
         assert detail.json()["lines"][0]["confirmed_quantity"] == "2"
 
     async def test_refusals_are_problems_and_change_nothing(self, client: AsyncClient, world: OrderWorld) -> None:
-        order = await self._sent(client, world)
+        order = await sent_order(client, world)
         url, etag = f"/api/v1/orders/{order['id']}", order["etag"]
         other = await client.post(f"{url}/confirm", headers=world.other_supplier.headers | {"If-Match": etag})
         stale = await client.post(f"{url}/confirm", headers=world.supplier.headers | {"If-Match": '"1"'})
@@ -117,7 +118,7 @@ class TestSteps:
     async def test_list_filters_and_cursor(self, client: AsyncClient, world: OrderWorld) -> None:
         for _ in range(3):
             await client.post("/api/v1/orders", json=order_body(world), headers=world.buyer.headers)
-        await self._sent(client, world)
+        await sent_order(client, world)
         first = await client.get("/api/v1/orders?limit=2&status=draft", headers=world.buyer.headers)
         second = await client.get(f"/api/v1/orders?limit=2&status=draft&cursor={first.json()['next_cursor']}",
                                   headers=world.buyer.headers)
@@ -151,3 +152,32 @@ class TestConcurrentApprovers:
             approvals = await check.scalar(select(func.count()).select_from(OrderEvent).where(
                 OrderEvent.order_id == order.id, OrderEvent.kind == "order.approved"))
         assert stored is not None and (stored.approvals_given, stored.status, approvals) == (1, "submitted", 1)
+
+
+class TestRulesAndChanges:
+    async def test_only_org_admins_keep_approval_rules(self, client: AsyncClient, world: OrderWorld) -> None:
+        rule = {"name": "big orders", "currency": "CNY", "min_amount": "50000", "approvals_required": 2}
+        created = await client.post("/api/v1/orders/approval-rules", json=rule, headers=world.admin.headers)
+        refused = await client.post("/api/v1/orders/approval-rules", json=rule, headers=world.approver.headers)
+        updated = await client.put(f"/api/v1/orders/approval-rules/{created.json()['id']}",
+                                   json=rule | {"min_amount": "60000"},
+                                   headers=world.admin.headers | {"If-Match": created.headers["etag"]})
+        assert (created.status_code, created.json()["min_amount"]) == (201, "50000")
+        assert problem(refused)[0::2] == (403, "permission_denied")
+        assert (updated.json()["min_amount"], updated.headers["etag"]) == ("60000", '"2"')
+
+    async def test_change_order_is_answered_by_the_other_party(self, client: AsyncClient, world: OrderWorld) -> None:
+        order = await sent_order(client, world)
+        url = f"/api/v1/orders/{order['id']}"
+        confirmed = await client.post(f"{url}/confirm", headers=world.supplier.headers | {"If-Match": order["etag"]})
+        line_id = (await client.get(url, headers=world.buyer.headers)).json()["lines"][0]["id"]
+        etag = {"If-Match": confirmed.headers["etag"]}
+        proposed = await client.post(f"{url}/changes", json={"reason": "need more", "lines": [
+            {"line_id": line_id, "quantity": "5"}]}, headers=world.buyer.headers | etag)
+        own = await client.post(f"{url}/changes/{proposed.json()['id']}/accept", headers=world.buyer.headers | etag)
+        accepted = await client.post(f"{url}/changes/{proposed.json()['id']}/accept",
+                                     headers=world.supplier.headers | etag)
+        after = await client.get(url, headers=world.buyer.headers)
+        assert (proposed.status_code, problem(own)[0::2], accepted.json()["status"]) == (
+            201, (403, "order_wrong_party"), "accepted")
+        assert (after.json()["lines"][0]["quantity"], after.json()["gross_total"]) == ("5", "69.75")
