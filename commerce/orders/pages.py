@@ -79,28 +79,30 @@ async def order_list(request: Request, principal: Member, tx: Tx, status: str = 
     }, principal=principal)
 
 
+async def _queue_page(request: Request, principal: Principal, session: AsyncSession,
+                      orders: list[PurchaseOrder], title: str, intro: str) -> Response:
+    return render(request, "orders/queue.html", {
+        "orders": orders, "names": await _org_names(request, session), "status_labels": STATUS_LABELS,
+        "title": title, "intro": intro,
+    }, principal=principal)
+
+
 @router.get("/orders/approvals")
 async def approval_page(request: Request, principal: Member, tx: Tx) -> Response:
     principal.require(Permission.ORDER_APPROVE)
     session = await tx.session()
-    return render(request, "orders/queue.html", {
-        "orders": await queries.approval_queue(session, actor=principal.actor),
-        "names": await _org_names(request, session),
-        "status_labels": STATUS_LABELS, "title": N_("Approval queue"),
-        "intro": N_("Submitted orders of your organization waiting for your approval."),
-    }, principal=principal)
+    return await _queue_page(
+        request, principal, session, await queries.approval_queue(session, actor=principal.actor),
+        N_("Approval queue"), N_("Submitted orders of your organization waiting for your approval."))
 
 
 @router.get("/orders/inbox")
 async def inbox_page(request: Request, principal: Member, tx: Tx) -> Response:
     principal.require(Permission.ORDER_CONFIRM)
     session = await tx.session()
-    return render(request, "orders/queue.html", {
-        "orders": await queries.supplier_inbox(session, actor=principal.actor),
-        "names": await _org_names(request, session),
-        "status_labels": STATUS_LABELS, "title": N_("Order inbox"),
-        "intro": N_("Orders your customers sent you: confirm them as ordered, with changes, or reject them."),
-    }, principal=principal)
+    return await _queue_page(
+        request, principal, session, await queries.supplier_inbox(session, actor=principal.actor), N_("Order inbox"),
+        N_("Orders your customers sent you: confirm them as ordered, with changes, or reject them."))
 
 
 async def _cart_page(request: Request, principal: Principal, session: AsyncSession, form: dict[str, str],
