@@ -1,10 +1,9 @@
 """The port through which an RFQ award or a framework call-off becomes purchase orders.
 
-``commerce/orders`` is built in parallel; its ``create_order`` is reached through ``OrderPlacer`` so that
-``commerce.rfq`` and ``commerce.contracts`` neither wait for it nor import it. The composition root sets
-``app.state.order_placer`` to an adapter over ``commerce.orders.service.create_order`` once both are merged.
-Until then there is no placer: an award to orders is refused (503 ``orders_unavailable``; award to a contract
-instead) and a call-off stands as the order document itself, announced by its ``call_off.placed`` event.
+``commerce.rfq`` and ``commerce.contracts`` reach purchase orders only through ``OrderPlacer``; the
+composition root sets ``app.state.order_placer`` to ``commerce.orders.placer.OrdersPlacer``. Without a placer
+(an app built without the orders module) an award to orders is refused (503 ``orders_unavailable``) and a
+call-off stands as the order document itself, announced by its ``call_off.placed`` event.
 """
 
 import datetime as dt

@@ -195,14 +195,14 @@ async def committed_client(test_settings: Settings, engine: AsyncEngine, redis_u
     await truncate_all(engine)
 
 
-# Reference data the migrations load (the material class tree) stays; its code sequences start over.
-REFERENCE_TABLES = frozenset({"material_classes"})
+# Reference data the migrations load (the class tree, exchange rates): later tests in the worker need it.
+MIGRATION_DATA_TABLES = frozenset({"material_classes", "fx_rates"})
 
 
 async def truncate_all(engine: AsyncEngine) -> None:
-    tables = ", ".join(
-        f'"{table.name}"' for table in target_metadata.sorted_tables if table.name not in REFERENCE_TABLES
-    )
+    """Empty every table a test could have filled, keeping the migrations' reference data."""
+    tables = ", ".join(f'"{table.name}"' for table in target_metadata.sorted_tables
+                       if table.name not in MIGRATION_DATA_TABLES)
     async with engine.begin() as conn:
         await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
         await conn.execute(text("UPDATE material_classes SET next_sequence = 1"))

@@ -12,6 +12,9 @@ from catalog.governance import wiring as catalog_governance
 from catalog.search import api as catalog_search_api
 from commerce.contracts import api as contracts_api
 from commerce.contracts import pages as contract_pages
+from commerce.orders import api as orders_api
+from commerce.orders import pages as order_pages
+from commerce.orders.placer import OrdersPlacer
 from commerce.rfq import api as rfq_api
 from commerce.rfq import pages as rfq_pages
 from integrations.changes import api as changes_api
@@ -60,6 +63,7 @@ API_ROUTERS = (
     *catalog_governance.ROUTERS,
     *rfq_api.routers,
     *contracts_api.routers,
+    *orders_api.routers,
     ledger_api.notes,
     ledger_api.router,
 )
@@ -105,6 +109,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     pages.install(app)
     rfq_pages.install(app)
     contract_pages.install(app)
+    order_pages.install(app)
+    app.state.order_placer = OrdersPlacer()
     app.include_router(admin_pages.router)
     ledger_pages.install(app)
     install_trace_sources(RegistryItemSource(), LogBundleSource(log_signer(settings).verifier_key))

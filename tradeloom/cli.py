@@ -23,6 +23,7 @@ from catalog import jobs as catalog_jobs
 from catalog.governance import wiring as catalog_governance
 from catalog.seed import seed_catalog
 from commerce.contracts.seed import seed_contracts
+from commerce.orders import seed as order_seed
 from commerce.rfq.seed import seed_rfqs
 from integrations.webhooks import service as webhook_service
 from ledger import verify_cli
@@ -164,6 +165,7 @@ async def _seed_demo(database_url: str, secret: str) -> seed.DemoWorld:
         async with make_sessionmaker(engine)() as session, session.begin():
             world = await seed.seed_world(session)
             await seed_catalog(session, world)
+            await order_seed.seed_orders(session, world)
             await seed_rfqs(session, world)
             await seed_contracts(session, world, secret=secret)
             return world

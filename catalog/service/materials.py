@@ -6,7 +6,7 @@ changes them. Each change writes a ``material_versions`` snapshot, an outbox eve
 """
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -139,6 +139,12 @@ async def get_material(session: AsyncSession, *, material_id: uuid.UUID) -> Mate
     if material is None:
         raise NotFound("No such material.", code="catalog.material_not_found")
     return material
+
+
+async def materials_by_id(session: AsyncSession, *, material_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, Material]:
+    """The materials with these ids in one query (for documents with many lines); unknown ids are absent."""
+    found = await session.scalars(select(Material).where(Material.id.in_(set(material_ids))))
+    return {material.id: material for material in found}
 
 
 async def find_material_by_code(session: AsyncSession, *, code: str) -> MaterialLookup:

@@ -1,0 +1,113 @@
+"""What every order operation shares: loading an order for a party, and recording a step.
+
+A step writes, in the caller's transaction: a timeline row, the outbox event, the audit entry, and for the
+key steps (submitted, confirmed, cancelled) an evidence entry with the order number, totals and a digest of
+the lines.
+"""
+
+import hashlib
+import uuid
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from commerce.orders.errors import OrderNotFound, TransitionNotAllowed, WrongParty
+from commerce.orders.models import OrderEvent, OrderLine, PurchaseOrder
+from commerce.orders.rules import Party, Step, party_of
+from ledger.service import record_evidence
+from tradeloom.audit import Actor, record_audit
+from tradeloom.concurrency import check_version
+from tradeloom.db import utcnow
+from tradeloom.outbox.service import emit
+
+EVIDENCE_TOPICS = frozenset({"order.submitted", "order.confirmed", "order.cancelled"})
+
+
+async def load_order(session: AsyncSession, order_id: uuid.UUID, *, lock: bool = False) -> PurchaseOrder:
+    """The order if the caller's organization is a party to it (RLS hides it otherwise: 404).
+
+    ``lock`` takes the row lock first, so that of two concurrent steps the second reads the first's result
+    (and fails its version check) instead of racing it.
+    """
+    query = select(PurchaseOrder).where(PurchaseOrder.id == order_id)
+    if lock:
+        query = query.with_for_update()
+    order = await session.scalar(query)
+    if order is None:
+        raise OrderNotFound("No such purchase order.")
+    return order
+
+
+async def order_lines(session: AsyncSession, order_id: uuid.UUID) -> list[OrderLine]:
+    query = select(OrderLine).where(OrderLine.order_id == order_id).order_by(OrderLine.line_no)
+    return list((await session.scalars(query)).all())
+
+
+def check_party(order: PurchaseOrder, actor: Actor, party: Party) -> None:
+    if party_of(actor.org_id, buyer_org_id=order.buyer_org_id, supplier_org_id=order.supplier_org_id) != party:
+        raise WrongParty(f"Only the {party.value} of order {order.number} may do this.")
+
+
+async def begin_step(
+    session: AsyncSession, *, actor: Actor, order_id: uuid.UUID, expected_version: int, step: Step
+) -> PurchaseOrder:
+    """Lock the order, then check party, version and status, in that order (wrong party before stale)."""
+    order = await load_order(session, order_id, lock=True)
+    check_party(order, actor, step.party)
+    check_version(order.version, expected_version)
+    if order.status not in step.sources:
+        raise TransitionNotAllowed(
+            f"Order {order.number} is {order.status}; '{step.action}' needs it to be "
+            f"{' or '.join(sorted(step.sources))}."
+        )
+    return order
+
+
+def lines_digest(lines: Sequence[OrderLine]) -> str:
+    """SHA-256 over each line's material, quantity, unit, price, tax rate and confirmed figures."""
+    digest = hashlib.sha256()
+    for line in lines:
+        confirmed = "" if line.confirmed_quantity is None else _plain(line.confirmed_quantity)
+        digest.update("|".join((
+            str(line.line_no), line.material_code, _plain(line.quantity), line.unit, _plain(line.unit_price),
+            line.tax_rate, _plain(line.gross), confirmed, str(line.confirmed_date or ""),
+        )).encode() + b"\n")
+    return digest.hexdigest()
+
+
+def order_facts(order: PurchaseOrder) -> dict[str, Any]:
+    """The event payload every order topic carries."""
+    return {
+        "order_id": str(order.id), "number": order.number, "buyer_org_id": str(order.buyer_org_id),
+        "supplier_org_id": str(order.supplier_org_id), "status": order.status, "version": order.version,
+        "currency": order.currency, "net_total": _plain(order.net_total), "tax_total": _plain(order.tax_total),
+        "gross_total": _plain(order.gross_total),
+    }
+
+
+def _plain(value: Decimal) -> str:
+    """The exact value as text, without padding zeros: the same for 12.3400 and 12.34."""
+    return format(value.normalize(), "f")
+
+
+async def record_step(
+    session: AsyncSession, *, actor: Actor, order: PurchaseOrder, topic: str, from_status: str | None,
+    note: str | None = None, details: dict[str, Any] | None = None, lines: Sequence[OrderLine] | None = None,
+) -> None:
+    """Timeline row, outbox event, audit entry (and evidence for key steps) for a change already flushed."""
+    payload = order_facts(order) | (details or {})
+    await session.execute(insert(OrderEvent).values(
+        order_id=order.id, buyer_org_id=order.buyer_org_id, supplier_org_id=order.supplier_org_id, at=utcnow(),
+        actor_org_id=actor.org_id, actor_user_id=actor.user_id, kind=topic, from_status=from_status,
+        to_status=order.status, order_version=order.version, note=note, details=details or {},
+    ))
+    await emit(session, org_id=actor.org_id, topic=topic, payload=payload)
+    await record_audit(session, actor=actor, action=topic, object_type="purchase_order", object_id=order.id,
+                       details=payload | ({"note": note} if note else {}))
+    if topic in EVIDENCE_TOPICS:
+        evidence_lines = lines if lines is not None else await order_lines(session, order.id)
+        await record_evidence(session, org_id=actor.org_id, kind=topic, subject=f"order:{order.id}",
+                              payload=order_facts(order) | {"lines_digest": lines_digest(evidence_lines)})
