@@ -6,6 +6,8 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from commerce.orders.models import OrderLine, PurchaseOrder
+from commerce.orders.placer import OrdersPlacer
 from commerce.rfq.schemas import AwardIn, QuotationIn, RfqCreate
 from commerce.rfq.service.award import award_rfq
 from commerce.rfq.service.quotations import submit_quotation
@@ -52,3 +54,30 @@ async def test_split_award_places_one_order_per_winner_and_tells_the_loser(sessi
         OutboxEvent.topic.in_(["rfq.awarded", "rfq.lost"])))).all()
     assert sorted((topic, payload["supplier_org_id"]) for topic, payload in events) == sorted([
         ("rfq.awarded", str(first.org.id)), ("rfq.awarded", str(second.org.id)), ("rfq.lost", str(third.org.id))])
+
+
+async def test_an_award_places_real_draft_orders_through_the_orders_module(session: AsyncSession) -> None:
+    # given two suppliers quoting one line
+    market = await make_market(session)
+    await act_as(session, market.buyer)
+    body = rfq_body(market, supplier_org_ids=[str(s.org.id) for s in market.suppliers[:2]])
+    view = await create_rfq(session, actor=owner_actor(market.buyer), fields=RfqCreate.model_validate(body))
+    rfq_id = view.rfq.id
+    rfq = {"id": str(rfq_id), "lines": [{"id": str(line.id)} for line in view.lines]}
+    winner = market.suppliers[0]
+    await act_as(session, winner)
+    quotation = await submit_quotation(session, actor=owner_actor(winner), rfq_id=rfq_id,
+                                       fields=QuotationIn.model_validate(quotation_body(rfq, price="9.50")))
+    quotation_line_id = str(quotation.lines[0].id)
+    await close_bidding(session, rfq_id)
+    # when the buyer awards the whole line to it, with the wired orders module as the placer
+    await act_as(session, market.buyer)
+    (award,) = await award_rfq(session, actor=owner_actor(market.buyer), rfq_id=rfq_id, expected_version=1,
+                               placer=OrdersPlacer(), fields=AwardIn.model_validate({"outcome": "order", "lines": [
+                                   {"quotation_line_id": quotation_line_id, "quantity": "5000"}]}))
+    # then a draft purchase order from the award exists for the buyer, at the quoted price
+    order = (await session.scalars(select(PurchaseOrder))).one()
+    assert award.reference == f"order:{order.id}"
+    assert (order.status, order.source, order.supplier_org_id) == ("draft", "award", winner.org.id)
+    line = (await session.scalars(select(OrderLine))).one()
+    assert (line.quantity, line.unit_price) == (Decimal(5000), Decimal("0.095"))
