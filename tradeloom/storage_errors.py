@@ -46,6 +46,8 @@ async def _dbapi(request: Request, exc: Exception) -> ProblemResponse:
     if sqlstate not in _SQLSTATE_PROBLEMS:
         raise exc
     status, code, title, detail = _SQLSTATE_PROBLEMS[sqlstate]
+    log.warning("database refused a request", extra={"sqlstate": sqlstate, "error": str(exc.orig)[:300],
+                                                     "statement": str(exc.statement)[:300]})
     return problem_response(status=status, code=code, title=title, detail=detail, instance=request.url.path)
 
 

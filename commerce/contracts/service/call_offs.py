@@ -93,20 +93,23 @@ async def place_call_off(
         raise Invalid("A material appears on two lines.", code="contract.duplicate_line")
     total = sum((amount for _, _, amount in draws), Decimal(0))
     await _draw(session, contract, draws, total)
-    call_off = CallOff(org_id=actor.org_id, contract_id=contract.id, supplier_org_id=contract.supplier_org_id,
-                       delivery_site_id=fields.delivery_site_id, amount=total, lines=lines)
-    session.add(call_off)
-    await session.flush()
+    # Call-offs are append-only for the app role: the order is placed first so the row is written once.
+    call_off_id = uuid.uuid4()
+    order_reference = None
     if placer is not None:
         order = await placer.create_order(
             session, actor=actor, supplier_org_id=contract.supplier_org_id, delivery_site_id=fields.delivery_site_id,
-            currency=contract.currency, source=OrderSource("call_off", call_off.id),
-            reference=f"{contract.number}/{str(call_off.id)[:8]}",
+            currency=contract.currency, source=OrderSource("call_off", call_off_id),
+            reference=f"{contract.number}/{str(call_off_id)[:8]}",
             lines=[OrderLineDraft(material_id=item.material_id, description="", quantity=quantity, unit=item.unit,
                                   unit_price=item.unit_price, required_date=None)
                    for item, quantity, _ in draws])
-        call_off.order_reference = f"order:{order.id}"
-        await session.flush()
+        order_reference = f"order:{order.id}"
+    call_off = CallOff(id=call_off_id, org_id=actor.org_id, contract_id=contract.id,
+                       supplier_org_id=contract.supplier_org_id, delivery_site_id=fields.delivery_site_id,
+                       amount=total, lines=lines, order_reference=order_reference)
+    session.add(call_off)
+    await session.flush()
     payload = {"call_off_id": str(call_off.id), "contract_id": str(contract.id), "amount": str(total),
                "supplier_org_id": str(contract.supplier_org_id), "lines": lines}
     await emit(session, org_id=actor.org_id, topic="call_off.placed", payload=payload)
