@@ -142,18 +142,19 @@ class TestQuestions:
 
 
 class TestAwardOverHttp:
-    async def test_award_to_orders_is_refused_until_orders_are_wired(
-        self, client: AsyncClient, session: AsyncSession
-    ) -> None:
+    async def test_award_to_orders_places_a_draft_order(self, client: AsyncClient, session: AsyncSession) -> None:
         market = await make_market(session)
         rfq = await _issue(client, market)
         quoted = (await _quote(client, rfq, market.suppliers[0])).json()
         await close_bidding(session, rfq["id"])
         body = {"outcome": "order", "lines": [{"quotation_line_id": quoted["lines"][0]["id"], "quantity": "5000"}]}
-        refused = await client.post(f"/api/v1/rfqs/{rfq['id']}/awards", json=body,
+        awarded = await client.post(f"/api/v1/rfqs/{rfq['id']}/awards", json=body,
                                     headers=market.buyer.headers | {"If-Match": '"1"'})
-        assert (refused.status_code, refused.json()["code"]) == (503, "orders_unavailable")
-        assert (await client.get(f"/api/v1/rfqs/{rfq['id']}", headers=market.buyer.headers)).json()["status"] == "open"
+        assert awarded.status_code == 201, awarded.text
+        (award,) = awarded.json()
+        order_id = award["reference"].removeprefix("order:")
+        order = (await client.get(f"/api/v1/orders/{order_id}", headers=market.buyer.headers)).json()
+        assert (order["status"], order["source"]) == ("draft", "award")
 
     async def test_award_to_a_contract_and_replayed_key(self, client: AsyncClient, session: AsyncSession) -> None:
         market = await make_market(session)
