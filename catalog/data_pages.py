@@ -75,7 +75,7 @@ async def upload_import(request: Request, principal: Member, tx: Tx) -> Response
             content=content, dry_run=dry_run)
     except TradeloomError as exc:
         await tx.abandon()
-        return await _imports_page(request, principal, await tx.session(), form_errors(exc), status_code=422)
+        return await _imports_page(request, principal, await tx.session(), form_errors(exc), exc.status)
     return RedirectResponse(f"/catalog/imports/{record.id}", status_code=303)
 
 
@@ -117,7 +117,7 @@ async def dismiss(request: Request, principal: Member, tx: Tx, candidate_id: uui
         await dedupe.dismiss_candidate(await tx.session(), actor=principal.actor, candidate_id=candidate_id)
     except TradeloomError as exc:
         await tx.abandon()
-        return await _governance_page(request, principal, await tx.session(), form_errors(exc), status_code=409)
+        return await _governance_page(request, principal, await tx.session(), form_errors(exc), exc.status)
     return RedirectResponse("/catalog/governance", status_code=303)
 
 
@@ -131,5 +131,5 @@ async def merge_pair(request: Request, principal: Member, tx: Tx) -> Response:
             survivor_code=form.get("survivor_code", "")[:24], retired_code=form.get("retired_code", "")[:24])
     except TradeloomError as exc:
         await tx.abandon()
-        return await _governance_page(request, principal, await tx.session(), form_errors(exc), status_code=409)
+        return await _governance_page(request, principal, await tx.session(), form_errors(exc), exc.status)
     return RedirectResponse("/catalog/governance", status_code=303)

@@ -15,14 +15,17 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog import data_pages
+from catalog.attributes import AttributeTemplate
 from catalog.models import Material
 from catalog.schemas.offers import OfferCreate
 from catalog.search import service as search
 from catalog.search.backend import SearchResult
 from catalog.search.query import MAX_OFFSET, MAX_QUERY_CHARS, PRICE_BOUNDS, SearchQuery
 from catalog.service import offers
+from catalog.service.classes import get_class
 from catalog.service.materials import find_material_by_code, get_material, materials_by_id
 from catalog.service.pricing import PriceQuote, PriceRule, quotes_for
+from catalog.units import units
 from tradeloom.auth import Principal
 from tradeloom.db import utcnow
 from tradeloom.errors import TradeloomError
@@ -104,6 +107,25 @@ def _chart(quotes: list[PriceQuote], names: dict[str, str]) -> dict[str, list[An
             "prices": [round(float(quote.price_per_base_unit), 4) for quote in quotes]}
 
 
+def unit_name(code: str, zh: bool) -> str:
+    unit = units().get(code)
+    return code if unit is None else f"{unit.name_zh if zh else unit.name_en} ({unit.symbol})"
+
+
+def _attribute_rows(material: Material, template: AttributeTemplate, zh: bool) -> list[tuple[str, str]]:
+    """Each attribute as (name in the page language, value with its unit)."""
+    rows = []
+    for key, value in material.attributes.items():
+        spec = template.spec(key)
+        if spec is None:
+            rows.append((key, str(value)))
+            continue
+        shown = (spec.allowed_zh or {}).get(str(value), str(value)) if zh else str(value)
+        unit = units().get(spec.unit) if spec.unit else None
+        rows.append((spec.name_zh if zh else spec.name_en, f"{shown} {unit.symbol}" if unit else shown))
+    return rows
+
+
 async def _quotes(session: AsyncSession, principal: Principal, material: Material) -> list[PriceQuote]:
     try:
         return await quotes_for(session, buyer_org_id=principal.org_id, material_id=material.id, quantity=Decimal(1),
@@ -116,13 +138,16 @@ async def _quotes(session: AsyncSession, principal: Principal, material: Materia
 async def material_page(request: Request, principal: Member, tx: Tx, material_id: uuid.UUID) -> Response:
     principal.require(Permission.CATALOG_READ)
     session = await tx.session()
-    material = await get_material(session, material_id=material_id)
+    material, zh = await get_material(session, material_id=material_id), chinese(request)
+    material_class = await get_class(session, code=material.class_code)
     quotes = await _quotes(session, principal, material)
     offer_ids = [quote.offer_id for quote in quotes if quote.offer_id]
     tiers = await offers.price_tiers(session, offer_ids=offer_ids)
     names = await org_names(request, session)
     return render(request, "catalog/material.html", {
-        "material": material, "quotes": quotes, "zh": chinese(request), "names": names,
+        "material": material, "quotes": quotes, "zh": zh, "names": names, "class_node": material_class.node,
+        "attributes": _attribute_rows(material, material_class.template, zh),
+        "base_unit": unit_name(material.base_unit, zh),
         "tiers": {offer_id: [t for t in tiers if t.offer_id == offer_id] for offer_id in offer_ids},
         "stock": {s.offer_id for s in await offers.stock_of(session, offer_ids=offer_ids) if s.quantity > 0},
         "own_prices": [quote for quote in quotes if quote.rule is not PriceRule.OFFER],
