@@ -47,6 +47,8 @@ async def test_buyer_searches_in_chinese_and_opens_a_material(
     # when they search for 螺栓 and open the hit
     await page.get_by_label("搜索物料").fill("螺栓")
     await page.get_by_role("button", name="搜索", exact=True).click()
+    await expect(page.locator("table.materials")).to_contain_text("六角头螺栓")
+    await page.screenshot(path=str(tmp_path / "catalog-zh.png"), full_page=True)
     await page.get_by_role("link", name=bolt.code).click()
     # then the material shows both suppliers' offers and the price chart
     await expect(page.locator("h1")).to_have_text("六角头螺栓 M8×40 SS304")

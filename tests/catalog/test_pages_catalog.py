@@ -77,6 +77,21 @@ class TestBrowse:
         assert "<html" not in page.text
         assert world.bolt.code in page.text
 
+    async def test_pages_of_twenty(self, client: AsyncClient, session: AsyncSession, world: World) -> None:
+        # given 22 bolts in all
+        more = [await governance.make_material(session, owner_org_id=world.buyer.org.id) for _ in range(21)]
+        await PostgresSearch(session).index_materials([material.id for material in more])
+        await sign_in(client, "buyer@catalog.test")
+        await switch_to(client, "en")
+        # when
+        first = await client.get("/catalog", params={"class": "100101"})
+        second = await client.get("/catalog", params={"class": "100101", "offset": "20"})
+        # then
+        assert first.text.count('<a href="/catalog/materials/') == 20
+        assert '<a href="/catalog?class=100101&amp;offset=20">Next</a>' in first.text
+        assert second.text.count('<a href="/catalog/materials/') == 2
+        assert '<a href="/catalog?class=100101&amp;offset=0">Previous</a>' in second.text
+
     @pytest.mark.parametrize("params", [{"price": "99"}, {"class": "abc"}, {"offset": "-1"}, {"supplier": "x"}])
     async def test_bad_filters_are_4xx(self, client: AsyncClient, world: World, params: dict[str, str]) -> None:
         await sign_in(client, "buyer@catalog.test")
