@@ -12,13 +12,13 @@ from catalog.governance import dedupe, merge, quality
 from catalog.imports import service as imports
 from catalog.imports.api import PERMISSION_BY_KIND, file_format_of
 from catalog.imports.rows import ImportKind
+from catalog.page_kit import chinese
 from tradeloom.auth import Principal
 from tradeloom.db import utcnow
 from tradeloom.errors import Invalid, TradeloomError
 from tradeloom.identity.roles import Permission
 from tradeloom.transaction import TransactionalRoute, Tx
 from tradeloom.web.forms import form_errors, form_fields
-from tradeloom.web.i18n import request_locale
 from tradeloom.web.labels import N_
 from tradeloom.web.pages import Member
 from tradeloom.web.templating import render
@@ -30,10 +30,6 @@ KIND_LABELS = {ImportKind.MATERIALS: N_("Materials"), ImportKind.OFFERS: N_("Off
                ImportKind.PRICE_LISTS: N_("Price lists")}
 STATUS_LABELS = {"queued": N_("Queued"), "running": N_("Running"), "validated": N_("Checked (dry run)"),
                  "succeeded": N_("Imported"), "rejected": N_("Rejected"), "failed": N_("Failed")}
-
-
-def _zh(request: Request) -> bool:
-    return request_locale(request, request.app.state.settings.default_locale) == "zh_CN"
 
 
 async def _imports_page(request: Request, principal: Principal, session: AsyncSession, errors: list[str],
@@ -98,7 +94,7 @@ async def _governance_page(request: Request, principal: Principal, session: Asyn
     candidates, _ = await dedupe.list_candidates(session, status="open", mine_only_for=None, limit=50, cursor=None)
     report = await quality.quality_report(session, owner_org_id=principal.org_id, now=utcnow())
     return render(request, "catalog/governance.html", {
-        "candidates": candidates, "report": report, "errors": errors, "zh": _zh(request),
+        "candidates": candidates, "report": report, "errors": errors, "zh": chinese(request),
         "chart": {"labels": [f"{b['from']}–{b['to']}" for b in report.buckets],
                   "counts": [b["count"] for b in report.buckets]},
     }, principal=principal, status_code=status_code)

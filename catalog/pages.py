@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from catalog import data_pages
 from catalog.attributes import AttributeTemplate
 from catalog.models import Material
+from catalog.page_kit import chinese, org_names, plain
 from catalog.schemas.offers import OfferCreate
 from catalog.search import service as search
 from catalog.search.backend import SearchResult
@@ -30,10 +31,8 @@ from tradeloom.auth import Principal
 from tradeloom.db import utcnow
 from tradeloom.errors import TradeloomError
 from tradeloom.identity.roles import OrgKind, Permission
-from tradeloom.identity.service import list_organizations
 from tradeloom.transaction import TransactionalRoute, Tx
 from tradeloom.web.forms import form_errors, form_fields
-from tradeloom.web.i18n import request_locale
 from tradeloom.web.labels import N_
 from tradeloom.web.navigation import NavItem, add_nav_item
 from tradeloom.web.pages import Member
@@ -43,21 +42,6 @@ router = APIRouter(route_class=TransactionalRoute, include_in_schema=False)
 PAGE_SIZE = 20
 TIER_ROWS = 3
 _SUPPLYING = frozenset({OrgKind.SUPPLIER, OrgKind.BOTH})
-
-
-def plain(value: Decimal) -> str:
-    """A quantity or price without trailing zeros or an exponent (10.50 → 10.5, 10 → 10)."""
-    return f"{value.normalize():f}"
-
-
-def chinese(request: Request) -> bool:
-    return request_locale(request, request.app.state.settings.default_locale) == "zh_CN"
-
-
-async def org_names(request: Request, session: AsyncSession) -> dict[str, str]:
-    """Organization names in the page's language, by id as text (facet values are text)."""
-    zh = chinese(request)
-    return {str(org.id): org.name_zh if zh else org.name_en for org in await list_organizations(session)}
 
 
 def _bucket_range(bucket: int | None) -> tuple[Decimal | None, Decimal | None]:
@@ -97,7 +81,7 @@ def _browse_context(result: SearchResult, filters: dict[str, str], offset: int) 
         chosen = {key: str(value) for key, value in (filters | changes).items() if value not in ("", None)}
         return "/catalog?" + urlencode(chosen)
     previous = max(offset - PAGE_SIZE, 0) if offset else None
-    return {"result": result, "filters": filters, "link": link, "offset": offset,
+    return {"result": result, "filters": filters, "link": link,
             "previous_offset": previous, "next_offset": result.next_offset}
 
 
@@ -107,7 +91,7 @@ def _chart(quotes: list[PriceQuote], names: dict[str, str]) -> dict[str, list[An
             "prices": [round(float(quote.price_per_base_unit), 4) for quote in quotes]}
 
 
-def unit_name(code: str, zh: bool) -> str:
+def _unit_name(code: str, zh: bool) -> str:
     unit = units().get(code)
     return code if unit is None else f"{unit.name_zh if zh else unit.name_en} ({unit.symbol})"
 
@@ -147,7 +131,7 @@ async def material_page(request: Request, principal: Member, tx: Tx, material_id
     return render(request, "catalog/material.html", {
         "material": material, "quotes": quotes, "zh": zh, "names": names, "class_node": material_class.node,
         "attributes": _attribute_rows(material, material_class.template, zh),
-        "base_unit": unit_name(material.base_unit, zh),
+        "base_unit": _unit_name(material.base_unit, zh),
         "tiers": {offer_id: [t for t in tiers if t.offer_id == offer_id] for offer_id in offer_ids},
         "stock": {s.offer_id for s in await offers.stock_of(session, offer_ids=offer_ids) if s.quantity > 0},
         "own_prices": [quote for quote in quotes if quote.rule is not PriceRule.OFFER],
