@@ -85,10 +85,12 @@ def _browse_context(result: SearchResult, filters: dict[str, str], offset: int) 
             "previous_offset": previous, "next_offset": result.next_offset}
 
 
-def _chart(quotes: list[PriceQuote], names: dict[str, str]) -> dict[str, list[Any]]:
-    """Each supplier's price per base unit, for the comparison chart."""
-    return {"labels": [names.get(str(quote.supplier_org_id), "?") for quote in quotes],
-            "prices": [round(float(quote.price_per_base_unit), 4) for quote in quotes]}
+def _chart(quotes: list[PriceQuote], names: dict[str, str]) -> dict[str, Any]:
+    """Each supplier's price per base unit in the best quote's currency (others do not compare), for the chart."""
+    same = [quote for quote in quotes if quote.currency == quotes[0].currency] if quotes else []
+    return {"labels": [names.get(str(quote.supplier_org_id), "?") for quote in same],
+            "prices": [round(float(quote.price_per_base_unit), 4) for quote in same],
+            "currency": same[0].currency if same else ""}
 
 
 def _unit_name(code: str, zh: bool) -> str:
