@@ -8,6 +8,7 @@ from fastapi.staticfiles import StaticFiles
 
 from catalog import api as catalog_api
 from catalog import jobs as catalog_jobs
+from catalog import pages as catalog_pages
 from catalog.governance import wiring as catalog_governance
 from catalog.search import api as catalog_search_api
 from commerce.contracts import api as contracts_api
@@ -113,6 +114,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.order_placer = OrdersPlacer()
     app.include_router(admin_pages.router)
     ledger_pages.install(app)
+    catalog_pages.install(app)
     install_trace_sources(RegistryItemSource(), LogBundleSource(log_signer(settings).verifier_key))
     catalog_jobs.subscribe_jobs()
     return app

@@ -23,14 +23,14 @@ from tradeloom.transaction import DbSession, TransactionalRoute
 
 router = APIRouter(prefix="/api/v1/catalog/imports", tags=["catalog governance"], route_class=TransactionalRoute)
 Reader = Annotated[Principal, Depends(requires(Permission.CATALOG_READ))]
-_PERMISSION_BY_KIND = {
+PERMISSION_BY_KIND = {
     ImportKind.MATERIALS: Permission.CATALOG_WRITE,
     ImportKind.OFFERS: Permission.OFFERS_MANAGE,
     ImportKind.PRICE_LISTS: Permission.OFFERS_MANAGE,
 }
 
 
-def _file_format(filename: str) -> FileFormat:
+def file_format_of(filename: str) -> FileFormat:
     suffix = PurePath(filename).suffix.lower().lstrip(".")
     if suffix not in FileFormat._value2member_map_:
         raise Invalid(f"Upload a .csv or .xlsx file, not {filename!r}.", code="catalog.import_format")
@@ -71,9 +71,9 @@ async def upload_import(
 ) -> ImportOut:
     """Queue the import of a file: 202 with the job's URL; unreadable files and wrong headers are 422."""
     parameters, filename, content = await _upload_form(request)
-    principal.require(_PERMISSION_BY_KIND[parameters.kind])
+    principal.require(PERMISSION_BY_KIND[parameters.kind])
     record = await service.request_import(
-        session, actor=principal.actor, kind=parameters.kind, file_format=_file_format(filename), filename=filename,
+        session, actor=principal.actor, kind=parameters.kind, file_format=file_format_of(filename), filename=filename,
         content=content, dry_run=parameters.dry_run, encoding=parameters.encoding,
     )
     response.headers["Location"] = f"{router.prefix}/{record.id}"

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import defer
 
 from catalog.imports import apply
 from catalog.imports.models import CatalogImport
@@ -60,6 +61,13 @@ async def get_import(session: AsyncSession, *, import_id: uuid.UUID) -> CatalogI
     if record is None:
         raise NotFound("No such import.", code="catalog.import_not_found")
     return record
+
+
+async def recent_imports(session: AsyncSession, *, limit: int) -> list[CatalogImport]:
+    """The caller's organization's latest imports, newest first (row-level security hides the others)."""
+    return list((await session.scalars(
+        select(CatalogImport).options(defer(CatalogImport.content))
+        .order_by(CatalogImport.created_at.desc()).limit(limit))).all())
 
 
 @dataclass
