@@ -129,6 +129,8 @@ CANCEL = _step("cancel", CANCELLABLE_BY_BUYER, S.CANCELLED, BUYER, Permission.OR
 
 # States in which the supplier has committed and a change order is the way to alter the lines.
 CHANGEABLE = frozenset({S.CONFIRMED, S.IN_PRODUCTION})
+# Buyers (who order) and supplier sales (who confirm) negotiate change orders.
+CHANGE_PERMISSIONS = frozenset({Permission.ORDER_CREATE, Permission.ORDER_CONFIRM})
 # Budget is reserved from submission until the order is cancelled, rejected or sent back to draft.
 RELEASES_BUDGET = frozenset({S.CANCELLED, S.REJECTED, S.DRAFT})
 

@@ -6,13 +6,13 @@ from fastapi import APIRouter, Response
 
 from commerce.orders.api.orders import PREFIX
 from commerce.orders.models import ChangeOrder
+from commerce.orders.rules import CHANGE_PERMISSIONS
 from commerce.orders.schemas import ChangeOrderIn, ChangeOrderOut
 from commerce.orders.service import changes
 from tradeloom.auth import CurrentPrincipal, Principal
 from tradeloom.concurrency import ExpectedVersion, set_etag
 from tradeloom.errors import Forbidden
 from tradeloom.idempotency import Idempotent
-from tradeloom.identity.roles import Permission
 from tradeloom.transaction import DbSession, TransactionalRoute
 
 router = APIRouter(prefix=PREFIX, tags=["change orders"], route_class=TransactionalRoute)
@@ -20,7 +20,7 @@ router = APIRouter(prefix=PREFIX, tags=["change orders"], route_class=Transactio
 
 def _may_change(principal: Principal) -> None:
     """Buyers (who order) and supplier sales (who confirm) negotiate changes."""
-    if not (principal.can(Permission.ORDER_CREATE) or principal.can(Permission.ORDER_CONFIRM)):
+    if CHANGE_PERMISSIONS.isdisjoint(principal.permissions):
         raise Forbidden("Your role can neither order nor confirm orders.", code="permission_denied")
 
 
@@ -68,5 +68,18 @@ async def decline_change(
     _may_change(principal)
     decision = await changes.decline_change(session, actor=principal.actor, order_id=order_id, change_id=change_id,
                                             expected_version=expected_version)
+    set_etag(response, decision.order.version)
+    return _out(decision.change_order)
+
+
+@router.post("/{order_id}/changes/{change_id}/withdraw")
+async def withdraw_change(
+    order_id: uuid.UUID, change_id: uuid.UUID, principal: CurrentPrincipal, session: DbSession, response: Response,
+    expected_version: ExpectedVersion, _key: Idempotent,
+) -> ChangeOrderOut:
+    """Take back your own change order before the other party answers: the order stays as it was."""
+    _may_change(principal)
+    decision = await changes.withdraw_change(session, actor=principal.actor, order_id=order_id,
+                                             change_id=change_id, expected_version=expected_version)
     set_etag(response, decision.order.version)
     return _out(decision.change_order)
