@@ -1,4 +1,5 @@
-"""Order pages: cart and checkout, order list and detail with timeline, approval queue, supplier inbox.
+"""Order pages: cart and checkout, order list and detail with timeline, approval queue, supplier inbox
+(change requests: ``change_pages``).
 
 Each page calls the same services as the API; a refused step is shown on the page, never a 500.
 """
