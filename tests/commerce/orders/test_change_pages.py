@@ -78,8 +78,9 @@ async def test_supplier_proposes_buyer_finds_and_accepts(client: AsyncClient, se
     assert (proposed.status_code, proposed.headers["location"]) == (303, f"/orders/{order.id}")
     supplier_page = await client.get(f"/orders/{order.id}")
     assert "Withdraw change" in supplier_page.text and "Accept change" not in supplier_page.text
-    # when the buyer opens the change requests waiting for its answer
+    # when the buyer opens the change requests waiting for its answer (from the navigation)
     csrf = await as_member(client, world.buyer)
+    assert '<a href="/orders/changes"' in (await client.get("/")).text
     inbox = await client.get("/orders/changes")
     # then the order is listed there, with the reason
     assert inbox.status_code == 200
@@ -140,6 +141,9 @@ async def test_wrong_parties_are_refused(client: AsyncClient, session: AsyncSess
                                 data={"csrf_token": csrf, "version": str(order.version)})
     assert refused.status_code == 404
     assert order.number not in (await client.get("/orders/changes")).text
+    # an approver neither orders nor confirms: no change requests page
+    await as_member(client, world.approver)
+    assert (await client.get("/orders/changes")).status_code == 403
     # and the change still waits
     assert await open_change_id(session, order) == change_id
 
