@@ -15,14 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from commerce.orders.labels import STATUS_LABELS
 from commerce.orders.models import OrderLine
 from commerce.orders.page_views import detail_page, org_names
-from commerce.orders.rules import CHANGE_PERMISSIONS
+from commerce.orders.rules import require_change_permission
 from commerce.orders.schemas import ChangeOrderIn, LineChange
 from commerce.orders.service import changes, queries
 from commerce.orders.service.changes import ChangeDecision
 from commerce.orders.service.common import order_lines
 from tradeloom.audit import Actor
 from tradeloom.auth import Principal
-from tradeloom.errors import Forbidden, TradeloomError
+from tradeloom.errors import TradeloomError
 from tradeloom.transaction import TransactionalRoute, Tx
 from tradeloom.web.forms import form_errors, form_fields, form_version
 from tradeloom.web.pages import Member
@@ -44,14 +44,9 @@ ANSWERS: dict[ChangeAnswer, Answer] = {
 }
 
 
-def _require_negotiator(principal: Principal) -> None:
-    if CHANGE_PERMISSIONS.isdisjoint(principal.permissions):
-        raise Forbidden("Your role can neither order nor confirm orders.", code="permission_denied")
-
-
 @router.get("/orders/changes")
 async def changes_page(request: Request, principal: Member, tx: Tx) -> Response:
-    _require_negotiator(principal)
+    require_change_permission(principal.permissions)
     session = await tx.session()
     return render(request, "orders/changes.html", {
         "pending": await changes.awaiting_answer(session, actor=principal.actor),
@@ -95,7 +90,7 @@ async def _refused(request: Request, principal: Principal, tx: Tx, order_id: uui
 @router.post("/orders/{order_id}/changes")
 async def propose_change(request: Request, principal: Member, tx: Tx, order_id: uuid.UUID) -> Response:
     """Propose the quantities and dates changed on the form, with a reason; the other party answers."""
-    _require_negotiator(principal)
+    require_change_permission(principal.permissions)
     form = await form_fields(request)
     try:
         await _propose(await tx.session(), principal.actor, order_id, form)
@@ -108,7 +103,7 @@ async def propose_change(request: Request, principal: Member, tx: Tx, order_id: 
 async def answer_change(request: Request, principal: Member, tx: Tx, order_id: uuid.UUID, change_id: uuid.UUID,
                         answer: ChangeAnswer) -> Response:
     """Accept or decline the other party's change request, or withdraw your own."""
-    _require_negotiator(principal)
+    require_change_permission(principal.permissions)
     form = await form_fields(request)
     try:
         await ANSWERS[answer](await tx.session(), actor=principal.actor, order_id=order_id, change_id=change_id,
