@@ -16,7 +16,11 @@ EVENT_LABELS = {
     "order.partially_shipped": N_("Partially shipped"), "order.shipped": N_("Shipped"),
     "order.received": N_("Goods received"), "order.closed": N_("Closed"), "order.cancelled": N_("Cancelled"),
     "order.change_proposed": N_("Change proposed"), "order.changed": N_("Change accepted"),
-    "order.change_declined": N_("Change declined"),
+    "order.change_declined": N_("Change declined"), "order.change_withdrawn": N_("Change withdrawn"),
+}
+CHANGE_STATUS_LABELS = {
+    "proposed": N_("Awaiting answer"), "accepted": N_("Accepted"), "declined": N_("Declined"),
+    "withdrawn": N_("Withdrawn"),
 }
 ACTION_LABELS = {
     "submit": N_("Submit"), "approve": N_("Approve"), "reject-approval": N_("Refuse approval"),

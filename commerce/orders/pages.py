@@ -1,4 +1,5 @@
-"""Order pages: cart and checkout, order list and detail with timeline, approval queue, supplier inbox.
+"""Order pages: cart and checkout, order list and detail with timeline, approval queue, supplier inbox
+(change requests: ``change_pages``).
 
 Each page calls the same services as the API; a refused step is shown on the page, never a 500.
 """
@@ -16,9 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog.service.materials import find_material_by_code
 from catalog.service.pricing import price_for
-from commerce.orders.labels import ACTION_LABELS, EVENT_LABELS, STATUS_LABELS
+from commerce.orders import change_pages
+from commerce.orders.labels import STATUS_LABELS
 from commerce.orders.models import PurchaseOrder
-from commerce.orders.rules import CANCEL, STEPS, OrderStatus, SimpleStep, party_of
+from commerce.orders.page_views import detail_page, org_names
+from commerce.orders.rules import CANCEL, CHANGE_PERMISSIONS, STEPS, OrderStatus, SimpleStep
 from commerce.orders.schemas import CartLineIn
 from commerce.orders.service import create, queries, transitions
 from commerce.orders.service.create import CartLine, OrderTerms
@@ -42,24 +45,11 @@ CART_ROWS = 5
 _SUPPLYING = (OrgKind.SUPPLIER, OrgKind.BOTH)
 
 
-async def _org_names(request: Request, session: AsyncSession) -> dict[uuid.UUID, str]:
-    chinese = request_locale(request, request.app.state.settings.default_locale) == "zh_CN"
-    return {org.id: org.name_zh if chinese else org.name_en for org in await list_organizations(session)}
-
-
 def _date(text: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(text) if text else None
     except ValueError:
         return None
-
-
-def _actions(order: PurchaseOrder, principal: Principal) -> list[str]:
-    """The one-click steps this member could take on the order now (the service checks again)."""
-    party = party_of(principal.org_id, buyer_org_id=order.buyer_org_id, supplier_org_id=order.supplier_org_id)
-    return [step.action for step in (*STEPS.values(), CANCEL)
-            if step.party == party and order.status in step.sources and principal.can(step.permission)
-            and step.action != "confirm"]
 
 
 @router.get("/orders")
@@ -73,7 +63,7 @@ async def order_list(request: Request, principal: Member, tx: Tx, status: str = 
     except Invalid:
         orders, next_cursor = await queries.list_orders(session, filters=filters, limit=50, cursor=None)
     return render(request, "orders/list.html", {
-        "orders": orders, "next_cursor": next_cursor, "names": await _org_names(request, session),
+        "orders": orders, "next_cursor": next_cursor, "names": await org_names(request, session),
         "filters": {"status": status, "created_from": created_from, "created_to": created_to},
         "statuses": list(OrderStatus), "status_labels": STATUS_LABELS, "title": N_("Purchase orders"),
     }, principal=principal)
@@ -82,7 +72,7 @@ async def order_list(request: Request, principal: Member, tx: Tx, status: str = 
 async def _queue_page(request: Request, principal: Principal, session: AsyncSession,
                       orders: list[PurchaseOrder], title: str, intro: str) -> Response:
     return render(request, "orders/queue.html", {
-        "orders": orders, "names": await _org_names(request, session), "status_labels": STATUS_LABELS,
+        "orders": orders, "names": await org_names(request, session), "status_labels": STATUS_LABELS,
         "title": title, "intro": intro,
     }, principal=principal)
 
@@ -173,22 +163,9 @@ async def place_cart(request: Request, principal: Member, tx: Tx) -> Response:
     return RedirectResponse(f"/orders/{order.id}", status_code=303)
 
 
-async def _detail_page(request: Request, principal: Principal, session: AsyncSession, order_id: uuid.UUID,
-                       errors: list[str], status_code: int = 200) -> Response:
-    detail = await queries.order_detail(session, order_id=order_id)
-    context: dict[str, Any] = {
-        "order": detail.order, "lines": detail.lines, "timeline": detail.timeline, "errors": errors,
-        "names": await _org_names(request, session), "actions": _actions(detail.order, principal),
-        "can_confirm": detail.order.supplier_org_id == principal.org_id and detail.order.status == "sent"
-        and principal.can(Permission.ORDER_CONFIRM),
-        "status_labels": STATUS_LABELS, "event_labels": EVENT_LABELS, "action_labels": ACTION_LABELS,
-    }
-    return render(request, "orders/detail.html", context, principal=principal, status_code=status_code)
-
-
 @router.get("/orders/{order_id}")
 async def order_page(request: Request, principal: Member, tx: Tx, order_id: uuid.UUID) -> Response:
-    return await _detail_page(request, principal, await tx.session(), order_id, [])
+    return await detail_page(request, principal, await tx.session(), order_id, [])
 
 
 async def _run_step(session: AsyncSession, principal: Principal, order_id: uuid.UUID, action: str,
@@ -238,13 +215,14 @@ async def order_step(request: Request, principal: Member, tx: Tx, order_id: uuid
     except (TradeloomError, ValueError, InvalidOperation) as exc:
         await tx.abandon()
         errors = form_errors(exc) if isinstance(exc, TradeloomError) else [str(exc)]
-        return await _detail_page(request, principal, await tx.session(), order_id, errors, status_code=409)
+        return await detail_page(request, principal, await tx.session(), order_id, errors, status_code=409)
     return RedirectResponse(f"/orders/{order_id}", status_code=303)
 
 
 def install(app: FastAPI) -> None:
     """Register the order pages, their templates and navigation items."""
     add_template_dir(Path(__file__).resolve().parent / "templates")
+    app.include_router(change_pages.router)  # first: ``/orders/changes`` must win over ``/orders/{order_id}``
     app.include_router(router)
     buyers = frozenset({OrgKind.BUYER, OrgKind.BOTH, OrgKind.PLATFORM_OPERATOR})
     for item in (
@@ -252,5 +230,6 @@ def install(app: FastAPI) -> None:
         NavItem("/orders", N_("Orders"), order=21),
         NavItem("/orders/approvals", N_("Approvals"), Permission.ORDER_APPROVE, order=22),
         NavItem("/orders/inbox", N_("Order inbox"), Permission.ORDER_CONFIRM, order=23),
+        NavItem("/orders/changes", N_("Change requests"), CHANGE_PERMISSIONS, order=24),
     ):
         add_nav_item(item)

@@ -12,6 +12,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
 from catalog.units import get_unit
+from tradeloom.errors import Forbidden
 from tradeloom.identity.roles import Permission
 
 CENTS = Decimal("0.01")
@@ -129,6 +130,15 @@ CANCEL = _step("cancel", CANCELLABLE_BY_BUYER, S.CANCELLED, BUYER, Permission.OR
 
 # States in which the supplier has committed and a change order is the way to alter the lines.
 CHANGEABLE = frozenset({S.CONFIRMED, S.IN_PRODUCTION})
+# Buyers (who order) and supplier sales (who confirm) negotiate change orders.
+CHANGE_PERMISSIONS = frozenset({Permission.ORDER_CREATE, Permission.ORDER_CONFIRM})
+
+
+def require_change_permission(permissions: frozenset[Permission]) -> None:
+    """Proposing, answering and withdrawing change orders needs one of ``CHANGE_PERMISSIONS``."""
+    if CHANGE_PERMISSIONS.isdisjoint(permissions):
+        raise Forbidden("Your role can neither order nor confirm orders.", code="permission_denied")
+
 # Budget is reserved from submission until the order is cancelled, rejected or sent back to draft.
 RELEASES_BUDGET = frozenset({S.CANCELLED, S.REJECTED, S.DRAFT})
 

@@ -6,22 +6,15 @@ from fastapi import APIRouter, Response
 
 from commerce.orders.api.orders import PREFIX
 from commerce.orders.models import ChangeOrder
+from commerce.orders.rules import require_change_permission
 from commerce.orders.schemas import ChangeOrderIn, ChangeOrderOut
 from commerce.orders.service import changes
-from tradeloom.auth import CurrentPrincipal, Principal
+from tradeloom.auth import CurrentPrincipal
 from tradeloom.concurrency import ExpectedVersion, set_etag
-from tradeloom.errors import Forbidden
 from tradeloom.idempotency import Idempotent
-from tradeloom.identity.roles import Permission
 from tradeloom.transaction import DbSession, TransactionalRoute
 
 router = APIRouter(prefix=PREFIX, tags=["change orders"], route_class=TransactionalRoute)
-
-
-def _may_change(principal: Principal) -> None:
-    """Buyers (who order) and supplier sales (who confirm) negotiate changes."""
-    if not (principal.can(Permission.ORDER_CREATE) or principal.can(Permission.ORDER_CONFIRM)):
-        raise Forbidden("Your role can neither order nor confirm orders.", code="permission_denied")
 
 
 def _out(change_order: ChangeOrder) -> ChangeOrderOut:
@@ -40,7 +33,7 @@ async def propose_change(
     expected_version: ExpectedVersion, _key: Idempotent,
 ) -> ChangeOrderOut:
     """Propose new quantities or dates (If-Match: the order's ETag); the other party accepts or declines."""
-    _may_change(principal)
+    require_change_permission(principal.permissions)
     return _out(await changes.propose_change(session, actor=principal.actor, order_id=order_id,
                                              expected_version=expected_version, reason=body.reason,
                                              changes=body.lines))
@@ -52,7 +45,7 @@ async def accept_change(
     expected_version: ExpectedVersion, _key: Idempotent,
 ) -> ChangeOrderOut:
     """Agree to the other party's change: the order's lines and totals change (new ETag)."""
-    _may_change(principal)
+    require_change_permission(principal.permissions)
     decision = await changes.accept_change(session, actor=principal.actor, order_id=order_id, change_id=change_id,
                                            expected_version=expected_version)
     set_etag(response, decision.order.version)
@@ -65,8 +58,21 @@ async def decline_change(
     expected_version: ExpectedVersion, _key: Idempotent,
 ) -> ChangeOrderOut:
     """Refuse the other party's change: the order stays as it was."""
-    _may_change(principal)
+    require_change_permission(principal.permissions)
     decision = await changes.decline_change(session, actor=principal.actor, order_id=order_id, change_id=change_id,
                                             expected_version=expected_version)
+    set_etag(response, decision.order.version)
+    return _out(decision.change_order)
+
+
+@router.post("/{order_id}/changes/{change_id}/withdraw")
+async def withdraw_change(
+    order_id: uuid.UUID, change_id: uuid.UUID, principal: CurrentPrincipal, session: DbSession, response: Response,
+    expected_version: ExpectedVersion, _key: Idempotent,
+) -> ChangeOrderOut:
+    """Take back your own change order before the other party answers: the order stays as it was."""
+    require_change_permission(principal.permissions)
+    decision = await changes.withdraw_change(session, actor=principal.actor, order_id=order_id,
+                                             change_id=change_id, expected_version=expected_version)
     set_etag(response, decision.order.version)
     return _out(decision.change_order)

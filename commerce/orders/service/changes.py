@@ -1,5 +1,6 @@
 """Change orders: after the supplier has committed, either party proposes new quantities or dates; the order
-changes only when the other party accepts. One open proposal at a time; each gets the next revision."""
+changes only when the other party accepts. One open proposal at a time; each gets the next revision; the
+proposer may withdraw it while it is open."""
 
 import datetime as dt
 import uuid
@@ -7,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from commerce.orders.errors import InvalidOrderLine, TransitionNotAllowed, WrongParty
@@ -78,15 +79,18 @@ async def propose_change(
 
 
 async def _open_change(
-    session: AsyncSession, actor: Actor, order_id: uuid.UUID, change_id: uuid.UUID, expected_version: int
+    session: AsyncSession, actor: Actor, order_id: uuid.UUID, change_id: uuid.UUID, expected_version: int,
+    *, by_proposer: bool = False,
 ) -> ChangeDecision:
+    """Lock order and change order, then check party (the other one, or the proposer), version and status."""
     order = await load_order(session, order_id, lock=True)
     change_order = await session.get(ChangeOrder, change_id, with_for_update=True)
     if change_order is None or change_order.order_id != order.id:
         raise NotFound("No such change order.", code="order_change_not_found")
     if party_of(actor.org_id, buyer_org_id=order.buyer_org_id, supplier_org_id=order.supplier_org_id) is None \
-            or change_order.proposed_by_org_id == actor.org_id:
-        raise WrongParty("The other party answers a change order, not the one who proposed it.")
+            or (change_order.proposed_by_org_id == actor.org_id) != by_proposer:
+        raise WrongParty("Only the proposer withdraws a change order." if by_proposer
+                         else "The other party answers a change order, not the one who proposed it.")
     check_version(order.version, expected_version)
     if change_order.status != "proposed":
         raise TransitionNotAllowed(f"Change order {change_order.revision} is already {change_order.status}.")
@@ -121,20 +125,45 @@ async def accept_change(
     return decision
 
 
+async def _close_change(session: AsyncSession, actor: Actor, decision: ChangeDecision, status: str,
+                        topic: str) -> ChangeDecision:
+    """Close the change order unapplied; bumps the order's version: the answer is part of its history."""
+    decision.change_order.status, decision.change_order.decided_at = status, utcnow()
+    decision.order.updated_at = utcnow()
+    await session.flush()
+    await record_step(session, actor=actor, order=decision.order, topic=topic, from_status=decision.order.status,
+                      details={"revision": decision.change_order.revision})
+    return decision
+
+
 async def decline_change(
     session: AsyncSession, *, actor: Actor, order_id: uuid.UUID, change_id: uuid.UUID, expected_version: int
 ) -> ChangeDecision:
     """The other party refuses: the order stays as it was."""
     decision = await _open_change(session, actor, order_id, change_id, expected_version)
-    decision.change_order.status, decision.change_order.decided_at = "declined", utcnow()
-    decision.order.updated_at = utcnow()  # bumps the order's version: the answer is part of its history
-    await session.flush()
-    await record_step(session, actor=actor, order=decision.order, topic="order.change_declined",
-                      from_status=decision.order.status, details={"revision": decision.change_order.revision})
-    return decision
+    return await _close_change(session, actor, decision, "declined", "order.change_declined")
+
+
+async def withdraw_change(
+    session: AsyncSession, *, actor: Actor, order_id: uuid.UUID, change_id: uuid.UUID, expected_version: int
+) -> ChangeDecision:
+    """The proposer takes back a change order nobody has answered yet: the order stays as it was."""
+    decision = await _open_change(session, actor, order_id, change_id, expected_version, by_proposer=True)
+    return await _close_change(session, actor, decision, "withdrawn", "order.change_withdrawn")
 
 
 async def list_changes(session: AsyncSession, *, order_id: uuid.UUID) -> list[ChangeOrder]:
     await load_order(session, order_id)
     query = select(ChangeOrder).where(ChangeOrder.order_id == order_id).order_by(ChangeOrder.revision)
     return list((await session.scalars(query)).all())
+
+
+async def awaiting_answer(session: AsyncSession, *, actor: Actor,
+                          limit: int = 100) -> list[tuple[ChangeOrder, PurchaseOrder]]:
+    """Open change orders the actor's organization must answer (the other party proposed them), oldest first."""
+    query = (select(ChangeOrder, PurchaseOrder)
+             .join(PurchaseOrder, ChangeOrder.order_id == PurchaseOrder.id)
+             .where(ChangeOrder.status == "proposed", ChangeOrder.proposed_by_org_id != actor.org_id,
+                    or_(PurchaseOrder.buyer_org_id == actor.org_id, PurchaseOrder.supplier_org_id == actor.org_id))
+             .order_by(ChangeOrder.created_at).limit(limit))
+    return [(change_order, order) for change_order, order in (await session.execute(query)).all()]

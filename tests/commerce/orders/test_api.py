@@ -181,3 +181,18 @@ class TestRulesAndChanges:
         assert (proposed.status_code, problem(own)[0::2], accepted.json()["status"]) == (
             201, (403, "order_wrong_party"), "accepted")
         assert (after.json()["lines"][0]["quantity"], after.json()["gross_total"]) == ("5", "69.75")
+
+    async def test_proposer_withdraws_a_change_order(self, client: AsyncClient, world: OrderWorld) -> None:
+        order = await sent_order(client, world)
+        url = f"/api/v1/orders/{order['id']}"
+        confirmed = await client.post(f"{url}/confirm", headers=world.supplier.headers | {"If-Match": order["etag"]})
+        line_id = (await client.get(url, headers=world.buyer.headers)).json()["lines"][0]["id"]
+        etag = {"If-Match": confirmed.headers["etag"]}
+        proposed = await client.post(f"{url}/changes", json={"reason": "need more", "lines": [
+            {"line_id": line_id, "quantity": "5"}]}, headers=world.buyer.headers | etag)
+        theirs = await client.post(f"{url}/changes/{proposed.json()['id']}/withdraw",
+                                   headers=world.supplier.headers | etag)
+        withdrawn = await client.post(f"{url}/changes/{proposed.json()['id']}/withdraw",
+                                      headers=world.buyer.headers | etag)
+        assert (confirmed.headers["etag"], problem(theirs)[0::2]) == ('"4"', (403, "order_wrong_party"))
+        assert (withdrawn.json()["status"], withdrawn.headers["etag"]) == ("withdrawn", '"5"')

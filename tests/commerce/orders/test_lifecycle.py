@@ -15,7 +15,9 @@ from ledger.models import EvidenceRecord
 from tests.factories import Member
 from tests.materials_factories import act_as, as_owner, owner_actor
 from tests.orders_factories import OrderWorld, add_rule, award_line, place_order
+from tradeloom.audit import AuditEntry
 from tradeloom.errors import TradeloomError
+from tradeloom.outbox.models import OutboxEvent
 
 
 async def _as(session: AsyncSession, member: Member) -> dict[str, object]:
@@ -223,3 +225,39 @@ class TestChangeOrders:
         await session.refresh(line)
         assert (decision.change_order.status, line.quantity, decision.order.gross_total) == (
             "accepted", Decimal(1), Decimal("13.96"))
+
+    async def test_proposer_withdraws_an_open_change(self, session: AsyncSession, world: OrderWorld) -> None:
+        # given the buyer's open change request on a confirmed order
+        order = await _sent(session, world)
+        order = await transitions.confirm_order(session, **await _as(session, world.supplier), order_id=order.id,
+                                                expected_version=order.version)
+        (line,) = (await session.scalars(select(OrderLine).where(OrderLine.order_id == order.id))).all()
+        proposal = await changes.propose_change(session, **await _as(session, world.buyer), order_id=order.id,
+                                                expected_version=order.version, reason="fewer needed",
+                                                changes=[LineChange(line_id=line.id, quantity=Decimal(2))])
+        version = order.version
+        # when the supplier tries to withdraw it, then it is refused: only the proposer withdraws
+        refused = await _refused(changes.withdraw_change(session, **await _as(session, world.supplier),
+                                                         order_id=order.id, change_id=proposal.id,
+                                                         expected_version=version))
+        assert (refused.status, refused.code) == (403, "order_wrong_party")
+        # when the buyer withdraws it
+        decision = await changes.withdraw_change(session, **await _as(session, world.buyer), order_id=order.id,
+                                                 change_id=proposal.id, expected_version=version)
+        # then it is closed, the order unchanged but one version on, with a timeline row, an event and an audit entry
+        await session.refresh(line)
+        assert (decision.change_order.status, line.quantity, decision.order.version) == (
+            "withdrawn", Decimal(3), version + 1)
+        await as_owner(session)
+        topic = "order.change_withdrawn"
+        last_kind = await session.scalar(select(OrderEvent.kind).where(OrderEvent.order_id == order.id)
+                                         .order_by(OrderEvent.id.desc()).limit(1))
+        emitted = await session.scalar(select(OutboxEvent.topic).where(OutboxEvent.topic == topic))
+        audited = await session.scalar(select(AuditEntry.action).where(AuditEntry.object_id == str(order.id),
+                                                                       AuditEntry.action == topic))
+        assert (last_kind, emitted, audited) == (topic, topic, topic)
+        # and a second withdrawal finds nothing open
+        refused = await _refused(changes.withdraw_change(session, **await _as(session, world.buyer),
+                                                         order_id=order.id, change_id=proposal.id,
+                                                         expected_version=decision.order.version))
+        assert (refused.status, refused.code) == (409, "order_transition_not_allowed")
