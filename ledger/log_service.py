@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ledger.bundle import EvidenceBundle
 from ledger.checkpoint import VerifierKey
 from ledger.errors import OutsideTheLog
+from ledger.files import file_salt
 from ledger.log_models import SignedCheckpoint, ledger_leaves
 from ledger.log_queries import node_hashes_query, node_map
 from ledger.merkle import MissingNodeError, ProofPlan, plan_consistency_proof, plan_inclusion_proof
@@ -107,7 +108,9 @@ async def bundle_for_entry(session: AsyncSession, *, entry_id: int, log_key: Ver
     if entry.leaf_index is None:
         raise Conflict(f"Evidence entry {entry_id} is recorded but not sequenced into the log yet; "
                        "try again in a few seconds.", code="not_sequenced_yet", headers={"Retry-After": "5"})
-    return await _bundle(session, entry_data=entry.entry_data, leaf_index=entry.leaf_index, log_key=log_key)
+    salt = await file_salt(session, entry_id=entry_id)
+    return await _bundle(session, entry_data=entry.entry_data, leaf_index=entry.leaf_index, log_key=log_key,
+                         file_salt=salt)
 
 
 async def bundle_for_leaf(session: AsyncSession, *, leaf_index: int, log_key: VerifierKey) -> EvidenceBundle:
@@ -116,17 +119,19 @@ async def bundle_for_leaf(session: AsyncSession, *, leaf_index: int, log_key: Ve
     return await _bundle(session, entry_data=leaf.entry_data, leaf_index=leaf_index, log_key=log_key)
 
 
-async def _bundle(session: AsyncSession, *, entry_data: bytes, leaf_index: int, log_key: VerifierKey) -> EvidenceBundle:
+async def _bundle(session: AsyncSession, *, entry_data: bytes, leaf_index: int, log_key: VerifierKey,
+                  file_salt: bytes | None = None) -> EvidenceBundle:
     checkpoint = await latest_checkpoint(session)
     path = await _fetch(session, plan_inclusion_proof(leaf_index, checkpoint.tree_size), checkpoint.tree_size)
-    return _assemble(checkpoint, entry_data=entry_data, leaf_index=leaf_index, path=path, log_key=log_key)
+    return _assemble(checkpoint, entry_data=entry_data, leaf_index=leaf_index, path=path, log_key=log_key,
+                     file_salt=file_salt)
 
 
 def _assemble(checkpoint: SignedCheckpoint, *, entry_data: bytes, leaf_index: int, path: list[bytes],
-              log_key: VerifierKey) -> EvidenceBundle:
+              log_key: VerifierKey, file_salt: bytes | None = None) -> EvidenceBundle:
     return EvidenceBundle.assemble(
         entry_data=entry_data, leaf_index=leaf_index, tree_size=checkpoint.tree_size, inclusion_proof=path,
-        checkpoint=checkpoint.note, log_key=str(log_key),
+        checkpoint=checkpoint.note, log_key=str(log_key), file_salt=file_salt,
     )
 
 

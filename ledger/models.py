@@ -45,3 +45,21 @@ class TraceScan(Base):
     scanned_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
     network: Mapped[str | None] = mapped_column(CIDR)
     language: Mapped[str | None] = mapped_column(String(16))
+
+
+class EvidenceFile(TenantMixin, Base):
+    """A file proven by a salted digest in the log (design IP, quality certificate); the salt stays with us.
+
+    The log holds only SHA-256(salt ‖ file): it reveals nothing about the file. The owner's bundle carries the
+    salt, so anyone given the bundle and the file can check that the owner held exactly this file then.
+    """
+
+    __tablename__ = "evidence_files"
+
+    entry_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    filename: Mapped[str] = mapped_column(String(255))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    salt: Mapped[bytes] = mapped_column(LargeBinary)
+    stored_path: Mapped[str | None] = mapped_column(String(300))  # only when the owner chose to keep the file here
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

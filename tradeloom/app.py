@@ -21,6 +21,7 @@ from commerce.rfq import pages as rfq_pages
 from integrations.changes import api as changes_api
 from integrations.webhooks import api as webhooks_api
 from ledger import api as ledger_api
+from ledger import files_api as ledger_files_api
 from ledger import pages as ledger_pages
 from ledger.epcis import api as epcis_api
 from ledger.identifiers import api as identifiers_api
@@ -67,6 +68,7 @@ API_ROUTERS = (
     *orders_api.routers,
     ledger_api.notes,
     ledger_api.router,
+    ledger_files_api.router,
 )
 
 API_DESCRIPTION = """Tradeloom: catalogue → RFQ → contract → order → shipment → receipt → invoice → payment.

@@ -49,6 +49,7 @@ class Permission(StrEnum):
     LEDGER_READ = "ledger.read"
     IDENTIFIERS_MANAGE = "identifiers.manage"
     EPCIS_CAPTURE = "epcis.capture"
+    EVIDENCE_REGISTER = "evidence.register"
     INTEGRATION_MANAGE = "integration.manage"
     CHANGES_READ = "changes.read"
     DEVICES_MANAGE = "devices.manage"
@@ -63,7 +64,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.ORG_MANAGE, Permission.MEMBERS_MANAGE, Permission.API_KEYS_MANAGE,
             Permission.SITES_WRITE, Permission.AUDIT_READ, Permission.INTEGRATION_MANAGE, Permission.CHANGES_READ,
             Permission.DEVICES_MANAGE, Permission.CONTRACT_SIGN, Permission.IDENTIFIERS_MANAGE,
-            Permission.EPCIS_CAPTURE,
+            Permission.EPCIS_CAPTURE, Permission.EVIDENCE_REGISTER,
         }
     ),
     Role.BUYER: frozenset(_READ | {Permission.RFQ_MANAGE, Permission.ORDER_CREATE, Permission.CATALOG_WRITE}),
@@ -72,13 +73,13 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         _READ | {
             Permission.OFFERS_MANAGE, Permission.QUOTATION_SUBMIT, Permission.ORDER_CONFIRM,
             Permission.CATALOG_WRITE, Permission.CONTRACT_SIGN, Permission.INVOICE_ISSUE,
-            Permission.IDENTIFIERS_MANAGE, Permission.EPCIS_CAPTURE,
+            Permission.IDENTIFIERS_MANAGE, Permission.EPCIS_CAPTURE, Permission.EVIDENCE_REGISTER,
         }
     ),
     Role.WAREHOUSE: frozenset(
         _READ | {
             Permission.SHIPMENT_MANAGE, Permission.GOODS_RECEIPT, Permission.STOCK_MANAGE,
-            Permission.IDENTIFIERS_MANAGE, Permission.EPCIS_CAPTURE,
+            Permission.IDENTIFIERS_MANAGE, Permission.EPCIS_CAPTURE, Permission.EVIDENCE_REGISTER,
         }
     ),
     Role.FINANCE: frozenset(
