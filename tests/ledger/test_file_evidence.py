@@ -1,7 +1,5 @@
 """Design IP and certificates as evidence: only a salted digest is logged; the owner's bundle proves the file."""
 
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,6 +8,7 @@ from httpx import AsyncClient
 from sqlalchemy import Engine, create_engine, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from ledger import verify_cli
 from ledger.canonical import EvidenceEntry
 from ledger.models import EvidenceRecord
 from ledger.sequencer import sequence_waiting
@@ -64,10 +63,7 @@ async def test_a_registered_design_is_provable_with_the_file_and_only_with_it(
     # and the offline command agrees
     (tmp_path / "bundle.json").write_bytes(bundle.content)
     (tmp_path / "flange.pdf").write_bytes(DRAWING)
-    verified = subprocess.run([sys.executable, "-m", "tradeloom.cli", "ledger", "verify", str(tmp_path / "bundle.json"),
-                               "--file", str(tmp_path / "flange.pdf"), "--key", key], capture_output=True, text=True,
-                              check=False)
-    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert verify_cli.main([str(tmp_path / "bundle.json"), "--file", str(tmp_path / "flange.pdf"), "--key", key]) == 0
     # and another organization cannot fetch it
     assert (await committed_client.get(f"/api/v1/ledger/bundles/{entry_id}", headers=other.headers)).status_code == 404
 
