@@ -11,7 +11,7 @@ def N_(message: str) -> str:  # the gettext convention: mark for extraction, tra
 
 
 ROLE_LABELS = {
-    "org_admin": N_("Organization admin"), "buyer": N_("Buyer"), "approver": N_("Approver"),
+    "org_admin": N_("Organization admin"), "buyer": N_("Purchasing agent"), "approver": N_("Approver"),
     "supplier_sales": N_("Supplier sales"), "warehouse": N_("Warehouse"), "finance": N_("Finance"),
     "auditor": N_("Auditor"), "platform_admin": N_("Platform admin"),
 }
