@@ -1,10 +1,11 @@
 """The ledger's public operations for other packages. ``record_evidence`` is the one every key step calls."""
 
+import datetime as dt
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ledger.canonical import EvidenceEntry, EvidenceFormatError
@@ -45,3 +46,27 @@ async def record_evidence(
     )
     assert entry_id is not None
     return EvidenceReceipt(entry_id=entry_id, leaf_hash_hex=leaf.hex())
+
+
+@dataclass(frozen=True)
+class EvidenceRef:
+    """One of the caller's evidence entries about a subject, for an "evidence" link on its page."""
+
+    entry_id: int
+    kind: str
+    recorded_at: dt.datetime
+    sequenced: bool
+
+    @property
+    def bundle_url(self) -> str:
+        return f"/api/v1/ledger/bundles/{self.entry_id}"
+
+
+async def evidence_for_subject(session: AsyncSession, *, subject: str) -> list[EvidenceRef]:
+    """The caller's organization's entries about ``subject`` (RLS hides the other party's), oldest first."""
+    rows = await session.execute(
+        select(EvidenceRecord.id, EvidenceRecord.kind, EvidenceRecord.recorded_at, EvidenceRecord.leaf_index)
+        .where(EvidenceRecord.subject == subject).order_by(EvidenceRecord.id)
+    )
+    return [EvidenceRef(entry_id=row.id, kind=row.kind, recorded_at=row.recorded_at,
+                        sequenced=row.leaf_index is not None) for row in rows]

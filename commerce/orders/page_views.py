@@ -12,6 +12,7 @@ from commerce.orders.labels import ACTION_LABELS, CHANGE_STATUS_LABELS, EVENT_LA
 from commerce.orders.models import ChangeOrder, PurchaseOrder
 from commerce.orders.rules import CANCEL, CHANGE_PERMISSIONS, CHANGEABLE, STEPS, party_of
 from commerce.orders.service import changes, queries
+from ledger.service import evidence_for_subject
 from tradeloom.auth import Principal
 from tradeloom.identity.roles import Permission
 from tradeloom.identity.service import list_organizations
@@ -55,5 +56,6 @@ async def detail_page(request: Request, principal: Principal, session: AsyncSess
         and principal.can(Permission.ORDER_CONFIRM),
         "status_labels": STATUS_LABELS, "event_labels": EVENT_LABELS, "action_labels": ACTION_LABELS,
         **_change_context(detail.order, await changes.list_changes(session, order_id=order_id), principal),
+        "evidence": await evidence_for_subject(session, subject=f"order:{order_id}"),
     }
     return render(request, "orders/detail.html", context, principal=principal, status_code=status_code)
