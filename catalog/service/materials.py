@@ -147,6 +147,16 @@ async def materials_by_id(session: AsyncSession, *, material_ids: Collection[uui
     return {material.id: material for material in found}
 
 
+async def materials_by_code(session: AsyncSession, *, codes: Collection[str]) -> dict[str, MaterialLookup]:
+    """The materials with these codes, in one query unless a code was retired by a merge; unknown codes absent."""
+    found = {m.code: m for m in await session.scalars(select(Material).where(Material.code.in_(set(codes))))}
+    return {
+        code: await find_material_by_code(session, code=code) if material.merged_into_id
+        else MaterialLookup(material, code, redirected_from=None)
+        for code, material in found.items()
+    }
+
+
 async def find_material_by_code(session: AsyncSession, *, code: str) -> MaterialLookup:
     """The material with this code; a code retired by a merge answers with the surviving material."""
     if problem := check_material_code(code):

@@ -84,7 +84,9 @@ class _ListPrice:
 
 
 @dataclass(frozen=True)
-class _Request:
+class PriceRequest:
+    """One material, quantity and unit to price (made by :func:`price_request`, which checks it)."""
+
     material: Material
     packs: dict[str, PackSize]
     quantity: Decimal
@@ -99,7 +101,7 @@ def _ratio(source: str, target: str, packs: dict[str, PackSize]) -> Fraction:
         return 1 / Fraction(convert(Decimal(1), target, source, pack_sizes=packs))
 
 
-def _in_unit(request: _Request, target: str) -> Fraction:
+def _in_unit(request: PriceRequest, target: str) -> Fraction:
     """The requested quantity in ``target`` units, exactly."""
     return Fraction(request.quantity) * _ratio(request.unit, target, request.packs)
 
@@ -137,7 +139,7 @@ def _validity(*ranges: tuple[dt.date, dt.date | None]) -> tuple[dt.date, dt.date
 
 
 def _quote(
-    request: _Request, *, supplier_org_id: uuid.UUID, offer: SupplierOffer | None,
+    request: PriceRequest, *, supplier_org_id: uuid.UUID, offer: SupplierOffer | None,
     tiers: Sequence[OfferPriceTier], lists: Sequence[_ListPrice],
 ) -> PriceQuote | None:
     material = request.material
@@ -189,10 +191,10 @@ def _rank(quote: PriceQuote) -> tuple[str, Fraction, int, str, str]:
 
 
 async def _valid_offers(
-    session: AsyncSession, material_id: uuid.UUID, on_date: dt.date, supplier_org_id: uuid.UUID | None
+    session: AsyncSession, material_ids: Sequence[uuid.UUID], on_date: dt.date, supplier_org_id: uuid.UUID | None
 ) -> list[SupplierOffer]:
     query = select(SupplierOffer).where(
-        SupplierOffer.material_id == material_id, SupplierOffer.status == OfferStatus.ACTIVE.value,
+        SupplierOffer.material_id.in_(material_ids), SupplierOffer.status == OfferStatus.ACTIVE.value,
         SupplierOffer.valid_from <= on_date,
         or_(SupplierOffer.valid_to.is_(None), SupplierOffer.valid_to >= on_date),
     )
@@ -202,12 +204,12 @@ async def _valid_offers(
 
 
 async def _valid_list_prices(
-    session: AsyncSession, material_id: uuid.UUID, buyer_org_id: uuid.UUID, on_date: dt.date,
+    session: AsyncSession, material_ids: Sequence[uuid.UUID], buyer_org_id: uuid.UUID, on_date: dt.date,
     supplier_org_id: uuid.UUID | None,
 ) -> list[_ListPrice]:
-    """Lines for this buyer and material from lists valid on the date (RLS hides other parties' lists)."""
+    """Lines for this buyer and these materials from lists valid on the date (RLS hides other parties' lists)."""
     query = select(PriceList, PriceListLine).join(PriceListLine, PriceListLine.price_list_id == PriceList.id).where(
-        PriceListLine.material_id == material_id, PriceList.buyer_org_id == buyer_org_id,
+        PriceListLine.material_id.in_(material_ids), PriceList.buyer_org_id == buyer_org_id,
         PriceList.valid_from <= on_date, or_(PriceList.valid_to.is_(None), PriceList.valid_to >= on_date),
     )
     if supplier_org_id:
@@ -215,22 +217,47 @@ async def _valid_list_prices(
     return [_ListPrice(price_list, line) for price_list, line in (await session.execute(query)).all()]
 
 
+def price_request(material: Material, quantity: Decimal, unit: str) -> PriceRequest:
+    """A request the engine can price, or the reason it cannot (422/409), checked without any query."""
+    if not isinstance(quantity, Decimal) or not quantity.is_finite() or quantity <= 0:
+        raise InvalidQuantity(f"Quantity {quantity!r} must be a positive, finite Decimal.")
+    if material.status != MaterialStatus.ACTIVE:
+        raise Conflict(f"{material.code} is {material.status} and cannot be bought.",
+                       code="catalog.material_not_purchasable")
+    request = PriceRequest(material, pack_sizes_of(material), quantity, unit)
+    _in_unit(request, material.base_unit)  # refuses an unknown or incompatible unit before anything else
+    return request
+
+
 async def quotes_for(
     session: AsyncSession, *, buyer_org_id: uuid.UUID, material_id: uuid.UUID, quantity: Decimal, unit: str,
     on_date: dt.date, supplier_org_id: uuid.UUID | None = None,
 ) -> list[PriceQuote]:
     """Every supplier's quote (one per valid offer, or one per price list without an offer), best first."""
-    if not isinstance(quantity, Decimal) or not quantity.is_finite() or quantity <= 0:
-        raise InvalidQuantity(f"Quantity {quantity!r} must be a positive, finite Decimal.")
-    material = await get_material(session, material_id=material_id)
-    if material.status != MaterialStatus.ACTIVE:
-        raise Conflict(f"{material.code} is {material.status} and cannot be bought.",
-                       code="catalog.material_not_purchasable")
-    request = _Request(material, pack_sizes_of(material), quantity, unit)
-    _in_unit(request, material.base_unit)  # refuses an unknown or incompatible unit before anything else
-    offers = await _valid_offers(session, material_id, on_date, supplier_org_id)
+    request = price_request(await get_material(session, material_id=material_id), quantity, unit)
+    (quotes,) = await quotes_for_many(session, buyer_org_id=buyer_org_id, requests=[request], on_date=on_date,
+                                      supplier_org_id=supplier_org_id)
+    return quotes
+
+
+async def quotes_for_many(
+    session: AsyncSession, *, buyer_org_id: uuid.UUID, requests: Sequence[PriceRequest], on_date: dt.date,
+    supplier_org_id: uuid.UUID | None = None,
+) -> list[list[PriceQuote]]:
+    """The quotes of each request (best first), for many materials in three queries: a cart, an order."""
+    material_ids = list({request.material.id for request in requests})
+    offers = await _valid_offers(session, material_ids, on_date, supplier_org_id)
     tiers = await price_tiers(session, offer_ids=[offer.id for offer in offers])
-    lists = await _valid_list_prices(session, material_id, buyer_org_id, on_date, supplier_org_id)
+    lists = await _valid_list_prices(session, material_ids, buyer_org_id, on_date, supplier_org_id)
+    return [
+        _quotes(request, [o for o in offers if o.material_id == request.material.id], tiers,
+                [c for c in lists if c.line.material_id == request.material.id])
+        for request in requests
+    ]
+
+
+def _quotes(request: PriceRequest, offers: list[SupplierOffer], tiers: Sequence[OfferPriceTier],
+            lists: list[_ListPrice]) -> list[PriceQuote]:
     quotes = []
     for offer in offers:
         own_lists = [c for c in lists if c.price_list.org_id == offer.org_id]

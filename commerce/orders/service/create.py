@@ -18,8 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog.models import Material
 from catalog.schemas.common import CURRENCIES
-from catalog.service.materials import find_material_by_code, materials_by_id, pack_sizes_of
-from catalog.service.pricing import price_for
+from catalog.service.materials import materials_by_code, materials_by_id, pack_sizes_of
+from catalog.service.pricing import price_request, quotes_for_many
 from catalog.units import dimension_of
 from commerce.orders.errors import InvalidOrderLine
 from commerce.orders.models import FxRate, OrderLine, OrderNumberSequence, PurchaseOrder
@@ -27,7 +27,7 @@ from commerce.orders.rules import OrderSource, OrderStatus, TaxRate, is_whole_qu
 from commerce.orders.service.common import record_step
 from tradeloom.audit import Actor
 from tradeloom.db import utcnow
-from tradeloom.errors import Conflict, Invalid, NotFound
+from tradeloom.errors import Invalid, NotFound, TradeloomError
 from tradeloom.identity.roles import OrgKind
 from tradeloom.identity.service import get_organization
 from tradeloom.sites.service import get_site
@@ -171,28 +171,42 @@ async def create_order(
     return order
 
 
-async def _priced_draft(
-    session: AsyncSession, *, actor: Actor, supplier_org_id: uuid.UUID, index: int, line: CartLine, on_date: dt.date,
-) -> tuple[OrderLineDraft, str]:
-    """The line at the price the engine gives this buyer from this supplier today, and its currency."""
-    try:
-        material = (await find_material_by_code(session, code=line.material_code)).material
-        quote = await price_for(session, buyer_org_id=actor.org_id, material_id=material.id, quantity=line.quantity,
-                                unit=line.unit, on_date=on_date, supplier_org_id=supplier_org_id)
-    except NotFound as exc:
-        code = "order_material_not_offered" if exc.code == "catalog.no_price" else "order_material_unknown"
-        raise InvalidOrderLine(f"Line {index + 1} ({line.material_code}): {exc.message}", code=code,
-                               errors=[_line_problem(index, exc.message)]) from exc
-    except (Conflict, Invalid) as exc:
-        raise InvalidOrderLine(f"Line {index + 1} ({line.material_code}): {exc.message}", code=exc.code,
-                               errors=[_line_problem(index, exc.message)]) from exc
-    reference = str(quote.price_list_id or quote.offer_id)
-    draft = OrderLineDraft(
-        material_id=quote.material_id, quantity=quote.order_quantity, unit=quote.order_unit,
-        unit_price=quote.unit_price, tax_rate=line.tax_rate, requested_date=line.requested_date,
-        price_rule=quote.rule.value, price_reference=reference,
-    )
-    return draft, quote.currency
+def _line_refused(index: int, line: CartLine, exc: TradeloomError) -> InvalidOrderLine:
+    code = {"catalog.no_price": "order_material_not_offered", "catalog.material_not_found": "order_material_unknown"}
+    return InvalidOrderLine(f"Line {index + 1} ({line.material_code}): {exc.message}",
+                            code=code.get(exc.code, exc.code), errors=[_line_problem(index, exc.message)])
+
+
+async def _priced_drafts(
+    session: AsyncSession, *, actor: Actor, supplier_org_id: uuid.UUID, lines: Sequence[CartLine], on_date: dt.date,
+) -> list[tuple[OrderLineDraft, str]]:
+    """Each line at the price the engine gives this buyer from this supplier today (with its currency).
+
+    Materials and prices for the whole cart are read in a few queries, however many lines it has.
+    """
+    materials = await materials_by_code(session, codes=[line.material_code for line in lines])
+    requests = []
+    for index, line in enumerate(lines):
+        try:
+            if line.material_code not in materials:
+                raise NotFound(f"No material has code {line.material_code}.", code="catalog.material_not_found")
+            requests.append(price_request(materials[line.material_code].material, line.quantity, line.unit))
+        except TradeloomError as exc:
+            raise _line_refused(index, line, exc) from exc
+    quotes = await quotes_for_many(session, buyer_org_id=actor.org_id, requests=requests, on_date=on_date,
+                                   supplier_org_id=supplier_org_id)
+    priced = []
+    for index, (line, line_quotes) in enumerate(zip(lines, quotes, strict=True)):
+        if not line_quotes:
+            raise _line_refused(index, line, NotFound("No valid offer or price list gives a price for this "
+                                                      "material on that date.", code="catalog.no_price"))
+        quote = line_quotes[0]
+        priced.append((OrderLineDraft(
+            material_id=quote.material_id, quantity=quote.order_quantity, unit=quote.order_unit,
+            unit_price=quote.unit_price, tax_rate=line.tax_rate, requested_date=line.requested_date,
+            price_rule=quote.rule.value, price_reference=str(quote.price_list_id or quote.offer_id),
+        ), quote.currency))
+    return priced
 
 
 async def create_order_from_cart(
@@ -203,10 +217,8 @@ async def create_order_from_cart(
     if not lines:
         raise Invalid("The cart is empty.", code="order_lines_missing")
     on_date = on_date or utcnow().date()
-    priced: list[tuple[OrderLineDraft, str]] = []
-    for index, line in enumerate(lines):
-        priced.append(await _priced_draft(session, actor=actor, supplier_org_id=supplier_org_id, index=index,
-                                          line=line, on_date=on_date))
+    priced = await _priced_drafts(session, actor=actor, supplier_org_id=supplier_org_id, lines=lines,
+                                  on_date=on_date)
     currencies = sorted({currency for _, currency in priced})
     if len(currencies) > 1:
         raise Invalid(f"The supplier prices these lines in {', '.join(currencies)}; order them separately.",
