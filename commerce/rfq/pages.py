@@ -23,7 +23,7 @@ from tradeloom.identity.roles import Permission
 from tradeloom.identity.service import get_organization, list_organizations
 from tradeloom.sites.service import list_sites
 from tradeloom.transaction import TransactionalRoute, Tx
-from tradeloom.web.forms import form_errors, form_version
+from tradeloom.web.forms import form_errors, form_version, run_form_action
 from tradeloom.web.labels import N_
 from tradeloom.web.navigation import NavItem, add_nav_item
 from tradeloom.web.pages import Member
@@ -126,13 +126,11 @@ async def rfq_page(rfq_id: uuid.UUID, request: Request, principal: Member, tx: T
 
 async def _act(request: Request, principal: Principal, tx: Tx, rfq_id: uuid.UUID, action: Any) -> Response:
     """Run one form action; a refusal shows the RFQ page again with the reason (and nothing changed)."""
-    try:
-        await action(await tx.session(), await request.form())
-    except (ValidationError, TradeloomError) as exc:
-        await tx.abandon()
-        status = exc.status if isinstance(exc, TradeloomError) else 422
-        return await _detail(request, principal, await tx.session(), rfq_id, form_errors(exc), status)
-    return RedirectResponse(f"/rfqs/{rfq_id}", status_code=303)
+
+    async def show_again(session: AsyncSession, errors: list[str], status: int) -> Response:
+        return await _detail(request, principal, session, rfq_id, errors, status)
+
+    return await run_form_action(request, tx, action, done_url=f"/rfqs/{rfq_id}", show_again=show_again)
 
 
 @router.post("/{rfq_id}/invite-top")

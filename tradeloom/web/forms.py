@@ -1,9 +1,18 @@
 """Helpers for HTML forms: their fields as strings, and the reasons a submission was refused."""
 
+from collections.abc import Awaitable, Callable
+from typing import Any
+
 from fastapi import Request
+from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from tradeloom.errors import TradeloomError
+from tradeloom.transaction import TransactionScope
+
+FormAction = Callable[[AsyncSession, Any], Awaitable[None]]
+ShowAgain = Callable[[AsyncSession, list[str], int], Awaitable[Response]]
 
 
 async def form_fields(request: Request) -> dict[str, str]:
@@ -22,3 +31,17 @@ def form_version(value: object) -> int:
     """The version a form was rendered with (a hidden field); anything else is 0, which no row has (412)."""
     text = str(value or "")
     return int(text) if text.isdigit() and len(text) <= 18 else 0
+
+
+async def run_form_action(
+    request: Request, tx: TransactionScope, action: FormAction, *, done_url: str, show_again: ShowAgain
+) -> Response:
+    """Run one form action: on success go to ``done_url``; a refusal rolls back and shows the page again
+    with the reasons and the refusal's own status (422 for a form that does not validate)."""
+    try:
+        await action(await tx.session(), await request.form())
+    except (ValidationError, TradeloomError) as exc:
+        await tx.abandon()
+        status = exc.status if isinstance(exc, TradeloomError) else 422
+        return await show_again(await tx.session(), form_errors(exc), status)
+    return RedirectResponse(done_url, status_code=303)
