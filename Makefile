@@ -49,5 +49,11 @@ i18n: install
 	  tradeloom catalog commerce ledger integrations iot_bridge
 	$(BIN)/pybabel update -i tradeloom/locale/messages.pot -d tradeloom/locale --no-wrap --ignore-obsolete
 
+# The load test (issue 10): builds tl_bench once, serves it like production, wrk + Locust, report in var/bench/.
+# Needs wrk (apt-get install -y wrk) and PostgreSQL/Redis on 127.0.0.1 (TRADELOOM_BENCH_SERVER_URL to change).
+bench: install
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python -m loadtest.bench $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) node_modules $(CHAINCODE)/node_modules $(VENDOR) .pytest_cache .mypy_cache .ruff_cache

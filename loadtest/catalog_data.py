@@ -78,7 +78,7 @@ def material_rows(count: int, owners: list[uuid.UUID], rng: random.Random) -> It
         name_zh, name_en = _names(leaf, attributes)
         gtin = None
         if index % 4 == 0:
-            payload = f"69{index:010d}"
+            payload = f"693{index:09d}"  # 693…: apart from the demo catalogue's 690… GTINs
             gtin = payload + str(gs1_check_digit(payload))
         yield (uuid.UUID(int=rng.getrandbits(128)), material_code(leaf.code, sequences[leaf.code]), leaf.code,
                rng.choice(owners), name_zh, name_en, json.dumps(attributes, ensure_ascii=False), "H87", "{}", gtin,
