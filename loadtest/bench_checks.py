@@ -14,7 +14,7 @@ class RunChecks:
     acknowledged_stored_once: int  # of those, found exactly once in purchase_orders
     unacknowledged_stored: int  # orders of the run the client never saw acknowledged (timeouts)
     with_evidence: int  # acknowledged orders whose evidence entry is in the ledger
-    negative_stock_rows: int  # stock rows below zero (must be 0)
+    negative_stock_rows: int  # stock rows below zero or reserving more than on hand (must be 0)
     unbalanced_journal_entries: int | None  # None while the settlement journal does not exist
 
     @property
@@ -24,6 +24,23 @@ class RunChecks:
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self) | {"passed": self.passed}
+
+
+# Stock rows that must never exist, by table (a table is checked once its module has landed).
+_IMPOSSIBLE_STOCK = {
+    "offer_stock": "quantity < 0",
+    "stock_levels": "quantity < 0",
+    "stock_balances": "reserved < 0 OR reserved > on_hand",
+}
+
+
+def _impossible_stock_rows(conn: psycopg.Connection) -> int:
+    total = 0
+    for table, condition in _IMPOSSIBLE_STOCK.items():
+        if _table_exists(conn, table):
+            row = conn.execute(f"SELECT count(*) FROM {table} WHERE {condition}").fetchone()  # noqa: S608
+            total += int(row[0]) if row else 0
+    return total
 
 
 def _table_exists(conn: psycopg.Connection, name: str) -> bool:
@@ -42,8 +59,7 @@ def check_run(database_url: str, *, order_ids: list[str], buyer_org_ids: list[st
         evidenced = conn.execute(
             "SELECT count(DISTINCT subject) FROM evidence_entries WHERE subject = ANY(%s)",
             ([f"order:{order_id}" for order_id in order_ids],)).fetchone()
-        negative = (conn.execute("SELECT count(*) FROM offer_stock WHERE quantity < 0").fetchone()
-                    if _table_exists(conn, "offer_stock") else (0,))
+        negative = _impossible_stock_rows(conn)
         unbalanced = None
         if _table_exists(conn, "journal_postings"):
             row = conn.execute("SELECT count(*) FROM (SELECT entry_id FROM journal_postings GROUP BY entry_id "
@@ -53,5 +69,5 @@ def check_run(database_url: str, *, order_ids: list[str], buyer_org_ids: list[st
         acknowledged=len(order_ids), acknowledged_stored_once=int(stored_once[0]) if stored_once else 0,
         unacknowledged_stored=(int(of_run[0]) if of_run else 0) - len(set(order_ids)),
         with_evidence=int(evidenced[0]) if evidenced else 0,
-        negative_stock_rows=int(negative[0]) if negative else 0, unbalanced_journal_entries=unbalanced,
+        negative_stock_rows=negative, unbalanced_journal_entries=unbalanced,
     )
