@@ -92,36 +92,37 @@ class PostgresSearch:
 
     async def search(self, query: SearchQuery) -> SearchResult:
         plan = plan_text(query.text)
-        class_codes = await catalogue.class_codes(self.session, query.class_code)
+        classes = await catalogue.class_filter(self.session, query.class_code)
         exact = await catalogue.exact_ids(self.session, identify(query.text))
         if exact:
             hits = pg_sql.matched_hits(pg_sql.id_matches(exact))
-            return await self._run(hits, query, class_codes, plan, MatchKind.EXACT)
+            return await self._run(hits, query, classes, plan, MatchKind.EXACT)
         if not plan.groups:
-            return await self._run(pg_sql.all_hits(), query, class_codes, plan, MatchKind.ALL)
-        result = await self._run(pg_sql.text_hits(plan), query, class_codes, plan, MatchKind.TEXT)
+            return await self._run(pg_sql.all_hits(), query, classes, plan, MatchKind.ALL)
+        result = await self._run(pg_sql.text_hits(plan), query, classes, plan, MatchKind.TEXT)
         if result.total == 0 and (corrected := await self._corrected(query.text)) is not None:
-            result = await self._run(pg_sql.text_hits(corrected), query, class_codes, corrected, MatchKind.FUZZY)
+            result = await self._run(pg_sql.text_hits(corrected), query, classes, corrected, MatchKind.FUZZY)
         if result.total == 0:
             similar = pg_sql.matched_hits(pg_sql.similar_matches(query.text.strip()))
-            result = await self._run(similar, query, class_codes, plan, MatchKind.FUZZY)
+            result = await self._run(similar, query, classes, plan, MatchKind.FUZZY)
         return result
 
     async def _corrected(self, text: str) -> TextPlan | None:
-        """The query with each unknown plain word replaced by the closest known word; None if nothing changed."""
+        """The query with each unknown plain word replaced by the closest known word; None if nothing changed.
+
+        One query for all words: a known word is its own closest word (similarity 1)."""
         words = segment(text)
-        known = set((await self.session.scalars(select(SearchWord.word).where(SearchWord.word.in_(words)))).all())
-        corrected = []
-        for word in words:
-            if word not in known and CORRECTABLE_WORD.fullmatch(word):
-                word = await self.session.scalar(pg_sql.closest_words(word)) or word
-            corrected.append(word)
+        correctable = sorted({word for word in words if CORRECTABLE_WORD.fullmatch(word)})
+        closest: dict[str, str | None] = {}
+        if correctable:
+            closest.update((await self.session.execute(pg_sql.closest_words(correctable))).all())
+        corrected = [closest.get(word) or word for word in words]
         return plan_text(" ".join(corrected)) if corrected != words else None
 
-    async def _run(self, found: Select[Any], query: SearchQuery, class_codes: list[str] | None,
+    async def _run(self, found: Select[Any], query: SearchQuery, classes: catalogue.ClassFilter,
                    plan: TextPlan, kind: MatchKind) -> SearchResult:
-        hits = pg_sql.filtered(found, query, class_codes).cte("hits").prefix_with("MATERIALIZED")
-        attribute_keys = await catalogue.enum_attribute_keys(self.session, query.class_code)
+        hits = pg_sql.filtered(found, query, classes.codes).cte("hits").prefix_with("MATERIALIZED")
+        attribute_keys = classes.attribute_keys
         counts = await self._aggregate(hits, query, attribute_keys)
         total = counts.pop("total", [("", 0)])[0][1]
         page = [uuid.UUID(value) for value, _ in sorted(counts.pop("page", []), key=lambda item: item[1])]
@@ -131,7 +132,9 @@ class PostgresSearch:
                             next_offset=query.offset + query.limit if more else None)
 
     async def _hits(self, material_ids: list[uuid.UUID], plan: TextPlan) -> list[SearchHit]:
-        """The page's materials, in page order (a primary-key lookup of at most one page)."""
+        """The page's materials, in page order (a primary-key lookup of at most one page; none for no page)."""
+        if not material_ids:
+            return []
         rows = {row.id: row for row in await self.session.execute(
             select(Material.id, Material.code, Material.name_zh, Material.name_en, Facts.class_code,
                    Facts.best_price, Facts.supplier_ids, Facts.in_stock, Facts.lead_time_days,
