@@ -96,10 +96,13 @@ def _ordered(values: Iterable[FacetValue]) -> list[FacetValue]:
     return sorted(values, key=lambda item: (-item.count, item.value))
 
 
-async def label_facets(session: AsyncSession, counts: FacetCounts, attribute_keys: list[str]) -> Facets:
-    """Facets from raw counts (facet → [(value, count)]), with class and supplier names in zh and en."""
+async def label_facets(session: AsyncSession, counts: FacetCounts, attribute_keys: list[str],
+                       names: dict[str, tuple[str, str]] | None = None) -> Facets:
+    """Facets from raw counts (facet → [(value, count)]), with class and supplier names in zh and en
+    (looked up here unless the caller already has them)."""
     class_rows, supplier_rows = counts.get("class", []), counts.get("supplier", [])
-    names = await _names(session, [value for value, _ in class_rows], [value for value, _ in supplier_rows])
+    if names is None:
+        names = await _names(session, [value for value, _ in class_rows], [value for value, _ in supplier_rows])
     return Facets(
         classes=_ordered(FacetValue(v, n, *names.get(v, (None, None))) for v, n in class_rows),
         attributes={key: _ordered(FacetValue(v, n) for v, n in counts.get(f"attr:{key}", []))
