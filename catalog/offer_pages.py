@@ -22,7 +22,7 @@ from tradeloom.auth import Principal
 from tradeloom.identity.roles import Permission
 from tradeloom.sites.service import list_sites
 from tradeloom.transaction import TransactionalRoute, Tx
-from tradeloom.web.forms import ShowAgain, form_version, run_form_action
+from tradeloom.web.forms import ShowAgain, form_fields, form_version, run_form_action
 from tradeloom.web.labels import N_
 from tradeloom.web.pages import Member
 from tradeloom.web.templating import render
@@ -45,10 +45,6 @@ def _tiers(form: dict[str, str], rows: int) -> list[dict[str, str]]:
 def _terms(form: dict[str, str], names: tuple[str, ...] = TERMS) -> dict[str, str]:
     """The filled term fields (an empty one is left out: the model's default, or unchanged on an edit)."""
     return {name: form[name].strip() for name in names if form.get(name, "").strip()}
-
-
-def _fields(form: FormData) -> dict[str, str]:
-    return {key: str(value) for key, value in form.items() if key != "csrf_token"}
 
 
 def _shown(request: Request, principal: Principal, template: str, context: dict[str, Any],
@@ -79,7 +75,7 @@ async def offers_page(request: Request, principal: Member, tx: Tx) -> Response:
 @router.post("/catalog/offers")
 async def create_offer_from_form(request: Request, principal: Member, tx: Tx) -> Response:
     principal.require(Permission.OFFERS_MANAGE)
-    form = _fields(await request.form())
+    form = await form_fields(request)
 
     async def create(session: AsyncSession, _: FormData) -> None:
         material = (await find_material_by_code(session, code=form.get("material_code", "").strip())).material
@@ -141,7 +137,7 @@ def _show_offer_again(request: Request, principal: Principal, offer_id: uuid.UUI
 @router.post("/catalog/offers/{offer_id}")
 async def update_offer_from_form(request: Request, principal: Member, tx: Tx, offer_id: uuid.UUID) -> Response:
     principal.require(Permission.OFFERS_MANAGE)
-    form = _fields(await request.form())
+    form = await form_fields(request)
 
     async def update(session: AsyncSession, _: FormData) -> None:
         rows = sum(1 for key in form if key.startswith("tier_qty_"))
@@ -159,7 +155,7 @@ async def update_offer_from_form(request: Request, principal: Member, tx: Tx, of
 async def set_stock_from_form(request: Request, principal: Member, tx: Tx, offer_id: uuid.UUID,
                               site_id: uuid.UUID) -> Response:
     principal.require(Permission.OFFERS_MANAGE)
-    form = _fields(await request.form())
+    form = await form_fields(request)
 
     async def set_stock(session: AsyncSession, _: FormData) -> None:
         quantity = StockIn.model_validate({"quantity": form.get("quantity", "").strip()}).quantity
