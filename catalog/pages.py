@@ -25,6 +25,7 @@ from catalog.service import offers
 from catalog.service.classes import get_class
 from catalog.service.materials import get_material
 from catalog.service.pricing import PriceQuote, PriceRule, quotes_for
+from catalog.storage import storage_from_settings
 from catalog.units import units
 from tradeloom.auth import Principal
 from tradeloom.db import utcnow
@@ -143,7 +144,9 @@ RULE_LABELS = {PriceRule.CONTRACT: N_("Contract price"), PriceRule.CUSTOMER: N_(
 
 
 def install(app: FastAPI) -> None:
-    """Register the catalogue pages, their templates and navigation items."""
+    """Register the catalogue pages, their templates and navigation items, and open the attachment store
+    (a bad ``TRADELOOM_STORAGE_URL`` stops the app here, at start, not at the first upload)."""
+    app.state.attachment_storage = storage_from_settings(app.state.settings)
     add_template_dir(Path(__file__).resolve().parent / "templates")
     app.include_router(router)
     app.include_router(offer_pages.router)

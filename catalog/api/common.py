@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from catalog.storage import AttachmentStorage, storage_from_settings
+from catalog.storage import AttachmentStorage
 from tradeloom.auth import Principal, requires
 from tradeloom.identity.roles import Permission
 
@@ -15,11 +15,9 @@ OfferManager = Annotated[Principal, Depends(requires(Permission.OFFERS_MANAGE))]
 
 
 def attachment_storage(request: Request) -> AttachmentStorage:
-    """The store ``TRADELOOM_STORAGE_URL`` names, made once per app (an S3 client keeps its connections)."""
-    state = request.app.state
-    if getattr(state, "attachment_storage", None) is None:
-        state.attachment_storage = storage_from_settings(state.settings)
-    return state.attachment_storage
+    """The store ``TRADELOOM_STORAGE_URL`` names, opened once at start (``catalog.pages.install``)."""
+    storage: AttachmentStorage = request.app.state.attachment_storage
+    return storage
 
 
 Storage = Annotated[AttachmentStorage, Depends(attachment_storage)]
