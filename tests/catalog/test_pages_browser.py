@@ -22,6 +22,13 @@ EMAIL = "wang.fang@ecm.example"
 SUPPLIER = "li.qiang@hengli.example"
 
 
+async def sign_in_in_chinese(tab: Page, server: str, email: str, next_path: str) -> None:
+    await tab.goto(f"{server}/lang/zh_CN?next={next_path}")
+    await tab.get_by_label("邮箱").fill(email)
+    await tab.get_by_label("密码").fill(PASSWORD)
+    await tab.get_by_role("button", name="登录").click()
+
+
 @pytest.fixture
 async def bolt(engine: AsyncEngine) -> AsyncIterator[Material]:
     """A buyer and a bolt offered by two suppliers, committed for real (the live server has its own connections)."""
@@ -41,10 +48,7 @@ async def test_buyer_searches_in_chinese_and_opens_a_material(
     page: Page, live_server: str, bolt: Material, tmp_path: Path  # noqa: F811
 ) -> None:
     # given a buyer signed in in Chinese
-    await page.goto(f"{live_server}/lang/zh_CN?next=/catalog")
-    await page.get_by_label("邮箱").fill(EMAIL)
-    await page.get_by_label("密码").fill(PASSWORD)
-    await page.get_by_role("button", name="登录").click()
+    await sign_in_in_chinese(page, live_server, EMAIL, "/catalog")
     await expect(page.locator("h1")).to_have_text("目录")
     # when they search for 螺栓 and open the hit
     await page.get_by_label("搜索物料").fill("螺栓")
@@ -78,10 +82,7 @@ async def test_supplier_edits_an_offer_sets_stock_and_meets_a_conflict(
     page: Page, live_server: str, supplier_offer: SupplierOffer, tmp_path: Path  # noqa: F811
 ) -> None:
     # given a supplier signed in in Chinese, on their offer
-    await page.goto(f"{live_server}/lang/zh_CN?next=/catalog/offers")
-    await page.get_by_label("邮箱").fill(SUPPLIER)
-    await page.get_by_label("密码").fill(PASSWORD)
-    await page.get_by_role("button", name="登录").click()
+    await sign_in_in_chinese(page, live_server, SUPPLIER, "/catalog/offers")
     await page.get_by_role("link", name="N-8").click()
     await expect(page.locator("h1")).to_have_text("N-8")
     # when they add a price break and save, then record stock at their warehouse
