@@ -5,7 +5,7 @@ import uuid
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
 from starlette.formparsers import MultiPartException
 
 from catalog.governance import dedupe, merge, quality
@@ -18,7 +18,7 @@ from tradeloom.db import utcnow
 from tradeloom.errors import Invalid, TradeloomError
 from tradeloom.identity.roles import Permission
 from tradeloom.transaction import TransactionalRoute, Tx
-from tradeloom.web.forms import form_errors, form_fields
+from tradeloom.web.forms import ShowAgain, form_errors, run_form_action
 from tradeloom.web.labels import N_
 from tradeloom.web.pages import Member
 from tradeloom.web.templating import render
@@ -106,26 +106,33 @@ async def governance_page(request: Request, principal: Member, tx: Tx) -> Respon
     return await _governance_page(request, principal, await tx.session(), [])
 
 
+def _show_governance_again(request: Request, principal: Principal) -> ShowAgain:
+    async def show_again(session: AsyncSession, errors: list[str], status: int) -> Response:
+        return await _governance_page(request, principal, session, errors, status)
+
+    return show_again
+
+
 @router.post("/catalog/governance/duplicates/{candidate_id}/dismiss")
 async def dismiss(request: Request, principal: Member, tx: Tx, candidate_id: uuid.UUID) -> Response:
     principal.require(Permission.CATALOG_WRITE)
-    try:
-        await dedupe.dismiss_candidate(await tx.session(), actor=principal.actor, candidate_id=candidate_id)
-    except TradeloomError as exc:
-        await tx.abandon()
-        return await _governance_page(request, principal, await tx.session(), form_errors(exc), exc.status)
-    return RedirectResponse("/catalog/governance", status_code=303)
+
+    async def dismiss_pair(session: AsyncSession, _: FormData) -> None:
+        await dedupe.dismiss_candidate(session, actor=principal.actor, candidate_id=candidate_id)
+
+    return await run_form_action(request, tx, dismiss_pair, done_url="/catalog/governance",
+                                 show_again=_show_governance_again(request, principal))
 
 
 @router.post("/catalog/governance/merge")
 async def merge_pair(request: Request, principal: Member, tx: Tx) -> Response:
     principal.require(Permission.CATALOG_WRITE)
-    form = await form_fields(request)
-    try:
+
+    async def merge_codes(session: AsyncSession, form: FormData) -> None:
         await merge.merge_materials(
-            await tx.session(), actor=principal.actor, platform_admin=principal.is_platform_admin,
-            survivor_code=form.get("survivor_code", "")[:24], retired_code=form.get("retired_code", "")[:24])
-    except TradeloomError as exc:
-        await tx.abandon()
-        return await _governance_page(request, principal, await tx.session(), form_errors(exc), exc.status)
-    return RedirectResponse("/catalog/governance", status_code=303)
+            session, actor=principal.actor, platform_admin=principal.is_platform_admin,
+            survivor_code=str(form.get("survivor_code") or "")[:24],
+            retired_code=str(form.get("retired_code") or "")[:24])
+
+    return await run_form_action(request, tx, merge_codes, done_url="/catalog/governance",
+                                 show_again=_show_governance_again(request, principal))

@@ -1,6 +1,7 @@
-"""Catalogue pages: browse and search with facets, material detail with suppliers' prices, the supplier's offers.
+"""Catalogue pages: browse and search with facets, material detail with suppliers' prices.
 
-The import and data-governance pages live in ``catalog.data_pages``; ``install`` registers both.
+The supplier's offer pages live in ``catalog.offer_pages``, the import and data-governance pages in
+``catalog.data_pages``; ``install`` registers all three.
 """
 
 import uuid
@@ -10,29 +11,27 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, FastAPI, Query, Request
-from fastapi.responses import RedirectResponse, Response
-from pydantic import ValidationError
+from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from catalog import data_pages
+from catalog import data_pages, offer_pages
 from catalog.attributes import AttributeTemplate
 from catalog.models import Material
 from catalog.page_kit import chinese, org_names, plain
-from catalog.schemas.offers import OfferCreate
 from catalog.search import service as search
 from catalog.search.backend import SearchResult
 from catalog.search.query import MAX_OFFSET, MAX_QUERY_CHARS, PRICE_BOUNDS, SearchQuery
 from catalog.service import offers
 from catalog.service.classes import get_class
-from catalog.service.materials import find_material_by_code, get_material, materials_by_id
+from catalog.service.materials import get_material
 from catalog.service.pricing import PriceQuote, PriceRule, quotes_for
+from catalog.storage import storage_from_settings
 from catalog.units import units
 from tradeloom.auth import Principal
 from tradeloom.db import utcnow
 from tradeloom.errors import TradeloomError
 from tradeloom.identity.roles import OrgKind, Permission
 from tradeloom.transaction import TransactionalRoute, Tx
-from tradeloom.web.forms import form_errors, form_fields
 from tradeloom.web.labels import N_
 from tradeloom.web.navigation import NavItem, add_nav_item
 from tradeloom.web.pages import Member
@@ -40,7 +39,6 @@ from tradeloom.web.templating import add_template_dir, render
 
 router = APIRouter(route_class=TransactionalRoute, include_in_schema=False)
 PAGE_SIZE = 20
-TIER_ROWS = 3
 _SUPPLYING = frozenset({OrgKind.SUPPLIER, OrgKind.BOTH})
 
 
@@ -145,48 +143,13 @@ RULE_LABELS = {PriceRule.CONTRACT: N_("Contract price"), PriceRule.CUSTOMER: N_(
                PriceRule.OFFER: N_("Offer price break")}
 
 
-async def _offers_page(request: Request, principal: Principal, session: AsyncSession, form: dict[str, str],
-                       errors: list[str], status_code: int = 200) -> Response:
-    found, _ = await offers.list_own_offers(session, actor=principal.actor, limit=200, cursor=None)
-    materials = await materials_by_id(session, material_ids={offer.material_id for offer in found})
-    return render(request, "catalog/offers.html", {
-        "views": await offers.offer_views(session, found), "materials": materials, "zh": chinese(request),
-        "form": form, "errors": errors, "tier_rows": range(TIER_ROWS), "plain": plain,
-    }, principal=principal, status_code=status_code)
-
-
-@router.get("/catalog/offers")
-async def offers_page(request: Request, principal: Member, tx: Tx) -> Response:
-    principal.require(Permission.OFFERS_MANAGE)
-    return await _offers_page(request, principal, await tx.session(), {}, [])
-
-
-async def _offer_fields(session: AsyncSession, form: dict[str, str]) -> OfferCreate:
-    material = (await find_material_by_code(session, code=form.get("material_code", "").strip())).material
-    tiers = [{"min_quantity": form.get(f"tier_qty_{row}", ""), "unit_price": form.get(f"tier_price_{row}", "")}
-             for row in range(TIER_ROWS) if form.get(f"tier_qty_{row}", "").strip()]
-    names = ("supplier_part_number", "currency", "order_unit", "moq", "pack_size", "lead_time_days", "incoterm",
-             "valid_from", "valid_to")
-    return OfferCreate.model_validate({"material_id": str(material.id), "price_tiers": tiers}
-                                      | {name: form[name].strip() for name in names if form.get(name, "").strip()})
-
-
-@router.post("/catalog/offers")
-async def create_offer_from_form(request: Request, principal: Member, tx: Tx) -> Response:
-    principal.require(Permission.OFFERS_MANAGE)
-    form, session = await form_fields(request), await tx.session()
-    try:
-        await offers.create_offer(session, actor=principal.actor, fields=await _offer_fields(session, form))
-    except (ValidationError, TradeloomError) as exc:
-        await tx.abandon()
-        return await _offers_page(request, principal, await tx.session(), form, form_errors(exc), status_code=422)
-    return RedirectResponse("/catalog/offers", status_code=303)
-
-
 def install(app: FastAPI) -> None:
-    """Register the catalogue pages, their templates and navigation items."""
+    """Register the catalogue pages, their templates and navigation items, and open the attachment store
+    (a bad ``TRADELOOM_STORAGE_URL`` stops the app here, at start, not at the first upload)."""
+    app.state.attachment_storage = storage_from_settings(app.state.settings)
     add_template_dir(Path(__file__).resolve().parent / "templates")
     app.include_router(router)
+    app.include_router(offer_pages.router)
     app.include_router(data_pages.router)
     for item in (
         NavItem("/catalog", N_("Catalogue"), Permission.CATALOG_READ, order=10),

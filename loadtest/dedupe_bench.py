@@ -6,7 +6,8 @@ Materials are spread over every leaf class of the shipped tree with weights 1/sq
 are large, most are small, like a real library); their attributes are valid for their class template,
 their names are built from the class name and attribute values in both languages. A share of them
 (``--duplicates``) are re-keyed copies of another material: same attributes (numbers written differently,
-e.g. "30" vs "30.0"), names with other spacing and separators, another owner.
+e.g. "30" vs "30.0"), names with other spacing and separators, another owner. Ends with the same run's
+pgbench reference (``loadtest.ledger_bench.pgbench_tps``).
 """
 
 import argparse
@@ -26,6 +27,7 @@ from catalog.attributes import AttributeSpec, AttributeType
 from catalog.classes import CatalogClass, load_class_tree
 from catalog.codes import material_code
 from catalog.governance.dedupe import scan_for_duplicates
+from loadtest.ledger_bench import load_average, pgbench_tps
 from loadtest.scratch import fresh_database
 from tradeloom.db import libpq_url, make_engine, make_sessionmaker
 from tradeloom.identity.uscc import check_character
@@ -126,6 +128,7 @@ def main() -> None:
     parser.add_argument("--duplicates", type=float, default=0.03)
     parser.add_argument("--seed", type=int, default=7)
     arguments = parser.parse_args()
+    load_before = load_average()
     url = fresh_database("tl_bench_dedupe")
     started = time.perf_counter()
     per_class = load(url, arguments.materials, arguments.duplicates, arguments.seed)
@@ -134,6 +137,7 @@ def main() -> None:
     elapsed, summary = asyncio.run(scan(url))
     print(f"scan: {elapsed:.1f} s for {summary.materials} materials in {summary.classes} classes, "
           f"{summary.pairs} candidate pairs stored ({summary.materials / elapsed:.0f} materials/s)")
+    print(f"load average at start: {load_before}; same-run reference: pgbench {pgbench_tps(libpq_url(url)):,.0f} tps")
 
 
 if __name__ == "__main__":

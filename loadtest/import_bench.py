@@ -3,7 +3,8 @@
     .venv/bin/python -m loadtest.import_bench [--rows 10000]
 
 Creates its own scratch database (``tl_bench_import``), runs the import job's code path (the same
-``run_import`` the RQ job calls, with progress transactions) and prints rows per second.
+``run_import`` the RQ job calls, with progress transactions) and prints rows per second, then the same
+run's pgbench reference (``loadtest.ledger_bench.pgbench_tps``).
 """
 
 import argparse
@@ -14,9 +15,10 @@ import time
 from catalog.imports.reading import FileFormat
 from catalog.imports.rows import ImportKind
 from catalog.imports.service import request_import, run_import
+from loadtest.ledger_bench import load_average, pgbench_tps
 from loadtest.scratch import fresh_database
 from tradeloom.audit import Actor
-from tradeloom.db import apply_tenant, make_engine, make_sessionmaker
+from tradeloom.db import apply_tenant, libpq_url, make_engine, make_sessionmaker
 from tradeloom.identity import service as identity
 from tradeloom.identity.roles import OrgKind, Role
 from tradeloom.identity.uscc import check_character
@@ -39,6 +41,7 @@ def materials_csv(rows: int) -> bytes:
 
 
 async def main(rows: int) -> None:
+    load_before = load_average()
     url = fresh_database("tl_bench_import")
     engine = make_engine(url, pool_size=4)
     sessionmaker = make_sessionmaker(engine)
@@ -61,6 +64,7 @@ async def main(rows: int) -> None:
     await engine.dispose()
     print(f"file: {rows} rows, {len(content) / 1024:.0f} KiB; upload checks {accepted:.2f} s")
     print(f"import: status={status}, {elapsed:.2f} s, {rows / elapsed:.0f} rows/s")
+    print(f"load average at start: {load_before}; same-run reference: pgbench {pgbench_tps(libpq_url(url)):,.0f} tps")
 
 
 if __name__ == "__main__":

@@ -39,7 +39,8 @@ from tradeloom import migrate
 from tradeloom.db import apply_tenant, driver_url, libpq_url, make_engine, make_sessionmaker
 from tradeloom.settings import get_settings
 
-BENCH_DB, PGBENCH_DB = "tl_ledger_bench", "tl_ledger_pgbench"
+BENCH_DB = "tl_ledger_bench"
+PGBENCH_DB = f"tl_pgbench_{os.getpid()}"  # one per process: benches of several checkouts may share a server
 SECTION = "## Evidence ledger"
 ORIGIN = "bench.tradeloom.example/ledger"
 
@@ -163,7 +164,8 @@ async def time_reads(
 
 
 def pgbench_tps(url: str) -> float:
-    """TPC-B-like, 8 clients, 20 s, in a scratch database initialised by ``pgbench -i``."""
+    """TPC-B-like, scale 10, 8 clients, 2 threads, 20 s, in a scratch database initialised by ``pgbench -i``
+    (on the server of ``url``) — the one way every benchmark here measures its same-run reference."""
     with scratch_database(url, PGBENCH_DB) as pgbench_url:
         subprocess.run(["pgbench", "-i", "-q", "-s", "10", pgbench_url], check=True, capture_output=True)  # noqa: S603,S607
         run = subprocess.run(["pgbench", "-c", "8", "-j", "2", "-T", "20", "-b", "tpcb-like", pgbench_url],  # noqa: S603,S607

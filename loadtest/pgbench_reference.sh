@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
-# The reference figure printed beside our benchmarks: pgbench TPC-B, 8 clients, 20 s, scale 10, in a
-# scratch database of its own on the same server, run right after the benchmark it accompanies.
-#   loadtest/pgbench_reference.sh [postgresql://postgres@127.0.0.1:5432]
+# The reference figure printed beside our benchmarks: pgbench TPC-B-like, scale 10, 8 clients, 20 s, in a
+# scratch database of its own on the same server — the same loadtest.ledger_bench.pgbench_tps every
+# benchmark calls (run it alone to compare machines).
+#   loadtest/pgbench_reference.sh [postgresql://postgres@127.0.0.1:5432/postgres]
 set -euo pipefail
-SERVER="${1:-postgresql://postgres@127.0.0.1:5432}"
-DB=tl_bench_pgbench
-psql -q "$SERVER/postgres" -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB"
-pgbench -q -i -s 10 "$SERVER/$DB" >/dev/null 2>&1
-echo "date: $(date -u +%FT%TZ); load average: $(cut -d' ' -f1-3 /proc/loadavg)"
-pgbench -c 8 -j 2 -T 20 "$SERVER/$DB" 2>/dev/null | grep -E "^(scaling|number of clients|latency average|tps)"
-psql -q "$SERVER/postgres" -c "DROP DATABASE $DB WITH (FORCE)"
+SERVER="${1:-postgresql://postgres@127.0.0.1:5432/postgres}"
+cd "$(dirname "$0")/.."
+PYTHON="${PYTHON:-$( [ -x .venv/bin/python ] && echo .venv/bin/python || echo python3 )}"
+"$PYTHON" - "$SERVER" <<'PY'
+import sys
+
+from loadtest.ledger_bench import load_average, pgbench_tps
+
+print(f"load average: {load_average()}")
+print(f"tps = {pgbench_tps(sys.argv[1]):,.0f} (pgbench TPC-B-like, scale 10, 8 clients, 20 s)")
+PY

@@ -6,8 +6,8 @@
 Runs a fixed set of Chinese and English queries (words, synonyms, a typo, a code, a part number, filters,
 price sorting) through the PostgreSQL backend exactly as the API does — a transaction in the app role,
 exact lookups, text match, facets and one page — and reports p50/p95 per query and overall. Then pgbench
-(TPC-B-like, 8 clients, 20 s) on a scratch database of its own, so the figures can be compared across
-machines as a ratio. Load the catalogue first with ``loadtest.catalog_data``.
+(``loadtest.ledger_bench.pgbench_tps``: TPC-B-like, 8 clients, 20 s) on a scratch database of its own, so
+the figures can be compared across machines as a ratio. Load the catalogue first with ``loadtest.catalog_data``.
 """
 
 import argparse
@@ -17,7 +17,6 @@ import os
 import platform
 import re
 import statistics
-import subprocess
 import time
 import uuid
 from decimal import Decimal
@@ -27,6 +26,7 @@ import psycopg
 
 from catalog.search.postgres import PostgresSearch
 from catalog.search.query import SearchQuery, SortOrder
+from loadtest.ledger_bench import pgbench_tps
 from tradeloom.db import apply_tenant, libpq_url, make_engine, make_sessionmaker
 
 QUERIES: list[tuple[str, SearchQuery]] = [
@@ -80,24 +80,6 @@ async def measure(database_url: str, rounds: int) -> dict[str, tuple[list[float]
     finally:
         await engine.dispose()
     return found
-
-
-def pgbench_tps(database_url: str) -> float:
-    """TPC-B-like, 8 clients, 2 threads, 20 s, on a scratch database created and dropped here."""
-    scratch = f"tl_pgbench_{os.getpid()}"
-    server = libpq_url(database_url).rsplit("/", 1)[0]
-    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{scratch}"')
-    try:
-        url = f"{server}/{scratch}"
-        subprocess.run(["pgbench", "-i", "-q", "-s", "10", url], check=True, capture_output=True)  # noqa: S603, S607
-        output = subprocess.run(["pgbench", "-c", "8", "-j", "2", "-T", "20", url],  # noqa: S603, S607
-                                check=True, capture_output=True, text=True).stdout
-    finally:
-        with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
-    match = re.search(r"tps = ([0-9.]+)", output)
-    return float(match.group(1)) if match else float("nan")
 
 
 def catalogue_facts(database_url: str) -> tuple[int, int, str]:
@@ -154,7 +136,8 @@ def main() -> None:
     args = parser.parse_args()
     load = os.getloadavg()[0]
     found = asyncio.run(measure(args.database_url, args.rounds))
-    section = report(found, pgbench_tps(args.database_url), catalogue_facts(args.database_url), args.rounds, load)
+    tps = pgbench_tps(libpq_url(args.database_url))
+    section = report(found, tps, catalogue_facts(args.database_url), args.rounds, load)
     print(section)
     if args.write:
         write_section(args.write, section)

@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from catalog._material_rows import NewMaterial, insert_materials
 from catalog.models import Material, OfferPriceTier, PriceList, PriceListLine, SupplierOffer
+from catalog.service.materials import NewMaterial, insert_materials
 from tradeloom.audit import Actor
 
 BOLT_ATTRIBUTES = {"thread": "M8", "length_mm": "30", "material": "SS304"}

@@ -38,6 +38,12 @@ class Settings(BaseSettings):
         default=None, description="OpenSearch URL for catalogue search; unset ⇒ PostgreSQL full-text search"
     )
     search_index: str = Field(default="tradeloom-materials", description="OpenSearch index of the catalogue")
+    storage_url: str | None = Field(
+        default=None, description="attachment store: unset ⇒ files under <data_dir>/attachments; "
+        "s3://bucket[/prefix]?endpoint=https://host&region=…&presign=<seconds> ⇒ an S3-compatible store",
+    )
+    storage_access_key_id: str | None = Field(default=None, description="S3 access key (unset ⇒ boto3's own chain)")
+    storage_secret_access_key: SecretStr | None = Field(default=None, description="S3 secret key")
     db_pool_size: int = Field(default=10, ge=1)
     db_max_overflow: int = Field(default=10, ge=0)
     outbox_batch_size: int = Field(default=200, ge=1, le=10_000)

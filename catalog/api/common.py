@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from catalog.storage import AttachmentStorage, LocalAttachmentStorage
+from catalog.storage import AttachmentStorage
 from tradeloom.auth import Principal, requires
 from tradeloom.identity.roles import Permission
 
@@ -15,8 +15,9 @@ OfferManager = Annotated[Principal, Depends(requires(Permission.OFFERS_MANAGE))]
 
 
 def attachment_storage(request: Request) -> AttachmentStorage:
-    """Files under ``<data_dir>/attachments``; the one place to swap in an S3-compatible store."""
-    return LocalAttachmentStorage(request.app.state.settings.data_dir / "attachments")
+    """The store ``TRADELOOM_STORAGE_URL`` names, opened once at start (``catalog.pages.install``)."""
+    storage: AttachmentStorage = request.app.state.attachment_storage
+    return storage
 
 
 Storage = Annotated[AttachmentStorage, Depends(attachment_storage)]

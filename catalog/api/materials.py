@@ -2,9 +2,9 @@
 
 import uuid
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile
+from fastapi.responses import RedirectResponse, StreamingResponse
 
 from catalog.api.common import PREFIX, Reader, Storage, Writer
 from catalog.models import MaterialClass
@@ -23,6 +23,7 @@ from catalog.schemas.materials import (
     StatusChange,
 )
 from catalog.service import attachments, classes, lifecycle, materials
+from catalog.storage import attachment_disposition
 from tradeloom.concurrency import ExpectedVersion, set_etag
 from tradeloom.idempotency import Idempotent
 from tradeloom.pagination import Cursor, PageSize
@@ -142,7 +143,7 @@ async def add_attachment(
     """Attach a spec sheet, drawing, certificate or photo (multipart); its SHA-256 is recorded."""
     attachment = await attachments.add_attachment(
         session, storage, actor=principal.actor, material_id=material_id, kind=kind,
-        filename=file.filename or "", content_type=file.content_type or "", content=await file.read(),
+        filename=file.filename or "", content_type=file.content_type or "", content=file.file,
         is_public=is_public,
     )
     return AttachmentOut.model_validate(attachment)
@@ -158,9 +159,13 @@ async def list_attachments(material_id: uuid.UUID, principal: Reader, session: D
 @router.get("/attachments/{attachment_id}/content", response_class=Response)
 async def download_attachment(attachment_id: uuid.UUID, principal: Reader, session: DbSession, storage: Storage
                               ) -> Response:
-    """The file itself, as a download (never rendered inline)."""
-    attachment, content = await attachments.attachment_content(session, storage, attachment_id=attachment_id)
-    return Response(content=content, media_type=attachment.content_type, headers={
-        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(attachment.filename)}",
+    """The file itself, as a download (never rendered inline): streamed, or a redirect to a presigned URL."""
+    download = await attachments.attachment_download(session, storage, attachment_id=attachment_id)
+    if download.url is not None:
+        return RedirectResponse(download.url, status_code=307)
+    attachment = download.attachment
+    return StreamingResponse(download.chunks, media_type=attachment.content_type, headers={
+        "Content-Disposition": attachment_disposition(attachment.filename),
+        "Content-Length": str(attachment.size_bytes),
         "ETag": f'"{attachment.sha256}"', "X-Content-Type-Options": "nosniff",
     })

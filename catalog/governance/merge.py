@@ -19,9 +19,9 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from catalog._material_rows import snapshot_of
 from catalog.governance import evidence
 from catalog.models import Material, MaterialVersion
+from catalog.service.materials import snapshot
 from tradeloom.audit import Actor, record_audit
 from tradeloom.db import utcnow
 from tradeloom.errors import Conflict, Forbidden, Invalid, NotFound
@@ -85,7 +85,7 @@ def _check_mergeable(survivor: Material, retired: Material) -> None:
 
 
 def _history(material: Material, actor: Actor, change: str, extra: dict[str, str]) -> MaterialVersion:
-    return MaterialVersion(material_id=material.id, version=material.version, snapshot=snapshot_of(material) | extra,
+    return MaterialVersion(material_id=material.id, version=material.version, snapshot=snapshot(material) | extra,
                            changed_by_org_id=actor.org_id, changed_by_user_id=actor.user_id, change=change,
                            changed_at=utcnow())
 

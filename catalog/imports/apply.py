@@ -12,9 +12,9 @@ from sqlalchemy import insert, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from catalog._material_rows import NewMaterial, insert_materials
 from catalog.imports.rows import ImportKind, MaterialRow, OfferRow, ParsedRow, PriceLineRow, RowProblem
 from catalog.models import Material, OfferPriceTier, PriceList, PriceListLine, SupplierOffer
+from catalog.service.materials import NewMaterial, insert_materials
 from tradeloom.audit import Actor
 from tradeloom.db import utcnow
 from tradeloom.identity.models import Organization

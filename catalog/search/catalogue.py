@@ -6,8 +6,10 @@ that was retired or merged leads to its successor there, and a GTIN or part numb
 
 import uuid
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import String, cast, literal, select, union_all
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog.models import Material, MaterialClass, SupplierOffer
@@ -51,50 +53,61 @@ def _escape_like(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-async def class_codes(session: AsyncSession, class_code: str | None) -> list[str] | None:
-    """The class and all classes below it (the tree lives in the database and may change)."""
+@dataclass(frozen=True)
+class ClassFilter:
+    """A class filter: the class with every class below it, and the enum attributes worth a facet."""
+
+    codes: list[str] | None = None  # None: no class filter
+    attribute_keys: list[str] = field(default_factory=list)
+
+
+async def class_filter(session: AsyncSession, class_code: str | None) -> ClassFilter:
+    """The subtree and the filtered class's enum attributes, in one query (the tree lives in the database)."""
     if class_code is None:
-        return None
-    tree = select(MaterialClass.code).where(MaterialClass.code == class_code).cte("tree", recursive=True)
-    tree = tree.union_all(select(MaterialClass.code).join(tree, MaterialClass.parent_code == tree.c.code))
-    codes: list[str] = list((await session.scalars(select(tree.c.code))).all())
-    if not codes:
+        return ClassFilter()
+    tree = (select(MaterialClass.code, MaterialClass.attribute_template).where(MaterialClass.code == class_code)
+            .cte("tree", recursive=True))
+    tree = tree.union_all(select(MaterialClass.code, literal(None, JSONB))
+                          .join(tree, MaterialClass.parent_code == tree.c.code))
+    rows = (await session.execute(select(tree.c.code, tree.c.attribute_template))).all()
+    if not rows:
         raise Invalid(f"There is no material class {class_code!r}.", code="search.unknown_class")
-    return codes
+    template = next(row.attribute_template for row in rows if row.code == class_code)
+    return ClassFilter(codes=[row.code for row in rows],
+                       attribute_keys=[spec["key"] for spec in template or () if spec.get("type") == "enum"])
 
 
-async def enum_attribute_keys(session: AsyncSession, class_code: str | None) -> list[str]:
-    """Attributes worth a facet: the enum ones of the filtered class's template."""
-    if class_code is None:
-        return []
-    template = await session.scalar(select(MaterialClass.attribute_template).where(MaterialClass.code == class_code))
-    return [spec["key"] for spec in template or () if spec.get("type") == "enum"]
-
-
-async def _names(session: AsyncSession, table: type[MaterialClass] | type[Organization],
-                 keys: Sequence[str | uuid.UUID]) -> dict[str, tuple[str, str]]:
-    """zh and en names by key (class code or organization id); no query when there is nothing to name."""
-    if not keys:
+async def _names(session: AsyncSession, class_codes: Sequence[str], org_ids: Sequence[str]
+                 ) -> dict[str, tuple[str, str]]:
+    """zh and en names of classes and organizations by key (code or id as text), in one query or none."""
+    parts = []
+    if class_codes:
+        parts.append(select(MaterialClass.code.label("key"), MaterialClass.name_zh, MaterialClass.name_en)
+                     .where(MaterialClass.code.in_(class_codes)))
+    if org_ids:
+        parts.append(select(cast(Organization.id, String), Organization.name_zh, Organization.name_en)
+                     .where(Organization.id.in_([uuid.UUID(value) for value in org_ids])))
+    if not parts:
         return {}
-    key_column = MaterialClass.code if table is MaterialClass else Organization.id
-    rows = await session.execute(select(key_column, table.name_zh, table.name_en).where(key_column.in_(keys)))
-    return {str(key): (zh, en) for key, zh, en in rows}
+    return {key: (zh, en) for key, zh, en in await session.execute(union_all(*parts))}
 
 
 def _ordered(values: Iterable[FacetValue]) -> list[FacetValue]:
     return sorted(values, key=lambda item: (-item.count, item.value))
 
 
-async def label_facets(session: AsyncSession, counts: FacetCounts, attribute_keys: list[str]) -> Facets:
-    """Facets from raw counts (facet → [(value, count)]), with class and supplier names in zh and en."""
+async def label_facets(session: AsyncSession, counts: FacetCounts, attribute_keys: list[str],
+                       names: dict[str, tuple[str, str]] | None = None) -> Facets:
+    """Facets from raw counts (facet → [(value, count)]), with class and supplier names in zh and en
+    (looked up here unless the caller already has them)."""
     class_rows, supplier_rows = counts.get("class", []), counts.get("supplier", [])
-    class_names = await _names(session, MaterialClass, [value for value, _ in class_rows])
-    org_names = await _names(session, Organization, [uuid.UUID(value) for value, _ in supplier_rows])
+    if names is None:
+        names = await _names(session, [value for value, _ in class_rows], [value for value, _ in supplier_rows])
     return Facets(
-        classes=_ordered(FacetValue(v, n, *class_names.get(v, (None, None))) for v, n in class_rows),
+        classes=_ordered(FacetValue(v, n, *names.get(v, (None, None))) for v, n in class_rows),
         attributes={key: _ordered(FacetValue(v, n) for v, n in counts.get(f"attr:{key}", []))
                     for key in attribute_keys},
-        suppliers=_ordered(FacetValue(v, n, *org_names.get(v, (None, None))) for v, n in supplier_rows),
+        suppliers=_ordered(FacetValue(v, n, *names.get(v, (None, None))) for v, n in supplier_rows),
         price_ranges=sorted((FacetValue(v, n, price_bucket_label(int(v)), price_bucket_label(int(v)))
                              for v, n in counts.get("price", [])), key=lambda item: int(item.value)),
         in_stock=_ordered(FacetValue(v, n) for v, n in counts.get("in_stock", [])),

@@ -130,8 +130,8 @@ class OpenSearchBackend:
 
     async def search(self, query: SearchQuery) -> SearchResult:
         plan = plan_text(query.text)
-        codes = await catalogue.class_codes(self.session, query.class_code)
-        keys = await catalogue.enum_attribute_keys(self.session, query.class_code)
+        classes = await catalogue.class_filter(self.session, query.class_code)
+        codes, keys = classes.codes, classes.attribute_keys
         exact = await catalogue.exact_ids(self.session, identify(query.text))
         if exact:
             return await self._run({"ids": {"values": [str(i) for i in exact]}}, query, codes, keys, plan,

@@ -4,7 +4,7 @@ import uuid
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, String, cast, func, literal, select, union_all
-from sqlalchemy.dialects.postgresql import TSQUERY
+from sqlalchemy.dialects.postgresql import ARRAY, TSQUERY
 
 from catalog.models import Material, SupplierOffer
 from catalog.search.models import MaterialSearchFacts as Facts
@@ -79,10 +79,13 @@ def similar_matches(text: str) -> Matched:
         candidates.c.material_id)
 
 
-def closest_words(word: str, limit: int = 1) -> Select[str]:
-    """Known words most like a (mistyped) word, by trigram similarity."""
-    return (select(SearchWord.word).where(SearchWord.word.op("%")(word))
-            .order_by(func.similarity(SearchWord.word, word).desc(), SearchWord.word).limit(limit))
+def closest_words(words: list[str]) -> Select[Any]:
+    """Each word with the known word most like it (itself when known), by trigram similarity."""
+    typed = func.unnest(literal(words, ARRAY(String))).table_valued("word").render_derived(name="typed")
+    closest = (select(SearchWord.word).where(SearchWord.word.op("%")(typed.c.word))
+               .order_by(func.similarity(SearchWord.word, typed.c.word).desc(), SearchWord.word).limit(1)
+               .scalar_subquery())
+    return select(typed.c.word, closest)
 
 
 def id_matches(material_ids: list[uuid.UUID]) -> Matched:

@@ -8,10 +8,11 @@ A for the names, B for class names and attribute values.
 import re
 import uuid
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import Select, delete, func, literal, literal_column, select, text, true, union_all
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import ColumnElement, Select, delete, func, literal, literal_column, null, select, text, true, union_all
+from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog.models import Material, MaterialClass
@@ -31,6 +32,7 @@ from catalog.search.query import (
     highlight,
     plan_text,
 )
+from tradeloom.identity.models import Organization
 
 SUPPLIER_FACET_SIZE = 20
 CORRECTABLE_WORD = re.compile(r"[a-z]{3,40}")  # codes and Chinese are not spell-corrected
@@ -92,92 +94,114 @@ class PostgresSearch:
 
     async def search(self, query: SearchQuery) -> SearchResult:
         plan = plan_text(query.text)
-        class_codes = await catalogue.class_codes(self.session, query.class_code)
+        classes = await catalogue.class_filter(self.session, query.class_code)
         exact = await catalogue.exact_ids(self.session, identify(query.text))
         if exact:
             hits = pg_sql.matched_hits(pg_sql.id_matches(exact))
-            return await self._run(hits, query, class_codes, plan, MatchKind.EXACT)
+            return await self._run(hits, query, classes, plan, MatchKind.EXACT)
         if not plan.groups:
-            return await self._run(pg_sql.all_hits(), query, class_codes, plan, MatchKind.ALL)
-        result = await self._run(pg_sql.text_hits(plan), query, class_codes, plan, MatchKind.TEXT)
+            return await self._run(pg_sql.all_hits(), query, classes, plan, MatchKind.ALL)
+        result = await self._run(pg_sql.text_hits(plan), query, classes, plan, MatchKind.TEXT)
         if result.total == 0 and (corrected := await self._corrected(query.text)) is not None:
-            result = await self._run(pg_sql.text_hits(corrected), query, class_codes, corrected, MatchKind.FUZZY)
+            result = await self._run(pg_sql.text_hits(corrected), query, classes, corrected, MatchKind.FUZZY)
         if result.total == 0:
             similar = pg_sql.matched_hits(pg_sql.similar_matches(query.text.strip()))
-            result = await self._run(similar, query, class_codes, plan, MatchKind.FUZZY)
+            result = await self._run(similar, query, classes, plan, MatchKind.FUZZY)
         return result
 
     async def _corrected(self, text: str) -> TextPlan | None:
-        """The query with each unknown plain word replaced by the closest known word; None if nothing changed."""
+        """The query with each unknown plain word replaced by the closest known word; None if nothing changed.
+
+        One query for all words: a known word is its own closest word (similarity 1)."""
         words = segment(text)
-        known = set((await self.session.scalars(select(SearchWord.word).where(SearchWord.word.in_(words)))).all())
-        corrected = []
-        for word in words:
-            if word not in known and CORRECTABLE_WORD.fullmatch(word):
-                word = await self.session.scalar(pg_sql.closest_words(word)) or word
-            corrected.append(word)
+        correctable = sorted({word for word in words if CORRECTABLE_WORD.fullmatch(word)})
+        closest: dict[str, str | None] = {}
+        if correctable:
+            closest.update((await self.session.execute(pg_sql.closest_words(correctable))).all())
+        corrected = [closest.get(word) or word for word in words]
         return plan_text(" ".join(corrected)) if corrected != words else None
 
-    async def _run(self, found: Select[Any], query: SearchQuery, class_codes: list[str] | None,
+    async def _run(self, found: Select[Any], query: SearchQuery, classes: catalogue.ClassFilter,
                    plan: TextPlan, kind: MatchKind) -> SearchResult:
-        hits = pg_sql.filtered(found, query, class_codes).cte("hits").prefix_with("MATERIALIZED")
-        attribute_keys = await catalogue.enum_attribute_keys(self.session, query.class_code)
-        counts = await self._aggregate(hits, query, attribute_keys)
+        hits = pg_sql.filtered(found, query, classes.codes).cte("hits").prefix_with("MATERIALIZED")
+        counts, details = await self._aggregate(hits, query, classes.attribute_keys)
         total = counts.pop("total", [("", 0)])[0][1]
-        page = [uuid.UUID(value) for value, _ in sorted(counts.pop("page", []), key=lambda item: item[1])]
-        facets = await catalogue.label_facets(self.session, counts, attribute_keys)
+        page = [value for value, _ in sorted(counts.pop("page", []), key=lambda item: item[1])]
+        names = {value: (detail[0], detail[1]) for (facet, value), detail in details.items() if facet != "page"}
+        facets = await catalogue.label_facets(self.session, counts, classes.attribute_keys, names=names)
         more = query.offset + query.limit < total
-        return SearchResult(hits=await self._hits(page, plan), total=total, facets=facets, match=kind,
-                            next_offset=query.offset + query.limit if more else None)
-
-    async def _hits(self, material_ids: list[uuid.UUID], plan: TextPlan) -> list[SearchHit]:
-        """The page's materials, in page order (a primary-key lookup of at most one page)."""
-        rows = {row.id: row for row in await self.session.execute(
-            select(Material.id, Material.code, Material.name_zh, Material.name_en, Facts.class_code,
-                   Facts.best_price, Facts.supplier_ids, Facts.in_stock, Facts.lead_time_days,
-                   MaterialClass.name_zh.label("class_zh"), MaterialClass.name_en.label("class_en"))
-            .join(Facts, Facts.material_id == Material.id).join(MaterialClass, MaterialClass.code == Facts.class_code)
-            .where(Material.id.in_(material_ids)))}
         terms = plan.highlight_terms()
-        return [
-            SearchHit(
-                material_id=row.id, code=row.code, name_zh=row.name_zh, name_en=row.name_en,
-                class_code=row.class_code, class_name_zh=row.class_zh, class_name_en=row.class_en,
-                best_price=row.best_price, currency=CATALOGUE_CURRENCY,
-                price_source="offer" if row.best_price is not None else None,
-                supplier_count=len(row.supplier_ids), in_stock=row.in_stock, lead_time_days=row.lead_time_days,
-                highlight={"name_zh": highlight(row.name_zh, terms), "name_en": highlight(row.name_en, terms)},
-            )
-            for row in (rows[material_id] for material_id in material_ids if material_id in rows)
-        ]
+        return SearchResult(hits=[_hit(value, details["page", value], terms) for value in page], total=total,
+                            facets=facets, match=kind, next_offset=query.offset + query.limit if more else None)
 
-    async def _aggregate(self, hits: Any, query: SearchQuery, attribute_keys: list[str]) -> catalogue.FacetCounts:
-        """Total, every facet and the page's ids (with their rank) in one statement over the materialized hits."""
+    async def _aggregate(self, hits: Any, query: SearchQuery, attribute_keys: list[str]
+                         ) -> tuple[catalogue.FacetCounts, dict[tuple[str, str], Any]]:
+        """Total, every facet with its names and the page's hits, in one statement over the materialized hits.
+
+        Rows are (facet, value, count, detail): a class or supplier facet's detail is its [zh, en] names, a
+        page row's (count = rank) the hit itself. One round trip for the whole search result."""
         rank = func.row_number().over(order_by=pg_sql.sort_keys(hits, query.sort))
-        page = (select(hits.c.material_id, rank.label("rank")).order_by(*pg_sql.sort_keys(hits, query.sort))
+        page = (select(hits, rank.label("rank")).order_by(*pg_sql.sort_keys(hits, query.sort))
                 .offset(query.offset).limit(query.limit).subquery())
         supplier = func.unnest(hits.c.supplier_ids).table_valued("supplier_id").render_derived()
-        supplier_id = pg_sql.as_text(supplier.c.supplier_id).label("value")
-        top_suppliers = (select(literal("supplier").label("facet"), supplier_id, func.count().label("n"))
+        top_suppliers = (select(supplier.c.supplier_id, func.count().label("n"))
                          .select_from(hits.join(supplier, true()))
                          .group_by(supplier.c.supplier_id).order_by(func.count().desc()).limit(SUPPLIER_FACET_SIZE)
                          .subquery())
+        by_class = select(hits.c.class_code, func.count().label("n")).group_by(hits.c.class_code).subquery()
         bucket = func.width_bucket(hits.c.best_price, literal(list(PRICE_BOUNDS)))
+        nothing = null().cast(JSONB)
         parts = [
-            select(literal("total"), literal(""), func.count()).select_from(hits),
-            select(literal("class"), hits.c.class_code, func.count()).group_by(hits.c.class_code),
-            select(literal("in_stock"), pg_sql.as_text(hits.c.in_stock), func.count()).group_by(hits.c.in_stock),
-            select(literal("price"), pg_sql.as_text(bucket), func.count()).where(hits.c.best_price.is_not(None))
-            .group_by(bucket),
-            select(top_suppliers.c.facet, top_suppliers.c.value, top_suppliers.c.n),
-            select(literal("page"), pg_sql.as_text(page.c.material_id), page.c.rank),
+            select(literal("total"), literal(""), func.count(), nothing).select_from(hits),
+            select(literal("class"), by_class.c.class_code, by_class.c.n, _names_of(MaterialClass))
+            .join(MaterialClass, MaterialClass.code == by_class.c.class_code, isouter=True),
+            select(literal("in_stock"), pg_sql.as_text(hits.c.in_stock), func.count(), nothing)
+            .group_by(hits.c.in_stock),
+            select(literal("price"), pg_sql.as_text(bucket), func.count(), nothing)
+            .where(hits.c.best_price.is_not(None)).group_by(bucket),
+            select(literal("supplier"), pg_sql.as_text(top_suppliers.c.supplier_id), top_suppliers.c.n,
+                   _names_of(Organization))
+            .join(Organization, Organization.id == top_suppliers.c.supplier_id, isouter=True),
+            select(literal("page"), pg_sql.as_text(page.c.material_id), page.c.rank, _page_detail(page))
+            .join(Material, Material.id == page.c.material_id)
+            .join(MaterialClass, MaterialClass.code == page.c.class_code),
         ] + [
-            select(literal(f"attr:{key}"), hits.c.attributes[key].astext, func.count())
+            select(literal(f"attr:{key}"), hits.c.attributes[key].astext, func.count(), nothing)
             .where(hits.c.attributes[key].astext.is_not(None)).group_by(literal_column("2"))
             for key in attribute_keys
         ]
-        rows = cast(list[tuple[str, str, int]], (await self.session.execute(union_all(*parts))).all())
         counts: dict[str, list[tuple[str, int]]] = {}
-        for facet, value, count in rows:
+        details: dict[tuple[str, str], Any] = {}
+        rows = cast(list[tuple[str, str, int, Any]], (await self.session.execute(union_all(*parts))).all())
+        for facet, value, count, detail in rows:
             counts.setdefault(facet, []).append((value, count))
-        return counts
+            if detail is not None:
+                details[facet, value] = detail
+        return counts, details
+
+
+def _names_of(table: type[MaterialClass] | type[Organization]) -> ColumnElement[Any]:
+    return func.jsonb_build_array(table.name_zh, table.name_en)
+
+
+def _page_detail(page: Any) -> ColumnElement[Any]:
+    """What a hit shows, as one JSON object (the price as text: JSON numbers are floats in Python)."""
+    return func.jsonb_build_object(
+        "code", page.c.code, "name_zh", Material.name_zh, "name_en", Material.name_en,
+        "class_code", page.c.class_code, "class_zh", MaterialClass.name_zh, "class_en", MaterialClass.name_en,
+        "best_price", pg_sql.as_text(page.c.best_price), "supplier_count", func.cardinality(page.c.supplier_ids),
+        "in_stock", page.c.in_stock, "lead_time_days", page.c.lead_time_days,
+    )
+
+
+def _hit(material_id: str, detail: dict[str, Any], terms: set[str]) -> SearchHit:
+    price = detail["best_price"]
+    return SearchHit(
+        material_id=uuid.UUID(material_id), code=detail["code"], name_zh=detail["name_zh"],
+        name_en=detail["name_en"], class_code=detail["class_code"], class_name_zh=detail["class_zh"],
+        class_name_en=detail["class_en"], best_price=None if price is None else Decimal(price),
+        currency=CATALOGUE_CURRENCY, price_source=None if price is None else "offer",
+        supplier_count=detail["supplier_count"], in_stock=detail["in_stock"],
+        lead_time_days=detail["lead_time_days"],
+        highlight={"name_zh": highlight(detail["name_zh"], terms), "name_en": highlight(detail["name_en"], terms)},
+    )

@@ -6,7 +6,10 @@ belongs to the uploader's organization, and a private attachment is visible to t
 most an unreferenced copy of bytes that some later upload of the same file reuses.
 """
 
+import os
 import uuid
+from collections.abc import Iterator
+from typing import IO, NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,26 +32,26 @@ CONTENT_TYPES = frozenset({
 
 async def add_attachment(
     session: AsyncSession, storage: AttachmentStorage, *, actor: Actor, material_id: uuid.UUID,
-    kind: AttachmentKind, filename: str, content_type: str, content: bytes, is_public: bool = True,
+    kind: AttachmentKind, filename: str, content_type: str, content: IO[bytes], is_public: bool = True,
 ) -> MaterialAttachment:
-    """Store the file and record it with its SHA-256 against the material."""
+    """Store the file (a seekable file object, streamed) and record it with its SHA-256 against the material."""
     await get_material(session, material_id=material_id)
-    if not content:
+    if content.seek(0, os.SEEK_END) == 0:
         raise Invalid("The file is empty.", code="catalog.attachment_empty")
     media_type = content_type.split(";")[0].strip().lower()
     if media_type not in CONTENT_TYPES:
         raise Invalid(f"Files of type {media_type or 'unknown'} are not accepted.",
                       code="catalog.attachment_type_refused", errors=[{"accepted": sorted(CONTENT_TYPES)}])
     name = filename.replace("\\", "/").rsplit("/", 1)[-1].strip()[:255] or "attachment"
-    key = await storage.put(content)
+    stored = await storage.put(content)
     attachment = MaterialAttachment(
         org_id=actor.org_id, material_id=material_id, kind=kind.value, filename=name, content_type=media_type,
-        size_bytes=len(content), sha256=key, storage_key=key, is_public=is_public,
+        size_bytes=stored.size_bytes, sha256=stored.key, storage_key=stored.key, is_public=is_public,
     )
     session.add(attachment)
     await session.flush()
     await record_audit(session, actor=actor, action="material.attachment_added", object_type="material",
-                       object_id=material_id, details={"attachment_id": str(attachment.id), "sha256": key})
+                       object_id=material_id, details={"attachment_id": str(attachment.id), "sha256": stored.key})
     return attachment
 
 
@@ -61,11 +64,23 @@ async def list_attachments(session: AsyncSession, *, material_id: uuid.UUID) -> 
     return list((await session.scalars(query)).all())
 
 
-async def attachment_content(
+class AttachmentDownload(NamedTuple):
+    """Where the caller gets the bytes: a presigned URL of the store, or chunks the API passes on."""
+
+    attachment: MaterialAttachment
+    url: str | None
+    chunks: Iterator[bytes]  # empty when there is a URL
+
+
+async def attachment_download(
     session: AsyncSession, storage: AttachmentStorage, *, attachment_id: uuid.UUID
-) -> tuple[MaterialAttachment, bytes]:
-    """An attachment the caller may see, with its bytes."""
+) -> AttachmentDownload:
+    """An attachment the caller may see (row-level security decides), as a store URL or as its bytes."""
     attachment = await session.get(MaterialAttachment, attachment_id)
     if attachment is None:
         raise NotFound("No such attachment.", code="catalog.attachment_not_found")
-    return attachment, await storage.get(attachment.storage_key)
+    url = await storage.download_url(attachment.storage_key, filename=attachment.filename,
+                                     content_type=attachment.content_type)
+    if url is not None:
+        return AttachmentDownload(attachment, url, iter(()))
+    return AttachmentDownload(attachment, None, await storage.open(attachment.storage_key))

@@ -6,23 +6,25 @@ changes them. Each change writes a ``material_versions`` snapshot, an outbox eve
 """
 
 import uuid
-from collections.abc import Collection, Mapping
+from collections import defaultdict
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Integer, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog.attributes import AttributeTemplate, check_attributes
 from catalog.codes import check_material_code, gtin_problem, material_code
+from catalog.errors import InvalidMaterialCode
 from catalog.models import Material, MaterialVersion
 from catalog.schemas.materials import MaterialCreate, MaterialStatus, MaterialUpdate
 from catalog.service.classes import class_and_descendants, leaf_class, template_of
 from catalog.units import PackSize, get_unit
 from tradeloom.audit import Actor, record_audit
 from tradeloom.concurrency import check_version
-from tradeloom.db import flush_or_conflict
+from tradeloom.db import flush_or_conflict, utcnow
 from tradeloom.errors import Conflict, Forbidden, Invalid, NotFound
 from tradeloom.outbox.service import emit
 from tradeloom.pagination import decode_cursor, encode_cursor
@@ -131,6 +133,54 @@ async def create_material(session: AsyncSession, *, actor: Actor, fields: Materi
     await flush_or_conflict(session, f"GTIN {gtin} already identifies another material.", "catalog.gtin_taken")
     await record_change(session, actor=actor, material=material, change="created", topic="material.created")
     return material
+
+
+@dataclass(frozen=True, slots=True)
+class NewMaterial:
+    """A material for a bulk insert (file import), already validated; its code comes from its class sequence."""
+
+    class_code: str
+    name_zh: str
+    name_en: str
+    base_unit: str
+    gtin: str | None
+    attributes: dict[str, Any]
+
+
+async def allocate_codes(session: AsyncSession, class_code: str, count: int) -> list[str]:
+    """``count`` consecutive new codes of a leaf class, allocated atomically by one UPDATE."""
+    first = await session.scalar(select(func.tl_next_material_sequences(class_code, count, type_=Integer)))
+    if first is None:
+        raise InvalidMaterialCode(f"Class {class_code} is not a leaf class.")
+    return [material_code(class_code, sequence) for sequence in range(first, first + count)]
+
+
+async def insert_materials(session: AsyncSession, *, actor: Actor, materials: Sequence[NewMaterial]) -> list[str]:
+    """Bulk-insert draft materials owned by the actor's organization with their first history entry (two
+    statements for any number); returns their codes. The caller indexes them and records the import."""
+    by_class: dict[str, list[int]] = defaultdict(list)
+    for index, new in enumerate(materials):
+        by_class[new.class_code].append(index)
+    codes = [""] * len(materials)
+    for class_code, indexes in sorted(by_class.items()):
+        for index, code in zip(indexes, await allocate_codes(session, class_code, len(indexes)), strict=True):
+            codes[index] = code
+    now = utcnow()
+    rows = [
+        {"id": uuid.uuid4(), "code": code, "class_code": m.class_code, "owner_org_id": actor.org_id,
+         "name_zh": m.name_zh, "name_en": m.name_en, "attributes": m.attributes, "base_unit": m.base_unit,
+         "pack_sizes": {}, "gtin": m.gtin, "status": MaterialStatus.DRAFT.value, "created_at": now,
+         "updated_at": now, "version": 1}
+        for code, m in zip(codes, materials, strict=True)
+    ]
+    if rows:
+        await session.execute(insert(Material), rows)
+        await session.execute(insert(MaterialVersion), [
+            {"material_id": row["id"], "version": 1, "snapshot": snapshot(Material(**row)), "change": "created",
+             "changed_by_org_id": actor.org_id, "changed_by_user_id": actor.user_id, "changed_at": now}
+            for row in rows
+        ])
+    return codes
 
 
 async def get_material(session: AsyncSession, *, material_id: uuid.UUID) -> Material:

@@ -32,10 +32,12 @@ from tradeloom.db import flush_or_conflict, utcnow
 from tradeloom.errors import Forbidden, Invalid, NotFound
 from tradeloom.identity.roles import OrgKind
 from tradeloom.identity.service import get_organization
+from tradeloom.outbox.service import emit
 from tradeloom.pagination import decode_cursor, encode_cursor
 from tradeloom.sites.service import get_site
 
 SELLING_KINDS = frozenset({OrgKind.SUPPLIER.value, OrgKind.BOTH.value})
+OFFERS_CHANGED = "material.offers_changed"
 
 
 async def ensure_supplier(session: AsyncSession, actor: Actor) -> None:
@@ -175,8 +177,7 @@ async def set_stock(
         index_elements=[OfferStock.offer_id, OfferStock.site_id], set_={"quantity": quantity, "updated_at": now}
     ).returning(OfferStock)
     stock = (await session.scalars(statement, execution_options={"populate_existing": True})).one()
-    await record_audit(session, actor=actor, action="offer.stock_set", object_type="offer", object_id=offer.id,
-                       details={"site_id": str(site_id), "quantity": str(quantity)})
+    await _audit(session, actor, "offer.stock_set", offer, site_id=str(site_id), quantity=str(quantity))
     return stock
 
 
@@ -228,8 +229,12 @@ async def offer_views(session: AsyncSession, offers: Sequence[SupplierOffer]) ->
 
 
 async def _audit(session: AsyncSession, actor: Actor, action: str, offer: SupplierOffer, **details: object) -> None:
+    """Audit entry, and a ``material.offers_changed`` event: the material's search entry (best price,
+    suppliers, stock) is re-indexed by the job subscribed to ``material.*``."""
     await record_audit(session, actor=actor, action=action, object_type="offer", object_id=offer.id,
                        details={"material_id": str(offer.material_id), "version": offer.version, **details})
+    await emit(session, org_id=actor.org_id, topic=OFFERS_CHANGED,
+               payload={"material_id": str(offer.material_id), "offer_id": str(offer.id), "change": action})
 
 
 async def offers_in_classes(

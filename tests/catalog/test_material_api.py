@@ -10,6 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from catalog.codes import material_code
 from catalog.models import Material
+from catalog.storage import AttachmentStorage
+from tests.catalog.conftest import make_s3_storage
 from tests.factories import Member, make_member
 from tests.materials_factories import as_owner, bolt_body
 from tradeloom.db import make_sessionmaker
@@ -171,10 +173,18 @@ class TestList:
         assert (bad.status_code, bad.json()["code"]) == (422, "cursor_invalid")
 
 
+@pytest.fixture
+def store_client(client: AsyncClient, attachment_store: AttachmentStorage) -> AsyncClient:
+    """The API client with its app storing attachments in the test's store (data dir, then local S3)."""
+    client._transport.app.state.attachment_storage = attachment_store  # type: ignore[attr-defined]
+    return client
+
+
 class TestAttachments:
     async def test_upload_records_the_sha256_and_downloads_the_same_bytes(
-        self, client: AsyncClient, supplier: Member, auditor: Member
+        self, store_client: AsyncClient, supplier: Member, auditor: Member
     ) -> None:
+        client = store_client
         material = (await client.post(f"{API}/materials", json=bolt_body(), headers=supplier.headers)).json()
         content = b"%PDF-1.7\n% mill certificate EN 10204 3.1\n"
         uploaded = await client.post(
@@ -190,8 +200,9 @@ class TestAttachments:
         assert download.headers["content-disposition"] == "attachment; filename*=UTF-8''3.1%20cert.pdf"
 
     async def test_a_private_attachment_is_only_for_the_uploader(
-        self, client: AsyncClient, supplier: Member, auditor: Member
+        self, store_client: AsyncClient, supplier: Member, auditor: Member
     ) -> None:
+        client = store_client
         material = (await client.post(f"{API}/materials", json=bolt_body(), headers=supplier.headers)).json()
         url = f"{API}/materials/{material['id']}/attachments"
         private = (await client.post(url, headers=supplier.headers, data={"kind": "drawing", "is_public": "false"},
@@ -208,3 +219,22 @@ class TestAttachments:
         empty = await client.post(url, headers=supplier.headers, files={"file": ("e.pdf", b"", "application/pdf")})
         assert (script.status_code, script.json()["code"]) == (422, "catalog.attachment_type_refused")
         assert (empty.status_code, empty.json()["code"]) == (422, "catalog.attachment_empty")
+
+    async def test_a_presigning_store_redirects_the_download_after_the_visibility_check(
+        self, client: AsyncClient, s3_endpoint: str, supplier: Member, auditor: Member
+    ) -> None:
+        client._transport.app.state.attachment_storage = make_s3_storage(  # type: ignore[attr-defined]
+            s3_endpoint, presign_seconds=60)
+        material = (await client.post(f"{API}/materials", json=bolt_body(), headers=supplier.headers)).json()
+        url = f"{API}/materials/{material['id']}/attachments"
+        public = (await client.post(url, headers=supplier.headers,
+                                    files={"file": ("spec.pdf", b"%PDF spec", "application/pdf")})).json()
+        private = (await client.post(url, headers=supplier.headers, data={"is_public": "false"},
+                                     files={"file": ("own.pdf", b"%PDF own", "application/pdf")})).json()
+        redirect = await client.get(f"{API}/attachments/{public['id']}/content", headers=auditor.headers)
+        assert redirect.status_code == 307
+        async with AsyncClient() as outside:
+            fetched = await outside.get(redirect.headers["location"])
+        assert (fetched.status_code, fetched.content) == (200, b"%PDF spec")
+        hidden = await client.get(f"{API}/attachments/{private['id']}/content", headers=auditor.headers)
+        assert (hidden.status_code, hidden.json()["code"]) == (404, "catalog.attachment_not_found")

@@ -2,13 +2,15 @@
 
 import pytest
 from httpx import AsyncClient
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog.models import Material
 from catalog.schemas.materials import MaterialStatus
 from tests.factories import Member, make_member, site_body
-from tests.materials_factories import make_material, offer_body
+from tests.materials_factories import make_material, make_offer, offer_body
 from tradeloom.identity.roles import OrgKind, Role
+from tradeloom.outbox.models import OutboxEvent
 
 OFFERS = "/api/v1/catalog/offers"
 
@@ -154,3 +156,20 @@ class TestStock:
         foreign_site = await client.put(f"{OFFERS}/{rival_offer['id']}/stock/{site['id']}", json={"quantity": "1"},
                                         headers=rival.headers)
         assert (foreign_site.status_code, foreign_site.json()["code"]) == (404, "site_not_found")
+
+
+async def test_offer_changes_ask_for_the_material_to_be_reindexed(client: AsyncClient, session: AsyncSession) -> None:
+    # given a supplier's offer
+    supplier = await make_member(session, roles=(Role.SUPPLIER_SALES,), kind=OrgKind.SUPPLIER)
+    material = await make_material(session, supplier)
+    offer = await make_offer(session, supplier, material.id)
+    # when it changes price
+    changed = await client.patch(f"/api/v1/catalog/offers/{offer.id}", headers=supplier.headers | {"If-Match": '"1"'},
+                                 json={"price_tiers": [{"min_quantity": "2", "unit_price": "9.90"}]})
+    # then a material event names the material for the search index job (material.*)
+    assert changed.status_code == 200
+    events = (await session.execute(select(OutboxEvent.topic, OutboxEvent.payload).where(
+        OutboxEvent.topic == "material.offers_changed").order_by(OutboxEvent.id))).all()
+    assert [(topic, payload["material_id"], payload["change"]) for topic, payload in events] == [
+        ("material.offers_changed", str(material.id), "offer.created"),
+        ("material.offers_changed", str(material.id), "offer.updated")]
