@@ -3,10 +3,14 @@ warehouse, and a confirmed order (made through the order services as the acting 
 
 import uuid
 from dataclasses import dataclass
+from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from commerce.logistics.models import Warehouse, WarehouseLocation
+from commerce.logistics.models import Shipment, Warehouse, WarehouseLocation
+from commerce.logistics.service import dispatch, shipments, stock
+from commerce.logistics.service.shipments import ItemDraft, LineDraft, PackageDraft, ShipmentDraft
+from commerce.logistics.service.traceability import Traceability
 from commerce.orders.models import PurchaseOrder
 from commerce.orders.service import transitions
 from commerce.orders.service.create import OrderLineDraft
@@ -63,3 +67,40 @@ async def confirmed_order(session: AsyncSession, world: LogisticsWorld, *lines: 
                                             expected_version=order.version)
     await as_owner(session)
     return order
+
+
+TRACE = Traceability(prefix="88.118.8866", base_url="https://trace.example.test")
+
+
+async def stock_up(session: AsyncSession, world: LogisticsWorld, quantity: str = "500", batch: str = "B-0001",
+                   serial: str = "") -> None:
+    """Bolts on the supplier's shelf, received through the stock service."""
+    supplier = world.orders.supplier
+    await act_as(session, supplier)
+    await stock.receive_stock(session, actor=owner_actor(supplier), material_id=world.orders.bolt.id,
+                              location_id=world.supplier_store.location_id, quantity=Decimal(quantity), batch=batch,
+                              serial=serial)
+    await as_owner(session)
+
+
+def one_batch(world: LogisticsWorld, line_id: uuid.UUID, quantity: str, batch: str = "B-0001",
+              package: str | None = None) -> LineDraft:
+    return LineDraft(order_line_id=line_id, quantity=Decimal(quantity), items=[ItemDraft(
+        location_id=world.supplier_store.location_id, quantity=Decimal(quantity), batch=batch, package=package)])
+
+
+async def pack(session: AsyncSession, world: LogisticsWorld, order_id: uuid.UUID, *lines: LineDraft,
+               packages: tuple[PackageDraft, ...] = ()) -> Shipment:
+    """A draft shipment made by the supplier (session left as the supplier)."""
+    supplier = world.orders.supplier
+    await act_as(session, supplier)
+    return await shipments.create_shipment(session, actor=owner_actor(supplier), where=TRACE, draft=ShipmentDraft(
+        order_id=order_id, warehouse_id=world.supplier_store.warehouse_id, lines=lines, packages=packages,
+        tracking_number="SF1234567890"))
+
+
+async def dispatched(session: AsyncSession, world: LogisticsWorld, order_id: uuid.UUID, *lines: LineDraft,
+                     packages: tuple[PackageDraft, ...] = ()) -> Shipment:
+    shipment = await pack(session, world, order_id, *lines, packages=packages)
+    return await dispatch.dispatch_shipment(session, actor=owner_actor(world.orders.supplier), where=TRACE,
+                                            shipment_id=shipment.id, expected_version=shipment.version)

@@ -224,6 +224,8 @@ class ShipmentPackage(IdMixin, _ShipmentPart, Base):
     label: Mapped[str] = mapped_column(String(40))  # printed on the parcel, e.g. SH-2026-000001-P01
     parent_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("shipment_packages.id"))
     gross_weight_kg: Mapped[Decimal | None] = mapped_column(WEIGHT)
+    identifier_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("identifiers.id"))
+    identifier_handle: Mapped[str | None] = mapped_column(String(255), index=True)
 
 
 class ShipmentItem(IdMixin, _ShipmentPart, Base):
