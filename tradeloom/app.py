@@ -13,6 +13,7 @@ from catalog.governance import wiring as catalog_governance
 from catalog.search import api as catalog_search_api
 from commerce.contracts import api as contracts_api
 from commerce.contracts import pages as contract_pages
+from commerce.logistics import api as logistics_api
 from commerce.orders import api as orders_api
 from commerce.orders import pages as order_pages
 from commerce.orders.placer import OrdersPlacer
@@ -66,6 +67,7 @@ API_ROUTERS = (
     *rfq_api.routers,
     *contracts_api.routers,
     *orders_api.routers,
+    *logistics_api.routers,
     ledger_api.notes,
     ledger_api.router,
     ledger_files_api.router,

@@ -173,6 +173,7 @@ class Shipment(IdMixin, CreatedAtMixin, VersionedMixin, Base):
 
     number: Mapped[str] = mapped_column(String(24))
     order_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("purchase_orders.id"), index=True)
+    order_number: Mapped[str] = mapped_column(String(20), default="")  # for the carrier, who cannot read orders
     buyer_org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id"))
     supplier_org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id"))
     carrier_org_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organizations.id"), index=True)

@@ -54,10 +54,9 @@ async def record_milestone(session: AsyncSession, *, actor: Actor, shipment: Shi
                            disposition: str, where: Traceability, extra: dict[str, object] | None = None) -> None:
     """Outbox event, audit, evidence and the EPCIS ObjectEvent of one step of the shipment."""
     facts = shipment_facts(shipment) | (extra or {})
-    order = await load_order(session, shipment.order_id)
     epcs = await top_level_epcs(session, shipment_id=shipment.id, base_url=where.base_url)
     await traceability.capture_events(session, actor=actor, events=[traceability.object_event(
-        epcs, biz_step=biz_step, disposition=disposition, at=utcnow(), order_number=order.number,
+        epcs, biz_step=biz_step, disposition=disposition, at=utcnow(), order_number=shipment.order_number,
         shipment_number=shipment.number)] if epcs else [])
     await emit(session, org_id=actor.org_id, topic=topic, payload=facts)
     await record_audit(session, actor=actor, action=topic, object_type="shipment", object_id=shipment.id,

@@ -114,8 +114,8 @@ async def _give_back(session: AsyncSession, reservation: StockReservation, statu
 
 
 async def release_order(session: AsyncSession, *, actor: Actor, order_id: uuid.UUID,
-                        reason: str = "released") -> int:
-    """Give back the stock held for an order (cancelled, rejected or reduced); returns how many lines."""
+                        reason: str = "released") -> list[StockReservation]:
+    """Give back the stock held for an order (cancelled, rejected or reduced); returns what was released."""
     reservations = await active_reservations(session, order_id=order_id)
     for reservation in reservations:
         await _give_back(session, reservation, "released")
@@ -123,7 +123,7 @@ async def release_order(session: AsyncSession, *, actor: Actor, order_id: uuid.U
     if reservations:
         await record_audit(session, actor=actor, action="stock.released", object_type="purchase_order",
                            object_id=order_id, details={"lines": len(reservations), "reason": reason})
-    return len(reservations)
+    return reservations
 
 
 async def consume(session: AsyncSession, *, order_line_id: uuid.UUID, quantity: Decimal) -> Decimal:

@@ -19,7 +19,7 @@ from catalog.service.materials import materials_by_id
 from commerce.logistics.errors import ShipmentNotFound
 from commerce.logistics.models import Carrier, Shipment, ShipmentItem, ShipmentLine, ShipmentPackage
 from commerce.logistics.rules import MovementKind, ShipmentStatus, checked_quantity
-from commerce.logistics.service import reservations, traceability
+from commerce.logistics.service import availability, reservations, traceability
 from commerce.logistics.service.numbers import next_number
 from commerce.logistics.service.stock import StockLine, in_base_unit, place_at, take_stock, warehouse_of
 from commerce.logistics.service.traceability import Traceability
@@ -178,6 +178,7 @@ async def create_shipment(session: AsyncSession, *, actor: Actor, draft: Shipmen
     packed = await _pack(session, actor=actor, order=order, draft=draft, lines=lines, carrier=carrier)
     await _pick(session, actor=actor, packed=packed, draft=draft)
     await _trace(session, actor=actor, packed=packed, order=order, where=where)
+    await availability.publish(session, actor=actor, material_ids=[line.material_id for line in lines])
     shipment = packed.shipment
     facts = {"shipment_id": str(shipment.id), "number": shipment.number, "order_id": str(order.id),
              "order_number": order.number, "buyer_org_id": str(order.buyer_org_id)}
@@ -191,7 +192,8 @@ async def _pack(session: AsyncSession, *, actor: Actor, order: PurchaseOrder, dr
                 lines: Sequence[OrderLine], carrier: Carrier | None) -> _Packed:
     parties = {"buyer_org_id": order.buyer_org_id, "supplier_org_id": order.supplier_org_id}
     shipment = Shipment(
-        number=await next_number(session, actor=actor, kind="SH"), order_id=order.id, warehouse_id=draft.warehouse_id,
+        number=await next_number(session, actor=actor, kind="SH"), order_id=order.id, order_number=order.number,
+        warehouse_id=draft.warehouse_id,
         carrier_id=carrier.id if carrier else None, carrier_org_id=carrier.org_id if carrier else None,
         tracking_number=draft.tracking_number, gross_weight_kg=draft.gross_weight_kg, note=draft.note,
         status=ShipmentStatus.DRAFT.value, created_by_user_id=actor.user_id, **parties)
