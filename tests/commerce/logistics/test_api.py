@@ -14,6 +14,8 @@ from commerce.orders.models import OrderLine, PurchaseOrder
 from commerce.orders.service.common import order_lines
 from tests.logistics_factories import LogisticsWorld, confirmed_order, make_logistics_world, stock_up
 
+SHIPMENTS = "/api/v1/logistics/shipments"
+
 
 @pytest.fixture
 async def world(session: AsyncSession) -> LogisticsWorld:
@@ -57,7 +59,8 @@ class TestShipping:
         for paper in ("labels.pdf", "packing-list.pdf", "delivery-note.pdf"):
             pdf = await client.get(f"{url}/{paper}", headers=supplier.headers)
             assert (pdf.status_code, pdf.content[:5]) == (200, b"%PDF-"), paper
-        dispatched = await client.post(f"{url}/dispatch", headers=supplier.headers | {"If-Match": created.headers["etag"]})
+        dispatched = await client.post(f"{url}/dispatch",
+                                       headers=supplier.headers | {"If-Match": created.headers["etag"]})
         # then the shipment is on its way and the order partially shipped
         assert dispatched.status_code == 200, dispatched.text
         assert dispatched.json()["status"] == "dispatched"
@@ -105,11 +108,11 @@ class TestShipping:
         for serial in ("SN-1", "SN-2"):
             await stock_up(session, world, quantity="1", batch="B-0001", serial=serial)
         headers = world.orders.supplier.headers
-        first = await client.post("/api/v1/logistics/shipments", json=shipment_body(world, line, "2", serials=("SN-1", "SN-2")),
+        first = await client.post(SHIPMENTS, json=shipment_body(world, line, "2", serials=("SN-1", "SN-2")),
                                   headers=headers)
         assert first.status_code == 201, first.text
         await stock_up(session, world, quantity="1", batch="B-0001", serial="SN-1")  # back on the shelf somehow
-        again = await client.post("/api/v1/logistics/shipments", json=shipment_body(world, line, "1", serials=("SN-1",)),
+        again = await client.post(SHIPMENTS, json=shipment_body(world, line, "1", serials=("SN-1",)),
                                   headers=headers)
         assert (again.status_code, again.json()["code"]) == (409, "serial_already_shipped")
         twice = await client.post("/api/v1/logistics/shipments",
