@@ -24,6 +24,7 @@ from catalog.governance import wiring as catalog_governance
 from catalog.seed import seed_catalog
 from commerce.contracts.seed import seed_contracts
 from commerce.logistics import jobs as logistics_jobs
+from commerce.logistics.seed import seed_logistics
 from commerce.orders import seed as order_seed
 from commerce.rfq.seed import seed_rfqs
 from integrations.webhooks import service as webhook_service
@@ -170,6 +171,7 @@ async def _seed_demo(database_url: str, secret: str) -> seed.DemoWorld:
             world = await seed.seed_world(session)
             await seed_catalog(session, world)
             await order_seed.seed_orders(session, world)
+            await seed_logistics(session, world)
             await seed_rfqs(session, world)
             await seed_contracts(session, world, secret=secret)
             return world

@@ -57,13 +57,19 @@ class ReceiptDraft:
 
 
 @dataclass(frozen=True)
-class _Shipped:
+class ShippedBatch:
     line: ShipmentLine
     batch: str
     quantity: Decimal
 
 
-async def _shipped_batches(session: AsyncSession, shipment_id: uuid.UUID) -> dict[tuple[uuid.UUID, str], _Shipped]:
+async def shipped_batches(session: AsyncSession, *, shipment_id: uuid.UUID) -> list[ShippedBatch]:
+    """What the shipment carries per line and batch, for the receiving form."""
+    return list((await _shipped_batches(session, shipment_id)).values())
+
+
+async def _shipped_batches(session: AsyncSession, shipment_id: uuid.UUID) -> dict[tuple[uuid.UUID, str],
+                                                                                     ShippedBatch]:
     """What the shipment carries per line and batch (serials of a batch added up)."""
     lines = {line.id: line for line in await session.scalars(
         select(ShipmentLine).where(ShipmentLine.shipment_id == shipment_id))}
@@ -71,10 +77,10 @@ async def _shipped_batches(session: AsyncSession, shipment_id: uuid.UUID) -> dic
         select(ShipmentItem.shipment_line_id, ShipmentItem.batch, func.sum(ShipmentItem.quantity))
         .where(ShipmentItem.shipment_id == shipment_id)
         .group_by(ShipmentItem.shipment_line_id, ShipmentItem.batch))
-    return {(line_id, batch): _Shipped(lines[line_id], batch, total) for line_id, batch, total in totals.all()}
+    return {(line_id, batch): ShippedBatch(lines[line_id], batch, total) for line_id, batch, total in totals.all()}
 
 
-def _counted(draft: ReceiptDraft, shipped: dict[tuple[uuid.UUID, str], _Shipped]) -> list[tuple[_Shipped,
+def _counted(draft: ReceiptDraft, shipped: dict[tuple[uuid.UUID, str], ShippedBatch]) -> list[tuple[ShippedBatch,
                                                                                                 ReceiptLineDraft]]:
     """Each shipped line and batch with what the buyer counted; all of it must be accounted for."""
     if not draft.lines:

@@ -86,6 +86,19 @@ async def allocated_quantities(session: AsyncSession, *, order_id: uuid.UUID) ->
     return {line_id: total for line_id, total in (await session.execute(query)).all()}
 
 
+@dataclass(frozen=True)
+class OpenLine:
+    line: OrderLine
+    open_quantity: Decimal
+
+
+async def open_lines(session: AsyncSession, *, order_id: uuid.UUID) -> list[OpenLine]:
+    """The order's lines with what is still to be shipped (committed quantity less what is packed)."""
+    allocated = await allocated_quantities(session, order_id=order_id)
+    return [OpenLine(line, reservations.open_quantity(line) - allocated.get(line.id, Decimal(0)))
+            for line in await order_lines(session, order_id)]
+
+
 def _check_line(index: int, draft: LineDraft, line: OrderLine | None, allocated: Decimal) -> OrderLine:
     pointer = f"/lines/{index}"
     if line is None:
