@@ -50,8 +50,8 @@ async def stock_page(request: Request, principal: Member, tx: Tx) -> Response:
         "warehouses": await warehouses.list_warehouses(session), "balances": balances, "levels": levels,
         "materials": materials, "title": N_("Warehouse stock"), "chart": {
             "labels": [materials[b.material_id].code for b in balances],
-            "available": [str(b.on_hand - b.reserved) for b in balances],
-            "reserved": [str(b.reserved) for b in balances]},
+            "available": [float(b.on_hand - b.reserved) for b in balances],  # chart bar lengths only
+            "reserved": [float(b.reserved) for b in balances]},
     }, principal=principal)
 
 
