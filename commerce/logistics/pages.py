@@ -14,7 +14,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from catalog.service.materials import materials_by_id
 from commerce.logistics.api.stock import traceability_of
 from commerce.logistics.rules import TrackingState
-from commerce.logistics.service import dispatch, queries, receiving, shipments, stock, tracking, warehouses
+from commerce.logistics.service import (
+    dispatch,
+    freight,
+    queries,
+    receiving,
+    returns,
+    shipments,
+    stock,
+    tracking,
+    warehouses,
+)
 from commerce.logistics.service.receiving import ReceiptDraft, ReceiptLineDraft
 from commerce.logistics.service.shipments import ItemDraft, LineDraft, ShipmentDraft
 from commerce.orders.page_views import org_names
@@ -37,6 +47,11 @@ STATE_LABELS = {
     "out_for_delivery": N_("Out for delivery"), "delivered": N_("Delivered"), "exception": N_("Exception"),
     "draft": N_("Draft"), "dispatched": N_("Dispatched"), "received": N_("Received"), "cancelled": N_("Cancelled"),
 }
+RETURN_LABELS = {"requested": N_("Requested"), "approved": N_("Approved"), "refused": N_("Refused"),
+                 "shipped": N_("Shipped back"), "received": N_("Received")}
+# The step each party takes next on a return in a status: (status, party) -> actions.
+RETURN_NEXT = {("requested", "supplier"): ("approve", "refuse"), ("approved", "buyer"): ("ship",),
+               ("shipped", "supplier"): ("receive",)}
 
 
 @router.get("/logistics/stock")
@@ -221,6 +236,68 @@ async def scan_page(request: Request, principal: Member, tx: Tx, code: str = "")
                   status_code=404 if errors else 200)
 
 
+@router.get("/logistics/returns")
+async def returns_page(request: Request, principal: Member, tx: Tx) -> Response:
+    """Returns the organization asked for (buyer) or is asked to take back (supplier), with their next step."""
+    return await _returns_page(request, principal, await tx.session(), [])
+
+
+async def _returns_page(request: Request, principal: Principal, session: AsyncSession, errors: list[str],
+                        status_code: int = 200) -> Response:
+    return render(request, "logistics/returns.html", {
+        "returns": await returns.list_returns(session), "names": await org_names(request, session),
+        "errors": errors, "title": N_("Returns"), "labels": RETURN_LABELS, "next_steps": RETURN_NEXT,
+    }, principal=principal, status_code=status_code)
+
+
+@router.post("/logistics/returns/{return_id}/{action}")
+async def return_action(request: Request, principal: Member, tx: Tx, return_id: uuid.UUID, action: str) -> Response:
+    async def act(session: AsyncSession, form: Any) -> None:
+        principal.require(Permission.GOODS_RECEIPT if action == "ship" else Permission.SHIPMENT_MANAGE)
+        await returns.advance_return(session, actor=principal.actor, return_id=return_id, action=action,
+                                     expected_version=form_version(form.get("version")),
+                                     tracking_number=str(form.get("tracking_number", ""))[:64] or None)
+
+    async def again(session: AsyncSession, errors: list[str], status: int) -> Response:
+        return await _returns_page(request, principal, session, errors, status)
+
+    return await run_form_action(request, tx, act, done_url="/logistics/returns", show_again=again)
+
+
+@router.get("/logistics/freight")
+async def freight_page(request: Request, principal: Member, tx: Tx) -> Response:
+    """Freight quote requests: providers price theirs, shippers award one."""
+    return await _freight_page(request, principal, await tx.session(), [])
+
+
+async def _freight_page(request: Request, principal: Principal, session: AsyncSession, errors: list[str],
+                        status_code: int = 200) -> Response:
+    return render(request, "logistics/freight.html", {
+        "quotes": await freight.list_quotes(session), "names": await org_names(request, session), "errors": errors,
+        "title": N_("Freight quotes"),
+    }, principal=principal, status_code=status_code)
+
+
+@router.post("/logistics/freight/{quote_id}/{action}")
+async def freight_action(request: Request, principal: Member, tx: Tx, quote_id: uuid.UUID, action: str) -> Response:
+    async def act(session: AsyncSession, form: Any) -> None:
+        version = form_version(form.get("version"))
+        if action == "quote":
+            await freight.submit_quote(session, actor=principal.actor, quote_id=quote_id, expected_version=version,
+                                       price=_decimal(form.get("price"), "price"), currency="CNY",
+                                       transit_days=int(_decimal(form.get("transit_days"), "transit days")))
+        elif action == "award":
+            principal.require(Permission.SHIPMENT_MANAGE)
+            await freight.award_quote(session, actor=principal.actor, quote_id=quote_id, expected_version=version)
+        else:
+            raise Invalid(f"'{action}' is not a freight step.", code="freight_step_unknown")
+
+    async def again(session: AsyncSession, errors: list[str], status: int) -> Response:
+        return await _freight_page(request, principal, session, errors, status)
+
+    return await run_form_action(request, tx, act, done_url="/logistics/freight", show_again=again)
+
+
 def install(app: FastAPI) -> None:
     """Register the logistics pages, their templates and navigation items."""
     add_template_dir(Path(__file__).resolve().parent / "templates")
@@ -229,5 +306,7 @@ def install(app: FastAPI) -> None:
         NavItem("/logistics/shipments", N_("Shipments"), order=30),
         NavItem("/logistics/stock", N_("Warehouse stock"), Permission.STOCK_MANAGE, order=31),
         NavItem("/logistics/receive", N_("Receive goods"), Permission.GOODS_RECEIPT, order=32),
+        NavItem("/logistics/returns", N_("Returns"), order=33),
+        NavItem("/logistics/freight", N_("Freight quotes"), order=34),
     ):
         add_nav_item(item)

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from catalog.schemas.common import DecimalText, Quantity
+from catalog.schemas.common import Currency, DecimalText, Money, Quantity
 from commerce.logistics.rules import TrackingState
 from tradeloom.schemas import ApiModel, StrictModel
 
@@ -274,3 +274,63 @@ class ReceiptOut(ApiModel):
     received_at: dt.datetime
     lines: list[ReceiptLineOut]
 
+
+
+class ReturnLineIn(StrictModel):
+    receipt_line_id: uuid.UUID
+    quantity: Quantity
+
+
+class ReturnCreate(StrictModel):
+    receipt_id: uuid.UUID
+    reason: str = Field(min_length=3, max_length=1000)
+    lines: list[ReturnLineIn] = Field(min_length=1, max_length=MAX_LINES)
+
+
+class ReturnStepIn(StrictModel):
+    note: str | None = Field(default=None, max_length=1000)
+    carrier_name: str | None = Field(default=None, max_length=100)
+    tracking_number: str | None = Field(default=None, max_length=64)
+
+
+class ReturnOut(ApiModel):
+    id: uuid.UUID
+    number: str
+    receipt_id: uuid.UUID
+    order_id: uuid.UUID
+    buyer_org_id: uuid.UUID
+    supplier_org_id: uuid.UUID
+    reason: str
+    status: str
+    lines: list[dict[str, str]]
+    supplier_note: str | None
+    tracking_number: str | None
+    version: int
+
+
+class FreightRequestIn(StrictModel):
+    provider_org_ids: list[uuid.UUID] = Field(min_length=1, max_length=20)
+    deliver_to: str = Field(min_length=2, max_length=300)
+
+
+class FreightQuoteIn(StrictModel):
+    price: Money
+    currency: Currency = "CNY"
+    transit_days: int = Field(ge=0, le=365)
+    note: str | None = Field(default=None, max_length=500)
+
+
+class FreightQuoteOut(ApiModel):
+    id: uuid.UUID
+    shipment_id: uuid.UUID
+    requester_org_id: uuid.UUID
+    provider_org_id: uuid.UUID
+    status: str
+    pickup_from: str
+    deliver_to: str
+    gross_weight_kg: DecimalText | None
+    packages: int
+    price: DecimalText | None
+    currency: str | None
+    transit_days: int | None
+    version: int

@@ -1,7 +1,8 @@
-"""Logistics API: stock and reservations, shipments with their papers, tracking and goods receipts."""
+"""Logistics API: stock and reservations, shipments with their papers, tracking, goods receipts, returns and
+freight quotes."""
 
 from fastapi import APIRouter
 
-from commerce.logistics.api import shipments, stock
+from commerce.logistics.api import returns, shipments, stock
 
-routers: tuple[APIRouter, ...] = (stock.router, shipments.router)
+routers: tuple[APIRouter, ...] = (stock.router, shipments.router, returns.router)

@@ -9,7 +9,6 @@ import pytest
 from playwright.async_api import Browser, expect
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from commerce.orders.models import PurchaseOrder
 from tests.browser import browser, live_server  # noqa: F401 - fixtures
 from tests.commerce.orders.test_pages_browser import sign_in
 from tests.conftest import truncate_all
@@ -20,20 +19,20 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-async def committed(engine: AsyncEngine) -> AsyncIterator[tuple[LogisticsWorld, PurchaseOrder]]:
+async def committed(engine: AsyncEngine) -> AsyncIterator[LogisticsWorld]:
     """500 bolts on the supplier's shelf and a confirmed order of 300, committed for real."""
     async with make_sessionmaker(engine)() as session, session.begin():
         world = await make_logistics_world(session)
         await stock_up(session, world)
-        order = await confirmed_order(session, world)
-    yield world, order
+        await confirmed_order(session, world)
+    yield world
     await truncate_all(engine)
 
 
 async def test_pack_dispatch_and_receive(
-    browser: Browser, live_server: str, committed: tuple[LogisticsWorld, PurchaseOrder], tmp_path: Path  # noqa: F811
+    browser: Browser, live_server: str, committed: LogisticsWorld, tmp_path: Path  # noqa: F811
 ) -> None:
-    world, order = committed
+    world = committed
     # given the supplier's shipments page, where the confirmed order waits to be shipped
     supplier = await sign_in(browser, live_server, world.orders.supplier, "/logistics/shipments")
     await supplier.locator("#to-ship").get_by_role("link", name="创建发货单").click()
