@@ -72,6 +72,11 @@ class TestShipping:
         found = await client.get("/api/v1/logistics/shipments/by-label", headers=world.orders.buyer.headers,
                                  params={"code": f"https://x.test/t/88.118.8866/{shipment['number']}/001"})
         assert found.json()["id"] == shipment["id"]
+        # and a third organization sees none of it
+        stranger = world.orders.other_supplier.headers
+        assert (await client.get(url, headers=stranger)).status_code == 404
+        assert (await client.get(f"{url}/packing-list.pdf", headers=stranger)).status_code == 404
+        assert (await client.get(SHIPMENTS, headers=stranger)).json() == []
 
     async def test_bad_quantities_are_refused_and_nothing_is_stored(
         self, client: AsyncClient, session: AsyncSession, world: LogisticsWorld,
