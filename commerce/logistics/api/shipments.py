@@ -4,9 +4,10 @@ import uuid
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, File, Header, Query, Request, Response, UploadFile
 from pydantic import ValidationError
 
+from catalog.api.common import Storage
 from commerce.logistics.api.stock import traceability_of
 from commerce.logistics.models import Shipment
 from commerce.logistics.schemas import (
@@ -183,3 +184,23 @@ async def receive_shipment(shipment_id: uuid.UUID, body: ReceiptCreate, principa
         **{name: getattr(receipt, name) for name in ("id", "number", "shipment_id", "order_id", "inspection", "notes",
                                                      "received_at")},
         "lines": [ReceiptLineOut.model_validate(line) for line in lines]})
+
+
+@router.post("/receipts/{receipt_id}/photos", status_code=201)
+async def add_receipt_photo(receipt_id: uuid.UUID, principal: Receiver, session: DbSession, storage: Storage,
+                            file: Annotated[UploadFile, File(description="JPEG, PNG or WebP, at most 10 MiB")],
+                            _key: Idempotent) -> list[dict[str, Any]]:
+    """Add an inspection photo to your goods receipt; returns the receipt's photos."""
+    receipt = await receiving.add_photo(session, storage, actor=principal.actor, receipt_id=receipt_id,
+                                        filename=file.filename or "", content_type=file.content_type or "",
+                                        content=await file.read(receiving.MAX_PHOTO_BYTES + 1))
+    return receipt.photos
+
+
+@router.get("/receipts/{receipt_id}/photos/{key}", response_class=Response,
+            responses={200: {"content": {"image/jpeg": {}}, "description": "the photo"}})
+async def receipt_photo(receipt_id: uuid.UUID, key: str, principal: CurrentPrincipal, session: DbSession,
+                        storage: Storage) -> Response:
+    """A photo of a goods receipt (buyer and supplier)."""
+    content, media_type = await receiving.photo_content(session, storage, receipt_id=receipt_id, key=key)
+    return Response(content, media_type=media_type, headers={"Content-Disposition": "attachment"})

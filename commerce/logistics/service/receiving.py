@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog.service.materials import materials_by_id
+from catalog.storage import AttachmentStorage
 from commerce.logistics.errors import ShipmentNotFound
 from commerce.logistics.models import GoodsReceipt, GoodsReceiptLine, Shipment, ShipmentItem, ShipmentLine
 from commerce.logistics.rules import MovementKind, ShipmentStatus, checked_quantity
@@ -28,9 +29,9 @@ from commerce.logistics.service.traceability import Traceability
 from commerce.orders.rules import OrderStatus, SimpleStep
 from commerce.orders.service.common import load_order
 from commerce.orders.service.transitions import advance_order
-from tradeloom.audit import Actor
+from tradeloom.audit import Actor, record_audit
 from tradeloom.db import flush_or_conflict, utcnow
-from tradeloom.errors import Conflict, Invalid
+from tradeloom.errors import Conflict, Invalid, NotFound
 
 INSPECTIONS = ("passed", "partial", "failed")
 
@@ -186,3 +187,40 @@ async def receipts_of_order(session: AsyncSession, *, order_id: uuid.UUID) -> li
 async def receipt_lines(session: AsyncSession, *, receipt_id: uuid.UUID) -> list[GoodsReceiptLine]:
     query = select(GoodsReceiptLine).where(GoodsReceiptLine.receipt_id == receipt_id)
     return list((await session.scalars(query)).all())
+
+
+PHOTO_TYPES = frozenset({"image/jpeg", "image/png", "image/webp"})
+MAX_PHOTO_BYTES = 10 * 1024 * 1024
+MAX_PHOTOS = 20
+
+
+async def add_photo(session: AsyncSession, storage: AttachmentStorage, *, actor: Actor, receipt_id: uuid.UUID,
+                    filename: str, content_type: str, content: bytes) -> GoodsReceipt:
+    """The buyer adds an inspection photo to its receipt: stored by SHA-256 in the attachment storage, named
+    in the receipt's ``photos`` (the only column of a receipt that ever changes)."""
+    receipt = await session.scalar(select(GoodsReceipt).where(GoodsReceipt.id == receipt_id).with_for_update())
+    if receipt is None or receipt.buyer_org_id != actor.org_id:
+        raise NotFound("No such goods receipt of yours.", code="receipt_not_found")
+    media_type = content_type.split(";")[0].strip().lower()
+    if media_type not in PHOTO_TYPES or not content:
+        raise Invalid("A photo is a JPEG, PNG or WebP image.", code="receipt_photo_type_refused")
+    if len(content) > MAX_PHOTO_BYTES or len(receipt.photos) >= MAX_PHOTOS:
+        raise Invalid("At most 20 photos of 10 MiB each.", code="receipt_photo_too_large")
+    key = await storage.put(content)
+    photo = {"key": key, "filename": filename.replace("\\", "/").rsplit("/", 1)[-1][:255] or "photo",
+             "content_type": media_type, "size": len(content)}
+    receipt.photos = [*receipt.photos, photo]
+    await session.flush()
+    await record_audit(session, actor=actor, action="goods_receipt.photo_added", object_type="goods_receipt",
+                       object_id=receipt.id, details=photo)
+    return receipt
+
+
+async def photo_content(session: AsyncSession, storage: AttachmentStorage, *, receipt_id: uuid.UUID,
+                        key: str) -> tuple[bytes, str]:
+    """A photo of a receipt the caller takes part in (buyer or supplier)."""
+    receipt = await session.get(GoodsReceipt, receipt_id)
+    photo = next((p for p in receipt.photos if p["key"] == key), None) if receipt else None
+    if photo is None:
+        raise NotFound("No such photo.", code="receipt_photo_not_found")
+    return await storage.get(key), str(photo["content_type"])

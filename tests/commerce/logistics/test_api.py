@@ -155,6 +155,19 @@ class TestReceiving:
         assert await _count(session, GoodsReceipt) == 1
         order = await session.get(PurchaseOrder, uuid.UUID(shipment["order_id"]), populate_existing=True)
         assert order is not None and order.status == "received"
+        # and an inspection photo is kept with the receipt, for both parties; other files are refused
+        photos = f"/api/v1/logistics/receipts/{first.json()['id']}/photos"
+        image = b"\x89PNG\r\n\x1a\n" + b"0" * 64
+        added = await client.post(photos, files={"file": ("crate.png", image, "image/png")}, headers=buyer)
+        assert added.status_code == 201, added.text
+        (photo,) = added.json()
+        shown = await client.get(f"{photos}/{photo['key']}", headers=world.orders.supplier.headers)
+        assert (shown.status_code, shown.content) == (200, image)
+        refused = await client.post(photos, files={"file": ("notes.txt", b"hello", "text/plain")}, headers=buyer)
+        assert (refused.status_code, refused.json()["code"]) == (422, "receipt_photo_type_refused")
+        not_theirs = await client.post(photos, files={"file": ("crate.png", image, "image/png")},
+                                       headers=world.orders.supplier.headers)
+        assert not_theirs.status_code == 404
 
     async def test_counts_must_add_up(self, client: AsyncClient, session: AsyncSession,
                                       world: LogisticsWorld) -> None:
