@@ -13,6 +13,8 @@ from catalog.governance import wiring as catalog_governance
 from catalog.search import api as catalog_search_api
 from commerce.contracts import api as contracts_api
 from commerce.contracts import pages as contract_pages
+from commerce.logistics import api as logistics_api
+from commerce.logistics import pages as logistics_pages
 from commerce.orders import api as orders_api
 from commerce.orders import pages as order_pages
 from commerce.orders.placer import OrdersPlacer
@@ -66,6 +68,7 @@ API_ROUTERS = (
     *rfq_api.routers,
     *contracts_api.routers,
     *orders_api.routers,
+    *logistics_api.routers,
     ledger_api.notes,
     ledger_api.router,
     ledger_files_api.router,
@@ -113,6 +116,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     rfq_pages.install(app)
     contract_pages.install(app)
     order_pages.install(app)
+    logistics_pages.install(app)
     app.state.order_placer = OrdersPlacer()
     app.include_router(admin_pages.router)
     ledger_pages.install(app)

@@ -23,6 +23,8 @@ from catalog import jobs as catalog_jobs
 from catalog.governance import wiring as catalog_governance
 from catalog.seed import seed_catalog
 from commerce.contracts.seed import seed_contracts
+from commerce.logistics import jobs as logistics_jobs
+from commerce.logistics.seed import seed_logistics
 from commerce.orders import seed as order_seed
 from commerce.rfq.seed import seed_rfqs
 from integrations.webhooks import service as webhook_service
@@ -129,13 +131,16 @@ def worker(burst: bool, queues: tuple[str, ...]) -> None:
         subscribe_consumers(settings)
         sequencer = partial(run_sequencer, sync_engine(), log_signer(settings), batch_size=settings.ledger_batch_size,
                             poll_seconds=settings.ledger_poll_seconds)
-        run_worker(queues=queues or ("high", "default", "low"), burst=burst, loops=[("ledger-sequencer", sequencer)])
+        run_worker(queues=queues or ("high", "default", "low"), burst=burst,
+                   loops=[("ledger-sequencer", sequencer),
+                          ("reservation-expiry", logistics_jobs.run_reservation_expiry)])
 
 
 def subscribe_consumers(settings: Settings) -> None:
     """Which jobs consume which outbox topics (the dispatcher in this process sends them)."""
     catalog_governance.install(record_evidence=record_evidence)
     subscribe("*", "integrations.webhooks.jobs.fan_out")
+    logistics_jobs.subscribe_jobs()
     subscribe(webhook_service.DELIVERY_REQUESTED, "integrations.webhooks.jobs.deliver_requested")
     if settings.idis_node_url:
         subscribe(identifier_jobs.TOPICS, identifier_jobs.SYNC_JOB)
@@ -166,6 +171,7 @@ async def _seed_demo(database_url: str, secret: str) -> seed.DemoWorld:
             world = await seed.seed_world(session)
             await seed_catalog(session, world)
             await order_seed.seed_orders(session, world)
+            await seed_logistics(session, world)
             await seed_rfqs(session, world)
             await seed_contracts(session, world, secret=secret)
             return world
