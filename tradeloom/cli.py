@@ -25,6 +25,7 @@ from catalog.seed import seed_catalog
 from commerce.contracts.seed import seed_contracts
 from commerce.orders import seed as order_seed
 from commerce.rfq.seed import seed_rfqs
+from integrations.bulk import service as bulk_service
 from integrations.webhooks import service as webhook_service
 from ledger import verify_cli
 from ledger.audit import audit_log
@@ -137,6 +138,7 @@ def subscribe_consumers(settings: Settings) -> None:
     catalog_governance.install(record_evidence=record_evidence)
     subscribe("*", "integrations.webhooks.jobs.fan_out")
     subscribe(webhook_service.DELIVERY_REQUESTED, "integrations.webhooks.jobs.deliver_requested")
+    subscribe(bulk_service.BULK_REQUESTED, "integrations.bulk.jobs.run_bulk_job", queue="low")
     if settings.idis_node_url:
         subscribe(identifier_jobs.TOPICS, identifier_jobs.SYNC_JOB)
     if settings.ledger_anchor_backend != "none":

@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     access_token_minutes: int = Field(default=60, ge=1, le=24 * 60)
     web_session_hours: int = Field(default=12, ge=1, le=24 * 30)
     max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024, description="larger request bodies ⇒ 413")
+    bulk_max_body_bytes: int = Field(
+        default=32 * 1024 * 1024, ge=1024, description="limit for /api/v1/bulk bodies (up to 10,000 records)"
+    )
     search_url: str | None = Field(
         default=None, description="OpenSearch URL for catalogue search; unset ⇒ PostgreSQL full-text search"
     )
