@@ -1,4 +1,4 @@
-"""``/api/v1/bulk``: send up to 10,000 materials, offers, price lists or orders; follow the job."""
+"""``/api/v1/bulk``: send up to 10,000 materials, offers, price lists, orders or partners; follow the job."""
 
 import uuid
 from typing import Annotated
@@ -20,6 +20,7 @@ PERMISSION_BY_KIND = {
     BulkKind.OFFERS: Permission.OFFERS_MANAGE,
     BulkKind.PRICE_LISTS: Permission.OFFERS_MANAGE,
     BulkKind.ORDERS: Permission.ORDER_CREATE,
+    BulkKind.PARTNERS: Permission.INTEGRATION_MANAGE,
 }
 JOBS = f"{router.prefix}/jobs"
 

@@ -15,16 +15,15 @@ from catalog.imports import apply
 from catalog.imports.rows import ParsedRow, RowProblem, file_problems, parse_rows
 from catalog.service.materials import materials_by_code
 from integrations.bulk.outcome import Outcomes, Problem
-from integrations.bulk.records import IMPORT_KIND, BulkKind, ImportSheet, PriceListRecord, import_sheet
+from integrations.bulk.records import IMPORT_KIND, BulkKind, BulkRecord, ImportSheet, PriceListRecord, import_sheet
 from tradeloom.audit import Actor
-from tradeloom.schemas import StrictModel
 
 
 def _problem(sheet: ImportSheet, problem: RowProblem) -> tuple[int, Problem]:
     return sheet.record_of_row[problem.row], Problem("/" + problem.column, problem.code, problem.message)
 
 
-def _duplicate_price_list_names(records: Sequence[tuple[int, StrictModel]], outcomes: Outcomes) -> None:
+def _duplicate_price_list_names(records: Sequence[tuple[int, BulkRecord]], outcomes: Outcomes) -> None:
     """One price list per name in a request: the import groups lines by name."""
     seen: dict[str, int] = {}
     for index, record in records:
@@ -40,7 +39,7 @@ def _passing(rows: Sequence[ParsedRow], sheet: ImportSheet, outcomes: Outcomes) 
 
 
 async def _created_ids(session: AsyncSession, kind: BulkKind, sheet: ImportSheet, written: list[dict[str, Any]],
-                       records: Sequence[tuple[int, StrictModel]]) -> dict[int, uuid.UUID]:
+                       records: Sequence[tuple[int, BulkRecord]]) -> dict[int, uuid.UUID]:
     """Record index → id of what the import wrote for it."""
     if kind is BulkKind.MATERIALS:
         found = await materials_by_code(session, codes=[entry["code"] for entry in written])
@@ -52,7 +51,7 @@ async def _created_ids(session: AsyncSession, kind: BulkKind, sheet: ImportSheet
 
 
 async def write_catalog_records(session: AsyncSession, *, actor: Actor, kind: BulkKind,
-                                records: Sequence[tuple[int, StrictModel]], today: dt.date,
+                                records: Sequence[tuple[int, BulkRecord]], today: dt.date,
                                 outcomes: Outcomes) -> None:
     """Check the (index, record) pairs as import rows, write those that pass, note each one's outcome."""
     _duplicate_price_list_names(records, outcomes)

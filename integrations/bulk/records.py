@@ -13,7 +13,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from catalog.imports.rows import ATTRIBUTE_PREFIX, OPTIONAL_COLUMNS, REQUIRED_COLUMNS, ImportKind
 from integrations.external_ids.service import ObjectType
@@ -29,18 +29,25 @@ class BulkKind(StrEnum):
     OFFERS = "offers"
     PRICE_LISTS = "price_lists"
     ORDERS = "orders"
+    PARTNERS = "partners"
 
 
 OBJECT_TYPE = {BulkKind.MATERIALS: ObjectType.MATERIAL, BulkKind.OFFERS: ObjectType.OFFER,
-               BulkKind.PRICE_LISTS: ObjectType.PRICE_LIST, BulkKind.ORDERS: ObjectType.PURCHASE_ORDER}
+               BulkKind.PRICE_LISTS: ObjectType.PRICE_LIST, BulkKind.ORDERS: ObjectType.PURCHASE_ORDER,
+               BulkKind.PARTNERS: ObjectType.ORGANIZATION}
 IMPORT_KIND = {BulkKind.MATERIALS: ImportKind.MATERIALS, BulkKind.OFFERS: ImportKind.OFFERS,
                BulkKind.PRICE_LISTS: ImportKind.PRICE_LISTS}
 
 
-class MaterialRecord(StrictModel):
-    """A draft material of the unified code library (attributes by the class's attribute keys)."""
+class BulkRecord(StrictModel):
+    """Every record carries the sender's key for it."""
 
     external_id: ExternalKey
+
+
+class MaterialRecord(BulkRecord):
+    """A draft material of the unified code library (attributes by the class's attribute keys)."""
+
     class_code: str
     name_zh: str
     name_en: str
@@ -54,10 +61,9 @@ class PriceTier(StrictModel):
     unit_price: Decimal
 
 
-class OfferRecord(StrictModel):
+class OfferRecord(BulkRecord):
     """A supplier offer for a catalogue material, with its price breaks."""
 
-    external_id: ExternalKey
     supplier_part_number: str
     material_code: str
     currency: str
@@ -77,10 +83,9 @@ class PriceListLineRecord(StrictModel):
     min_quantity: Decimal | None = None
 
 
-class PriceListRecord(StrictModel):
+class PriceListRecord(BulkRecord):
     """A customer price list for one buyer (named by its USCC), with its lines."""
 
-    external_id: ExternalKey
     name: str
     buyer_uscc: str
     currency: str
@@ -90,19 +95,36 @@ class PriceListRecord(StrictModel):
 
 
 class OrderLineRecord(StrictModel):
-    material_code: str = Field(max_length=32)
+    """A line names our material code, or the sender's material number once synced (``material_ref``)."""
+
+    material_code: str | None = Field(default=None, max_length=32)
+    material_ref: str | None = Field(default=None, min_length=1, max_length=120)
     quantity: Decimal
     unit: str = Field(max_length=16)
     unit_price: Decimal
     tax_rate: str = "13"
     requested_date: dt.date | None = None
 
+    @model_validator(mode="after")
+    def _one_material(self) -> "OrderLineRecord":
+        if (self.material_code is None) == (self.material_ref is None):
+            raise ValueError("name the material by exactly one of material_code and material_ref")
+        return self
 
-class OrderRecord(StrictModel):
-    """A purchase order the buyer's ERP places with a supplier (named by USCC) for one of its sites."""
+    @property
+    def material_key(self) -> str:
+        return f"code:{self.material_code}" if self.material_code else f"ref:{self.material_ref}"
 
-    external_id: ExternalKey
-    supplier_uscc: str = Field(min_length=18, max_length=18)
+
+class OrderRecord(BulkRecord):
+    """A purchase order the buyer's ERP places with a supplier for one of its sites.
+
+    The supplier is named by its USCC, or by the sender's own partner number (``supplier_ref``) once that
+    partner was synced (kind ``partners``).
+    """
+
+    supplier_uscc: str | None = Field(default=None, min_length=18, max_length=18)
+    supplier_ref: str | None = Field(default=None, min_length=1, max_length=120)
     delivery_site_code: str = Field(min_length=1, max_length=32)
     currency: str = Field(min_length=3, max_length=3)
     reference: str | None = Field(default=None, max_length=100)
@@ -110,10 +132,24 @@ class OrderRecord(StrictModel):
     requested_date: dt.date | None = None
     lines: list[OrderLineRecord] = Field(min_length=1, max_length=500)
 
+    @model_validator(mode="after")
+    def _one_supplier(self) -> "OrderRecord":
+        if (self.supplier_uscc is None) == (self.supplier_ref is None):
+            raise ValueError("name the supplier by exactly one of supplier_uscc and supplier_ref")
+        return self
 
-RECORD_MODEL: dict[BulkKind, type[StrictModel]] = {
+
+class PartnerRecord(BulkRecord):
+    """A business partner (supplier or customer) of the sender, linked to the platform organization with
+    its USCC: partners are not created here (organizations register themselves), only mapped."""
+
+    uscc: str = Field(min_length=18, max_length=18)
+    name: str | None = Field(default=None, max_length=300)
+
+
+RECORD_MODEL: dict[BulkKind, type[BulkRecord]] = {
     BulkKind.MATERIALS: MaterialRecord, BulkKind.OFFERS: OfferRecord,
-    BulkKind.PRICE_LISTS: PriceListRecord, BulkKind.ORDERS: OrderRecord,
+    BulkKind.PRICE_LISTS: PriceListRecord, BulkKind.ORDERS: OrderRecord, BulkKind.PARTNERS: PartnerRecord,
 }
 
 
@@ -134,7 +170,7 @@ def _tiers(tiers: Sequence[PriceTier]) -> str:
     return ";".join(f"{tier.min_quantity}:{tier.unit_price}" for tier in tiers)
 
 
-def import_sheet(kind: BulkKind, records: Sequence[tuple[int, StrictModel]]) -> ImportSheet:
+def import_sheet(kind: BulkKind, records: Sequence[tuple[int, BulkRecord]]) -> ImportSheet:
     """The rows the catalogue import reads for these (index, record) pairs."""
     import_kind = IMPORT_KIND[kind]
     header = list(REQUIRED_COLUMNS[import_kind] + OPTIONAL_COLUMNS[import_kind])
@@ -150,7 +186,7 @@ def import_sheet(kind: BulkKind, records: Sequence[tuple[int, StrictModel]]) -> 
     return ImportSheet(header, rows, owners)
 
 
-def _row_values(record: StrictModel) -> list[dict[str, Any]]:
+def _row_values(record: BulkRecord) -> list[dict[str, Any]]:
     if isinstance(record, MaterialRecord):
         values = record.model_dump(exclude={"external_id", "attributes"})
         return [values | {ATTRIBUTE_PREFIX + key: value for key, value in record.attributes.items()}]

@@ -24,15 +24,22 @@ from sqlalchemy.orm import defer
 
 from integrations.bulk.catalog_records import write_catalog_records
 from integrations.bulk.models import BulkJob
-from integrations.bulk.order_records import write_order_records
+from integrations.bulk.order_records import link_partner_records, write_order_records
 from integrations.bulk.outcome import Outcomes, Problem, validation_problems
-from integrations.bulk.records import MAX_RECORDS, OBJECT_TYPE, RECORD_MODEL, BulkKind, OrderRecord
+from integrations.bulk.records import (
+    MAX_RECORDS,
+    OBJECT_TYPE,
+    RECORD_MODEL,
+    BulkKind,
+    BulkRecord,
+    OrderRecord,
+    PartnerRecord,
+)
 from integrations.external_ids.service import Link, known_ids, record_links
 from tradeloom.audit import Actor, record_audit
 from tradeloom.db import tenant_transaction, utcnow
 from tradeloom.errors import NotFound, PayloadTooLarge, TradeloomError
 from tradeloom.outbox.service import emit
-from tradeloom.schemas import StrictModel
 
 log = logging.getLogger(__name__)
 
@@ -100,10 +107,10 @@ def _external_id(record: dict[str, Any]) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _parsed(claimed: _Claimed, outcomes: Outcomes) -> list[tuple[int, StrictModel]]:
+def _parsed(claimed: _Claimed, outcomes: Outcomes) -> list[tuple[int, BulkRecord]]:
     """Each record validated on its own; a record that repeats an earlier external id is refused."""
     model = RECORD_MODEL[claimed.kind]
-    parsed: list[tuple[int, StrictModel]] = []
+    parsed: list[tuple[int, BulkRecord]] = []
     first_index: dict[str, int] = {}
     for index, raw in enumerate(claimed.records):
         try:
@@ -140,15 +147,19 @@ async def _write(sessionmaker: async_sessionmaker[AsyncSession], session: AsyncS
     object_type = OBJECT_TYPE[claimed.kind]
     known = await known_ids(session, org_id=claimed.actor.org_id, source_system=claimed.source_system,
                             object_type=object_type, external_ids=[r.external_id for _, r in parsed])
-    fresh: list[tuple[int, StrictModel]] = []
+    fresh: list[tuple[int, BulkRecord]] = []
     for index, record in parsed:
         if (object_id := known.get(record.external_id)) is not None:
             outcomes.existing[index] = object_id
         else:
             fresh.append((index, record))
-    if claimed.kind is BulkKind.ORDERS:
+    if claimed.kind is BulkKind.PARTNERS:
+        partners = [(index, record) for index, record in fresh if isinstance(record, PartnerRecord)]
+        await link_partner_records(session, records=partners, outcomes=outcomes)
+    elif claimed.kind is BulkKind.ORDERS:
         orders = [(index, record) for index, record in fresh if isinstance(record, OrderRecord)]
-        await write_order_records(session, actor=claimed.actor, records=orders, outcomes=outcomes,
+        await write_order_records(session, actor=claimed.actor, source_system=claimed.source_system,
+                                  records=orders, outcomes=outcomes,
                                   progress=lambda done: _progress(sessionmaker, claimed, len(known) + done))
     elif fresh:
         await write_catalog_records(session, actor=claimed.actor, kind=claimed.kind, records=fresh, today=today,
