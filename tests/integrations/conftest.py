@@ -7,6 +7,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from tests.integrations.erp_server import erp  # noqa: F401  (the local ERP fixture for connector tests)
+
 
 @dataclass
 class Receiver:

@@ -131,7 +131,8 @@ class _Handler(BaseHTTPRequestHandler):
             return
         entities = self.erp.odata.get(f"{service}/{entity_set}")
         if entities is None:
-            self._send(404, {"error": {"code": "005056A509B11EE1B9A8FEC11C21578E", "message": {"value": "not found"}}})
+            self._send(404, {"error": {"code": "005056A509B11EE1B9A8FEC11C21578E",
+                                       "message": {"value": "Resource not found"}}})
             return
         page = _page(entities, int(query.get("$skip", 0)), int(query.get("$top", 1000)))
         self._send(200, {"d": {"results": page}})
@@ -140,11 +141,11 @@ class _Handler(BaseHTTPRequestHandler):
     def _odoo(self, body: dict[str, Any]) -> None:
         params = body["params"]
         if (params["service"], params["method"]) == ("common", "login"):
-            database, login, password = params["args"]
+            _database, login, password = params["args"]
             ok = (login, password) == (self.erp.username, self.erp.password)
             self._send(200, {"jsonrpc": "2.0", "id": body.get("id"), "result": 7 if ok else False})
             return
-        database, uid, password, model, method, args, kwargs = params["args"]
+        _database, uid, password, model, method, _domain, kwargs = params["args"]
         if uid != 7 or password != self.erp.password or method != "search_read":
             self._send(200, {"jsonrpc": "2.0", "id": body.get("id"), "error": {
                 "code": 200, "message": "Odoo Server Error", "data": {"message": "Access Denied"}}})
@@ -165,8 +166,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _kingdee_query(self, body: dict[str, Any]) -> None:
         if "kdservice-sessionid=kd-session-1" not in (self.headers.get("Cookie") or ""):
-            self._send(200, [[{"Result": {"ResponseStatus": {"IsSuccess": False, "ErrorCode": 500,
-                                                              "Errors": [{"Message": "会话信息已丢失，请重新登录"}]}}}]])
+            lost = {"IsSuccess": False, "ErrorCode": 500, "Errors": [{"Message": "会话信息已丢失，请重新登录"}]}
+            self._send(200, [[{"Result": {"ResponseStatus": lost}}]])
             return
         data = body["data"]
         keys = data["FieldKeys"].split(",")

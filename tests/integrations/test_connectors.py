@@ -18,7 +18,7 @@ from integrations.connectors.service import CallOptions, ConnectorFields
 from integrations.connectors.sync import run_sync
 from integrations.external_ids.service import Link, ObjectType, record_links
 from tests.factories import Member, make_member
-from tests.integrations.erp_server import FakeErp, erp  # noqa: F401  (fixture)
+from tests.integrations.erp_server import FakeErp
 from tests.orders_factories import OrderWorld, make_world
 from tradeloom.audit import Actor
 from tradeloom.db import apply_tenant
