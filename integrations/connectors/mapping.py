@@ -17,12 +17,13 @@ fields is the external id, and how each of our fields is made::
               unit: {from: PurchaseOrderQuantityUnit, map: {PC: H87, KG: KGM}}
               unit_price: {from: NetPriceAmount, currency_from: DocumentCurrency, to_currency: CNY}
 
-Our field names may be dotted (``attributes.thread``) to fill a nested object. Field rules: ``from`` (a
-path), ``const``, ``default`` (when the value is missing or empty), ``map`` (their code → ours; an unmapped code is an error), ``transform`` (a list of: strip, upper, lower, text, decimal,
-date, sap_date), ``to_unit`` + ``unit_from`` (convert a quantity with the catalogue's unit table) and
-``to_currency`` + ``currency_from`` (convert an amount with the platform's exchange rates). ``unit_from`` and
-``currency_from`` are paths too, read from the line first and then from the whole record; ``unit_map``
-turns their unit names into catalogue unit codes for the conversion.
+Our field names may be dotted (``attributes.thread``) to fill a nested object. Field rules: ``from`` (a path),
+``const``, ``default`` (when the value is missing or empty), ``map`` (their code → ours; an unmapped code is
+an error), ``transform`` (a list of: strip, upper, lower, text, decimal, date, sap_date), ``to_unit`` +
+``unit_from`` (convert a quantity with the catalogue's unit table) and ``to_currency`` + ``currency_from``
+(convert an amount with the platform's exchange rates). ``unit_from`` and ``currency_from`` are paths too,
+read from the line first and then from the whole record; ``unit_map`` turns their unit names into catalogue
+unit codes for the conversion.
 """
 
 import datetime as dt
