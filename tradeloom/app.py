@@ -20,6 +20,7 @@ from commerce.rfq import api as rfq_api
 from commerce.rfq import pages as rfq_pages
 from integrations.bulk import api as bulk_api
 from integrations.changes import api as changes_api
+from integrations.connectors import api as connectors_api
 from integrations.external_ids import api as external_ids_api
 from integrations.webhooks import api as webhooks_api
 from ledger import api as ledger_api
@@ -64,6 +65,7 @@ API_ROUTERS = (
     webhooks_api.router,
     bulk_api.router,
     external_ids_api.router,
+    connectors_api.router,
     *catalog_api.routers,
     catalog_search_api.router,
     *catalog_governance.ROUTERS,

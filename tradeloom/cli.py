@@ -26,6 +26,8 @@ from commerce.contracts.seed import seed_contracts
 from commerce.orders import seed as order_seed
 from commerce.rfq.seed import seed_rfqs
 from integrations.bulk import service as bulk_service
+from integrations.connectors import jobs as connector_jobs
+from integrations.connectors import service as connector_service
 from integrations.webhooks import service as webhook_service
 from ledger import verify_cli
 from ledger.audit import audit_log
@@ -130,7 +132,9 @@ def worker(burst: bool, queues: tuple[str, ...]) -> None:
         subscribe_consumers(settings)
         sequencer = partial(run_sequencer, sync_engine(), log_signer(settings), batch_size=settings.ledger_batch_size,
                             poll_seconds=settings.ledger_poll_seconds)
-        run_worker(queues=queues or ("high", "default", "low"), burst=burst, loops=[("ledger-sequencer", sequencer)])
+        scheduler = partial(connector_jobs.run_scheduler, sync_engine())
+        run_worker(queues=queues or ("high", "default", "low"), burst=burst,
+                   loops=[("ledger-sequencer", sequencer), ("connector-scheduler", scheduler)])
 
 
 def subscribe_consumers(settings: Settings) -> None:
@@ -139,6 +143,7 @@ def subscribe_consumers(settings: Settings) -> None:
     subscribe("*", "integrations.webhooks.jobs.fan_out")
     subscribe(webhook_service.DELIVERY_REQUESTED, "integrations.webhooks.jobs.deliver_requested")
     subscribe(bulk_service.BULK_REQUESTED, "integrations.bulk.jobs.run_bulk_job", queue="low")
+    subscribe(connector_service.SYNC_REQUESTED, "integrations.connectors.jobs.sync_connector_job", queue="low")
     if settings.idis_node_url:
         subscribe(identifier_jobs.TOPICS, identifier_jobs.SYNC_JOB)
     if settings.ledger_anchor_backend != "none":
