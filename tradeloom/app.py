@@ -18,6 +18,7 @@ from commerce.orders import pages as order_pages
 from commerce.orders.placer import OrdersPlacer
 from commerce.rfq import api as rfq_api
 from commerce.rfq import pages as rfq_pages
+from integrations import pages as integration_pages
 from integrations.bulk import api as bulk_api
 from integrations.changes import api as changes_api
 from integrations.connectors import api as connectors_api
@@ -124,6 +125,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(admin_pages.router)
     ledger_pages.install(app)
     catalog_pages.install(app)
+    integration_pages.install(app)
     install_trace_sources(RegistryItemSource(), LogBundleSource(log_signer(settings).verifier_key))
     catalog_jobs.subscribe_jobs()
     return app
