@@ -25,10 +25,17 @@ from tradeloom.web.forms import form_errors, form_version, run_form_action
 from tradeloom.web.labels import N_
 from tradeloom.web.navigation import NavItem, add_nav_item
 from tradeloom.web.pages import Member
-from tradeloom.web.templating import add_template_dir, render
+from tradeloom.web.templating import add_template_dir, environment, render
 
 router = APIRouter(prefix="/integrations", route_class=TransactionalRoute, include_in_schema=False)
 SCOPES = [permission.value for permission in Permission if permission is not Permission.PLATFORM_MANAGE]
+# states and stages the pages show, marked for translation (templates: ``_(integration_label(value))``)
+LABELS = {
+    "queued": N_("queued"), "running": N_("running"), "succeeded": N_("succeeded"), "failed": N_("failed"),
+    "partial": N_("partial"), "created": N_("created"), "existing": N_("already there"),
+    "rejected": N_("rejected"), "fetch": N_("fetching"), "map": N_("mapping"), "record": N_("record refused"),
+    "pending": N_("pending"), "delivered": N_("delivered"), "dead": N_("dead"),
+}
 
 
 def _credentials(text: str) -> dict[str, str] | None:
@@ -254,5 +261,6 @@ async def bulk_job(job_id: uuid.UUID, request: Request, principal: Member, tx: T
 def install(app: FastAPI) -> None:
     """Integration pages, templates and the menu entry (org admins)."""
     add_template_dir(Path(__file__).resolve().parent / "templates")
+    environment.globals.update(integration_label=lambda value: LABELS.get(value, value))
     app.include_router(router)
     add_nav_item(NavItem("/integrations", N_("Integrations"), permission=Permission.INTEGRATION_MANAGE, order=90))

@@ -72,7 +72,7 @@ async def test_api_keys_connectors_and_bulk_jobs(
     await page.locator("textarea[name=mapping_yaml]").fill("pulls: [")
     await page.get_by_role("button", name="Save").click()
     await expect(page.get_by_role("alert")).to_contain_text("not valid YAML at line 1")
-    await page.reload()
+    await page.goto(page.url)
     await expect(page.locator("textarea[name=mapping_yaml]")).to_contain_text("product.product")
     SHOTS.mkdir(parents=True, exist_ok=True)
     await page.screenshot(path=str(SHOTS / "connector-en.png"), full_page=True)
