@@ -2,11 +2,13 @@
 error queue) and bulk job progress. Every action calls the same services as the API."""
 
 import uuid
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from integrations.bulk import service as bulk
@@ -14,10 +16,10 @@ from integrations.connectors import service as connectors
 from integrations.connectors.api import call_options
 from integrations.connectors.clients import CLIENTS
 from integrations.connectors.mapping import profile_mapping
-from integrations.connectors.service import ConnectorFields
+from integrations.connectors.schemas import ConnectorIn
 from integrations.webhooks import service as webhooks
 from tradeloom.audit import record_audit
-from tradeloom.errors import Invalid
+from tradeloom.errors import Invalid, TradeloomError
 from tradeloom.identity import service as identity
 from tradeloom.identity.roles import Permission
 from tradeloom.transaction import TransactionalRoute, Tx
@@ -46,18 +48,16 @@ def _credentials(text: str) -> dict[str, str] | None:
     return {key.strip(): value.strip() for key, value in pairs} or None
 
 
-def _connector_fields(form: Any) -> ConnectorFields:
-    minutes = str(form.get("schedule_minutes") or "").strip()
-    if minutes and not minutes.isdigit():
-        raise Invalid("The schedule is a whole number of minutes.", code="connector_schedule_invalid")
+def _connector_fields(form: Any) -> ConnectorIn:
+    """The connector form as the API's body (same validation); a new connector starts from its profile's
+    shipped mapping when the mapping box is empty."""
     profile, mapping = str(form.get("profile") or ""), str(form.get("mapping_yaml") or "")
     if not mapping.strip() and profile in CLIENTS:
-        mapping = profile_mapping(profile)  # a new connector starts from its profile's shipped mapping
-    return ConnectorFields(
-        name=str(form.get("name") or "").strip(), profile=profile,
-        base_url=str(form.get("base_url") or "").strip(), mapping_yaml=mapping,
-        schedule_minutes=int(minutes) if minutes else None, is_active=form.get("is_active") == "on",
-        credentials=_credentials(str(form.get("credentials") or "")))
+        mapping = profile_mapping(profile)
+    return ConnectorIn.model_validate({
+        "name": form.get("name"), "profile": profile, "base_url": form.get("base_url"), "mapping_yaml": mapping,
+        "schedule_minutes": form.get("schedule_minutes") or None, "is_active": form.get("is_active") == "on",
+        "credentials": _credentials(str(form.get("credentials") or ""))})
 
 
 async def _overview(request: Request, principal: Member, session: AsyncSession, *, errors: list[str] | None = None,
@@ -176,7 +176,7 @@ async def create_connector(request: Request, principal: Member, tx: Tx) -> Respo
     try:
         connector = await connectors.create_connector(session, actor=principal.actor, fields=_connector_fields(form),
                                                       options=call_options(request))
-    except Invalid as exc:
+    except (ValidationError, TradeloomError) as exc:
         await tx.abandon()
         return await _overview(request, principal, await tx.session(), errors=form_errors(exc), status_code=422)
     return await _connector_page(request, principal, session, connector.id, [], 201)
@@ -226,27 +226,29 @@ async def connector_test(connector_id: uuid.UUID, request: Request, principal: M
     return await _connector_page(request, principal, session, connector_id, [], check=check)
 
 
-@router.post("/connectors/{connector_id}/sync")
-async def connector_sync(connector_id: uuid.UUID, request: Request, principal: Member, tx: Tx) -> Response:
+async def _connector_action(request: Request, principal: Member, tx: Tx, connector_id: uuid.UUID,
+                            action: Callable[[AsyncSession], Awaitable[object]]) -> Response:
+    """Run one button of the connector page, then show the page (again, with the reasons, if refused)."""
     principal.require(Permission.INTEGRATION_MANAGE)
 
-    async def queue(session: AsyncSession, form: Any) -> None:
-        await connectors.request_sync(session, actor=principal.actor, connector_id=connector_id)
+    async def act(session: AsyncSession, form: Any) -> None:
+        await action(session)
 
-    return await run_form_action(request, tx, queue, done_url=f"/integrations/connectors/{connector_id}",
+    return await run_form_action(request, tx, act, done_url=f"/integrations/connectors/{connector_id}",
                                  show_again=_show_connector_again(request, principal, connector_id))
+
+
+@router.post("/connectors/{connector_id}/sync")
+async def connector_sync(connector_id: uuid.UUID, request: Request, principal: Member, tx: Tx) -> Response:
+    return await _connector_action(request, principal, tx, connector_id, lambda session: connectors.request_sync(
+        session, actor=principal.actor, connector_id=connector_id))
 
 
 @router.post("/connectors/{connector_id}/errors/{error_id}/dismiss")
 async def connector_dismiss(connector_id: uuid.UUID, error_id: uuid.UUID, request: Request, principal: Member,
                             tx: Tx) -> Response:
-    principal.require(Permission.INTEGRATION_MANAGE)
-
-    async def dismiss(session: AsyncSession, form: Any) -> None:
-        await connectors.dismiss_error(session, actor=principal.actor, error_id=error_id)
-
-    return await run_form_action(request, tx, dismiss, done_url=f"/integrations/connectors/{connector_id}",
-                                 show_again=_show_connector_again(request, principal, connector_id))
+    return await _connector_action(request, principal, tx, connector_id, lambda session: connectors.dismiss_error(
+        session, actor=principal.actor, error_id=error_id))
 
 
 @router.get("/bulk/{job_id}")

@@ -15,7 +15,7 @@ from integrations.connectors.schemas import (
     ConnectorOut,
     ProfileOut,
 )
-from integrations.connectors.service import CallOptions, ConnectorFields
+from integrations.connectors.service import CallOptions
 from tradeloom.auth import Principal, requires
 from tradeloom.concurrency import ExpectedVersion, set_etag
 from tradeloom.idempotency import Idempotent
@@ -27,15 +27,7 @@ Manager = Annotated[Principal, Depends(requires(Permission.INTEGRATION_MANAGE))]
 
 
 def call_options(request: Request) -> CallOptions:
-    settings = request.app.state.settings
-    return CallOptions(frozenset(host.lower() for host in settings.connector_allowed_hosts),
-                       settings.connector_timeout_seconds, settings.connector_retry_seconds)
-
-
-def connector_fields(body: ConnectorIn) -> ConnectorFields:
-    return ConnectorFields(name=body.name, profile=body.profile, base_url=body.base_url,
-                           mapping_yaml=body.mapping_yaml, schedule_minutes=body.schedule_minutes,
-                           is_active=body.is_active, credentials=body.credentials)
+    return CallOptions.from_settings(request.app.state.settings)
 
 
 @router.get("/profiles")
@@ -48,7 +40,7 @@ async def list_profiles(principal: Manager) -> list[ProfileOut]:
 async def create_connector(body: ConnectorIn, request: Request, principal: Manager, session: DbSession,
                            response: Response, _key: Idempotent) -> ConnectorOut:
     """Set up a connector; a mapping that does not follow the rules is 422 naming the fault."""
-    connector = await service.create_connector(session, actor=principal.actor, fields=connector_fields(body),
+    connector = await service.create_connector(session, actor=principal.actor, fields=body,
                                                options=call_options(request))
     set_etag(response, connector.version)
     return ConnectorOut.model_validate(connector)
@@ -76,7 +68,7 @@ async def update_connector(connector_id: uuid.UUID, body: ConnectorIn, request: 
     """Replace a connector's settings (If-Match); without ``credentials`` the stored ones are kept."""
     connector = await service.update_connector(
         session, actor=principal.actor, connector_id=connector_id, expected_version=expected_version,
-        fields=connector_fields(body), options=call_options(request))
+        fields=body, options=call_options(request))
     set_etag(response, connector.version)
     return ConnectorOut.model_validate(connector)
 

@@ -17,8 +17,8 @@ from sqlalchemy import Engine, select, update
 from integrations.connectors.models import Connector
 from integrations.connectors.service import SYNC_REQUESTED, CallOptions
 from integrations.connectors.sync import run_sync
-from tradeloom.db import make_engine, make_sessionmaker, utcnow
-from tradeloom.jobs import require_url
+from tradeloom.db import utcnow
+from tradeloom.jobs import with_job_sessions
 from tradeloom.outbox.service import emit_on
 from tradeloom.settings import get_settings
 
@@ -28,18 +28,10 @@ SCHEDULER_INTERVAL_SECONDS = 60.0
 
 def sync_connector_job(event: dict[str, Any]) -> None:
     """Pull now; a missing or switched-off connector is left alone."""
-    asyncio.run(_run(uuid.UUID(str(event["org_id"])), uuid.UUID(str(event["payload"]["connector_id"]))))
-
-
-async def _run(org_id: uuid.UUID, connector_id: uuid.UUID) -> None:
-    settings = get_settings()
-    options = CallOptions(frozenset(host.lower() for host in settings.connector_allowed_hosts),
-                          settings.connector_timeout_seconds, settings.connector_retry_seconds)
-    engine = make_engine(require_url(settings.database_url, "DATABASE_URL"), pool_size=3, max_overflow=0)
-    try:
-        await run_sync(make_sessionmaker(engine), org_id=org_id, connector_id=connector_id, options=options)
-    finally:
-        await engine.dispose()
+    org_id, connector_id = uuid.UUID(str(event["org_id"])), uuid.UUID(str(event["payload"]["connector_id"]))
+    options = CallOptions.from_settings(get_settings())
+    asyncio.run(with_job_sessions(lambda sessionmaker: run_sync(
+        sessionmaker, org_id=org_id, connector_id=connector_id, options=options), pool_size=3))
 
 
 def queue_due_syncs(engine: Engine) -> int:

@@ -11,27 +11,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from integrations.connectors.clients import CLIENTS, ConnectorRefused, ConnectorUnavailable, Transport
 from integrations.connectors.mapping import parse_mapping
 from integrations.connectors.models import Connector, ConnectorError
+from integrations.connectors.schemas import ConnectorIn
 from integrations.webhooks.ssrf import check_target
 from tradeloom.audit import Actor, record_audit
 from tradeloom.concurrency import check_version
 from tradeloom.db import flush_or_conflict, utcnow
 from tradeloom.errors import Invalid, NotFound
 from tradeloom.outbox.service import emit
+from tradeloom.settings import Settings
 
 SYNC_REQUESTED = "integration.connector_sync_requested"
-
-
-@dataclass(frozen=True)
-class ConnectorFields:
-    """What an org admin sets; ``credentials`` None on an update keeps the stored ones."""
-
-    name: str
-    profile: str
-    base_url: str
-    mapping_yaml: str
-    schedule_minutes: int | None
-    is_active: bool
-    credentials: dict[str, str] | None
 
 
 @dataclass(frozen=True)
@@ -42,12 +31,17 @@ class CallOptions:
     timeout_seconds: float
     retry_seconds: float
 
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "CallOptions":
+        return cls(frozenset(host.lower() for host in settings.connector_allowed_hosts),
+                   settings.connector_timeout_seconds, settings.connector_retry_seconds)
+
 
 def transport(connector: Connector, options: CallOptions) -> Transport:
     return Transport(connector.base_url, options.timeout_seconds, backoff_seconds=options.retry_seconds)
 
 
-def _checked(fields: ConnectorFields, options: CallOptions) -> None:
+def _checked(fields: ConnectorIn, options: CallOptions) -> None:
     if fields.profile not in CLIENTS:
         raise Invalid(f"No connector profile is called {fields.profile!r} ({', '.join(sorted(CLIENTS))}).",
                       code="connector_profile_unknown")
@@ -55,7 +49,7 @@ def _checked(fields: ConnectorFields, options: CallOptions) -> None:
     check_target(fields.base_url, allowed_hosts=options.allowed_hosts, what="connector")
 
 
-async def create_connector(session: AsyncSession, *, actor: Actor, fields: ConnectorFields,
+async def create_connector(session: AsyncSession, *, actor: Actor, fields: ConnectorIn,
                            options: CallOptions) -> Connector:
     """Save a connector after checking its profile, mapping (422 naming the fault) and URL."""
     _checked(fields, options)
@@ -72,7 +66,7 @@ async def create_connector(session: AsyncSession, *, actor: Actor, fields: Conne
 
 
 async def update_connector(session: AsyncSession, *, actor: Actor, connector_id: uuid.UUID, expected_version: int,
-                           fields: ConnectorFields, options: CallOptions) -> Connector:
+                           fields: ConnectorIn, options: CallOptions) -> Connector:
     """Change a connector (If-Match); leaving out the credentials keeps them."""
     connector = await get_connector(session, connector_id=connector_id)
     check_version(connector.version, expected_version)

@@ -1,18 +1,24 @@
 """Bulk jobs: 202 with a job URL, per-record reports, idempotent by external id, hostile batches refused."""
 
+import asyncio
 import datetime as dt
 import uuid
 from typing import Any
 
 from httpx import AsyncClient
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from catalog.models import Material, PriceList, SupplierOffer
 from commerce.orders.models import PurchaseOrder
-from integrations.bulk.service import run_bulk
+from integrations.bulk.models import BulkJob
+from integrations.bulk.records import BulkKind
+from integrations.bulk.service import request_bulk, run_bulk
+from tests.conftest import truncate_all
 from tests.factories import Member, make_member
 from tests.orders_factories import OrderWorld, make_world
+from tradeloom.audit import Actor
+from tradeloom.db import apply_tenant, make_sessionmaker
 from tradeloom.identity.roles import Role
 
 BULK = "/api/v1/bulk"
@@ -242,3 +248,29 @@ class TestOrders:
         numbers = (await session.scalars(select(PurchaseOrder.number).where(
             PurchaseOrder.buyer_org_id == world.buyer.org.id).order_by(PurchaseOrder.number))).all()
         assert len(numbers) == 2 and numbers[1].endswith("2")  # no gap: the refused order used no number
+
+
+class TestConcurrentJobs:
+    async def test_two_jobs_with_the_same_orders_at_once_create_each_order_once(self, engine: AsyncEngine) -> None:
+        # given: two committed jobs carrying the same three orders (an ERP that retried while the first ran)
+        sessionmaker = make_sessionmaker(engine)
+        try:
+            async with sessionmaker() as setup, setup.begin():
+                world = await make_world(setup)
+                records = [order(world, f"PO-{n}", world.bolt.code) for n in range(3)]
+                await apply_tenant(setup, org_id=world.buyer.org.id, user_id=world.buyer.user.id)
+                actor = Actor(org_id=world.buyer.org.id, user_id=world.buyer.user.id)
+                jobs = [(await request_bulk(setup, actor=actor, kind=BulkKind.ORDERS, source_system="sap-prod",
+                                            records=records)).id for _ in range(2)]
+            # when both run at the same time
+            statuses = await asyncio.gather(*(run_bulk(sessionmaker, org_id=world.buyer.org.id, job_id=job_id,
+                                                       today=TODAY) for job_id in jobs))
+            # then one created the orders, the other found them
+            async with sessionmaker() as check:
+                finished = (await check.scalars(select(BulkJob).where(BulkJob.id.in_(jobs)))).all()
+                placed = await count(check, PurchaseOrder, PurchaseOrder.buyer_org_id == world.buyer.org.id)
+            assert statuses == ["succeeded", "succeeded"]
+            assert sorted((job.created_count, job.existing_count) for job in finished) == [(0, 3), (3, 0)]
+            assert placed == 3
+        finally:
+            await truncate_all(engine)

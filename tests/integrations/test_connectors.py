@@ -14,7 +14,8 @@ from integrations.bulk.records import BulkKind
 from integrations.connectors import service
 from integrations.connectors.mapping import Converter, MappingError, map_record, parse_mapping, profile_mapping
 from integrations.connectors.models import Connector, ConnectorError
-from integrations.connectors.service import CallOptions, ConnectorFields
+from integrations.connectors.schemas import ConnectorIn
+from integrations.connectors.service import CallOptions
 from integrations.connectors.sync import run_sync
 from integrations.external_ids.service import Link, ObjectType, record_links
 from tests.factories import Member, make_member
@@ -34,7 +35,7 @@ async def add_connector(session: AsyncSession, member: Member, erp: FakeErp, pro
                         mapping: str | None = None, credentials: dict[str, str] | None = None) -> Connector:
     await apply_tenant(session, org_id=member.org.id, user_id=member.user.id)
     return await service.create_connector(session, actor=Actor(org_id=member.org.id, user_id=member.user.id),
-                                          fields=ConnectorFields(
+                                          fields=ConnectorIn(
         name=f"{profile}-prod", profile=profile, base_url=erp.url, mapping_yaml=mapping or profile_mapping(profile),
         schedule_minutes=15, is_active=True, credentials=credentials or CREDENTIALS), options=OPTIONS)
 
