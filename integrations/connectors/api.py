@@ -5,7 +5,9 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from integrations.connectors import service
+from integrations.bulk.api import job_url
+from integrations.bulk.schemas import BulkJobOut
+from integrations.connectors import inbound, service
 from integrations.connectors.clients import CLIENTS
 from integrations.connectors.mapping import profile_mapping
 from integrations.connectors.schemas import (
@@ -87,6 +89,18 @@ async def sync_now(connector_id: uuid.UUID, principal: Manager, session: DbSessi
     """Queue a pull now (202); follow it on the connector's ``last_sync_at`` / ``last_summary``."""
     return ConnectorOut.model_validate(
         await service.request_sync(session, actor=principal.actor, connector_id=connector_id))
+
+
+@router.post("/{connector_id}/idoc", status_code=202, openapi_extra={"requestBody": {"required": True, "content": {
+    "application/xml": {"schema": {"type": "string", "description": "IDoc XML, e.g. <ORDERS05><IDOC BEGIN=\"1\">…"}}}}})
+async def receive_idoc(connector_id: uuid.UUID, request: Request, principal: Manager, session: DbSession,
+                       response: Response, _key: Idempotent) -> BulkJobOut:
+    """SAP sends IDocs (ORDERS05 XML): mapped by the connector's IDoc pull and queued as a bulk job (202)."""
+    principal.require(Permission.ORDER_CREATE)
+    job = await inbound.receive_idoc(session, actor=principal.actor, connector_id=connector_id,
+                                     xml=await request.body())
+    response.headers["Location"] = job_url(job)
+    return BulkJobOut.model_validate(job).model_copy(update={"url": job_url(job)})
 
 
 @router.get("/{connector_id}/errors")

@@ -19,7 +19,7 @@ fields is the external id, and how each of our fields is made::
 
 Our field names may be dotted (``attributes.thread``) to fill a nested object. Field rules: ``from`` (a path),
 ``const``, ``default`` (when the value is missing or empty), ``map`` (their code → ours; an unmapped code is
-an error), ``transform`` (a list of: strip, upper, lower, text, decimal, date, sap_date), ``to_unit`` +
+an error), ``transform`` (a list of: strip, upper, lower, text, decimal, date, sap_date, yyyymmdd), ``to_unit`` +
 ``unit_from`` (convert a quantity with the catalogue's unit table) and ``to_currency`` + ``currency_from``
 (convert an amount with the platform's exchange rates). ``unit_from`` and ``currency_from`` are paths too,
 read from the line first and then from the whole record; ``unit_map`` turns their unit names into catalogue
@@ -40,7 +40,7 @@ from catalog.units import convert
 from integrations.bulk.records import BulkKind
 from tradeloom.errors import Invalid, TradeloomError
 
-Transform = Literal["strip", "upper", "lower", "text", "decimal", "date", "sap_date"]
+Transform = Literal["strip", "upper", "lower", "text", "decimal", "date", "sap_date", "yyyymmdd"]
 MONEY_PLACES = Decimal("0.0001")
 _SAP_DATE = re.compile(r"^/Date\((-?\d+)(?:[+-]\d+)?\)/$")
 
@@ -149,6 +149,8 @@ def _transformed(value: Any, transform: Transform) -> Any:
         return dt.datetime.fromtimestamp(int(match.group(1)) / 1000, dt.UTC).date().isoformat()
     if transform == "date":
         return dt.date.fromisoformat(str(value)[:10]).isoformat()
+    if transform == "yyyymmdd":  # IDoc dates
+        return dt.datetime.strptime(str(value), "%Y%m%d").date().isoformat()
     if transform == "decimal":
         return str(Decimal(str(value)))
     text = str(value)

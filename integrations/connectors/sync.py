@@ -29,6 +29,7 @@ from tradeloom.audit import Actor
 from tradeloom.db import tenant_transaction, utcnow
 
 MAX_BACKOFF = dt.timedelta(hours=24)
+IDOC_SOURCE = "idoc"
 
 
 @dataclass(frozen=True)
@@ -57,21 +58,29 @@ class SyncOutcome:
     summary: dict[str, Any] = field(default_factory=dict)
 
 
+def map_into(result: PullResult, pull: Pull, theirs: dict[str, Any], converter: Converter,
+             failures: list[Failure]) -> None:
+    """Add their record, mapped, to ``result``; or note why it would not map."""
+    try:
+        result.records.append(map_record(pull, theirs, converter))
+    except MappingError as exc:
+        result.unmapped += 1
+        their_id = read_path(theirs, pull.external_id)
+        failures.append(Failure("map", "mapping_failed", f"{exc.field}: {exc.message}", pull.kind.value,
+                                None if their_id is None else str(their_id)))
+
+
 async def _fetch(connector: Connector, options: CallOptions, pulls: Sequence[Pull], converter: Converter,
                  outcome: SyncOutcome) -> list[PullResult]:
     results = []
     async with CLIENTS[connector.profile](transport(connector, options), connector.credentials) as erp:
         for pull in pulls:
+            if IDOC_SOURCE in pull.source:
+                continue  # IDocs are sent to us (receive_idoc), not pulled
             result = PullResult(pull.kind)
             async for page in erp.pull(pull.source):
                 for theirs in page:
-                    try:
-                        result.records.append(map_record(pull, theirs, converter))
-                    except MappingError as exc:
-                        result.unmapped += 1
-                        their_id = read_path(theirs, pull.external_id)
-                        outcome.failures.append(Failure("map", "mapping_failed", f"{exc.field}: {exc.message}",
-                                                        pull.kind.value, None if their_id is None else str(their_id)))
+                    map_into(result, pull, theirs, converter, outcome.failures)
             results.append(result)
     return results
 
@@ -105,7 +114,7 @@ async def _hand_over(sessionmaker: async_sessionmaker[AsyncSession], connector: 
     outcome.summary[result.kind.value] = counts | {"jobs": job_ids}
 
 
-async def _queue_failures(session: AsyncSession, connector: Connector, failures: Sequence[Failure]) -> None:
+async def queue_failures(session: AsyncSession, connector: Connector, failures: Sequence[Failure]) -> None:
     """Add to the open queue; a failure seen before (same stage, record and code) counts up instead."""
     now = utcnow()
     for failure in failures:
@@ -154,7 +163,7 @@ async def _record(sessionmaker: async_sessionmaker[AsyncSession], connector: Con
         now = utcnow()
         stored.last_sync_at, stored.last_status, stored.last_summary = now, outcome.status, outcome.summary
         stored.next_sync_at = _next_sync(stored, failed, now)
-        await _queue_failures(session, stored, outcome.failures)
+        await queue_failures(session, stored, outcome.failures)
         await _resolve(session, stored, outcome)
 
 

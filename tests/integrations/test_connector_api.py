@@ -8,14 +8,19 @@ from typing import Any
 import pytest
 from httpx import AsyncClient
 from sqlalchemy import create_engine, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from commerce.orders.models import PurchaseOrder
+from integrations.bulk.service import run_bulk
 from integrations.connectors.jobs import queue_due_syncs
 from integrations.connectors.mapping import profile_mapping
 from integrations.connectors.models import Connector
+from integrations.external_ids.service import Link, ObjectType, record_links
 from tests.factories import Member, make_member
 from tests.integrations.erp_server import FakeErp
+from tests.orders_factories import make_world
 from tradeloom.db import driver_url, utcnow
+from tradeloom.identity.roles import Role
 from tradeloom.outbox.models import OutboxEvent
 from tradeloom.settings import Settings
 
@@ -136,3 +141,63 @@ class TestScheduler:
                 conn.execute(OutboxEvent.__table__.delete().where(OutboxEvent.org_id == org_id))  # type: ignore[attr-defined]
                 conn.execute(Connector.__table__.delete().where(Connector.id == connector_id))  # type: ignore[attr-defined]
             engine.dispose()
+
+
+IDOC = """<?xml version="1.0" encoding="UTF-8"?>
+<ORDERS05>
+  <IDOC BEGIN="1">
+    <EDI_DC40 SEGMENT="1"><DOCNUM>0000000000123456</DOCNUM><IDOCTYP>ORDERS05</IDOCTYP><MESTYP>ORDERS</MESTYP></EDI_DC40>
+    <E1EDK01 SEGMENT="1"><CURCY>CNY</CURCY><BELNR>4500000017</BELNR></E1EDK01>
+    <E1EDKA1 SEGMENT="1"><PARVW>AG</PARVW><PARTN>1010</PARTN></E1EDKA1>
+    <E1EDKA1 SEGMENT="1"><PARVW>LF</PARVW><PARTN>17300001</PARTN></E1EDKA1>
+    <E1EDP01 SEGMENT="1"><POSEX>00010</POSEX><MENGE>20.000</MENGE><MENEE>PCE</MENEE><VPREI>1.30</VPREI>
+      <WERKS>1010</WERKS>
+      <E1EDP20 SEGMENT="1"><WMENG>20.000</WMENG><EDATU>20270115</EDATU></E1EDP20>
+      <E1EDP19 SEGMENT="1"><QUALF>001</QUALF><IDTNR>TG11</IDTNR></E1EDP19>
+    </E1EDP01>
+  </IDOC>
+</ORDERS05>"""
+
+
+@pytest.mark.usefixtures("allow_loopback")
+class TestIdoc:
+    async def test_an_orders05_idoc_becomes_one_order_even_when_sent_twice(
+        self, client: AsyncClient, session: AsyncSession, sessionmaker: async_sessionmaker[AsyncSession],
+        erp: FakeErp,
+    ) -> None:
+        # given: a buyer's SAP connector with the IDoc mapping; vendor and material synced before
+        world = await make_world(session)
+        admin = await make_member(session, org=world.buyer.org, roles=(Role.ORG_ADMIN, Role.BUYER))
+        connector = await created(client, admin, erp, name="sap-prod", profile="sap_s4hana",
+                                  mapping_yaml=profile_mapping("sap_s4hana_idoc"))
+        await record_links(session, org_id=world.buyer.org.id, source_system="sap-prod",
+                           object_type=ObjectType.ORGANIZATION, links=[Link("17300001", world.supplier.org.id)])
+        await record_links(session, org_id=world.buyer.org.id, source_system="sap-prod",
+                           object_type=ObjectType.MATERIAL, links=[Link("TG11", world.bolt.id)])
+        # when SAP sends the IDoc twice
+        jobs = []
+        for _ in range(2):
+            response = await client.post(f"{URL}/{connector['id']}/idoc", content=IDOC.encode(),
+                                         headers=admin.headers | {"Content-Type": "application/xml"})
+            assert response.status_code == 202, response.text
+            jobs.append(response.json())
+            await run_bulk(sessionmaker, org_id=world.buyer.org.id, job_id=uuid.UUID(jobs[-1]["id"]))
+        # then
+        shown = [(await client.get(job["url"], headers=admin.headers)).json()["results"][0] for job in jobs]
+        assert [(r["external_id"], r["status"]) for r in shown] == [("4500000017", "created"),
+                                                                    ("4500000017", "existing")]
+        order = await session.get(PurchaseOrder, uuid.UUID(shown[0]["object_id"]))
+        assert order is not None and (order.supplier_org_id, order.reference) == (world.supplier.org.id, "4500000017")
+
+    @pytest.mark.parametrize("body", [
+        b"not xml", b"<ORDERS05></ORDERS05>",
+        b'<!DOCTYPE x [<!ENTITY a "aaaa">]><ORDERS05><IDOC>&a;</IDOC></ORDERS05>',
+    ])
+    async def test_hostile_idocs_are_refused(self, client: AsyncClient, session: AsyncSession, erp: FakeErp,
+                                             body: bytes) -> None:
+        admin = await make_member(session, roles=(Role.ORG_ADMIN, Role.BUYER))
+        connector = await created(client, admin, erp, name="sap-prod", profile="sap_s4hana",
+                                  mapping_yaml=profile_mapping("sap_s4hana_idoc"))
+        response = await client.post(f"{URL}/{connector['id']}/idoc", content=body,
+                                     headers=admin.headers | {"Content-Type": "application/xml"})
+        assert (response.status_code, response.json()["code"]) == (422, "idoc_unreadable")
