@@ -146,27 +146,29 @@ async def webhook_log(subscription_id: uuid.UUID, request: Request, principal: M
     return await _webhook_page(request, principal, await tx.session(), subscription_id, [])
 
 
-@router.post("/webhooks/{subscription_id}/test")
-async def webhook_test(subscription_id: uuid.UUID, request: Request, principal: Member, tx: Tx) -> Response:
+async def _webhook_action(request: Request, principal: Member, tx: Tx, subscription_id: uuid.UUID,
+                          action: Callable[[AsyncSession], Awaitable[object]]) -> Response:
+    """Run one button of the delivery log page, then show the log (again, with the reasons, if refused)."""
     principal.require(Permission.INTEGRATION_MANAGE)
 
-    async def ping(session: AsyncSession, form: Any) -> None:
-        await webhooks.send_test(session, actor=principal.actor, subscription_id=subscription_id)
+    async def act(session: AsyncSession, form: Any) -> None:
+        await action(session)
 
-    return await run_form_action(request, tx, ping, done_url=f"/integrations/webhooks/{subscription_id}",
+    return await run_form_action(request, tx, act, done_url=f"/integrations/webhooks/{subscription_id}",
                                  show_again=lambda s, e, c: _webhook_page(request, principal, s, subscription_id, e, c))
+
+
+@router.post("/webhooks/{subscription_id}/test")
+async def webhook_test(subscription_id: uuid.UUID, request: Request, principal: Member, tx: Tx) -> Response:
+    return await _webhook_action(request, principal, tx, subscription_id, lambda session: webhooks.send_test(
+        session, actor=principal.actor, subscription_id=subscription_id))
 
 
 @router.post("/webhooks/{subscription_id}/deliveries/{delivery_id}/replay")
 async def webhook_replay(subscription_id: uuid.UUID, delivery_id: int, request: Request, principal: Member,
                          tx: Tx) -> Response:
-    principal.require(Permission.INTEGRATION_MANAGE)
-
-    async def replay(session: AsyncSession, form: Any) -> None:
-        await webhooks.replay_delivery(session, actor=principal.actor, delivery_id=delivery_id)
-
-    return await run_form_action(request, tx, replay, done_url=f"/integrations/webhooks/{subscription_id}",
-                                 show_again=lambda s, e, c: _webhook_page(request, principal, s, subscription_id, e, c))
+    return await _webhook_action(request, principal, tx, subscription_id, lambda session: webhooks.replay_delivery(
+        session, actor=principal.actor, delivery_id=delivery_id))
 
 
 @router.post("/connectors")
