@@ -11,6 +11,9 @@ from commerce.contracts import models as contract_models
 from commerce.logistics import models as logistics_models
 from commerce.orders import models as order_models
 from commerce.rfq import models as rfq_models
+from integrations.bulk import models as bulk_models
+from integrations.connectors import models as connector_models
+from integrations.external_ids import models as external_id_models
 from integrations.webhooks import models as webhooks_models
 from ledger import log_models as ledger_log_models
 from ledger import models as ledger_models
@@ -41,5 +44,8 @@ MODEL_MODULES = (
     contract_models,
     order_models,
     logistics_models,
+    external_id_models,
+    bulk_models,
+    connector_models,
 )
 target_metadata = Base.metadata

@@ -20,7 +20,11 @@ from commerce.orders import pages as order_pages
 from commerce.orders.placer import OrdersPlacer
 from commerce.rfq import api as rfq_api
 from commerce.rfq import pages as rfq_pages
+from integrations import pages as integration_pages
+from integrations.bulk import api as bulk_api
 from integrations.changes import api as changes_api
+from integrations.connectors import api as connectors_api
+from integrations.external_ids import api as external_ids_api
 from integrations.webhooks import api as webhooks_api
 from ledger import api as ledger_api
 from ledger import files_api as ledger_files_api
@@ -62,6 +66,9 @@ API_ROUTERS = (
     epcis_api.trace_router,
     changes_api.router,
     webhooks_api.router,
+    bulk_api.router,
+    external_ids_api.router,
+    connectors_api.router,
     *catalog_api.routers,
     catalog_search_api.router,
     *catalog_governance.ROUTERS,
@@ -105,7 +112,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     stamp_records_with_request_id()
     install_error_handlers(app)
     install_storage_error_handlers(app)
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes,
+                       larger_under={"/api/v1/bulk/": settings.bulk_max_body_bytes})
     app.add_middleware(RequestContextMiddleware)
     app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
@@ -121,6 +129,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(admin_pages.router)
     ledger_pages.install(app)
     catalog_pages.install(app)
+    integration_pages.install(app)
     install_trace_sources(RegistryItemSource(), LogBundleSource(log_signer(settings).verifier_key))
     catalog_jobs.subscribe_jobs()
     return app

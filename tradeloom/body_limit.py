@@ -13,19 +13,24 @@ class BodySizeLimitMiddleware:
     lets HTTPExceptions through its body parsing, so it reaches the problem+json handler.
     """
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, *, max_bytes: int, larger_under: dict[str, int] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.larger_under = larger_under or {}  # path prefix → its own limit (bulk APIs take big bodies)
+
+    def _limit(self, path: str) -> int:
+        return next((limit for prefix, limit in self.larger_under.items() if path.startswith(prefix)), self.max_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_bytes = self._limit(scope.get("path", ""))
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
+        if declared is not None and (not declared.isdigit() or int(declared) > max_bytes):
             response = problem_response(
                 status=413, code="payload_too_large", title="Payload too large",
-                detail=self._detail(), instance=scope.get("path"),
+                detail=self._detail(max_bytes), instance=scope.get("path"),
             )
             await response(scope, receive, send)
             return
@@ -36,11 +41,12 @@ class BodySizeLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise HTTPException(413, self._detail())
+                if received > max_bytes:
+                    raise HTTPException(413, self._detail(max_bytes))
             return message
 
         await self.app(scope, counting_receive, send)
 
-    def _detail(self) -> str:
-        return f"Request bodies are limited to {self.max_bytes} bytes."
+    @staticmethod
+    def _detail(max_bytes: int) -> str:
+        return f"Request bodies are limited to {max_bytes} bytes."

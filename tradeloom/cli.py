@@ -27,6 +27,9 @@ from commerce.logistics import jobs as logistics_jobs
 from commerce.logistics.seed import seed_logistics
 from commerce.orders import seed as order_seed
 from commerce.rfq.seed import seed_rfqs
+from integrations.bulk import service as bulk_service
+from integrations.connectors import jobs as connector_jobs
+from integrations.connectors import service as connector_service
 from integrations.webhooks import service as webhook_service
 from ledger import verify_cli
 from ledger.audit import audit_log
@@ -131,8 +134,9 @@ def worker(burst: bool, queues: tuple[str, ...]) -> None:
         subscribe_consumers(settings)
         sequencer = partial(run_sequencer, sync_engine(), log_signer(settings), batch_size=settings.ledger_batch_size,
                             poll_seconds=settings.ledger_poll_seconds)
+        scheduler = partial(connector_jobs.run_scheduler, sync_engine())
         run_worker(queues=queues or ("high", "default", "low"), burst=burst,
-                   loops=[("ledger-sequencer", sequencer),
+                   loops=[("ledger-sequencer", sequencer), ("connector-scheduler", scheduler),
                           ("reservation-expiry", logistics_jobs.run_reservation_expiry)])
 
 
@@ -142,6 +146,8 @@ def subscribe_consumers(settings: Settings) -> None:
     subscribe("*", "integrations.webhooks.jobs.fan_out")
     logistics_jobs.subscribe_jobs()
     subscribe(webhook_service.DELIVERY_REQUESTED, "integrations.webhooks.jobs.deliver_requested")
+    subscribe(bulk_service.BULK_REQUESTED, "integrations.bulk.jobs.run_bulk_job", queue="low")
+    subscribe(connector_service.SYNC_REQUESTED, "integrations.connectors.jobs.sync_connector_job", queue="low")
     if settings.idis_node_url:
         subscribe(identifier_jobs.TOPICS, identifier_jobs.SYNC_JOB)
     if settings.ledger_anchor_backend != "none":

@@ -1,15 +1,19 @@
 """RQ plumbing: Redis connections, queue names, and the owner engine of platform loops."""
 
+from collections.abc import Awaitable, Callable
 from functools import lru_cache
+from typing import TypeVar
 
 from redis import Redis
 from redis.asyncio import Redis as AsyncRedis
 from sqlalchemy import Engine, create_engine
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from tradeloom.db import driver_url
+from tradeloom.db import driver_url, make_engine, make_sessionmaker
 from tradeloom.settings import get_settings
 
 QUEUES = ("high", "default", "low")
+T = TypeVar("T")
 
 
 def require_url(url: str | None, name: str) -> str:
@@ -36,3 +40,13 @@ def sync_engine() -> Engine:
     """The owner connection for platform loops (outbox dispatcher): not subject to RLS."""
     return create_engine(driver_url(require_url(get_settings().database_url, "DATABASE_URL")), pool_size=2)
 
+
+
+async def with_job_sessions(work: Callable[[async_sessionmaker[AsyncSession]], Awaitable[T]], *,
+                            pool_size: int = 2) -> T:
+    """Run one RQ job's async work on an engine of its own, disposed afterwards (each job has its own loop)."""
+    engine = make_engine(require_url(get_settings().database_url, "DATABASE_URL"), pool_size=pool_size, max_overflow=0)
+    try:
+        return await work(make_sessionmaker(engine))
+    finally:
+        await engine.dispose()

@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     access_token_minutes: int = Field(default=60, ge=1, le=24 * 60)
     web_session_hours: int = Field(default=12, ge=1, le=24 * 30)
     max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024, description="larger request bodies ⇒ 413")
+    bulk_max_body_bytes: int = Field(
+        default=32 * 1024 * 1024, ge=1024, description="limit for /api/v1/bulk bodies (up to 10,000 records)"
+    )
     search_url: str | None = Field(
         default=None, description="OpenSearch URL for catalogue search; unset ⇒ PostgreSQL full-text search"
     )
@@ -52,6 +55,11 @@ class Settings(BaseSettings):
         default_factory=list, description='JSON list of hosts webhooks may reach although they are internal'
     )
     webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    connector_allowed_hosts: list[str] = Field(
+        default_factory=list, description="JSON list of internal hosts ERP connectors may call (on-premises ERPs)"
+    )
+    connector_timeout_seconds: float = Field(default=30.0, gt=0, le=300, description="per ERP call")
+    connector_retry_seconds: float = Field(default=2.0, ge=0, description="first retry delay of an ERP call")
     test_database_url: str | None = Field(default=None, description="tests only: server for per-worker databases")
     test_redis_url: str | None = Field(default=None, description="tests only: Redis server")
     prometheus_multiproc_dir: str | None = Field(

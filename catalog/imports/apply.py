@@ -141,7 +141,8 @@ async def _write_offers(session: AsyncSession, actor: Actor, rows: Sequence[Offe
         {"org_id": actor.org_id, "offer_id": offer["id"], "min_quantity": quantity, "unit_price": price}
         for offer, row in zip(offers, rows, strict=True) for quantity, price in row.tiers
     ])
-    return [{"row": row.row, "supplier_part_number": row.supplier_part_number} for row in rows]
+    return [{"row": row.row, "supplier_part_number": row.supplier_part_number, "id": str(offer["id"])}
+            for row, offer in zip(rows, offers, strict=True)]
 
 
 async def _write_price_lists(session: AsyncSession, actor: Actor, rows: Sequence[PriceLineRow]) -> list[dict[str, Any]]:

@@ -36,6 +36,7 @@ class OrderSource(StrEnum):
     CART = "cart"
     AWARD = "award"
     CALL_OFF = "call_off"
+    ERP = "erp"  # placed by the buyer's ERP through the bulk API (integrations.bulk)
 
 
 class TaxRate(StrEnum):

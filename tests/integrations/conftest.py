@@ -1,11 +1,12 @@
 """Fixtures for integration tests: a real HTTP receiver on 127.0.0.1 that records webhook requests."""
 
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
+
+from tests.integrations.erp_server import erp, serving  # noqa: F401  (erp: the local ERP fixture)
 
 
 @dataclass
@@ -30,10 +31,6 @@ def receiver() -> Iterator[Receiver]:
         def log_message(self, *args: object) -> None:
             return
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.url = f"http://127.0.0.1:{server.server_address[1]}/hooks/tradeloom"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield state
-    server.shutdown()
-    server.server_close()
+    with serving(Handler) as url:
+        state.url = f"{url}/hooks/tradeloom"
+        yield state

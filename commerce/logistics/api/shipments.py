@@ -5,6 +5,7 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Depends, File, Header, Query, Request, Response, UploadFile
+from fastapi.responses import StreamingResponse
 from pydantic import ValidationError
 
 from catalog.api.common import Storage
@@ -202,5 +203,5 @@ async def add_receipt_photo(receipt_id: uuid.UUID, principal: Receiver, session:
 async def receipt_photo(receipt_id: uuid.UUID, key: str, principal: CurrentPrincipal, session: DbSession,
                         storage: Storage) -> Response:
     """A photo of a goods receipt (buyer and supplier)."""
-    content, media_type = await receiving.photo_content(session, storage, receipt_id=receipt_id, key=key)
-    return Response(content, media_type=media_type, headers={"Content-Disposition": "attachment"})
+    chunks, media_type = await receiving.photo_content(session, storage, receipt_id=receipt_id, key=key)
+    return StreamingResponse(chunks, media_type=media_type, headers={"Content-Disposition": "attachment"})

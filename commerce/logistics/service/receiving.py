@@ -7,8 +7,9 @@ received, moves the order to ``received`` when every shipment of a fully shipped
 receiving event and an evidence entry. A second receipt of the same shipment is a 409.
 """
 
+import io
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
@@ -206,7 +207,7 @@ async def add_photo(session: AsyncSession, storage: AttachmentStorage, *, actor:
         raise Invalid("A photo is a JPEG, PNG or WebP image.", code="receipt_photo_type_refused")
     if len(content) > MAX_PHOTO_BYTES or len(receipt.photos) >= MAX_PHOTOS:
         raise Invalid("At most 20 photos of 10 MiB each.", code="receipt_photo_too_large")
-    key = await storage.put(content)
+    key = (await storage.put(io.BytesIO(content))).key
     photo = {"key": key, "filename": filename.replace("\\", "/").rsplit("/", 1)[-1][:255] or "photo",
              "content_type": media_type, "size": len(content)}
     receipt.photos = [*receipt.photos, photo]
@@ -217,10 +218,10 @@ async def add_photo(session: AsyncSession, storage: AttachmentStorage, *, actor:
 
 
 async def photo_content(session: AsyncSession, storage: AttachmentStorage, *, receipt_id: uuid.UUID,
-                        key: str) -> tuple[bytes, str]:
+                        key: str) -> tuple[Iterator[bytes], str]:
     """A photo of a receipt the caller takes part in (buyer or supplier)."""
     receipt = await session.get(GoodsReceipt, receipt_id)
     photo = next((p for p in receipt.photos if p["key"] == key), None) if receipt else None
     if photo is None:
         raise NotFound("No such photo.", code="receipt_photo_not_found")
-    return await storage.get(key), str(photo["content_type"])
+    return await storage.open(key), str(photo["content_type"])

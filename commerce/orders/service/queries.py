@@ -5,12 +5,13 @@ RLS already limits every query to orders the caller's organization is a party to
 import datetime as dt
 import uuid
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from commerce.orders.models import OrderApproval, OrderEvent, OrderLine, PurchaseOrder
+from commerce.orders.models import FxRate, OrderApproval, OrderEvent, OrderLine, PurchaseOrder
 from commerce.orders.rules import OrderStatus
 from commerce.orders.service.common import load_order, order_lines
 from tradeloom.audit import Actor
@@ -98,3 +99,9 @@ async def supplier_inbox(session: AsyncSession, *, actor: Actor, limit: int = 10
              .where(PurchaseOrder.supplier_org_id == actor.org_id, PurchaseOrder.status == OrderStatus.SENT.value)
              .order_by(PurchaseOrder.created_at).limit(limit))
     return list((await session.scalars(query)).all())
+
+
+async def fx_rates_to_cny(session: AsyncSession) -> dict[str, Decimal]:
+    """Every platform exchange rate to CNY, by currency (connectors convert ERP amounts with them)."""
+    rows = await session.execute(select(FxRate.currency, FxRate.rate_to_cny))
+    return {currency: rate for currency, rate in rows}
