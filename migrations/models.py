@@ -8,6 +8,7 @@ from catalog.governance import models as governance_models
 from catalog.imports import models as import_models
 from catalog.search import models as search_models
 from commerce.contracts import models as contract_models
+from commerce.logistics import models as logistics_models
 from commerce.orders import models as order_models
 from commerce.rfq import models as rfq_models
 from commerce.settlement import models as settlement_models
@@ -41,5 +42,6 @@ MODEL_MODULES = (
     contract_models,
     order_models,
     settlement_models,
+    logistics_models,
 )
 target_metadata = Base.metadata
