@@ -52,8 +52,8 @@ async def test_no_tax_system_issuer_is_reachable() -> None:
         await tax_issuer.issuer().issue(request)
 
 
-async def test_goods_received_releases_escrow_once(session: AsyncSession, sessionmaker: async_sessionmaker[AsyncSession],
-                                                   deal: Deal) -> None:
+async def test_goods_received_releases_escrow_once(
+        session: AsyncSession, sessionmaker: async_sessionmaker[AsyncSession], deal: Deal) -> None:
     # given escrow paid and 5 of 10 boxes received
     buyer = owner_actor(deal.world.orders.buyer)
     await act_as(session, deal.world.orders.buyer)
