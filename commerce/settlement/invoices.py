@@ -193,15 +193,21 @@ async def issue_invoice(
         tax_total=totals.tax, gross_total=totals.gross, due_date=due_date(fapiao.issue_date, order.payment_terms),
         payment_reference=_new_payment_reference(),
     )
-    session.add(invoice)
-    await flush_or_conflict(session, f"Fapiao number {fapiao.number} is already used by this seller.",
-                            "fapiao_number_duplicate")
-    session.add_all(InvoiceLine(invoice_id=invoice.id, buyer_org_id=invoice.buyer_org_id,
-                                supplier_org_id=invoice.supplier_org_id, **row) for row in rows)
-    await session.flush()
-    await postings.post_invoice(session, invoice)
-    await announce(session, actor, invoice, "invoice.issued")
+    await record_document(session, actor, invoice, rows)
     return invoice
+
+
+async def record_document(session: AsyncSession, actor: Actor, document: Invoice,
+                          rows: Sequence[dict[str, object]]) -> None:
+    """Store an invoice or note with its lines, post it to the journal and announce it."""
+    session.add(document)
+    await flush_or_conflict(session, f"Fapiao number {document.fapiao_number} is already used by this seller.",
+                            "fapiao_number_duplicate")
+    session.add_all(InvoiceLine(invoice_id=document.id, buyer_org_id=document.buyer_org_id,
+                                supplier_org_id=document.supplier_org_id, **row) for row in rows)
+    await session.flush()
+    await postings.post_invoice(session, document)
+    await announce(session, actor, document, f"{document.kind}.issued")
 
 
 async def announce(session: AsyncSession, actor: Actor, invoice: Invoice, topic: str) -> None:

@@ -76,7 +76,7 @@ async def _assert_books_balance(session: AsyncSession, deal: Deal, issued: list[
                                       currency="CNY") >= 0
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(operations=OPERATIONS)
 async def test_the_books_balance_after_any_sequence_of_operations(
         session: AsyncSession, deal: Deal, operations: list[tuple[str, object]]) -> None:
