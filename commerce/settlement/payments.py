@@ -18,6 +18,7 @@ from commerce.orders.service.queries import order_detail
 from commerce.settlement import postings
 from commerce.settlement.invoice_models import BankStatementLine, Invoice, Payment
 from commerce.settlement.invoices import load_invoice
+from commerce.settlement.postings import EscrowStep
 from commerce.settlement.rules import CENTS, InvoiceKind, InvoiceStatus
 from commerce.settlement.statements import StatementCredit, parse_camt053, parse_csv
 from ledger.service import record_evidence
@@ -165,12 +166,18 @@ def _held(totals: dict[str, Decimal]) -> Decimal:
         - totals.get("escrow_refund", Decimal(0))
 
 
-def _escrow_payment(order: PurchaseOrder, kind: str, amount: Decimal, payment_id: uuid.UUID,
-                    entry: uuid.UUID) -> Payment:
-    return Payment(id=payment_id, order_id=order.id, buyer_org_id=order.buyer_org_id,
-                   supplier_org_id=order.supplier_org_id, method="escrow", kind=kind, amount=amount,
-                   currency=order.currency, reference=f"{postings.escrow_prefix(order.id)}:{kind}",
-                   journal_entry_id=entry)
+async def _escrow_move(session: AsyncSession, actor: Actor, order: PurchaseOrder, step: EscrowStep,
+                       amount: Decimal, topic: str) -> Payment:
+    """Post one escrow step for the order and record it as a payment (kind ``escrow_<step>``)."""
+    payment_id = uuid.uuid4()
+    entry = await postings.post_escrow(
+        session, step=step, order_id=order.id, buyer_org_id=order.buyer_org_id,
+        supplier_org_id=order.supplier_org_id, currency=order.currency, payment_id=payment_id, amount=amount)
+    kind = f"escrow_{step.value}"
+    return await _record(session, actor, Payment(
+        id=payment_id, order_id=order.id, buyer_org_id=order.buyer_org_id, supplier_org_id=order.supplier_org_id,
+        method="escrow", kind=kind, amount=amount, currency=order.currency,
+        reference=f"{postings.escrow_prefix(order.id)}:{step.value}", journal_entry_id=entry), topic)
 
 
 async def deposit_escrow(session: AsyncSession, *, actor: Actor, order_id: uuid.UUID, amount: Decimal) -> Payment:
@@ -184,11 +191,7 @@ async def deposit_escrow(session: AsyncSession, *, actor: Actor, order_id: uuid.
     if amount <= 0 or amount != amount.quantize(CENTS) or deposited + amount > order.gross_total:
         raise Invalid(f"Pay a positive amount in cents, at most {order.gross_total - deposited:f} more.",
                       code="escrow_amount_invalid")
-    payment_id = uuid.uuid4()
-    entry = await postings.post_escrow_deposit(session, order_id=order.id, buyer_org_id=order.buyer_org_id,
-                                               currency=order.currency, payment_id=payment_id, amount=amount)
-    return await _record(session, actor, _escrow_payment(order, "escrow_deposit", amount, payment_id, entry),
-                         "escrow.deposited")
+    return await _escrow_move(session, actor, order, EscrowStep.DEPOSIT, amount, "escrow.deposited")
 
 
 async def _received_value(session: AsyncSession, order_id: uuid.UUID) -> tuple[PurchaseOrder, Decimal]:
@@ -211,12 +214,7 @@ async def release_escrow(session: AsyncSession, *, actor: Actor, order_id: uuid.
     amount = min(held, value - totals.get("escrow_release", Decimal(0)))
     if amount <= 0:
         return None
-    payment_id = uuid.uuid4()
-    entry = await postings.post_escrow_release(
-        session, order_id=order.id, buyer_org_id=order.buyer_org_id, supplier_org_id=order.supplier_org_id,
-        currency=order.currency, payment_id=payment_id, amount=amount)
-    return await _record(session, actor, _escrow_payment(order, "escrow_release", amount, payment_id, entry),
-                         "escrow.released")
+    return await _escrow_move(session, actor, order, EscrowStep.RELEASE, amount, "escrow.released")
 
 
 async def refund_escrow(session: AsyncSession, *, actor: Actor, order_id: uuid.UUID) -> Payment | None:
@@ -228,8 +226,4 @@ async def refund_escrow(session: AsyncSession, *, actor: Actor, order_id: uuid.U
     held = _held(totals)
     if held <= 0:
         return None
-    payment_id = uuid.uuid4()
-    entry = await postings.post_escrow_refund(session, order_id=order.id, buyer_org_id=order.buyer_org_id,
-                                              currency=order.currency, payment_id=payment_id, amount=held)
-    return await _record(session, actor, _escrow_payment(order, "escrow_refund", held, payment_id, entry),
-                         "escrow.refunded")
+    return await _escrow_move(session, actor, order, EscrowStep.REFUND, held, "escrow.refunded")

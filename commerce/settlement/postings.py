@@ -7,6 +7,7 @@ escrow under ``escrow:<order id>``.
 
 import uuid
 from decimal import Decimal
+from enum import StrEnum
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -71,29 +72,27 @@ def escrow_prefix(order_id: uuid.UUID) -> str:
     return f"escrow:{order_id}"
 
 
-async def post_escrow_deposit(session: AsyncSession, *, order_id: uuid.UUID, buyer_org_id: uuid.UUID,
-                              currency: str, payment_id: uuid.UUID, amount: Decimal) -> uuid.UUID:
-    """The buyer's money moves from its bank into the platform's escrow, still the buyer's until released."""
+class EscrowStep(StrEnum):
+    DEPOSIT = "deposit"  # the buyer's bank → escrow, still the buyer's money
+    RELEASE = "release"  # escrow pays the supplier: settles the buyer's payable and the supplier's receivable
+    REFUND = "refund"  # what is still held goes back to the buyer's bank
+
+
+def _escrow_lines(step: EscrowStep, buyer: uuid.UUID, supplier: uuid.UUID, amount: Decimal) -> list[Line]:
+    if step is EscrowStep.DEPOSIT:
+        return [Line.dr(buyer, A.ESCROW, amount), Line.cr(buyer, A.BANK, amount)]
+    if step is EscrowStep.REFUND:
+        return [Line.dr(buyer, A.BANK, amount), Line.cr(buyer, A.ESCROW, amount)]
+    return _transfer(buyer, A.ESCROW, supplier, A.BANK, amount)
+
+
+async def post_escrow(session: AsyncSession, *, step: EscrowStep, order_id: uuid.UUID, buyer_org_id: uuid.UUID,
+                      supplier_org_id: uuid.UUID, currency: str, payment_id: uuid.UUID, amount: Decimal) -> uuid.UUID:
+    """One escrow movement of an order, under ``escrow:<order>:<step>:<payment>``."""
     return await journal.post_entry(
-        session, currency=currency, kind="escrow.deposit", reference=f"{escrow_prefix(order_id)}:deposit:{payment_id}",
-        lines=[Line.dr(buyer_org_id, A.ESCROW, amount), Line.cr(buyer_org_id, A.BANK, amount)])
-
-
-async def post_escrow_release(session: AsyncSession, *, order_id: uuid.UUID, buyer_org_id: uuid.UUID,
-                              supplier_org_id: uuid.UUID, currency: str, payment_id: uuid.UUID,
-                              amount: Decimal) -> uuid.UUID:
-    """Released escrow pays the supplier: it settles the buyer's payable and the supplier's receivable."""
-    return await journal.post_entry(
-        session, currency=currency, kind="escrow.release", reference=f"{escrow_prefix(order_id)}:release:{payment_id}",
-        lines=_transfer(buyer_org_id, A.ESCROW, supplier_org_id, A.BANK, amount))
-
-
-async def post_escrow_refund(session: AsyncSession, *, order_id: uuid.UUID, buyer_org_id: uuid.UUID,
-                             currency: str, payment_id: uuid.UUID, amount: Decimal) -> uuid.UUID:
-    """What is still held goes back to the buyer's bank."""
-    return await journal.post_entry(
-        session, currency=currency, kind="escrow.refund", reference=f"{escrow_prefix(order_id)}:refund:{payment_id}",
-        lines=[Line.dr(buyer_org_id, A.BANK, amount), Line.cr(buyer_org_id, A.ESCROW, amount)])
+        session, currency=currency, kind=f"escrow.{step.value}",
+        reference=f"{escrow_prefix(order_id)}:{step.value}:{payment_id}",
+        lines=_escrow_lines(step, buyer_org_id, supplier_org_id, amount))
 
 
 async def escrow_held(session: AsyncSession, *, order_id: uuid.UUID, buyer_org_id: uuid.UUID,
