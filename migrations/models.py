@@ -11,6 +11,8 @@ from commerce.contracts import models as contract_models
 from commerce.logistics import models as logistics_models
 from commerce.orders import models as order_models
 from commerce.rfq import models as rfq_models
+from commerce.settlement import invoice_models as settlement_invoice_models
+from commerce.settlement import models as settlement_models
 from integrations.bulk import models as bulk_models
 from integrations.connectors import models as connector_models
 from integrations.external_ids import models as external_id_models
@@ -43,6 +45,8 @@ MODEL_MODULES = (
     rfq_models,
     contract_models,
     order_models,
+    settlement_models,
+    settlement_invoice_models,
     logistics_models,
     external_id_models,
     bulk_models,

@@ -20,6 +20,9 @@ from commerce.orders import pages as order_pages
 from commerce.orders.placer import OrdersPlacer
 from commerce.rfq import api as rfq_api
 from commerce.rfq import pages as rfq_pages
+from commerce.settlement import api as settlement_api
+from commerce.settlement import jobs as settlement_jobs
+from commerce.settlement import pages as settlement_pages
 from integrations import pages as integration_pages
 from integrations.bulk import api as bulk_api
 from integrations.changes import api as changes_api
@@ -79,6 +82,7 @@ API_ROUTERS = (
     ledger_api.notes,
     ledger_api.router,
     ledger_files_api.router,
+    settlement_api.router,
 )
 
 API_DESCRIPTION = """Tradeloom: catalogue → RFQ → contract → order → shipment → receipt → invoice → payment.
@@ -130,7 +134,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ledger_pages.install(app)
     catalog_pages.install(app)
     integration_pages.install(app)
+    settlement_pages.install(app)
     install_trace_sources(RegistryItemSource(), LogBundleSource(log_signer(settings).verifier_key))
     catalog_jobs.subscribe_jobs()
+    settlement_jobs.subscribe_jobs()
     return app
 

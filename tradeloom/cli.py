@@ -27,6 +27,7 @@ from commerce.logistics import jobs as logistics_jobs
 from commerce.logistics.seed import seed_logistics
 from commerce.orders import seed as order_seed
 from commerce.rfq.seed import seed_rfqs
+from commerce.settlement.seed import seed_settlement
 from integrations.bulk import service as bulk_service
 from integrations.connectors import jobs as connector_jobs
 from integrations.connectors import service as connector_service
@@ -180,6 +181,7 @@ async def _seed_demo(database_url: str, secret: str) -> seed.DemoWorld:
             await seed_logistics(session, world)
             await seed_rfqs(session, world)
             await seed_contracts(session, world, secret=secret)
+            await seed_settlement(session, world)
             return world
     finally:
         await engine.dispose()
