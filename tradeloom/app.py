@@ -18,6 +18,7 @@ from commerce.orders import pages as order_pages
 from commerce.orders.placer import OrdersPlacer
 from commerce.rfq import api as rfq_api
 from commerce.rfq import pages as rfq_pages
+from commerce.settlement.stripe import api as stripe_api
 from integrations.changes import api as changes_api
 from integrations.webhooks import api as webhooks_api
 from ledger import api as ledger_api
@@ -69,6 +70,7 @@ API_ROUTERS = (
     ledger_api.notes,
     ledger_api.router,
     ledger_files_api.router,
+    stripe_api.router,
 )
 
 API_DESCRIPTION = """Tradeloom: catalogue → RFQ → contract → order → shipment → receipt → invoice → payment.
@@ -119,5 +121,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     catalog_pages.install(app)
     install_trace_sources(RegistryItemSource(), LogBundleSource(log_signer(settings).verifier_key))
     catalog_jobs.subscribe_jobs()
+    stripe_api.install(app)
     return app
 

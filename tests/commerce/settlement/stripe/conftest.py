@@ -1,0 +1,46 @@
+"""Card-payment fixtures: the local Stripe stand-in and the app configured to use it."""
+
+import json
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import pytest
+import redis
+from httpx import ASGITransport, AsyncClient
+from pydantic import SecretStr
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from commerce.settlement.stripe.local_server import LocalStripeServer, sign_payload
+from tests.conftest import _wire_app
+from tradeloom.settings import Settings
+
+STRIPE_KEY = "sk_test_tradeloom_local"
+WEBHOOK_SECRET = "whsec_tradeloom_local_test"
+
+
+@pytest.fixture(scope="session")
+def local_stripe() -> Iterator[LocalStripeServer]:
+    with LocalStripeServer(api_key=STRIPE_KEY) as server:
+        yield server
+
+
+@pytest.fixture
+def stripe_settings(test_settings: Settings, local_stripe: LocalStripeServer) -> Settings:
+    return test_settings.model_copy(update={
+        "stripe_api_base": local_stripe.api_base, "stripe_secret_key": SecretStr(STRIPE_KEY),
+        "stripe_webhook_secret": SecretStr(WEBHOOK_SECRET)})
+
+
+@pytest.fixture
+async def stripe_client(stripe_settings: Settings, sessionmaker: async_sessionmaker[AsyncSession],
+                        engine: AsyncEngine, redis_url: str, redis_client: redis.Redis) -> AsyncIterator[AsyncClient]:
+    """The API over ASGI with card payments on, inside the test's rolled-back transaction."""
+    app = _wire_app(stripe_settings, sessionmaker, engine, redis_url)
+    async with AsyncClient(transport=ASGITransport(app=app), base_url="http://testserver") as http:
+        yield http
+
+
+def signed_delivery(event: dict[str, Any], secret: str = WEBHOOK_SECRET) -> tuple[bytes, dict[str, str]]:
+    """A webhook body and headers exactly as Stripe sends them."""
+    body = json.dumps(event).encode()
+    return body, {"Content-Type": "application/json", "Stripe-Signature": sign_payload(body, secret)}
