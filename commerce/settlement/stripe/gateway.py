@@ -121,7 +121,7 @@ class StripeGateway:
 
     async def refund(self, intent_id: str, *, refund_key: str, amount: Decimal, currency: str,
                      metadata: dict[str, str]) -> RefundState:
-        params: dict[str, Any] = {"payment_intent": intent_id, "amount": minor_units(amount, currency),
+        params: Any = {"payment_intent": intent_id, "amount": minor_units(amount, currency),
                                   "metadata": metadata}
         try:
             refund = await self._client.v1.refunds.create_async(params, {"idempotency_key": refund_key})

@@ -33,7 +33,7 @@ async def reconcile_open_payments(sessionmaker: async_sessionmaker[AsyncSession]
                    StripePayment.updated_at < untouched_since)
         )).all()
     for payment_id, org_id, intent_id in open_payments:
-        await _reconcile_one(sessionmaker, gateway, payment_id=payment_id, org_id=org_id, intent_id=intent_id)
+        await _reconcile_one(sessionmaker, gateway, payment_id=payment_id, org_id=org_id, intent_id=str(intent_id))
     return len(open_payments)
 
 

@@ -33,4 +33,5 @@ async def record_received(session: AsyncSession, payment: StripePayment, amount:
 
 async def record_refunded(session: AsyncSession, payment: StripePayment, refund: StripeRefund) -> None:
     """``refund.amount`` went back to the buyer's card."""
-    await _record(session, payment, "payment.refunded", _facts(payment, refund.amount) | {"refund_id": refund.refund_id})
+    facts = _facts(payment, refund.amount) | {"refund_id": refund.refund_id}
+    await _record(session, payment, "payment.refunded", facts)

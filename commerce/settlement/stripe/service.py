@@ -163,7 +163,9 @@ def _intent_id(payment: StripePayment) -> str:
 
 
 async def _locked(session: AsyncSession, payment_id: uuid.UUID) -> StripePayment:
-    """The payment row locked for this transaction, so concurrent reports post one after the other."""
+    """The payment row locked for this transaction, so concurrent reports post one after the other
+    (pending changes are flushed first: the reload must not discard them)."""
+    await session.flush()
     payment = await session.scalar(
         select(StripePayment).where(StripePayment.id == payment_id).with_for_update()
         .execution_options(populate_existing=True)
