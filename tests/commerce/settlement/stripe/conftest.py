@@ -1,8 +1,6 @@
 """Card-payment fixtures: the local Stripe stand-in and the app configured to use it."""
 
-import json
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
 
 import pytest
 import redis
@@ -10,12 +8,10 @@ from httpx import ASGITransport, AsyncClient
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from commerce.settlement.stripe.local_server import LocalStripeServer, sign_payload
+from commerce.settlement.stripe.local_server import LocalStripeServer
 from tests.conftest import _wire_app
+from tests.stripe_support import STRIPE_KEY, WEBHOOK_SECRET
 from tradeloom.settings import Settings
-
-STRIPE_KEY = "sk_test_tradeloom_local"
-WEBHOOK_SECRET = "whsec_tradeloom_local_test"
 
 
 @pytest.fixture(scope="session")
@@ -39,8 +35,3 @@ async def stripe_client(stripe_settings: Settings, sessionmaker: async_sessionma
     async with AsyncClient(transport=ASGITransport(app=app), base_url="http://testserver") as http:
         yield http
 
-
-def signed_delivery(event: dict[str, Any], secret: str = WEBHOOK_SECRET) -> tuple[bytes, dict[str, str]]:
-    """A webhook body and headers exactly as Stripe sends them."""
-    body = json.dumps(event).encode()
-    return body, {"Content-Type": "application/json", "Stripe-Signature": sign_payload(body, secret)}

@@ -7,7 +7,7 @@ import stripe
 
 from commerce.settlement.stripe.gateway import StripeGateway, minor_units
 from commerce.settlement.stripe.local_server import LocalStripeServer, parse_form, sign_payload
-from tests.commerce.settlement.stripe.conftest import STRIPE_KEY, WEBHOOK_SECRET
+from tests.stripe_support import STRIPE_KEY, WEBHOOK_SECRET
 from tradeloom.errors import Invalid
 
 

@@ -1,41 +1,16 @@
 """Card payments over the API against the local Stripe stand-in: pay, decline, capture, refund, tenants."""
 
 from decimal import Decimal
-from typing import Any
 
 from httpx import AsyncClient
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ledger.models import EvidenceRecord
-from tests.factories import Member, make_member
-from tradeloom.identity.roles import OrgKind, Role
+from tests.factories import make_member
+from tests.stripe_support import PAYMENTS_API as API
+from tests.stripe_support import count, open_payment, parties, pay
+from tradeloom.identity.roles import Role
 from tradeloom.outbox.models import OutboxEvent
-
-API = "/api/v1/stripe/payments"
-
-
-async def parties(session: AsyncSession) -> tuple[Member, Member]:
-    buyer = await make_member(session, roles=(Role.FINANCE,), kind=OrgKind.BUYER)
-    supplier = await make_member(session, roles=(Role.FINANCE,), kind=OrgKind.SUPPLIER)
-    return buyer, supplier
-
-
-async def open_payment(client: AsyncClient, buyer: Member, supplier: Member, **overrides: Any) -> dict[str, Any]:
-    body = {"supplier_org_id": str(supplier.org.id), "amount": "1130.00", "currency": "CNY",
-            "reference": "INV-2026-0001"} | overrides
-    created = await client.post(API, json=body, headers=buyer.headers)
-    assert created.status_code == 201, created.text
-    return created.json()
-
-
-async def pay(client: AsyncClient, buyer: Member, payment: dict[str, Any], method: str = "pm_card_visa") -> Any:
-    return await client.post(f"{API}/{payment['id']}/confirm", json={"payment_method": method},
-                             headers=buyer.headers)
-
-
-async def count(session: AsyncSession, model: Any, *conditions: Any) -> int:
-    return int(await session.scalar(select(func.count()).select_from(model).where(*conditions)) or 0)
 
 
 async def test_paying_by_card_posts_the_payment_once_with_event_and_evidence(

@@ -11,8 +11,8 @@ from commerce.settlement.stripe.gateway import StripeGateway
 from commerce.settlement.stripe.jobs import reconcile_open_payments
 from commerce.settlement.stripe.local_server import LocalStripeServer
 from commerce.settlement.stripe.models import StripeEvent
-from tests.commerce.settlement.stripe.conftest import signed_delivery
-from tests.commerce.settlement.stripe.test_payments_api import API, count, open_payment, parties, pay
+from tests.stripe_support import PAYMENTS_API as API
+from tests.stripe_support import count, open_payment, parties, pay, signed_delivery
 from tradeloom.db import utcnow
 from tradeloom.outbox.models import OutboxEvent
 from tradeloom.settings import Settings
