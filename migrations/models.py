@@ -8,8 +8,10 @@ from catalog.governance import models as governance_models
 from catalog.imports import models as import_models
 from catalog.search import models as search_models
 from commerce.contracts import models as contract_models
+from commerce.logistics import models as logistics_models
 from commerce.orders import models as order_models
 from commerce.rfq import models as rfq_models
+from commerce.settlement import models as settlement_models
 from commerce.settlement.stripe import models as stripe_models
 from integrations.webhooks import models as webhooks_models
 from ledger import log_models as ledger_log_models
@@ -40,6 +42,8 @@ MODEL_MODULES = (
     rfq_models,
     contract_models,
     order_models,
+    settlement_models,
+    logistics_models,
     stripe_models,
 )
 target_metadata = Base.metadata

@@ -1,0 +1,1 @@
+"""Logistics and warehousing: warehouses and stock, reservations, shipments, tracking, goods receipt, returns."""
