@@ -1,14 +1,18 @@
 """Card-payment test support: the local Stripe stand-in's credentials, signed webhook deliveries, API helpers."""
 
 import json
+from decimal import Decimal
 from typing import Any
 
 from httpx import AsyncClient
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from commerce.settlement import journal
+from commerce.settlement.journal import AccountKind
 from commerce.settlement.stripe.local_server import sign_payload
 from tests.factories import Member, make_member
+from tests.materials_factories import act_as, as_owner
 from tradeloom.identity.roles import OrgKind, Role
 
 STRIPE_KEY = "sk_test_tradeloom_local"
@@ -42,4 +46,12 @@ async def pay(client: AsyncClient, buyer: Member, payment: dict[str, Any], metho
 
 
 async def count(session: AsyncSession, model: Any, *conditions: Any) -> int:
+    """Rows of ``model`` matching, counted as the database owner (every tenant's)."""
+    await as_owner(session)
     return int(await session.scalar(select(func.count()).select_from(model).where(*conditions)) or 0)
+
+
+async def balance(session: AsyncSession, member: Member, account: AccountKind, currency: str = "CNY") -> Decimal:
+    """The member's organization's journal balance (debits − credits) of one account, read as that organization."""
+    await act_as(session, member)
+    return await journal.balance(session, org_id=member.org.id, account=account, currency=currency)

@@ -5,9 +5,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Request, Response
 
+from commerce.settlement.providers import register_provider
 from commerce.settlement.stripe import schemas, service, webhooks
 from commerce.settlement.stripe.gateway import StripeGateway
 from commerce.settlement.stripe.models import StripePayment
+from commerce.settlement.stripe.provider import StripeProvider
 from tradeloom.auth import CurrentPrincipal, Principal, requires
 from tradeloom.concurrency import set_etag
 from tradeloom.errors import Unavailable
@@ -23,6 +25,8 @@ def install(app: FastAPI) -> None:
     """Card payments are on when a Stripe secret key is configured."""
     settings = app.state.settings
     app.state.stripe_gateway = StripeGateway.from_settings(settings) if settings.stripe_secret_key else None
+    if app.state.stripe_gateway is not None:
+        register_provider(StripeProvider(app.state.stripe_gateway))
 
 
 def stripe_gateway(request: Request) -> StripeGateway:

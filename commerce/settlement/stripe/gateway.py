@@ -102,19 +102,25 @@ class StripeGateway:
         return cls(api_key=settings.stripe_secret_key.get_secret_value(), api_base=settings.stripe_api_base)
 
     async def create_intent(self, *, payment_key: str, amount: Decimal, currency: str, capture_method: str,
-                            description: str, metadata: dict[str, str]) -> IntentState:
+                            description: str, metadata: dict[str, str],
+                            payment_method: str | None = None) -> IntentState:
         params: dict[str, Any] = {"amount": minor_units(amount, currency), "currency": currency.lower(),
                                   "capture_method": capture_method, "description": description,
                                   "metadata": metadata, "payment_method_types": ["card"]}
+        if payment_method:
+            params["payment_method"] = payment_method
         return await self._intent_call(self._client.v1.payment_intents.create_async, params,
                                        {"idempotency_key": f"{payment_key}-create"})
 
-    async def confirm(self, intent_id: str, *, payment_method: str) -> IntentState:
-        return await self._intent_call(self._client.v1.payment_intents.confirm_async, intent_id,
-                                       {"payment_method": payment_method})
+    async def confirm(self, intent_id: str, *, payment_method: str | None = None) -> IntentState:
+        """Confirm with ``payment_method``, or with the one attached when the intent was created."""
+        params = {"payment_method": payment_method} if payment_method else {}
+        return await self._intent_call(self._client.v1.payment_intents.confirm_async, intent_id, params)
 
-    async def capture(self, intent_id: str) -> IntentState:
-        return await self._intent_call(self._client.v1.payment_intents.capture_async, intent_id)
+    async def capture(self, intent_id: str, *, amount: Decimal | None = None, currency: str = "") -> IntentState:
+        """Capture all that was authorised, or ``amount`` of it."""
+        params = {"amount_to_capture": minor_units(amount, currency)} if amount is not None else {}
+        return await self._intent_call(self._client.v1.payment_intents.capture_async, intent_id, params)
 
     async def retrieve(self, intent_id: str) -> IntentState:
         return await self._intent_call(self._client.v1.payment_intents.retrieve_async, intent_id)

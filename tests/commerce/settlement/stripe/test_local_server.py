@@ -1,12 +1,15 @@
 """The official ``stripe`` library against the local stand-in: the documented shapes round-trip."""
 
+import uuid
 from decimal import Decimal
 
 import pytest
 import stripe
 
+from commerce.settlement.providers import PaymentProvider, PaymentRequest, PaymentStatus
 from commerce.settlement.stripe.gateway import StripeGateway, minor_units
 from commerce.settlement.stripe.local_server import LocalStripeServer, parse_form, sign_payload
+from commerce.settlement.stripe.provider import StripeProvider
 from tests.stripe_support import STRIPE_KEY, WEBHOOK_SECRET
 from tradeloom.errors import Invalid
 
@@ -79,3 +82,21 @@ def test_signature_is_stripes_scheme_and_the_library_accepts_it() -> None:
     assert stripe.Webhook.construct_event(body, header, WEBHOOK_SECRET)["id"] == "evt_1"
     with pytest.raises(stripe.SignatureVerificationError):
         stripe.Webhook.construct_event(body, header, "whsec_other")
+
+
+async def test_stripe_behind_the_provider_interface(local_stripe: LocalStripeServer) -> None:
+    # given
+    provider = StripeProvider(StripeGateway(api_key=STRIPE_KEY, api_base=local_stripe.api_base))
+    request = PaymentRequest(payment_id=uuid.uuid4(), payer_org_id=uuid.uuid4(), payee_org_id=uuid.uuid4(),
+                             amount=Decimal("80.00"), currency="CNY", reference="INV-1",
+                             idempotency_key=f"tl-{uuid.uuid4()}", metadata={"payment_method": "pm_card_visa"})
+    # when
+    created = await provider.create(request)
+    authorised = await provider.confirm(created.provider_ref)
+    captured = await provider.capture(created.provider_ref, Decimal("60.00"))
+    refunded = await provider.refund(created.provider_ref, Decimal("10.00"), idempotency_key="r-1")
+    # then
+    assert isinstance(provider, PaymentProvider)
+    assert [r.status for r in (created, authorised, captured, refunded)] == [
+        PaymentStatus.REQUIRES_ACTION, PaymentStatus.AUTHORIZED, PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED]
+    assert (captured.amount, refunded.amount, refunded.currency) == (Decimal("60.00"), Decimal("10.00"), "CNY")

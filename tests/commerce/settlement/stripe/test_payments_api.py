@@ -5,10 +5,11 @@ from decimal import Decimal
 from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from commerce.settlement.journal import AccountKind
 from ledger.models import EvidenceRecord
 from tests.factories import make_member
 from tests.stripe_support import PAYMENTS_API as API
-from tests.stripe_support import count, open_payment, parties, pay
+from tests.stripe_support import balance, count, open_payment, parties, pay
 from tradeloom.identity.roles import Role
 from tradeloom.outbox.models import OutboxEvent
 
@@ -26,6 +27,9 @@ async def test_paying_by_card_posts_the_payment_once_with_event_and_evidence(
     assert (paid.json()["status"], Decimal(paid.json()["amount_received"])) == ("succeeded", Decimal("1130.00"))
     assert payment["payment_intent_id"].startswith("pi_") and payment["status"] == "requires_payment_method"
     assert await count(session, OutboxEvent, OutboxEvent.topic == "payment.received") == 1
+    assert await balance(session, supplier, AccountKind.BANK) == Decimal("1130.00")
+    assert await balance(session, supplier, AccountKind.RECEIVABLE) == Decimal("-1130.00")
+    assert await balance(session, buyer, AccountKind.BANK) == Decimal("-1130.00")
     assert await count(session, EvidenceRecord, EvidenceRecord.subject == f"stripe-payment:{payment['id']}") == 1
     seen_by_supplier = await stripe_client.get(f"{API}/{payment['id']}", headers=supplier.headers)
     assert seen_by_supplier.json()["status"] == "succeeded"
@@ -63,6 +67,8 @@ async def test_manual_capture_then_partial_refunds_up_to_what_was_received(strip
     after = (await stripe_client.get(f"{API}/{payment['id']}", headers=buyer.headers)).json()
     assert Decimal(after["amount_refunded"]) == Decimal("50.00")
     assert await count(session, OutboxEvent, OutboxEvent.topic == "payment.refunded") == 1
+    assert await balance(session, supplier, AccountKind.BANK) == Decimal("150.00")
+    assert await balance(session, buyer, AccountKind.PAYABLE) == Decimal("150.00")
 
 
 async def test_other_organizations_cannot_see_or_move_the_payment(stripe_client: AsyncClient,

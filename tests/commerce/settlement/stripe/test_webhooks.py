@@ -7,6 +7,7 @@ from httpx import AsyncClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from commerce.settlement.models import JournalEntry
 from commerce.settlement.stripe.gateway import StripeGateway
 from commerce.settlement.stripe.jobs import reconcile_open_payments
 from commerce.settlement.stripe.local_server import LocalStripeServer
@@ -58,6 +59,7 @@ async def test_a_crash_after_stripes_success_is_closed_by_reconciliation_and_the
     assert (after["status"], Decimal(after["amount_received"])) == ("succeeded", Decimal("300.00"))
     assert late.json() == {"received": True, "outcome": "applied"}
     assert await count(session, OutboxEvent, OutboxEvent.topic == "payment.received") == 1
+    assert await count(session, JournalEntry, JournalEntry.kind == "payment.stripe") == 1
 
 
 async def test_the_webhook_alone_closes_the_gap_and_a_replay_is_a_duplicate(
