@@ -11,6 +11,7 @@ from commerce.contracts import models as contract_models
 from commerce.logistics import models as logistics_models
 from commerce.orders import models as order_models
 from commerce.rfq import models as rfq_models
+from commerce.settlement import invoice_models as settlement_invoice_models
 from commerce.settlement import models as settlement_models
 from commerce.settlement.stripe import models as stripe_models
 from integrations.webhooks import models as webhooks_models
@@ -43,6 +44,7 @@ MODEL_MODULES = (
     contract_models,
     order_models,
     settlement_models,
+    settlement_invoice_models,
     logistics_models,
     stripe_models,
 )

@@ -1,0 +1,124 @@
+"""Settlement rules without I/O: invoice money, the three-way match of one line, payment terms and due dates.
+
+Rounding (the same rule as purchase orders, so that an invoice of a whole order equals the order): a line's
+net is ``quantity × unit_price`` and its tax ``net × rate``, each rounded half-up to 2 places (fen/cent);
+gross = net + tax. An invoice's totals are the sums of its lines, never recomputed from a total.
+"""
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+
+from commerce.orders.rules import LineAmounts, TaxRate, line_amounts, order_totals
+
+__all__ = ["LineAmounts", "TaxRate", "invoice_totals", "line_amounts"]
+
+invoice_totals = order_totals
+HUNDRED = Decimal(100)
+
+
+class InvoiceKind(StrEnum):
+    INVOICE = "invoice"
+    CREDIT_NOTE = "credit_note"
+    DEBIT_NOTE = "debit_note"
+
+
+class FapiaoType(StrEnum):
+    SPECIAL = "special"  # 增值税专用发票: the buyer may deduct input VAT
+    ORDINARY = "ordinary"  # 增值税普通发票
+    ELECTRONIC = "electronic"  # 全电发票 / 数电票
+
+
+class InvoiceStatus(StrEnum):
+    APPROVED = "approved"  # every line matched or its variance accepted: approved for payment
+    EXCEPTION = "exception"  # some line waits for the buyer's resolution (or for a credit note)
+    REJECTED = "rejected"  # the buyer refused a line: the invoice is void and reversed in the journal
+
+
+class LineMatch(StrEnum):
+    MATCHED = "matched"
+    EXCEPTION = "exception"
+    ACCEPTED = "accepted"  # variance accepted by the buyer
+    REJECTED = "rejected"
+    CREDIT_REQUESTED = "credit_requested"  # the buyer waits for a credit note for the variance
+
+
+class Resolution(StrEnum):
+    ACCEPT = "accept"
+    REJECT = "reject"
+    REQUEST_CREDIT_NOTE = "request_credit_note"
+
+
+RESOLVED_STATE = {Resolution.ACCEPT: LineMatch.ACCEPTED, Resolution.REJECT: LineMatch.REJECTED,
+                  Resolution.REQUEST_CREDIT_NOTE: LineMatch.CREDIT_REQUESTED}
+
+
+@dataclass(frozen=True)
+class Tolerances:
+    """How far (in %) an invoice may go above the purchase order's price and the received quantity."""
+
+    quantity_pct: Decimal = Decimal(0)
+    price_pct: Decimal = Decimal(0)
+
+
+@dataclass(frozen=True)
+class MatchInput:
+    """One invoice line against its order line: ``invoiced_total`` counts this line and every earlier
+    invoice of the order line (credit-noted quantities removed)."""
+
+    ordered: Decimal
+    order_price: Decimal
+    received: Decimal
+    invoiced_total: Decimal
+    invoice_price: Decimal
+
+
+def _allowance(amount: Decimal, pct: Decimal) -> Decimal:
+    return amount * (1 + pct / HUNDRED)
+
+
+def exceeds_ordered(line: MatchInput, tolerances: Tolerances) -> bool:
+    """Invoicing more than was ordered (beyond the quantity tolerance) is refused outright."""
+    return line.invoiced_total > _allowance(line.ordered, tolerances.quantity_pct)
+
+
+def match_reasons(line: MatchInput, tolerances: Tolerances) -> list[dict[str, str]]:
+    """Why a line does not match (empty: matched). A price below the order's is no exception."""
+    reasons = []
+    if line.invoiced_total > _allowance(line.received, tolerances.quantity_pct):
+        reasons.append({"code": "quantity_not_received", "detail": f"invoiced {line.invoiced_total.normalize():f}, "
+                                                                     f"received {line.received.normalize():f}"})
+    if line.invoice_price > _allowance(line.order_price, tolerances.price_pct):
+        reasons.append({"code": "price_above_order",
+                        "detail": f"invoiced {line.invoice_price.normalize():f}, ordered at "
+                                  f"{line.order_price.normalize():f}"})
+    return reasons
+
+
+def invoice_status(line_states: list[LineMatch]) -> InvoiceStatus:
+    """Rejected if any line is; approved when every line is matched or accepted; otherwise an exception."""
+    if LineMatch.REJECTED in line_states:
+        return InvoiceStatus.REJECTED
+    if all(state in (LineMatch.MATCHED, LineMatch.ACCEPTED) for state in line_states):
+        return InvoiceStatus.APPROVED
+    return InvoiceStatus.EXCEPTION
+
+
+_NET_DAYS = re.compile(r"(?:net\s*|N)(\d{1,3})|(\d{1,3})\s*(?:days|天)", re.IGNORECASE)
+DEFAULT_NET_DAYS = 30
+
+
+def net_days(payment_terms: str) -> int:
+    """The credit period in an order's terms text ("NET30", "net 60 days", "30天"); 30 days when not stated."""
+    found = _NET_DAYS.search(payment_terms or "")
+    return int(found.group(1) or found.group(2)) if found else DEFAULT_NET_DAYS
+
+
+def due_date(issue_date: dt.date, payment_terms: str) -> dt.date:
+    return issue_date + dt.timedelta(days=net_days(payment_terms))
+
+
+def is_overdue(due: dt.date, outstanding: Decimal, today: dt.date) -> bool:
+    return outstanding > 0 and due < today
