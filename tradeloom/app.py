@@ -18,6 +18,8 @@ from commerce.orders import pages as order_pages
 from commerce.orders.placer import OrdersPlacer
 from commerce.rfq import api as rfq_api
 from commerce.rfq import pages as rfq_pages
+from commerce.settlement.account_statements import api as account_statements_api
+from commerce.settlement.account_statements import pages as account_statement_pages
 from commerce.settlement.stripe import api as stripe_api
 from integrations.changes import api as changes_api
 from integrations.webhooks import api as webhooks_api
@@ -71,6 +73,7 @@ API_ROUTERS = (
     ledger_api.router,
     ledger_files_api.router,
     stripe_api.router,
+    account_statements_api.router,
 )
 
 API_DESCRIPTION = """Tradeloom: catalogue → RFQ → contract → order → shipment → receipt → invoice → payment.
@@ -122,5 +125,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_trace_sources(RegistryItemSource(), LogBundleSource(log_signer(settings).verifier_key))
     catalog_jobs.subscribe_jobs()
     stripe_api.install(app)
+    account_statement_pages.install(app)
     return app
 
