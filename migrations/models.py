@@ -14,6 +14,7 @@ from commerce.rfq import models as rfq_models
 from commerce.settlement import invoice_models as settlement_invoice_models
 from commerce.settlement import models as settlement_models
 from commerce.settlement.account_statements import models as account_statement_models
+from commerce.settlement.finance import models as finance_models
 from commerce.settlement.stripe import models as stripe_models
 from integrations.webhooks import models as webhooks_models
 from ledger import log_models as ledger_log_models
@@ -49,5 +50,6 @@ MODEL_MODULES = (
     logistics_models,
     stripe_models,
     account_statement_models,
+    finance_models,
 )
 target_metadata = Base.metadata

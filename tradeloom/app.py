@@ -20,6 +20,7 @@ from commerce.rfq import api as rfq_api
 from commerce.rfq import pages as rfq_pages
 from commerce.settlement.account_statements import api as account_statements_api
 from commerce.settlement.account_statements import pages as account_statement_pages
+from commerce.settlement.finance import api as finance_api
 from commerce.settlement.stripe import api as stripe_api
 from integrations.changes import api as changes_api
 from integrations.webhooks import api as webhooks_api
@@ -74,6 +75,7 @@ API_ROUTERS = (
     ledger_files_api.router,
     stripe_api.router,
     account_statements_api.router,
+    finance_api.router,
 )
 
 API_DESCRIPTION = """Tradeloom: catalogue → RFQ → contract → order → shipment → receipt → invoice → payment.

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from commerce.settlement import journal
+from commerce.settlement.finance import service as finance
 from commerce.settlement.journal import AccountKind, Line
 from commerce.settlement.stripe.models import StripePayment, StripeRefund
 from ledger.service import record_evidence
@@ -36,11 +37,14 @@ def _reference(payment: StripePayment, suffix: str) -> str:
     return f"{prefix}stripe:{suffix}"
 
 
-def _card_payment_lines(payment: StripePayment, amount: Decimal) -> list[Line]:
-    """The buyer's bank pays its payable; the supplier's receivable turns into money in its bank."""
-    buyer, supplier = payment.org_id, payment.supplier_org_id
+async def _card_payment_lines(session: AsyncSession, payment: StripePayment, amount: Decimal) -> list[Line]:
+    """The buyer's bank pays its payable; the payee's receivable turns into money in its bank. The payee is the
+    supplier, or the financier the invoice's receivable was assigned to (the payment is redirected to it)."""
+    buyer = payment.org_id
+    assignee = await finance.assignee_of(session, payment.invoice_id) if payment.invoice_id else None
+    payee = assignee or payment.supplier_org_id
     return [Line.dr(buyer, AccountKind.PAYABLE, amount), Line.cr(buyer, AccountKind.BANK, amount),
-            Line.dr(supplier, AccountKind.BANK, amount), Line.cr(supplier, AccountKind.RECEIVABLE, amount)]
+            Line.dr(payee, AccountKind.BANK, amount), Line.cr(payee, AccountKind.RECEIVABLE, amount)]
 
 
 def _mirrored(lines: list[Line]) -> list[Line]:
@@ -51,7 +55,7 @@ async def record_received(session: AsyncSession, payment: StripePayment, amount:
     """The buyer's card was charged ``amount`` for the supplier (``payment.amount_received`` already includes it)."""
     await journal.post_entry(session, currency=payment.currency, kind="payment.stripe",
                              reference=_reference(payment, f"{payment.payment_intent_id}:{payment.amount_received}"),
-                             lines=_card_payment_lines(payment, amount), posted_by_org_id=payment.org_id,
+                             lines=await _card_payment_lines(session, payment, amount), posted_by_org_id=payment.org_id,
                              memo=payment.reference)
     await _record(session, payment, "payment.received", _facts(payment, amount))
 
@@ -60,7 +64,7 @@ async def record_refunded(session: AsyncSession, payment: StripePayment, refund:
     """``refund.amount`` went back to the buyer's card: the mirror of a payment."""
     await journal.post_entry(session, currency=payment.currency, kind="refund.stripe",
                              reference=_reference(payment, refund.refund_id),
-                             lines=_mirrored(_card_payment_lines(payment, refund.amount)),
+                             lines=_mirrored(await _card_payment_lines(session, payment, refund.amount)),
                              posted_by_org_id=payment.org_id, memo=payment.reference)
     facts = _facts(payment, refund.amount) | {"refund_id": refund.refund_id}
     await _record(session, payment, "payment.refunded", facts)
