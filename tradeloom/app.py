@@ -21,7 +21,9 @@ from commerce.rfq import pages as rfq_pages
 from commerce.settlement.account_statements import api as account_statements_api
 from commerce.settlement.account_statements import pages as account_statement_pages
 from commerce.settlement.finance import api as finance_api
+from commerce.settlement.finance import pages as finance_pages
 from commerce.settlement.stripe import api as stripe_api
+from commerce.settlement.stripe import pages as stripe_pages
 from integrations.changes import api as changes_api
 from integrations.webhooks import api as webhooks_api
 from ledger import api as ledger_api
@@ -128,5 +130,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     catalog_jobs.subscribe_jobs()
     stripe_api.install(app)
     account_statement_pages.install(app)
+    stripe_pages.install(app)
+    finance_pages.install(app)
     return app
 

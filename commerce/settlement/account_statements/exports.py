@@ -20,7 +20,7 @@ CATEGORY_LABELS = {
     "other": N_("Other"),
 }
 STATUS_LABELS = {
-    StatementStatus.OPEN: N_("Open"), StatementStatus.AWAITING_COUNTERPARTY: N_("Awaiting counterparty"),
+    StatementStatus.OPEN: N_("Not confirmed"), StatementStatus.AWAITING_COUNTERPARTY: N_("Awaiting counterparty"),
     StatementStatus.AGREED: N_("Agreed"), StatementStatus.DISPUTED: N_("Disputed"),
 }
 

@@ -20,7 +20,7 @@ def local_stripe() -> Iterator[LocalStripeServer]:
         yield server
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def stripe_settings(test_settings: Settings, local_stripe: LocalStripeServer) -> Settings:
     return test_settings.model_copy(update={
         "stripe_api_base": local_stripe.api_base, "stripe_secret_key": SecretStr(STRIPE_KEY),
