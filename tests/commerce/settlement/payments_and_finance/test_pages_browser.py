@@ -2,6 +2,7 @@
 stand-in; the supplier asks to be paid early, a financier bids in the marketplace, the supplier accepts; both
 parties read and confirm their statement."""
 
+import datetime as dt
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,7 @@ from tradeloom.identity.roles import OrgKind, Role
 from tradeloom.settings import Settings
 
 pytestmark = pytest.mark.browser
+TODAY = dt.datetime.now(dt.UTC).date()
 
 
 @dataclass(frozen=True)
@@ -67,7 +69,7 @@ async def test_buyer_pays_an_invoice_by_card(page: Page, browser: Browser, strip
     await buyer.screenshot(path=str(tmp_path / "card-payments.png"), full_page=True)
     # the statement shows the invoice and the payment
     await buyer.goto(f"{stripe_live_server}/settlement/statements?counterparty_org_id={parties.supplier.org.id}"
-                     f"&side=buyer&currency=CNY&period_start=2026-01-01&period_end=2030-12-31")
+                     f"&side=buyer&currency=CNY&period_start={TODAY.replace(day=1)}&period_end={TODAY}")
     await expect(buyer.locator("td.closing")).to_have_text("0.00")
     await buyer.get_by_role("button", name="确认对账单").click()
     await expect(buyer.locator(".statement-status")).to_have_text("待对方确认")
