@@ -18,6 +18,9 @@ from commerce.orders import pages as order_pages
 from commerce.orders.placer import OrdersPlacer
 from commerce.rfq import api as rfq_api
 from commerce.rfq import pages as rfq_pages
+from commerce.settlement import api as settlement_api
+from commerce.settlement import jobs as settlement_jobs
+from commerce.settlement import pages as settlement_pages
 from commerce.settlement.account_statements import api as account_statements_api
 from commerce.settlement.account_statements import pages as account_statement_pages
 from commerce.settlement.finance import api as finance_api
@@ -75,6 +78,7 @@ API_ROUTERS = (
     ledger_api.notes,
     ledger_api.router,
     ledger_files_api.router,
+    settlement_api.router,
     stripe_api.router,
     account_statements_api.router,
     finance_api.router,
@@ -126,8 +130,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(admin_pages.router)
     ledger_pages.install(app)
     catalog_pages.install(app)
+    settlement_pages.install(app)
     install_trace_sources(RegistryItemSource(), LogBundleSource(log_signer(settings).verifier_key))
     catalog_jobs.subscribe_jobs()
+    settlement_jobs.subscribe_jobs()
     stripe_api.install(app)
     account_statement_pages.install(app)
     stripe_pages.install(app)

@@ -25,6 +25,7 @@ from catalog.seed import seed_catalog
 from commerce.contracts.seed import seed_contracts
 from commerce.orders import seed as order_seed
 from commerce.rfq.seed import seed_rfqs
+from commerce.settlement.seed import seed_settlement
 from integrations.webhooks import service as webhook_service
 from ledger import verify_cli
 from ledger.audit import audit_log
@@ -168,6 +169,7 @@ async def _seed_demo(database_url: str, secret: str) -> seed.DemoWorld:
             await order_seed.seed_orders(session, world)
             await seed_rfqs(session, world)
             await seed_contracts(session, world, secret=secret)
+            await seed_settlement(session, world)
             return world
     finally:
         await engine.dispose()

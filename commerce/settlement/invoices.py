@@ -3,12 +3,15 @@ resolution of match exceptions. Credit and debit notes live in ``notes.py``; the
 ``postings.py``.
 """
 
+import asyncio
 import datetime as dt
+import hashlib
 import secrets
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -190,15 +193,21 @@ async def issue_invoice(
         tax_total=totals.tax, gross_total=totals.gross, due_date=due_date(fapiao.issue_date, order.payment_terms),
         payment_reference=_new_payment_reference(),
     )
-    session.add(invoice)
-    await flush_or_conflict(session, f"Fapiao number {fapiao.number} is already used by this seller.",
-                            "fapiao_number_duplicate")
-    session.add_all(InvoiceLine(invoice_id=invoice.id, buyer_org_id=invoice.buyer_org_id,
-                                supplier_org_id=invoice.supplier_org_id, **row) for row in rows)
-    await session.flush()
-    await postings.post_invoice(session, invoice)
-    await announce(session, actor, invoice, "invoice.issued")
+    await record_document(session, actor, invoice, rows)
     return invoice
+
+
+async def record_document(session: AsyncSession, actor: Actor, document: Invoice,
+                          rows: Sequence[dict[str, object]]) -> None:
+    """Store an invoice or note with its lines, post it to the journal and announce it."""
+    session.add(document)
+    await flush_or_conflict(session, f"Fapiao number {document.fapiao_number} is already used by this seller.",
+                            "fapiao_number_duplicate")
+    session.add_all(InvoiceLine(invoice_id=document.id, buyer_org_id=document.buyer_org_id,
+                                supplier_org_id=document.supplier_org_id, **row) for row in rows)
+    await session.flush()
+    await postings.post_invoice(session, document)
+    await announce(session, actor, document, f"{document.kind}.issued")
 
 
 async def announce(session: AsyncSession, actor: Actor, invoice: Invoice, topic: str) -> None:
@@ -281,3 +290,43 @@ async def settle_credit_requests(session: AsyncSession, *, actor: Actor, invoice
         if line.match_status == LineMatch.CREDIT_REQUESTED.value:
             line.match_status = LineMatch.ACCEPTED.value
     await _restate(session, actor, invoice, lines)
+
+
+PDF_MAGIC, OFD_MAGIC = b"%PDF-", b"PK\x03\x04"  # an OFD file is a ZIP container
+MAX_FAPIAO_BYTES = 10_000_000
+
+
+def _media_type(filename: str, content: bytes) -> str:
+    name = filename.lower()
+    if name.endswith(".pdf") and content.startswith(PDF_MAGIC):
+        return "application/pdf"
+    if name.endswith(".ofd") and content.startswith(OFD_MAGIC):
+        return "application/ofd"
+    raise Invalid("Attach the fapiao as a PDF or OFD file.", code="fapiao_file_type")
+
+
+async def attach_fapiao_file(
+    session: AsyncSession, *, actor: Actor, invoice_id: uuid.UUID, filename: str, content: bytes, store_in: Path,
+) -> Invoice:
+    """The supplier attaches the fapiao's PDF/OFD: stored by its SHA-256 and the digest recorded as evidence."""
+    invoice = await load_invoice(session, invoice_id)
+    if invoice.supplier_org_id != actor.org_id:
+        raise Forbidden("Only the seller attaches the fapiao file.", code="invoice_wrong_party")
+    if not content or len(content) > MAX_FAPIAO_BYTES:
+        raise Invalid(f"The file must be between 1 byte and {MAX_FAPIAO_BYTES} bytes.", code="fapiao_file_size")
+    media_type = _media_type(filename, content)
+    sha256 = hashlib.sha256(content).hexdigest()
+    await asyncio.to_thread(_store, store_in / sha256, content)
+    invoice.fapiao_file = {"filename": filename[:200], "media_type": media_type, "size": len(content),
+                           "sha256": sha256}
+    await session.flush()
+    await record_evidence(session, org_id=actor.org_id, kind="invoice.fapiao_attached",
+                          subject=f"invoice:{invoice.id}", payload_digest=sha256)
+    await record_audit(session, actor=actor, action="invoice.fapiao_attached", object_type="invoice",
+                       object_id=invoice.id, details=invoice.fapiao_file)
+    return invoice
+
+
+def _store(target: Path, content: bytes) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(content)

@@ -196,3 +196,15 @@ def _narrow(
         query = query.where(JournalPosting.entry_id.in_(
             select(JournalEntry.id).where(JournalEntry.reference.startswith(reference_prefix, autoescape=True))))
     return query
+
+
+async def trial_balance(session: AsyncSession, *, org_id: uuid.UUID) -> list[tuple[AccountKind, str, Decimal]]:
+    """Every account of the organization with its balance (debits − credits), by currency and account."""
+    rows = await session.execute(
+        select(SettlementAccount.kind, SettlementAccount.currency,
+               func.coalesce(func.sum(JournalPosting.debit - JournalPosting.credit), ZERO))
+        .join(JournalPosting, JournalPosting.account_id == SettlementAccount.id)
+        .where(SettlementAccount.org_id == org_id)
+        .group_by(SettlementAccount.kind, SettlementAccount.currency)
+        .order_by(SettlementAccount.currency, SettlementAccount.kind))
+    return [(AccountKind(kind), currency, Decimal(amount)) for kind, currency, amount in rows.tuples().all()]

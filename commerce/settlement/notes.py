@@ -14,18 +14,16 @@ from enum import StrEnum
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from commerce.settlement import postings
 from commerce.settlement.invoice_models import Invoice, InvoiceLine
 from commerce.settlement.invoices import (
     FapiaoDraft,
-    announce,
     invoice_lines,
     load_invoice,
+    record_document,
     settle_credit_requests,
 )
 from commerce.settlement.rules import InvoiceKind, InvoiceStatus, LineMatch, TaxRate, invoice_totals, line_amounts
 from tradeloom.audit import Actor
-from tradeloom.db import flush_or_conflict
 from tradeloom.errors import Forbidden, Invalid
 
 
@@ -83,14 +81,7 @@ async def issue_note(
         buyer_uscc=invoice.buyer_uscc, net_total=totals.net, tax_total=totals.tax, gross_total=totals.gross,
         due_date=invoice.due_date, payment_reference=f"{invoice.payment_reference}-{kind.value[0].upper()}"
                                                      f"{uuid.uuid4().hex[:6].upper()}")
-    session.add(note)
-    await flush_or_conflict(session, f"Fapiao number {fapiao.number} is already used by this seller.",
-                            "fapiao_number_duplicate")
-    session.add_all(InvoiceLine(invoice_id=note.id, buyer_org_id=note.buyer_org_id,
-                                supplier_org_id=note.supplier_org_id, **row) for row in rows)
-    await session.flush()
-    await postings.post_invoice(session, note)
-    await announce(session, actor, note, f"{kind.value}.issued")
+    await record_document(session, actor, note, rows)
     if kind is InvoiceKind.CREDIT_NOTE:
         await settle_credit_requests(session, actor=actor, invoice=invoice)
     return note

@@ -155,6 +155,11 @@ async def _escrow_totals(session: AsyncSession, order_id: uuid.UUID) -> dict[str
     return {kind: total for kind, total in rows.tuples().all()}
 
 
+async def escrow_in_use(session: AsyncSession, *, order_id: uuid.UUID) -> bool:
+    """Whether the buyer paid anything into escrow for this order."""
+    return bool(await _escrow_totals(session, order_id))
+
+
 def _held(totals: dict[str, Decimal]) -> Decimal:
     """Deposited minus released minus refunded."""
     return totals.get("escrow_deposit", Decimal(0)) - totals.get("escrow_release", Decimal(0)) \
