@@ -9,7 +9,7 @@ from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from commerce.settlement.stripe.local_server import LocalStripeServer
-from tests.conftest import _wire_app
+from tests.conftest import _wire_app, truncate_all
 from tests.stripe_support import STRIPE_KEY, WEBHOOK_SECRET
 from tradeloom.settings import Settings
 
@@ -35,3 +35,13 @@ async def stripe_client(stripe_settings: Settings, sessionmaker: async_sessionma
     async with AsyncClient(transport=ASGITransport(app=app), base_url="http://testserver") as http:
         yield http
 
+
+
+@pytest.fixture
+async def committed_stripe_client(stripe_settings: Settings, engine: AsyncEngine, redis_url: str,
+                                  redis_client: redis.Redis) -> AsyncIterator[AsyncClient]:
+    """Card payments on, with real commits (for concurrency tests); every table is emptied afterwards."""
+    app = _wire_app(stripe_settings, async_sessionmaker(engine, expire_on_commit=False), engine, redis_url)
+    async with AsyncClient(transport=ASGITransport(app=app), base_url="http://testserver") as http:
+        yield http
+    await truncate_all(engine)
