@@ -161,7 +161,8 @@ async def balance(
     query = (select(func.coalesce(func.sum(JournalPosting.debit - JournalPosting.credit), ZERO))
              .where(JournalPosting.account_id == account_id(org_id, account, currency)))
     query = _narrow(query, as_of=as_of, reference_prefix=reference_prefix)
-    return Decimal(await session.scalar(query) or ZERO)
+    total = await session.scalar(query)
+    return Decimal(total) if total is not None else ZERO
 
 
 async def postings_for(

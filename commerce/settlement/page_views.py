@@ -3,7 +3,7 @@
 import datetime as dt
 import uuid
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -12,7 +12,14 @@ from commerce.orders.models import OrderLine, PurchaseOrder
 from commerce.orders.service.queries import OrderFilter, list_orders, order_detail
 from commerce.settlement import invoices, payments, postings, service
 from commerce.settlement.invoice_models import Invoice, Payment
-from commerce.settlement.rules import is_overdue
+from commerce.settlement.rules import (
+    CENTS,
+    ORDER_EVENTS,
+    Milestone,
+    installment_due,
+    is_overdue,
+    payment_schedule,
+)
 from tradeloom.auth import Principal
 from tradeloom.identity.roles import Permission
 
@@ -27,6 +34,29 @@ class InvoiceableLine:
     def proposed(self) -> Decimal:
         """What to invoice now: what was received and not invoiced yet."""
         return max(min(self.received, self.line.confirmed_quantity or self.line.quantity) - self.invoiced, Decimal(0))
+
+
+@dataclass(frozen=True)
+class ScheduleRow:
+    order_number: str
+    milestone: Milestone
+    percent: Decimal
+    amount: Decimal
+    due: dt.date | None
+
+
+async def order_schedule(session: AsyncSession, order_id: uuid.UUID, invoice_date: dt.date) -> list[ScheduleRow]:
+    """The order's payment terms as shares with amounts and due dates (None: milestone not reached yet)."""
+    detail = await order_detail(session, order_id=order_id)
+    reached: dict[Milestone, dt.date] = {}
+    for event in detail.timeline:
+        if event.kind in ORDER_EVENTS:
+            reached.setdefault(ORDER_EVENTS[event.kind], event.at.date())
+    terms = detail.order.payment_terms
+    return [ScheduleRow(detail.order.number, item.milestone, item.percent,
+                        (detail.order.gross_total * item.percent / 100).quantize(CENTS, rounding=ROUND_HALF_UP),
+                        installment_due(item, reached=reached, payment_terms=terms, invoice_date=invoice_date))
+            for item in payment_schedule(terms)]
 
 
 @dataclass(frozen=True)
@@ -58,6 +88,8 @@ async def invoice_page(session: AsyncSession, principal: Principal, invoice_id: 
         "invoice": invoice, "lines": view.lines, "outstanding": view.outstanding,
         "overdue": is_overdue(invoice.due_date, view.outstanding, dt.date.today()),
         "is_buyer": principal.org_id == invoice.buyer_org_id, "escrows": [], "instructions": None,
+        "schedule": [row for order_id in dict.fromkeys(line.order_id for line in view.lines)
+                     for row in await order_schedule(session, order_id, invoice.issue_date)],
     }
     if principal.org_id == invoice.buyer_org_id:
         context["instructions"] = (await service.payment_instructions(

@@ -35,13 +35,15 @@ KIND_LABELS = {"invoice": N_("Invoice"), "credit_note": N_("Credit note"), "debi
                "escrow_release": N_("Escrow release"), "escrow_refund": N_("Escrow refund")}
 FAPIAO_TYPE_LABELS = {"special": N_("Special VAT fapiao"), "ordinary": N_("Ordinary VAT fapiao"),
                       "electronic": N_("E-fapiao")}
+MILESTONE_LABELS = {"confirmation": N_("Prepayment on confirmation"), "shipment": N_("On shipment"),
+                    "receipt": N_("On receipt"), "invoice": N_("After the invoice (net days)")}
 REASON_LABELS = {"quantity_not_received": N_("Invoiced more than received"),
                  "price_above_order": N_("Price above the order")}
 
 
 def _helpers() -> dict[str, Any]:
     return {"status_labels": STATUS_LABELS, "kind_labels": KIND_LABELS, "reason_labels": REASON_LABELS,
-            "fapiao_type_labels": FAPIAO_TYPE_LABELS,
+            "fapiao_type_labels": FAPIAO_TYPE_LABELS, "milestone_labels": MILESTONE_LABELS,
             "plain": lambda value: f"{Decimal(value).normalize():f}" if value is not None else ""}
 
 

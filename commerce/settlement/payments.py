@@ -18,14 +18,13 @@ from commerce.orders.service.queries import order_detail
 from commerce.settlement import postings
 from commerce.settlement.invoice_models import BankStatementLine, Invoice, Payment
 from commerce.settlement.invoices import load_invoice
-from commerce.settlement.rules import InvoiceKind, InvoiceStatus
+from commerce.settlement.rules import CENTS, InvoiceKind, InvoiceStatus
 from commerce.settlement.statements import StatementCredit, parse_camt053, parse_csv
 from ledger.service import record_evidence
 from tradeloom.audit import Actor, record_audit
 from tradeloom.errors import Forbidden, Invalid, NotFound
 from tradeloom.outbox.service import emit
 
-CENTS = Decimal("0.01")
 PAYMENT_REFERENCE = re.compile(r"TL[A-HJ-NP-Z2-9]{10}")
 ESCROW_STATES = ("confirmed", "in_production", "partially_shipped", "shipped", "received")
 

@@ -17,6 +17,7 @@ __all__ = ["LineAmounts", "TaxRate", "invoice_totals", "line_amounts"]
 
 invoice_totals = order_totals
 HUNDRED = Decimal(100)
+CENTS = Decimal("0.01")
 
 
 class InvoiceKind(StrEnum):
@@ -122,3 +123,61 @@ def due_date(issue_date: dt.date, payment_terms: str) -> dt.date:
 
 def is_overdue(due: dt.date, outstanding: Decimal, today: dt.date) -> bool:
     return outstanding > 0 and due < today
+
+
+class Milestone(StrEnum):
+    """When a share of an order falls due."""
+
+    CONFIRMATION = "confirmation"  # prepayment: due when the supplier confirms
+    SHIPMENT = "shipment"
+    RECEIPT = "receipt"
+    INVOICE = "invoice"  # the rest: net N days after the invoice
+
+
+@dataclass(frozen=True)
+class Installment:
+    milestone: Milestone
+    percent: Decimal
+
+
+_PERCENT = re.compile(r"(\d{1,3}(?:\.\d{1,2})?)\s*%")
+_MILESTONE_WORDS = (
+    (Milestone.CONFIRMATION, ("prepay", "advance", "confirm", "预付", "确认")),
+    (Milestone.SHIPMENT, ("ship", "发货")),
+    (Milestone.RECEIPT, ("receipt", "receiv", "收货", "到货")),
+)
+ORDER_EVENTS = {"order.confirmed": Milestone.CONFIRMATION, "order.shipped": Milestone.SHIPMENT,
+                "order.partially_shipped": Milestone.SHIPMENT, "order.received": Milestone.RECEIPT}
+
+
+def _milestone_of(clause: str) -> Milestone:
+    lowered = clause.lower()
+    return next((milestone for milestone, words in _MILESTONE_WORDS if any(word in lowered for word in words)),
+                Milestone.INVOICE)
+
+
+def payment_schedule(payment_terms: str) -> list[Installment]:
+    """The order's terms text as shares by milestone, e.g. "30% prepayment, 60% on shipment, net 30" or
+    "预付30%，收货后70%"; what the shares leave over is due net N days after the invoice. Shares adding up to
+    more than 100 % are not terms we can read: the whole amount is then due after the invoice."""
+    shares: dict[Milestone, Decimal] = {}
+    for clause in re.split(r"[,;，；]", payment_terms or ""):
+        found = _PERCENT.search(clause)
+        if found:
+            milestone = _milestone_of(clause)
+            shares[milestone] = shares.get(milestone, Decimal(0)) + Decimal(found.group(1))
+    if sum(shares.values(), Decimal(0)) > HUNDRED:
+        shares = {}
+    rest = HUNDRED - sum(shares.values(), Decimal(0))
+    if rest:
+        shares[Milestone.INVOICE] = shares.get(Milestone.INVOICE, Decimal(0)) + rest
+    return [Installment(milestone, shares[milestone]) for milestone in Milestone if milestone in shares]
+
+
+def installment_due(installment: Installment, *, reached: dict[Milestone, dt.date], payment_terms: str,
+                    invoice_date: dt.date | None) -> dt.date | None:
+    """When a share is due: the day its milestone was reached (the invoice's due date for the rest); None
+    while the milestone lies ahead."""
+    if installment.milestone is Milestone.INVOICE:
+        return due_date(invoice_date, payment_terms) if invoice_date else None
+    return reached.get(installment.milestone)

@@ -66,4 +66,5 @@ async def test_invoice_exception_resolution_and_payment_instructions(
     await expect(finance.locator("#invoice-status")).to_have_text("已核准付款")
     await expect(finance.locator("#outstanding")).to_have_text("904 CNY")
     await expect(finance.locator("#payment-reference")).to_have_text(re.compile(r"^TL[A-Z2-9]{10}$"))
+    await expect(finance.locator("#schedule")).to_contain_text("开票后（账期）")
     await finance.screenshot(path=str(tmp_path / "2-approved.png"), full_page=True)
