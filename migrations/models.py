@@ -13,6 +13,9 @@ from commerce.orders import models as order_models
 from commerce.rfq import models as rfq_models
 from commerce.settlement import invoice_models as settlement_invoice_models
 from commerce.settlement import models as settlement_models
+from commerce.settlement.account_statements import models as account_statement_models
+from commerce.settlement.finance import models as finance_models
+from commerce.settlement.stripe import models as stripe_models
 from integrations.bulk import models as bulk_models
 from integrations.connectors import models as connector_models
 from integrations.external_ids import models as external_id_models
@@ -51,5 +54,8 @@ MODEL_MODULES = (
     external_id_models,
     bulk_models,
     connector_models,
+    stripe_models,
+    account_statement_models,
+    finance_models,
 )
 target_metadata = Base.metadata

@@ -29,8 +29,13 @@ def _free_port() -> int:
 @pytest.fixture(scope="session")
 def live_server(test_settings: Settings) -> Iterator[str]:
     """The real app (its own engine, real commits) on a free local port for the whole session."""
+    yield from serve(test_settings)
+
+
+def serve(settings: Settings) -> Iterator[str]:
+    """Serve the app built with ``settings`` until the generator is closed; yields its base URL."""
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(test_settings), host="127.0.0.1", port=port,
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
                                            log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, name="live-server", daemon=True)
     thread.start()

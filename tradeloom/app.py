@@ -23,6 +23,12 @@ from commerce.rfq import pages as rfq_pages
 from commerce.settlement import api as settlement_api
 from commerce.settlement import jobs as settlement_jobs
 from commerce.settlement import pages as settlement_pages
+from commerce.settlement.account_statements import api as account_statements_api
+from commerce.settlement.account_statements import pages as account_statement_pages
+from commerce.settlement.finance import api as finance_api
+from commerce.settlement.finance import pages as finance_pages
+from commerce.settlement.stripe import api as stripe_api
+from commerce.settlement.stripe import pages as stripe_pages
 from integrations import pages as integration_pages
 from integrations.bulk import api as bulk_api
 from integrations.changes import api as changes_api
@@ -83,6 +89,9 @@ API_ROUTERS = (
     ledger_api.router,
     ledger_files_api.router,
     settlement_api.router,
+    stripe_api.router,
+    account_statements_api.router,
+    finance_api.router,
 )
 
 API_DESCRIPTION = """Tradeloom: catalogue → RFQ → contract → order → shipment → receipt → invoice → payment.
@@ -138,5 +147,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_trace_sources(RegistryItemSource(), LogBundleSource(log_signer(settings).verifier_key))
     catalog_jobs.subscribe_jobs()
     settlement_jobs.subscribe_jobs()
+    stripe_api.install(app)
+    account_statement_pages.install(app)
+    stripe_pages.install(app)
+    finance_pages.install(app)
     return app
 

@@ -101,6 +101,14 @@ class Settings(BaseSettings):
     ledger_batch_size: int = Field(default=5000, ge=1, le=100_000, description="entries per sequenced checkpoint")
     ledger_poll_seconds: float = Field(default=1.0, gt=0, description="sequencer pause when nothing is waiting")
 
+    stripe_api_base: str = Field(
+        default="https://api.stripe.com", description="Stripe API base URL (the local stand-in in tests and demos)"
+    )
+    stripe_secret_key: SecretStr | None = Field(default=None, description="Stripe secret key; unset ⇒ no card payments")
+    stripe_webhook_secret: SecretStr | None = Field(
+        default=None, description="signing secret (whsec_…) of the Stripe webhook endpoint /api/v1/stripe/webhook"
+    )
+
     @property
     def is_production(self) -> bool:
         return self.environment == "production"

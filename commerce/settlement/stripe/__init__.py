@@ -1,0 +1,1 @@
+"""Card payments through Stripe PaymentIntents (create, confirm, capture, refund) and Stripe's webhooks."""
