@@ -10,6 +10,8 @@ from catalog.search import models as search_models
 from commerce.contracts import models as contract_models
 from commerce.orders import models as order_models
 from commerce.rfq import models as rfq_models
+from integrations.edi import models as edi_models
+from integrations.punchout import models as punchout_models
 from integrations.webhooks import models as webhooks_models
 from ledger import log_models as ledger_log_models
 from ledger import models as ledger_models
@@ -39,5 +41,7 @@ MODEL_MODULES = (
     rfq_models,
     contract_models,
     order_models,
+    edi_models,
+    punchout_models,
 )
 target_metadata = Base.metadata

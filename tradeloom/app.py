@@ -19,6 +19,10 @@ from commerce.orders.placer import OrdersPlacer
 from commerce.rfq import api as rfq_api
 from commerce.rfq import pages as rfq_pages
 from integrations.changes import api as changes_api
+from integrations.edi import api as edi_api
+from integrations.edi import pages as edi_pages
+from integrations.punchout import api as punchout_api
+from integrations.punchout import pages as punchout_pages
 from integrations.webhooks import api as webhooks_api
 from ledger import api as ledger_api
 from ledger import files_api as ledger_files_api
@@ -60,6 +64,8 @@ API_ROUTERS = (
     epcis_api.trace_router,
     changes_api.router,
     webhooks_api.router,
+    edi_api.router,
+    punchout_api.router,
     *catalog_api.routers,
     catalog_search_api.router,
     *catalog_governance.ROUTERS,
@@ -117,6 +123,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(admin_pages.router)
     ledger_pages.install(app)
     catalog_pages.install(app)
+    edi_pages.install(app)
+    punchout_pages.install(app)
     install_trace_sources(RegistryItemSource(), LogBundleSource(log_signer(settings).verifier_key))
     catalog_jobs.subscribe_jobs()
     return app

@@ -25,6 +25,7 @@ from catalog.seed import seed_catalog
 from commerce.contracts.seed import seed_contracts
 from commerce.orders import seed as order_seed
 from commerce.rfq.seed import seed_rfqs
+from integrations.edi import jobs as edi_jobs
 from integrations.webhooks import service as webhook_service
 from ledger import verify_cli
 from ledger.audit import audit_log
@@ -137,6 +138,7 @@ def subscribe_consumers(settings: Settings) -> None:
     catalog_governance.install(record_evidence=record_evidence)
     subscribe("*", "integrations.webhooks.jobs.fan_out")
     subscribe(webhook_service.DELIVERY_REQUESTED, "integrations.webhooks.jobs.deliver_requested")
+    edi_jobs.subscribe_jobs()
     if settings.idis_node_url:
         subscribe(identifier_jobs.TOPICS, identifier_jobs.SYNC_JOB)
     if settings.ledger_anchor_backend != "none":
