@@ -7,7 +7,8 @@ sent twice is refused by the database itself, not by a check that a concurrent u
 import datetime as dt
 import uuid
 
-from sqlalchemy import ARRAY, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tradeloom.db import Base, CreatedAtMixin, IdMixin, TenantMixin, VersionedMixin
