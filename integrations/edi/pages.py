@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from integrations.edi import service
 from integrations.edi.schemas import PartnerIn
+from integrations.sites import active_sites
 from tradeloom.identity.roles import Permission
-from tradeloom.sites.service import list_sites
 from tradeloom.transaction import TransactionalRoute, Tx
 from tradeloom.web.forms import run_form_action
 from tradeloom.web.labels import N_
@@ -31,7 +31,7 @@ async def _page(request: Request, principal: Member, session: AsyncSession, erro
     return render(request, "edi/partners.html", {
         "partners": partners, "names": {p.id: p.name for p in partners},
         "interchanges": await service.list_interchanges(session, limit=50),
-        "sites": await list_sites(session), "errors": errors or [], "form": form or {},
+        "sites": await active_sites(session), "errors": errors or [], "form": form or {},
         "message_types": service.MESSAGE_TYPES, "directories": service.DIRECTORIES,
     }, principal=principal, status_code=status)
 
