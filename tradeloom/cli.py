@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import partial
+from pathlib import Path
 
 import click
 import psycopg
@@ -26,6 +27,7 @@ from commerce.contracts.seed import seed_contracts
 from commerce.orders import seed as order_seed
 from commerce.rfq.seed import seed_rfqs
 from integrations.edi import jobs as edi_jobs
+from integrations.edi.folder import watch_folder
 from integrations.webhooks import service as webhook_service
 from ledger import verify_cli
 from ledger.audit import audit_log
@@ -315,6 +317,18 @@ def ledger_audit(key: str | None) -> None:
         click.echo(f"PROBLEM  {problem}", err=True)
     click.echo("log is intact" if report.ok else f"{len(report.problems)} problem(s) found")
     sys.exit(0 if report.ok else 1)
+
+
+@main.command("edi-folder")
+@click.option("--root", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="the watched folder: one sub-folder per organization id (see docs/edi.md)")
+@click.option("--once", is_flag=True, help="exchange once and exit (for cron)")
+@click.option("--interval", default=10.0, show_default=True, help="seconds between exchanges")
+def edi_folder(root: Path, once: bool, interval: float) -> None:
+    """Take EDI interchanges from the watched folder and write ours to it (SFTP deployment: docs/edi.md)."""
+    with platform_services() as settings:
+        asyncio.run(watch_folder(str(settings.database_url), root, once=once, interval_seconds=interval,
+                                 report=click.echo))
 
 
 if __name__ == "__main__":

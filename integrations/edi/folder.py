@@ -9,7 +9,9 @@
 Each file is taken in its own transaction, so one bad file never holds up the others.
 """
 
+import asyncio
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from integrations.edi.inbound import receive_interchange
 from integrations.edi.service import pending_outbound, take_outbound
 from tradeloom.audit import Actor
-from tradeloom.db import tenant_transaction
+from tradeloom.db import make_engine, make_sessionmaker, tenant_transaction
 from tradeloom.errors import TradeloomError
 
 FOLDERS = ("in", "processed", "failed", "out")
@@ -99,3 +101,19 @@ async def _write_outbound(sessionmaker: async_sessionmaker[AsyncSession], org_id
             _write_atomically(folder / name, interchange.content)
             await take_outbound(session, interchange_id=interchange.id)
             run.written.append(name)
+
+
+async def watch_folder(database_url: str, root: Path, *, once: bool, interval_seconds: float,
+                       report: Callable[[str], None]) -> None:
+    """Exchange the folder now and then every ``interval_seconds`` (once only with ``once``)."""
+    engine = make_engine(database_url, pool_size=2)
+    try:
+        while True:
+            run = await exchange_folder(make_sessionmaker(engine), root)
+            if run.taken or run.failed or run.written:
+                report(f"taken {len(run.taken)}, failed {len(run.failed)}, written {len(run.written)}")
+            if once:
+                return
+            await asyncio.sleep(interval_seconds)
+    finally:
+        await engine.dispose()
