@@ -8,7 +8,9 @@ from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog.models import SupplierOffer
-from tests.materials_factories import make_material, make_offer
+from integrations.edi import service as edi_service
+from integrations.edi.models import EdiPartner
+from tests.materials_factories import act_as, as_owner, make_material, make_offer, owner_actor
 from tests.orders_factories import OrderWorld, make_world
 
 MESSAGES = Path(__file__).parent / "edi_messages"
@@ -33,6 +35,23 @@ def partner_body(world: OrderWorld, **overrides: Any) -> dict[str, Any]:
     return {"name": "SAP S/4HANA 苏州", "partner_id": "4012345000009", "partner_qualifier": "14",
             "our_id": "TRADELOOM", "our_qualifier": "ZZZ", "syntax_version": "D96A",
             "messages": ["ORDERS", "ORDRSP", "DESADV", "INVOIC"], "delivery_site_id": str(world.site_id)} | overrides
+
+
+async def add_partner(session: AsyncSession, world: OrderWorld) -> EdiPartner:
+    """The buyer's partner set up through the service (for committed setups, where no test client runs)."""
+    body = partner_body(world)
+    fields = edi_service.PartnerFields(**{k: v for k, v in body.items() if k not in ("messages", "delivery_site_id")},
+                                       messages=tuple(body["messages"]), delivery_site_id=world.site_id)
+    await act_as(session, world.admin)
+    partner = await edi_service.create_partner(session, actor=owner_actor(world.admin), fields=fields)
+    await as_owner(session)
+    return partner
+
+
+def unknown_material_orders(world: OrderWorld) -> str:
+    """The D.01B fixture (line 2 names no material) for a world."""
+    return (MESSAGES / "orders_d01b_unknown_material.edi").read_text(encoding="utf-8").format_map(
+        {"supplier_uscc": world.supplier.org.uscc, "material_code": world.bolt.code})
 
 
 async def make_edi_world(session: AsyncSession, client: AsyncClient) -> EdiWorld:

@@ -1,14 +1,23 @@
 """Inbound EDIFACT: ORDERS interchanges become purchase orders; hostile interchanges are refused clearly."""
 
+import asyncio
 from decimal import Decimal
 
 from httpx import AsyncClient
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from commerce.orders.models import OrderLine, PurchaseOrder
 from integrations.edi.models import EdiInterchange
-from tests.integrations.edi_factories import make_edi_world, partner_body, upload
+from tests.integrations.edi_factories import (
+    add_partner,
+    make_edi_world,
+    partner_body,
+    unknown_material_orders,
+    upload,
+)
+from tests.orders_factories import make_world
+from tradeloom.db import make_sessionmaker
 
 
 async def _orders(session: AsyncSession) -> int:
@@ -182,3 +191,21 @@ class TestPartners:
         response = await client.post("/api/v1/edi/partners", json=partner_body(edi.world, syntax_version="D93A"),
                                      headers=edi.world.admin.headers)
         assert response.status_code == 422
+
+
+class TestConcurrentUploads:
+    async def test_the_same_interchange_uploaded_twice_at_once_is_taken_once(
+            self, committed_client: AsyncClient, engine: AsyncEngine) -> None:
+        # given a committed EDI world
+        async with make_sessionmaker(engine)() as session, session.begin():
+            world = await make_world(session)
+            await add_partner(session, world)
+        text = unknown_material_orders(world).replace(
+            "LIN+2++9999999999994:EN'\nPIA+1+NO-SUCH-PART:SA'\nQTY+21:1:BX'\n", "").replace("UNT+12", "UNT+9")
+        # when two uploads race
+        responses = await asyncio.gather(*(committed_client.post(
+            "/api/v1/edi/interchanges", content=text.encode(), headers=world.buyer.headers) for _ in range(2)))
+        # then one is taken, the other refused, and one order exists
+        assert sorted(r.status_code for r in responses) == [201, 409]
+        async with make_sessionmaker(engine)() as session:
+            assert await _orders(session) == 1

@@ -14,14 +14,13 @@ import pytest
 from playwright.async_api import Browser, expect
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from integrations.edi import service as edi_service
 from integrations.edi.inbound import receive_interchange
 from integrations.punchout import service as punchout_service
 from tests.browser import browser, live_server  # noqa: F401 - fixtures
 from tests.commerce.orders.test_pages_browser import sign_in
 from tests.conftest import truncate_all
 from tests.integrations.conftest import Receiver
-from tests.integrations.edi_factories import MESSAGES, partner_body
+from tests.integrations.edi_factories import add_partner, unknown_material_orders
 from tests.integrations.punchout_factories import IDENTITY, envelope, order_request, setup_request, status_of
 from tests.materials_factories import act_as, as_owner, make_price_list, owner_actor
 from tests.orders_factories import OrderWorld, make_world
@@ -47,13 +46,10 @@ async def committed_punchout(engine: AsyncEngine) -> AsyncIterator[CommittedPunc
         _, secret = await punchout_service.create_credential(
             session, actor=owner_actor(world.admin), name="SAP Ariba", domain="NetworkID", identity=IDENTITY,
             supplier_org_id=world.supplier.org.id, delivery_site_id=world.site_id)
-        body = partner_body(world)
-        await edi_service.create_partner(session, actor=owner_actor(world.admin), fields=edi_service.PartnerFields(
-            **{k: v for k, v in body.items() if k not in ("messages", "delivery_site_id")},
-            messages=tuple(body["messages"]), delivery_site_id=world.site_id))
-        text = (MESSAGES / "orders_d01b_unknown_material.edi").read_text().format_map(
-            {"supplier_uscc": world.supplier.org.uscc, "material_code": world.bolt.code})
-        await receive_interchange(session, actor=owner_actor(world.buyer), text=text)
+        await as_owner(session)
+        await add_partner(session, world)
+        await act_as(session, world.buyer)
+        await receive_interchange(session, actor=owner_actor(world.buyer), text=unknown_material_orders(world))
         await as_owner(session)
     yield CommittedPunchOut(world, secret)
     await truncate_all(engine)
