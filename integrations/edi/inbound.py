@@ -18,9 +18,9 @@ from catalog.service.materials import materials_by_code, materials_by_id
 from commerce.orders.service.create import CartLine, OrderTerms, create_order_from_cart
 from commerce.orders.service.queries import order_detail
 from commerce.orders.service.transitions import submit_order
-from integrations.edi.messages_out import syntax_report
+from integrations.edi.messages_out import order_rejection, syntax_report
 from integrations.edi.models import EdiInterchange, EdiOrder, EdiPartner
-from integrations.edi.orders_in import EdiRejection, ItemId, OrdersDocument, read_orders
+from integrations.edi.orders_in import EdiRejection, ItemId, OrdersDocument, order_number_of, read_orders
 from integrations.edi.service import partner_by_identity, send_interchange
 from integrations.edi.syntax import EdiSyntaxError, Interchange, Message, read_envelope, read_interchange
 from tradeloom.audit import Actor, record_audit
@@ -35,6 +35,7 @@ MAX_INTERCHANGE_CHARACTERS = 2_000_000
 @dataclass(frozen=True)
 class MessageOutcome:
     reference: str
+    document_number: str
     accepted: bool
     order_id: uuid.UUID | None = None
     order_number: str | None = None
@@ -79,6 +80,7 @@ async def receive_interchange(session: AsyncSession, *, actor: Actor, text: str,
     for message in interchange.messages:
         result.messages.append(await _take_message(session, actor, partner, record, message))
     _summarize(record, result.messages)
+    await _answer_rejections(session, partner, result.messages)
     await record_audit(session, actor=actor, action="edi.interchange_received", object_type="edi_interchange",
                        object_id=str(record.id), details={"status": record.status,
                                                           "reference": interchange.control_reference})
@@ -114,24 +116,36 @@ def _summarize(record: EdiInterchange, outcomes: list[MessageOutcome]) -> None:
     record.detail = "; ".join(reasons)[:1000] or None
 
 
+async def _answer_rejections(session: AsyncSession, partner: EdiPartner, outcomes: list[MessageOutcome]) -> None:
+    """One ORDRSP "not accepted" per rejected order, when the partner takes ORDRSP: folder and download users
+    learn the reason the way they learn everything else, by EDI."""
+    rejected = [outcome for outcome in outcomes if not outcome.accepted]
+    if rejected and "ORDRSP" in partner.messages:
+        today = utcnow().date()
+        await send_interchange(session, partner=partner, detail="Rejected orders: " + ", ".join(
+            outcome.document_number for outcome in rejected)[:900], messages=[
+            ("ORDRSP", order_rejection(outcome.document_number, outcome.reason or "", today)) for outcome in rejected])
+
+
 async def _take_message(session: AsyncSession, actor: Actor, partner: EdiPartner, record: EdiInterchange,
                         message: Message) -> MessageOutcome:
+    number = order_number_of(message)
     try:
         async with session.begin_nested():
             if "ORDERS" not in partner.messages:
                 raise EdiRejection("ORDERS is not switched on for this partner.", code="edi_message_not_agreed")
             document = read_orders(message)
-            order_id, number = await _place(session, actor, partner, document)
+            order_id, placed_number = await _place(session, actor, partner, document)
             session.add(EdiOrder(id=uuid.uuid4(), org_id=partner.org_id, partner_id=partner.id,
                                  interchange_id=record.id, message_reference=message.reference,
                                  document_number=document.number, purchase_order_id=order_id))
             await flush_or_conflict(session, f"Order {document.number} was already received from this partner.",
                                     "edi_order_duplicate")
     except EdiRejection as rejection:
-        return MessageOutcome(message.reference, False, reason=rejection.reason, code=rejection.code)
+        return MessageOutcome(message.reference, number, False, reason=rejection.reason, code=rejection.code)
     except TradeloomError as error:
-        return MessageOutcome(message.reference, False, reason=error.message, code=error.code)
-    return MessageOutcome(message.reference, True, order_id=order_id, order_number=number)
+        return MessageOutcome(message.reference, number, False, reason=error.message, code=error.code)
+    return MessageOutcome(message.reference, number, True, order_id=order_id, order_number=placed_number)
 
 
 async def _place(session: AsyncSession, actor: Actor, partner: EdiPartner,

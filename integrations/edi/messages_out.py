@@ -87,6 +87,13 @@ def order_response(facts: OrderFacts, today: dt.date) -> list[Segment]:
     return [*body, Segment("UNS", "S"), Segment("CNT", ["2", str(len(facts.lines))])]
 
 
+def order_rejection(partner_order_number: str, reason: str, today: dt.date) -> list[Segment]:
+    """ORDRSP not accepted (BGM message function 27), the reason in FTX+AAO (up to five 70-character parts)."""
+    parts = [reason[i:i + 70] for i in range(0, min(len(reason), 350), 70)]
+    return [Segment("BGM", "231", partner_order_number, "27"), _date("137", today),
+            Segment("RFF", ["ON", partner_order_number]), Segment("FTX", "AAO", "", "", parts)]
+
+
 def despatch_advice(facts: OrderFacts, today: dt.date) -> list[Segment]:
     """DESADV for the whole order as shipped: each line's confirmed quantity in one consignment."""
     body = _header("351", f"DES-{facts.number}", facts, today)

@@ -179,6 +179,11 @@ class _Reader:
         self.line = replace(line, price=_number(element(segment, 0, 1), f"Line {line.line_number} price"))
 
 
+def order_number_of(message: Message) -> str:
+    """The BGM document number, or the message reference when the message has none (for a rejection)."""
+    return next((element(s, 1, 0) for s in message.body if s.tag == "BGM" and element(s, 1, 0)), message.reference)
+
+
 def read_orders(message: Message) -> OrdersDocument:
     """The order an ORDERS message states, or :class:`EdiRejection` with the reason."""
     if message.type != "ORDERS":

@@ -55,6 +55,7 @@ class InterchangeOut(ApiModel):
 
 class MessageOutcomeOut(ApiModel):
     reference: str
+    document_number: str = Field(description="the partner's order number (BGM)")
     accepted: bool
     order_id: uuid.UUID | None
     order_number: str | None

@@ -86,11 +86,16 @@ class TestOrdersIn:
         # then
         assert response.status_code == 201
         (message,) = response.json()["messages"]
-        assert message == {"reference": "ORD0001", "accepted": False, "order_id": None, "order_number": None,
-                           "code": "edi_material_unknown", "reason": "Line 2: no material matches 9999999999994 "
-                                                                     "(EN), NO-SUCH-PART (SA)."}
+        assert message == {"reference": "ORD0001", "document_number": "ERP-4713", "accepted": False,
+                           "order_id": None, "order_number": None, "code": "edi_material_unknown",
+                           "reason": "Line 2: no material matches 9999999999994 (EN), NO-SUCH-PART (SA)."}
         assert response.json()["interchange"]["status"] == "rejected"
         assert await _orders(session) == 0
+        # and the partner is told by EDI too: an ORDRSP "not accepted" with the reason
+        answer = await session.scalar(select(EdiInterchange).where(EdiInterchange.direction == "out"))
+        assert answer is not None and answer.message_types == ["ORDRSP"]
+        assert "BGM+231+ERP-4713+27'" in answer.content
+        assert "FTX+AAO+++Line 2?: no material matches 9999999999994 (EN), NO-SUCH-PART (SA).'" in answer.content
 
     async def test_a_price_that_differs_from_the_agreed_price_is_rejected(self, client: AsyncClient,
                                                                          session: AsyncSession) -> None:
