@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from commerce.orders.models import OrderLine, PurchaseOrder
 from integrations.edi.models import EdiInterchange
+from tests.factories import make_member
 from tests.integrations.edi_factories import (
     add_partner,
     make_edi_world,
@@ -16,8 +17,10 @@ from tests.integrations.edi_factories import (
     unknown_material_orders,
     upload,
 )
+from tests.materials_factories import as_owner
 from tests.orders_factories import make_world
 from tradeloom.db import make_sessionmaker
+from tradeloom.identity.roles import Role
 
 
 async def _orders(session: AsyncSession) -> int:
@@ -198,6 +201,20 @@ class TestPartners:
         assert response.status_code == 422
 
 
+    async def test_another_organization_sees_neither_partners_nor_log(self, client: AsyncClient,
+                                                                      session: AsyncSession) -> None:
+        # given
+        edi = await make_edi_world(session, client)
+        await upload(client, edi, edi.fixture("orders_d96a_two_messages.edi"))
+        await as_owner(session)  # the requests left the shared connection in the app role
+        stranger = await make_member(session, roles=(Role.ORG_ADMIN,))
+        # when / then: row-level security hides them
+        assert (await client.get("/api/v1/edi/partners", headers=stranger.headers)).json() == []
+        one = await client.get(f"/api/v1/edi/partners/{edi.partner['id']}", headers=stranger.headers)
+        assert one.status_code == 404
+        stranger_buyer = await make_member(session, org=stranger.org, roles=(Role.BUYER,))
+        assert (await client.get("/api/v1/edi/interchanges", headers=stranger_buyer.headers)).json() == []
+
 class TestConcurrentUploads:
     async def test_the_same_interchange_uploaded_twice_at_once_is_taken_once(
             self, committed_client: AsyncClient, engine: AsyncEngine) -> None:
@@ -214,3 +231,4 @@ class TestConcurrentUploads:
         assert sorted(r.status_code for r in responses) == [201, 409]
         async with make_sessionmaker(engine)() as session:
             assert await _orders(session) == 1
+
