@@ -18,7 +18,9 @@ from commerce.settlement.finance import models as finance_models
 from commerce.settlement.stripe import models as stripe_models
 from integrations.bulk import models as bulk_models
 from integrations.connectors import models as connector_models
+from integrations.edi import models as edi_models
 from integrations.external_ids import models as external_id_models
+from integrations.punchout import models as punchout_models
 from integrations.webhooks import models as webhooks_models
 from ledger import log_models as ledger_log_models
 from ledger import models as ledger_models
@@ -57,5 +59,7 @@ MODEL_MODULES = (
     stripe_models,
     account_statement_models,
     finance_models,
+    edi_models,
+    punchout_models,
 )
 target_metadata = Base.metadata

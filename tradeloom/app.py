@@ -33,7 +33,11 @@ from integrations import pages as integration_pages
 from integrations.bulk import api as bulk_api
 from integrations.changes import api as changes_api
 from integrations.connectors import api as connectors_api
+from integrations.edi import api as edi_api
+from integrations.edi import pages as edi_pages
 from integrations.external_ids import api as external_ids_api
+from integrations.punchout import api as punchout_api
+from integrations.punchout import pages as punchout_pages
 from integrations.webhooks import api as webhooks_api
 from ledger import api as ledger_api
 from ledger import files_api as ledger_files_api
@@ -78,6 +82,8 @@ API_ROUTERS = (
     bulk_api.router,
     external_ids_api.router,
     connectors_api.router,
+    edi_api.router,
+    punchout_api.router,
     *catalog_api.routers,
     catalog_search_api.router,
     *catalog_governance.ROUTERS,
@@ -144,6 +150,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     catalog_pages.install(app)
     integration_pages.install(app)
     settlement_pages.install(app)
+    edi_pages.install(app)
+    punchout_pages.install(app)
     install_trace_sources(RegistryItemSource(), LogBundleSource(log_signer(settings).verifier_key))
     catalog_jobs.subscribe_jobs()
     settlement_jobs.subscribe_jobs()

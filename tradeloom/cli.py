@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import partial
+from pathlib import Path
 
 import click
 import psycopg
@@ -31,6 +32,8 @@ from commerce.settlement.seed import seed_settlement
 from integrations.bulk import service as bulk_service
 from integrations.connectors import jobs as connector_jobs
 from integrations.connectors import service as connector_service
+from integrations.edi import jobs as edi_jobs
+from integrations.edi.folder import watch_folder
 from integrations.webhooks import service as webhook_service
 from ledger import verify_cli
 from ledger.audit import audit_log
@@ -149,6 +152,7 @@ def subscribe_consumers(settings: Settings) -> None:
     subscribe(webhook_service.DELIVERY_REQUESTED, "integrations.webhooks.jobs.deliver_requested")
     subscribe(bulk_service.BULK_REQUESTED, "integrations.bulk.jobs.run_bulk_job", queue="low")
     subscribe(connector_service.SYNC_REQUESTED, "integrations.connectors.jobs.sync_connector_job", queue="low")
+    edi_jobs.subscribe_jobs()
     if settings.idis_node_url:
         subscribe(identifier_jobs.TOPICS, identifier_jobs.SYNC_JOB)
     if settings.ledger_anchor_backend != "none":
@@ -327,6 +331,18 @@ def ledger_audit(key: str | None) -> None:
         click.echo(f"PROBLEM  {problem}", err=True)
     click.echo("log is intact" if report.ok else f"{len(report.problems)} problem(s) found")
     sys.exit(0 if report.ok else 1)
+
+
+@main.command("edi-folder")
+@click.option("--root", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="the watched folder: one sub-folder per organization id (see docs/edi.md)")
+@click.option("--once", is_flag=True, help="exchange once and exit (for cron)")
+@click.option("--interval", default=10.0, show_default=True, help="seconds between exchanges")
+def edi_folder(root: Path, once: bool, interval: float) -> None:
+    """Take EDI interchanges from the watched folder and write ours to it (SFTP deployment: docs/edi.md)."""
+    with platform_services() as settings:
+        asyncio.run(watch_folder(str(settings.database_url), root, once=once, interval_seconds=interval,
+                                 report=click.echo))
 
 
 if __name__ == "__main__":
