@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import partial
+from pathlib import Path
 
 import click
 import psycopg
@@ -26,6 +27,7 @@ from commerce.contracts.seed import seed_contracts
 from commerce.orders import seed as order_seed
 from commerce.rfq.seed import seed_rfqs
 from integrations.webhooks import service as webhook_service
+from iot_bridge import service_main as iot_service
 from ledger import verify_cli
 from ledger.audit import audit_log
 from ledger.checkpoint import CheckpointError, VerifierKey
@@ -313,6 +315,24 @@ def ledger_audit(key: str | None) -> None:
         click.echo(f"PROBLEM  {problem}", err=True)
     click.echo("log is intact" if report.ok else f"{len(report.problems)} problem(s) found")
     sys.exit(0 if report.ok else 1)
+
+
+@main.group("iot-bridge", invoke_without_command=True)
+@click.pass_context
+def iot_bridge(context: click.Context) -> None:
+    """Run the IoT host application (Sparkplug B + JSON over MQTT at TRADELOOM_MQTT_URL)."""
+    if context.invoked_subcommand is None:
+        with platform_services() as settings:
+            asyncio.run(iot_service.run_bridge(settings))
+
+
+@iot_bridge.command("broker-files")
+@click.argument("directory", type=click.Path(file_okay=False, writable=True))
+def iot_broker_files(directory: str) -> None:
+    """Write Mosquitto password and ACL files from the device registry into DIRECTORY."""
+    with platform_services() as settings:
+        written = asyncio.run(iot_service.write_broker_files(settings, Path(directory)))
+    click.echo("\n".join(str(path) for path in written))
 
 
 if __name__ == "__main__":
