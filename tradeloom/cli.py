@@ -28,6 +28,7 @@ from commerce.orders import seed as order_seed
 from commerce.rfq.seed import seed_rfqs
 from integrations.webhooks import service as webhook_service
 from iot_bridge import service_main as iot_service
+from iot_bridge.seed import seed_devices
 from ledger import verify_cli
 from ledger.audit import audit_log
 from ledger.checkpoint import CheckpointError, VerifierKey
@@ -170,6 +171,7 @@ async def _seed_demo(database_url: str, secret: str) -> seed.DemoWorld:
             await order_seed.seed_orders(session, world)
             await seed_rfqs(session, world)
             await seed_contracts(session, world, secret=secret)
+            await seed_devices(session, world)
             return world
     finally:
         await engine.dispose()
