@@ -15,7 +15,6 @@ async def test_fleet_devices_and_alarm_console(client: AsyncClient, session: Asy
     member = await make_member(session)
     device_id = await lathe_with_alarm(session, member)
     token = await sign_in(client, member.user.email)
-    client.headers["Accept-Language"] = "en"
     # when / then
     dashboard = await client.get("/iot")
     assert dashboard.status_code == 200
