@@ -114,11 +114,11 @@ async def world(engine: AsyncEngine, redis_url: str, test_settings: Settings) ->
     publisher.loop_start()
     publisher.subscribe([(f"spBv1.0/g{tag}/NCMD/#", 1), (f"spBv1.0/g{tag}/DCMD/#", 1), (f"tl/{org.id}/+/commands", 1)])
     yield World(org.id, f"g{tag}", "edge-1", lathe.id, sensor.id, bridge, publisher, received, sessionmaker)
-    publisher.publish(f"spBv1.0/STATE/test-{tag}", b"", qos=1, retain=True).wait_for_publish(5)  # drop retained
+    stop.set()
+    await task  # the bridge's last word is its retained STATE offline: remove it from the shared broker
+    publisher.publish(f"spBv1.0/STATE/test-{tag}", b"", qos=1, retain=True).wait_for_publish(5)
     publisher.loop_stop()
     publisher.disconnect()
-    stop.set()
-    await task
     await redis.aclose()
     await truncate_all(engine)
 
