@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 VENDOR := tradeloom/web/static/vendor
 CHAINCODE := ledger/fabric/chaincode
 
-.PHONY: run test install assets lint chaincode-test i18n bench clean
+.PHONY: run test install assets lint chaincode-test i18n bench clean sparkplug-proto
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
@@ -57,3 +57,7 @@ bench: install
 
 clean:
 	rm -rf $(VENV) node_modules $(CHAINCODE)/node_modules $(VENDOR) .pytest_cache .mypy_cache .ruff_cache
+
+# Regenerate the Sparkplug B protobuf module (committed, so installs need only the protobuf runtime).
+sparkplug-proto: install
+	cd iot_bridge/sparkplug && ../../$(BIN)/python -m grpc_tools.protoc -I. --python_out=. --pyi_out=. sparkplug_b.proto

@@ -22,6 +22,7 @@ from integrations.edi import models as edi_models
 from integrations.external_ids import models as external_id_models
 from integrations.punchout import models as punchout_models
 from integrations.webhooks import models as webhooks_models
+from iot_bridge import models as iot_models
 from ledger import log_models as ledger_log_models
 from ledger import models as ledger_models
 from ledger.epcis import models as epcis_models
@@ -61,5 +62,6 @@ MODEL_MODULES = (
     finance_models,
     edi_models,
     punchout_models,
+    iot_models,
 )
 target_metadata = Base.metadata

@@ -39,6 +39,8 @@ from integrations.external_ids import api as external_ids_api
 from integrations.punchout import api as punchout_api
 from integrations.punchout import pages as punchout_pages
 from integrations.webhooks import api as webhooks_api
+from iot_bridge import api as iot_api
+from iot_bridge import pages as iot_pages
 from ledger import api as ledger_api
 from ledger import files_api as ledger_files_api
 from ledger import pages as ledger_pages
@@ -98,6 +100,7 @@ API_ROUTERS = (
     stripe_api.router,
     account_statements_api.router,
     finance_api.router,
+    iot_api.router,
 )
 
 API_DESCRIPTION = """Tradeloom: catalogue → RFQ → contract → order → shipment → receipt → invoice → payment.
@@ -152,6 +155,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settlement_pages.install(app)
     edi_pages.install(app)
     punchout_pages.install(app)
+    iot_pages.install(app)
     install_trace_sources(RegistryItemSource(), LogBundleSource(log_signer(settings).verifier_key))
     catalog_jobs.subscribe_jobs()
     settlement_jobs.subscribe_jobs()

@@ -35,6 +35,8 @@ from integrations.connectors import service as connector_service
 from integrations.edi import jobs as edi_jobs
 from integrations.edi.folder import watch_folder
 from integrations.webhooks import service as webhook_service
+from iot_bridge import service_main as iot_service
+from iot_bridge.seed import seed_devices
 from ledger import verify_cli
 from ledger.audit import audit_log
 from ledger.checkpoint import CheckpointError, VerifierKey
@@ -186,6 +188,7 @@ async def _seed_demo(database_url: str, secret: str) -> seed.DemoWorld:
             await seed_rfqs(session, world)
             await seed_contracts(session, world, secret=secret)
             await seed_settlement(session, world)
+            await seed_devices(session, world)
             return world
     finally:
         await engine.dispose()
@@ -343,6 +346,22 @@ def edi_folder(root: Path, once: bool, interval: float) -> None:
     with platform_services() as settings:
         asyncio.run(watch_folder(str(settings.database_url), root, once=once, interval_seconds=interval,
                                  report=click.echo))
+@main.group("iot-bridge", invoke_without_command=True)
+@click.pass_context
+def iot_bridge(context: click.Context) -> None:
+    """Run the IoT host application (Sparkplug B + JSON over MQTT at TRADELOOM_MQTT_URL)."""
+    if context.invoked_subcommand is None:
+        with platform_services() as settings:
+            asyncio.run(iot_service.run_bridge(settings))
+
+
+@iot_bridge.command("broker-files")
+@click.argument("directory", type=click.Path(file_okay=False, writable=True))
+def iot_broker_files(directory: str) -> None:
+    """Write Mosquitto password and ACL files from the device registry into DIRECTORY."""
+    with platform_services() as settings:
+        written = asyncio.run(iot_service.write_broker_files(settings, Path(directory)))
+    click.echo("\n".join(str(path) for path in written))
 
 
 if __name__ == "__main__":

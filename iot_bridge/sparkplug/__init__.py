@@ -1,0 +1,32 @@
+"""Sparkplug B: the Tahu protobuf payload codec and topic names (used by the host and by the edge agent)."""
+
+from iot_bridge.sparkplug.codec import (
+    BD_SEQ,
+    NODE_REBIRTH,
+    AliasTable,
+    DataType,
+    Metric,
+    Payload,
+    SparkplugError,
+    decode_payload,
+    encode_payload,
+    metrics_by_name,
+    next_seq,
+    rebirth_request,
+)
+from iot_bridge.sparkplug.topic import (
+    MessageType,
+    SparkplugTopic,
+    TopicError,
+    device_topic,
+    node_topic,
+    parse_topic,
+    state_payload,
+    state_topic,
+)
+
+__all__ = [
+    "BD_SEQ", "NODE_REBIRTH", "AliasTable", "DataType", "MessageType", "Metric", "Payload", "SparkplugError",
+    "SparkplugTopic", "TopicError", "decode_payload", "device_topic", "encode_payload", "metrics_by_name",
+    "next_seq", "node_topic", "parse_topic", "rebirth_request", "state_payload", "state_topic",
+]
