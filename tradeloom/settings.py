@@ -86,6 +86,9 @@ class Settings(BaseSettings):
     )
     ledger_batch_size: int = Field(default=5000, ge=1, le=100_000, description="entries per sequenced checkpoint")
     ledger_poll_seconds: float = Field(default=1.0, gt=0, description="sequencer pause when nothing is waiting")
+    mqtt_url: str | None = Field(
+        default=None, description="MQTT broker, mqtt://[user:password@]host:port; unset ⇒ embedded broker (amqtt)"
+    )
 
     @property
     def is_production(self) -> bool:
