@@ -1,0 +1,91 @@
+"""Store and forward through a real broker outage: nothing produced while the broker is away is lost."""
+
+import pytest
+
+from iot_bridge.device_types import load_device_types
+from iot_bridge.edge.node import SparkplugEdgeNode
+from iot_bridge.edge.spool import Spool
+from iot_bridge.sparkplug import DataType, MessageType, Metric
+from tests.iot_bridge.edge.peers import SparkplugRecorder, TcpRelay, unique_group
+
+LATHE = {"state": "run", "good_count": 0, "spindle_speed": 1200.0}
+
+
+async def no_command(command, params):
+    raise AssertionError("no command in this test")
+
+
+def counts_received(recorder: SparkplugRecorder) -> list[int]:
+    return [m.values()["good_count"] for m in recorder.of(MessageType.DDATA, "lathe-01")
+            if "good_count" in m.values()]
+
+
+@pytest.fixture
+async def relay():
+    relay = TcpRelay()
+    yield relay
+    await relay.close()
+
+
+async def test_outage_is_replayed_as_historical_data_and_a_cut_loses_nothing(relay, tmp_path):
+    # given an edge node whose broker is not there yet (nothing listens on the relay's port)
+    group = unique_group()
+    recorder = SparkplugRecorder(group)
+    spool = Spool(tmp_path / "spool.sqlite")
+    node = SparkplugEdgeNode(group_id=group, edge_node_id="edge-1", broker=relay.address, spool=spool)
+    node.add_device("lathe-01", load_device_types()["cnc_lathe"], no_command)
+    await node.start()
+    node.device_online("lathe-01", LATHE)
+
+    # when the lathe makes 300 parts during the outage
+    for count in range(1, 301):
+        node.device_data("lathe-01", {"good_count": count}, timestamp_ms=1_700_000_000_000 + count)
+    # then every count waits in the spool
+    assert spool.pending_count() == 300
+
+    # when the broker becomes reachable
+    await relay.open()
+    await recorder.wait_for(lambda ms: len(counts_received(recorder)) >= 300)
+    # then the node is born and every spooled count arrives, in order, flagged historical, with its own time
+    replayed = recorder.of(MessageType.DDATA, "lathe-01")
+    assert counts_received(recorder) == list(range(1, 301))
+    assert all(m.payload.metrics[0].is_historical for m in replayed)
+    assert [m.payload.metrics[0].timestamp for m in replayed][:2] == [1_700_000_000_001, 1_700_000_000_002]
+    assert recorder.of(MessageType.NBIRTH)[0].values()["bdSeq"] == 0
+    await recorder.wait_for(lambda ms: spool.pending_count() == 0)
+
+    # when the line is cut while live data flows, then restored
+    for count in range(301, 601):
+        node.device_data("lathe-01", {"good_count": count})
+        if count == 400:
+            relay.cut()
+    await recorder.wait_for(lambda ms: set(range(1, 601)) <= set(counts_received(recorder)))
+    # then the broker told the host the old session died, a new session was born with the next bdSeq,
+    # and every count arrived at least once (those in flight at the cut may come twice)
+    await recorder.wait_for(lambda ms: len(recorder.of(MessageType.NBIRTH)) == 2)
+    assert [m.values()["bdSeq"] for m in recorder.of(MessageType.NDEATH)][:1] == [0]
+    assert recorder.of(MessageType.NBIRTH)[1].values()["bdSeq"] == 1
+    await recorder.wait_for(lambda ms: spool.pending_count() == 0)
+    assert node.counters.sessions == 2
+    assert node.counters.replayed > 300  # what the cut left unacknowledged went again
+
+    await node.stop()
+    spool.close()
+    recorder.close()
+
+
+async def test_spool_keeps_bd_seq_and_messages_across_restarts(tmp_path):
+    # given a spool with a message and a used bdSeq
+    spool = Spool(tmp_path / "spool.sqlite")
+    assert spool.next_bd_seq() == 0
+    spool.add("d1", 5, (Metric(name="good_count", value=3, datatype=DataType.INT64, timestamp=5),))
+    spool.close()
+    # when the agent restarts
+    reopened = Spool(tmp_path / "spool.sqlite")
+    # then the next session gets the next bdSeq and the message is still pending
+    assert reopened.next_bd_seq() == 1
+    (message,) = list(reopened.pending())
+    assert (message.device_id, message.timestamp_ms, message.metrics[0].value) == ("d1", 5, 3)
+    reopened.acknowledge(message.id)
+    assert reopened.pending_count() == 0
+    reopened.close()
