@@ -14,6 +14,7 @@ from iot_bridge.edge.mqtt import BrokerAddress
 from iot_bridge.sparkplug import AliasTable, MessageType, Payload, SparkplugTopic, decode_payload, parse_topic
 
 MOSQUITTO = BrokerAddress("127.0.0.1", 1883)
+WAIT_LIMIT_S = 30  # a failure bound only: a passing test never waits for it
 
 
 def free_port() -> int:
@@ -68,9 +69,9 @@ class SparkplugRecorder:
             self.messages.append(Received(topic, payload))
         self._loop.call_soon_threadsafe(self._changed.set)
 
-    async def wait_for(self, condition: Callable[[list[Received]], bool], timeout: float = 20) -> list[Received]:
+    async def wait_for(self, condition: Callable[[list[Received]], bool]) -> list[Received]:
         """Wait until ``condition(messages)`` holds (bounded, so a broken agent fails instead of hanging)."""
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout(WAIT_LIMIT_S):
             while True:
                 with self._lock:
                     snapshot = list(self.messages)

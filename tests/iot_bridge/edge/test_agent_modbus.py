@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import itertools
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -12,8 +13,17 @@ from iot_bridge.edge.agent import EdgeAgent
 from iot_bridge.edge.config import EdgeConfig
 from iot_bridge.edge.node import CORRELATION, RESULT, command_metric
 from iot_bridge.simulator.modbus_plc import ModbusPlcServer
-from iot_bridge.sparkplug import NODE_REBIRTH, DataType, MessageType, Metric, Payload, device_topic, encode_payload
-from iot_bridge.sparkplug import node_topic, rebirth_request
+from iot_bridge.sparkplug import (
+    NODE_REBIRTH,
+    DataType,
+    MessageType,
+    Metric,
+    Payload,
+    device_topic,
+    encode_payload,
+    node_topic,
+    rebirth_request,
+)
 from tests.iot_bridge.edge.peers import MOSQUITTO, Received, SparkplugRecorder, free_port, unique_group
 
 PRESS = {"state": "run", "good_count": 120, "scrap_count": 2, "strokes_per_minute": 40.0, "tonnage": 95.5,
@@ -122,7 +132,7 @@ async def test_births_data_deadband_commands_rebirth_and_offline(plc, tmp_path):
     host_side = (MessageType.NDEATH, MessageType.NCMD, MessageType.DCMD)
     data_messages = [m for m in recorder.messages if m.topic.message_type not in host_side]
     seqs = [m.payload.seq for m in data_messages]
-    for before, after in zip(data_messages, data_messages[1:], strict=False):
+    for before, after in itertools.pairwise(data_messages):
         if after.topic.message_type is not MessageType.NBIRTH:
             assert after.payload.seq == (before.payload.seq + 1) % 256, seqs
     # and the clean stop published the node's death with its bdSeq
