@@ -11,6 +11,7 @@ from commerce.contracts import models as contract_models
 from commerce.orders import models as order_models
 from commerce.rfq import models as rfq_models
 from integrations.webhooks import models as webhooks_models
+from iot_bridge import models as iot_models
 from ledger import log_models as ledger_log_models
 from ledger import models as ledger_models
 from ledger.epcis import models as epcis_models
@@ -39,5 +40,6 @@ MODEL_MODULES = (
     rfq_models,
     contract_models,
     order_models,
+    iot_models,
 )
 target_metadata = Base.metadata

@@ -20,6 +20,7 @@ from commerce.rfq import api as rfq_api
 from commerce.rfq import pages as rfq_pages
 from integrations.changes import api as changes_api
 from integrations.webhooks import api as webhooks_api
+from iot_bridge import api as iot_api
 from ledger import api as ledger_api
 from ledger import files_api as ledger_files_api
 from ledger import pages as ledger_pages
@@ -69,6 +70,7 @@ API_ROUTERS = (
     ledger_api.notes,
     ledger_api.router,
     ledger_files_api.router,
+    iot_api.router,
 )
 
 API_DESCRIPTION = """Tradeloom: catalogue → RFQ → contract → order → shipment → receipt → invoice → payment.

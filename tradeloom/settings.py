@@ -87,8 +87,16 @@ class Settings(BaseSettings):
     ledger_batch_size: int = Field(default=5000, ge=1, le=100_000, description="entries per sequenced checkpoint")
     ledger_poll_seconds: float = Field(default=1.0, gt=0, description="sequencer pause when nothing is waiting")
     mqtt_url: str | None = Field(
-        default=None, description="MQTT broker, mqtt://[user:password@]host:port; unset ⇒ embedded broker (amqtt)"
+        default=None, description="MQTT broker, mqtt://[user:password@]host:port; unset ⇒ embedded broker (make run)"
     )
+    iot_host_id: str = Field(
+        default="tradeloom", pattern=r"^[A-Za-z0-9_.-]{1,64}$",
+        description="Sparkplug host application id (its STATE topic) and MQTT client id stem of the bridge",
+    )
+    iot_shards: int = Field(default=4, ge=1, le=64, description="bridge workers; each owns a set of edge nodes")
+    iot_batch_rows: int = Field(default=2000, ge=1, le=100_000, description="telemetry rows per COPY")
+    iot_flush_seconds: float = Field(default=0.2, gt=0, le=10, description="longest wait before a COPY")
+    iot_telemetry_retention_days: int = Field(default=30, ge=1, description="older day partitions are dropped")
 
     @property
     def is_production(self) -> bool:

@@ -53,10 +53,11 @@ class Permission(StrEnum):
     INTEGRATION_MANAGE = "integration.manage"
     CHANGES_READ = "changes.read"
     DEVICES_MANAGE = "devices.manage"
+    DEVICES_READ = "devices.read"
     PLATFORM_MANAGE = "platform.manage"
 
 
-_READ = {Permission.SITES_READ, Permission.CATALOG_READ, Permission.LEDGER_READ}
+_READ = {Permission.SITES_READ, Permission.CATALOG_READ, Permission.LEDGER_READ, Permission.DEVICES_READ}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ORG_ADMIN: frozenset(

@@ -1,0 +1,127 @@
+"""``/api/v1/iot``: device types, edge nodes, devices, lifecycle and maintenance of the caller's organization."""
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Response
+
+from iot_bridge import registry
+from iot_bridge.device_types import load_device_types
+from iot_bridge.models import Lifecycle
+from iot_bridge.schemas import (
+    DeviceCreate,
+    DeviceOut,
+    DevicePage,
+    DeviceRegistered,
+    EdgeNodeCreate,
+    EdgeNodeOut,
+    EdgeNodeRegistered,
+    LifecycleChange,
+    MaintenanceRecordCreate,
+    MaintenanceRecordOut,
+    MaintenanceScheduleCreate,
+    MaintenanceScheduleOut,
+)
+from tradeloom.auth import Principal, requires
+from tradeloom.concurrency import ExpectedVersion, set_etag
+from tradeloom.idempotency import Idempotent
+from tradeloom.identity.roles import Permission
+from tradeloom.pagination import Cursor, PageSize
+from tradeloom.transaction import DbSession, TransactionalRoute
+
+router = APIRouter(prefix="/api/v1/iot", tags=["iot"], route_class=TransactionalRoute)
+Reader = Annotated[Principal, Depends(requires(Permission.DEVICES_READ))]
+Manager = Annotated[Principal, Depends(requires(Permission.DEVICES_MANAGE))]
+
+
+@router.get("/device-types")
+async def list_device_types(principal: Reader) -> list[dict[str, Any]]:
+    """The shipped device types (profiles) with telemetry, attributes, commands, alarm rules and protocol maps."""
+    return [spec.model_dump(mode="json") for spec in load_device_types().values()]
+
+
+@router.post("/edge-nodes", status_code=201)
+async def register_edge_node(
+    body: EdgeNodeCreate, principal: Manager, session: DbSession, response: Response, _key: Idempotent
+) -> EdgeNodeRegistered:
+    """Register a Sparkplug edge node; the response carries its MQTT password, shown only this once."""
+    node, password = await registry.register_edge_node(session, actor=principal.actor, fields=body)
+    set_etag(response, node.version)
+    return EdgeNodeRegistered.model_validate(
+        {**EdgeNodeOut.model_validate(node).model_dump(), "mqtt_password": password}
+    )
+
+
+@router.get("/edge-nodes")
+async def list_edge_nodes(principal: Reader, session: DbSession) -> list[EdgeNodeOut]:
+    """Your organization's edge nodes."""
+    return [EdgeNodeOut.model_validate(node) for node in await registry.list_edge_nodes(session)]
+
+
+@router.post("/devices", status_code=201)
+async def register_device(
+    body: DeviceCreate, principal: Manager, session: DbSession, response: Response, _key: Idempotent
+) -> DeviceRegistered:
+    """Register a device; a plain-MQTT device gets its MQTT password in the response, shown only this once."""
+    device, password = await registry.register_device(session, actor=principal.actor, fields=body)
+    set_etag(response, device.version)
+    response.headers["Location"] = f"{router.prefix}/devices/{device.id}"
+    return DeviceRegistered.model_validate({**DeviceOut.model_validate(device).model_dump(), "mqtt_password": password})
+
+
+@router.get("/devices")
+async def list_devices(
+    principal: Reader, session: DbSession, limit: PageSize = 50, cursor: Cursor = None,
+    type_code: Annotated[str | None, Query(max_length=64)] = None, lifecycle: Lifecycle | None = None,
+    work_centre: Annotated[str | None, Query(max_length=64)] = None,
+    q: Annotated[str | None, Query(max_length=100, description="part of the code or name")] = None,
+) -> DevicePage:
+    """Your organization's devices, ordered by code, with filters."""
+    devices, next_cursor = await registry.list_devices(
+        session, limit=limit, cursor=cursor, type_code=type_code, lifecycle=lifecycle, work_centre=work_centre,
+        search=q,
+    )
+    return DevicePage(items=[DeviceOut.model_validate(d) for d in devices], next_cursor=next_cursor)
+
+
+@router.get("/devices/{device_id}")
+async def get_device(device_id: uuid.UUID, principal: Reader, session: DbSession, response: Response) -> DeviceOut:
+    """One device, with its version as ETag."""
+    device = await registry.get_device(session, device_id=device_id)
+    set_etag(response, device.version)
+    return DeviceOut.model_validate(device)
+
+
+@router.post("/devices/{device_id}/lifecycle")
+async def change_lifecycle(
+    device_id: uuid.UUID, body: LifecycleChange, principal: Manager, session: DbSession, response: Response,
+    expected_version: ExpectedVersion,
+) -> DeviceOut:
+    """Activate, send to maintenance or retire a device; send its ETag as If-Match."""
+    device = await registry.change_lifecycle(
+        session, actor=principal.actor, device_id=device_id, expected_version=expected_version,
+        lifecycle=body.lifecycle,
+    )
+    set_etag(response, device.version)
+    return DeviceOut.model_validate(device)
+
+
+@router.post("/devices/{device_id}/maintenance-schedules", status_code=201)
+async def add_maintenance_schedule(
+    device_id: uuid.UUID, body: MaintenanceScheduleCreate, principal: Manager, session: DbSession,
+    _key: Idempotent,
+) -> MaintenanceScheduleOut:
+    """Plan recurring maintenance of a device."""
+    schedule = await registry.add_maintenance_schedule(
+        session, actor=principal.actor, device_id=device_id, fields=body
+    )
+    return MaintenanceScheduleOut.model_validate(schedule)
+
+
+@router.post("/devices/{device_id}/maintenance-records", status_code=201)
+async def record_maintenance(
+    device_id: uuid.UUID, body: MaintenanceRecordCreate, principal: Manager, session: DbSession, _key: Idempotent,
+) -> MaintenanceRecordOut:
+    """Log maintenance work done on a device (fulfilling a schedule moves its next due date on)."""
+    record = await registry.record_maintenance(session, actor=principal.actor, device_id=device_id, fields=body)
+    return MaintenanceRecordOut.model_validate(record)

@@ -1,0 +1,1 @@
+"""The host application: MQTT (Sparkplug B and JSON) ingestion, state, alarms, commands."""

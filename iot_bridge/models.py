@@ -1,0 +1,167 @@
+"""IoT tables: edge nodes, devices, maintenance, alarms, commands, and the day-partitioned telemetry table.
+
+Telemetry partitions live in their own schema (``iot_telemetry_parts``), created and dropped by the bridge
+(``iot_bridge.telemetry``), so the public schema holds only what the migrations made.
+"""
+
+import datetime as dt
+import uuid
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    Double,
+    ForeignKey,
+    Index,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.dialects.postgresql import UUID as PG_UUID
+from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.types import TIMESTAMP
+
+from tradeloom.db import Base, CreatedAtMixin, IdMixin, TenantMixin, VersionedMixin, utcnow
+
+
+class Protocol(StrEnum):
+    SPARKPLUG = "sparkplug"
+    MQTT_JSON = "mqtt_json"
+    MODBUS = "modbus"  # polled by an edge agent, which speaks Sparkplug B upstream
+    OPCUA = "opcua"  # likewise
+
+
+class Lifecycle(StrEnum):
+    PROVISIONED = "provisioned"
+    ACTIVE = "active"
+    MAINTENANCE = "maintenance"
+    RETIRED = "retired"
+
+
+class AlarmStatus(StrEnum):
+    ACTIVE = "active"
+    ACKNOWLEDGED = "acknowledged"
+    CLEARED = "cleared"
+
+
+class CommandStatus(StrEnum):
+    SENT = "sent"
+    ACKNOWLEDGED = "acknowledged"
+    FAILED = "failed"
+    TIMED_OUT = "timed_out"
+
+
+class EdgeNode(IdMixin, CreatedAtMixin, TenantMixin, VersionedMixin, Base):
+    """A Sparkplug edge node (gateway or edge agent): ``spBv1.0/{group_id}/…/{edge_node_id}``."""
+
+    __tablename__ = "iot_edge_nodes"
+    __table_args__ = (UniqueConstraint("group_id", "edge_node_id"),)
+
+    group_id: Mapped[str] = mapped_column(String(64))
+    edge_node_id: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    site_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("sites.id"))
+    mqtt_username: Mapped[str] = mapped_column(String(128), unique=True)
+    mqtt_password_hash: Mapped[str] = mapped_column(String(200))
+
+
+class Device(IdMixin, CreatedAtMixin, TenantMixin, VersionedMixin, Base):
+    """A registered device of a shipped type; ``code`` is its id in topics (Sparkplug device id or JSON)."""
+
+    __tablename__ = "iot_devices"
+    __table_args__ = (UniqueConstraint("org_id", "code"), Index("ix_iot_devices_type", "org_id", "type_code"))
+
+    code: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    type_code: Mapped[str] = mapped_column(String(64))
+    protocol: Mapped[str] = mapped_column(String(16))
+    lifecycle: Mapped[str] = mapped_column(String(16), default=Lifecycle.PROVISIONED.value)
+    site_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("sites.id"))
+    work_centre: Mapped[str | None] = mapped_column(String(64))
+    edge_node_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("iot_edge_nodes.id"), index=True)
+    mqtt_username: Mapped[str | None] = mapped_column(String(128), unique=True)
+    mqtt_password_hash: Mapped[str | None] = mapped_column(String(200))
+    desired_attributes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    reported_attributes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class MaintenanceSchedule(IdMixin, CreatedAtMixin, TenantMixin, VersionedMixin, Base):
+    __tablename__ = "iot_maintenance_schedules"
+
+    device_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("iot_devices.id"), index=True)
+    task: Mapped[str] = mapped_column(String(200))
+    interval_days: Mapped[int]
+    next_due_on: Mapped[dt.date] = mapped_column(Date)
+
+
+class MaintenanceRecord(IdMixin, CreatedAtMixin, TenantMixin, Base):
+    """Work done on a device (append-only)."""
+
+    __tablename__ = "iot_maintenance_records"
+
+    device_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("iot_devices.id"), index=True)
+    schedule_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("iot_maintenance_schedules.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    performed_on: Mapped[dt.date] = mapped_column(Date)
+    notes: Mapped[str] = mapped_column(String(2000), default="")
+    performed_by: Mapped[uuid.UUID | None]
+
+
+class Alarm(IdMixin, TenantMixin, VersionedMixin, Base):
+    """One occurrence of an alarm rule on a device; at most one not-cleared row per device and rule."""
+
+    __tablename__ = "iot_alarms"
+    __table_args__ = (
+        Index("uq_iot_alarms_open", "device_id", "rule_code", unique=True,
+              postgresql_where=text("status <> 'cleared'")),
+        Index("ix_iot_alarms_status", "org_id", "status", "raised_at"),
+    )
+
+    device_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("iot_devices.id"), index=True)
+    rule_code: Mapped[str] = mapped_column(String(64))
+    severity: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default=AlarmStatus.ACTIVE.value)
+    message: Mapped[str] = mapped_column(String(500))
+    value: Mapped[float | None] = mapped_column(Double)
+    raised_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    acknowledged_at: Mapped[dt.datetime | None]
+    acknowledged_by: Mapped[uuid.UUID | None]
+    cleared_at: Mapped[dt.datetime | None]
+
+
+class DeviceCommand(IdMixin, CreatedAtMixin, TenantMixin, Base):
+    """A command sent to a device, matched to its acknowledgement by ``correlation_id``."""
+
+    __tablename__ = "iot_device_commands"
+
+    device_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("iot_devices.id"), index=True)
+    name: Mapped[str] = mapped_column(String(64))
+    params: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    correlation_id: Mapped[uuid.UUID] = mapped_column(unique=True, default=uuid.uuid4)
+    status: Mapped[str] = mapped_column(String(16), default=CommandStatus.SENT.value)
+    deadline_at: Mapped[dt.datetime]
+    acknowledged_at: Mapped[dt.datetime | None]
+    result: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    requested_by: Mapped[uuid.UUID | None]
+
+
+# Written only by the bridge with COPY; partitioned by day on ``ts`` (see iot_bridge.telemetry).
+telemetry = Table(
+    "iot_telemetry", Base.metadata,
+    Column("org_id", PG_UUID(as_uuid=True), nullable=False),
+    Column("device_id", PG_UUID(as_uuid=True), nullable=False),
+    Column("key", String(64), nullable=False),
+    Column("ts", TIMESTAMP(timezone=True), nullable=False),
+    Column("value_num", Double),
+    Column("value_text", Text),
+    Column("seq", BigInteger),
+    Column("historical", Boolean, nullable=False, server_default=text("false")),
+    Index("ix_iot_telemetry_device_key_ts", "device_id", "key", "ts"),
+    postgresql_partition_by="RANGE (ts)",
+)

@@ -1,0 +1,122 @@
+"""Pure host-side logic: Sparkplug session tracking (bdSeq, seq gaps, aliases) and alarm rule state machines."""
+
+import datetime as dt
+import uuid
+
+from iot_bridge.alarm_rules import AlarmEvaluator
+from iot_bridge.bridge.sessions import SparkplugTracker
+from iot_bridge.device_types import DeviceTypeSpec, parse_device_types
+from iot_bridge.sparkplug import (
+    BD_SEQ,
+    DataType,
+    MessageType,
+    Metric,
+    Payload,
+    SparkplugTopic,
+    encode_payload,
+)
+
+NODE = ("g", "edge")
+
+
+def topic(kind: MessageType, device: str | None = None) -> SparkplugTopic:
+    return SparkplugTopic(NODE[0], kind, NODE[1], device)
+
+
+def node_birth(bd_seq: int = 0) -> bytes:
+    return encode_payload(Payload(timestamp=1, seq=0, metrics=(Metric(BD_SEQ, bd_seq, DataType.UINT64),)))
+
+
+def device_birth(seq: int) -> bytes:
+    return encode_payload(Payload(timestamp=1, seq=seq, metrics=(Metric("temp", 20.0, DataType.DOUBLE, alias=7),)))
+
+
+def device_data(seq: int, value: float = 21.0) -> bytes:
+    return encode_payload(Payload(timestamp=2, seq=seq, metrics=(Metric(None, value, DataType.DOUBLE, alias=7),)))
+
+
+class TestSparkplugTracker:
+    def test_birth_then_data_in_sequence(self):
+        tracker = SparkplugTracker()
+        assert tracker.track(topic(MessageType.NBIRTH), node_birth()).node_online is True
+        assert tracker.track(topic(MessageType.DBIRTH, "d1"), device_birth(1)).device_online is True
+        outcome = tracker.track(topic(MessageType.DDATA, "d1"), device_data(2))
+        assert outcome.rebirth is False
+        assert outcome.payload is not None and outcome.payload.metrics[0].name == "temp"
+
+    def test_a_seq_gap_keeps_the_data_and_asks_for_one_rebirth(self):
+        tracker = SparkplugTracker()
+        tracker.track(topic(MessageType.NBIRTH), node_birth())
+        tracker.track(topic(MessageType.DBIRTH, "d1"), device_birth(1))
+        gap = tracker.track(topic(MessageType.DDATA, "d1"), device_data(5))
+        again = tracker.track(topic(MessageType.DDATA, "d1"), device_data(9))
+        assert (gap.rebirth, gap.payload is not None, again.rebirth) == (True, True, False)
+        tracker.track(topic(MessageType.NBIRTH), node_birth(1))
+        tracker.track(topic(MessageType.DBIRTH, "d1"), device_birth(1))
+        assert tracker.track(topic(MessageType.DDATA, "d1"), device_data(7)).rebirth is True
+
+    def test_data_before_any_birth_is_dropped_with_a_rebirth_request(self):
+        outcome = SparkplugTracker().track(topic(MessageType.DDATA, "d1"), device_data(1))
+        assert (outcome.payload, outcome.rebirth, outcome.rejected) == (None, True, "no_birth")
+
+    def test_a_stale_death_does_not_take_the_new_session_down(self):
+        tracker = SparkplugTracker()
+        tracker.track(topic(MessageType.NBIRTH), node_birth(bd_seq=4))
+        stale = tracker.track(topic(MessageType.NDEATH), encode_payload(
+            Payload(timestamp=1, seq=None, metrics=(Metric(BD_SEQ, 3, DataType.UINT64),))))
+        assert stale.rejected == "stale_death"
+        death = tracker.track(topic(MessageType.NDEATH), encode_payload(
+            Payload(timestamp=1, seq=None, metrics=(Metric(BD_SEQ, 4, DataType.UINT64),))))
+        assert death.node_online is False
+
+    def test_garbage_is_rejected_not_raised(self):
+        tracker = SparkplugTracker()
+        tracker.track(topic(MessageType.NBIRTH), node_birth())
+        assert tracker.track(topic(MessageType.NDATA), b"\xff\xff\xff").rejected == "bad_payload"
+        assert tracker.track(topic(MessageType.NBIRTH), b"\x08").rejected == "bad_payload"
+
+
+SPEC: DeviceTypeSpec = parse_device_types("""
+device_types:
+  - code: probe
+    name: {en: Probe, zh: 探头}
+    category: sensor
+    telemetry: [{key: temp, type: double}]
+    alarms:
+      - {code: hot, kind: threshold, key: temp, above: 80, hysteresis: 5, severity: critical}
+      - {code: band, kind: range, key: temp, min: 0, max: 100, severity: major}
+      - {code: jump, kind: rate, key: temp, max_rate: 10, severity: minor}
+      - {code: warm_long, kind: duration, key: temp, above: 60, for_seconds: 30, severity: warning}
+      - {code: offline, kind: offline, after_seconds: 60, severity: major}
+""")["probe"]
+T0 = dt.datetime(2026, 11, 25, 8, 0, tzinfo=dt.UTC)
+
+
+def feed(evaluator: AlarmEvaluator, device: uuid.UUID, readings: list[tuple[int, float]]) -> list[tuple[str, bool]]:
+    return [(t.rule.code, t.raised) for second, value in readings
+            for t in evaluator.observe(device, SPEC, "temp", value, T0 + dt.timedelta(seconds=second))]
+
+
+class TestAlarmEvaluator:
+    def test_threshold_with_hysteresis_raises_once_and_clears_below_the_band(self):
+        evaluator, device = AlarmEvaluator(), uuid.uuid4()
+        assert feed(evaluator, device, [(0, 50), (100, 81), (200, 82), (300, 78), (400, 74)]) == [
+            ("hot", True), ("warm_long", True), ("hot", False)]
+
+    def test_range_and_rate(self):
+        evaluator, device = AlarmEvaluator(), uuid.uuid4()
+        assert feed(evaluator, device, [(0, 10), (1, 40), (2, 41), (100, -5)]) == [
+            ("jump", True), ("jump", False), ("band", True)]
+
+    def test_duration_needs_the_condition_held(self):
+        evaluator, device = AlarmEvaluator(), uuid.uuid4()
+        assert feed(evaluator, device, [(0, 65), (20, 66), (25, 50), (30, 65), (59, 65), (61, 65)]) == [
+            ("warm_long", True)]
+
+    def test_offline_raises_after_silence_and_clears_on_the_next_message(self):
+        evaluator, device = AlarmEvaluator(), uuid.uuid4()
+        assert evaluator.check_offline(device, SPEC, T0, T0 + dt.timedelta(seconds=30)) == []
+        (raised,) = evaluator.check_offline(device, SPEC, T0, T0 + dt.timedelta(seconds=61))
+        assert (raised.rule.code, raised.raised, raised.message) == ("offline", True,
+                                                                       "offline: device silent for more than 60 s (value 61)")
+        assert feed(evaluator, device, [(70, 20)]) == [("offline", False)]
