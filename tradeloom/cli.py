@@ -10,13 +10,16 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import partial
+from pathlib import Path
 
 import click
 import psycopg
 import redis
+from pydantic import ValidationError
 from sqlalchemy import select
 
 from catalog import jobs as catalog_jobs
@@ -26,6 +29,12 @@ from commerce.contracts.seed import seed_contracts
 from commerce.orders import seed as order_seed
 from commerce.rfq.seed import seed_rfqs
 from integrations.webhooks import service as webhook_service
+from iot_bridge.edge.agent import EdgeAgent
+from iot_bridge.edge.config import load_edge_config
+from iot_bridge.edge.mqtt import DEFAULT_MQTT_URL, BrokerAddress
+from iot_bridge.simulator.command import provision, run_fleet, until_stopped
+from iot_bridge.simulator.fleet import plan_fleet
+from iot_bridge.simulator.runner import FleetOptions
 from ledger import verify_cli
 from ledger.audit import audit_log
 from ledger.checkpoint import CheckpointError, VerifierKey
@@ -314,6 +323,41 @@ def ledger_audit(key: str | None) -> None:
     click.echo("log is intact" if report.ok else f"{len(report.problems)} problem(s) found")
     sys.exit(0 if report.ok else 1)
 
+
+
+@main.command("edge-agent")
+@click.option("--config", "config_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="the agent's YAML file: Sparkplug ids, spool, Modbus and OPC UA devices (docs/iot-edge.md)")
+def edge_agent(config_path: Path) -> None:
+    """Poll Modbus TCP and subscribe OPC UA devices; publish Sparkplug B upstream, spooling through outages."""
+    try:
+        config = load_edge_config(config_path)
+    except (ValueError, ValidationError) as error:
+        raise click.BadParameter(str(error), param_hint="--config") from error
+    broker = BrokerAddress.from_url(config.broker_url or get_settings().mqtt_url or DEFAULT_MQTT_URL)
+    asyncio.run(until_stopped(EdgeAgent(config, broker).run()))
+
+
+@main.command("simulate-devices")
+@click.option("--devices", default=300, show_default=True, type=click.IntRange(1, 20_000))
+@click.option("--rate", default=1.0, show_default=True, type=click.FloatRange(0.01, 50), help="reports per device a s")
+@click.option("--duration", type=click.FloatRange(min=1), help="seconds to run (default: until Ctrl+C)")
+@click.option("--org", "org_id", type=click.UUID, help="owner of the devices (default: the first supplier)")
+@click.option("--group", "group_id", default="sim", show_default=True, help="Sparkplug group id and device code stem")
+@click.option("--base-port", default=15020, show_default=True, type=int, help="first simulated Modbus server port")
+@click.option("--faults/--no-faults", default=True, help="faults and short disconnections")
+def simulate_devices(devices: int, rate: float, duration: float | None, org_id: uuid.UUID | None, group_id: str,
+                     base_port: int, faults: bool) -> None:
+    """Run a simulated fleet of all device types over Sparkplug B, MQTT JSON, Modbus TCP and OPC UA."""
+    plan = plan_fleet(devices, group_id=group_id)
+    with platform_services() as settings:
+        migrate.upgrade(str(settings.database_url))
+        org = asyncio.run(provision(str(settings.database_url), plan, org_id))
+    options = FleetOptions(broker=BrokerAddress.from_url(settings.mqtt_url or DEFAULT_MQTT_URL), org_id=org,
+                           rate=rate, spool_dir=settings.data_dir / "simulator", base_port=base_port, faults=faults)
+    click.echo(f"simulating {devices} devices at {rate}/s each for organization {org}  (Ctrl+C stops)")
+    asyncio.run(run_fleet(plan, options, duration=duration, report=lambda stats, elapsed: click.echo(
+        f"{elapsed:7.0f} s  sent {stats.total_sent():>10}  ({stats.total_sent() / max(elapsed, 1):.0f}/s)")))
 
 if __name__ == "__main__":
     main()

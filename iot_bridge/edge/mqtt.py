@@ -6,6 +6,7 @@ from urllib.parse import unquote, urlsplit
 import paho.mqtt.client as mqtt
 
 DEFAULT_PORT = 1883
+DEFAULT_MQTT_URL = "mqtt://127.0.0.1:1883"  # a broker on this machine, when nothing is configured
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,3 +34,9 @@ class BrokerAddress:
         client.max_inflight_messages_set(100)
         client.reconnect_delay_set(min_delay=1, max_delay=5)
         return client
+
+
+def close_client(client: mqtt.Client) -> None:
+    """Disconnect and join paho's network thread (blocking: call it off the event loop)."""
+    client.disconnect()
+    client.loop_stop()

@@ -22,7 +22,7 @@ from typing import Any
 import paho.mqtt.client as mqtt
 
 from iot_bridge.device_types import CommandSpec, DeviceTypeSpec
-from iot_bridge.edge.mqtt import BrokerAddress
+from iot_bridge.edge.mqtt import BrokerAddress, close_client
 from iot_bridge.edge.preprocess import Reading
 from iot_bridge.edge.spool import Spool
 from iot_bridge.sparkplug import (
@@ -198,7 +198,7 @@ class SparkplugEdgeNode:
                                   self._death_payload(), qos=1)
             await asyncio.to_thread(_wait_published, info)
         self._live = False
-        await asyncio.to_thread(_close, client)
+        await asyncio.to_thread(close_client, client)
 
     def _new_session(self) -> None:
         self._session += 1
@@ -242,7 +242,7 @@ class SparkplugEdgeNode:
         self._live = False
         old = self._client
         if old is not None:  # closed off the loop thread: loop_stop joins paho's thread
-            asyncio.get_running_loop().run_in_executor(None, _close, old)
+            asyncio.get_running_loop().run_in_executor(None, close_client, old)
         self._new_session()
 
     # -- publishing --------------------------------------------------------------------------------------
@@ -377,8 +377,3 @@ def _commands_in(payload: Payload) -> list[tuple[str, dict[str, Any], str]]:
 def _wait_published(info: mqtt.MQTTMessageInfo) -> None:
     with contextlib.suppress(RuntimeError, ValueError):  # not connected any more: the will goes instead
         info.wait_for_publish(timeout=5)
-
-
-def _close(client: mqtt.Client) -> None:
-    client.disconnect()
-    client.loop_stop()
