@@ -32,7 +32,9 @@ from integrations.webhooks import service as webhook_service
 from iot_bridge.edge.agent import EdgeAgent
 from iot_bridge.edge.config import load_edge_config
 from iot_bridge.edge.mqtt import DEFAULT_MQTT_URL, BrokerAddress
-from iot_bridge.simulator.command import provision, run_fleet, until_stopped
+from iot_bridge.embedded_broker import EMBEDDED_MQTT_URL
+from iot_bridge.running import until_stopped
+from iot_bridge.simulator.command import provision, run_fleet
 from iot_bridge.simulator.fleet import plan_fleet
 from iot_bridge.simulator.runner import FleetOptions
 from ledger import verify_cli
@@ -103,8 +105,23 @@ def serve(host: str, port: int, workers: int, demo: bool, with_worker: bool) -> 
              "--config", "python:tradeloom.gunicorn_conf", "--graceful-timeout", "10"], env=env)]
         if with_worker:
             children.append(subprocess.Popen([sys.executable, "-m", "tradeloom.cli", "worker"], env=env))
+        children += _iot_processes(env, demo=demo, embedded_broker=settings.mqtt_url is None)
         click.echo(f"Tradeloom is serving on http://{host}:{port}  (Ctrl+C stops it)")
         _supervise(children)
+
+
+def _iot_processes(env: dict[str, str], *, demo: bool, embedded_broker: bool) -> list[subprocess.Popen[bytes]]:
+    """The IoT bridge; with no MQTT URL also the embedded broker and, for the demo, a small simulated fleet."""
+    processes = []
+    if embedded_broker:
+        env["TRADELOOM_MQTT_URL"] = EMBEDDED_MQTT_URL
+        processes.append(subprocess.Popen([sys.executable, "-m", "iot_bridge.embedded_broker"], env=env))
+        if demo:
+            processes.append(subprocess.Popen([sys.executable, "-m", "tradeloom.cli", "simulate-devices",
+                                               "--devices", "300", "--rate", "0.2"], env=env))
+    if "iot-bridge" in main.commands:  # the host application's command (the IoT bridge branch)
+        processes.append(subprocess.Popen([sys.executable, "-m", "tradeloom.cli", "iot-bridge"], env=env))
+    return processes
 
 
 def _supervise(children: list[subprocess.Popen[bytes]]) -> None:

@@ -2,14 +2,13 @@
 
 import asyncio
 import logging
-import signal
 import time
 import uuid
-from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from collections.abc import Callable
 
 from sqlalchemy import select
 
+from iot_bridge.running import until_stopped
 from iot_bridge.simulator.fleet import FleetPlan, provision_fleet
 from iot_bridge.simulator.runner import Fleet, FleetOptions, FleetStats
 from tradeloom.db import make_engine, make_sessionmaker
@@ -17,7 +16,6 @@ from tradeloom.identity.models import Organization
 from tradeloom.identity.roles import OrgKind
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 _MANUFACTURERS = (OrgKind.SUPPLIER.value, OrgKind.BOTH.value)
 
 
@@ -57,24 +55,3 @@ async def run_fleet(plan: FleetPlan, options: FleetOptions, *, duration: float |
         reporter.cancel()
     report(fleet.stats, time.monotonic() - started)
     return fleet.stats
-
-
-async def until_stopped(work: Awaitable[T], duration: float | None = None) -> T | None:
-    """Await ``work`` until it ends, ``duration`` passes, or the process gets SIGINT/SIGTERM.
-
-    Cancelling lets edge nodes publish their NDEATH and close their spools on the way out.
-    """
-    task = asyncio.ensure_future(work)
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, task.cancel)
-    try:
-        async with asyncio.timeout(duration):
-            return await task
-    except (TimeoutError, asyncio.CancelledError):
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-        return None
-    finally:
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(signum)
