@@ -21,6 +21,12 @@ _DATATYPES = {
 }
 
 
+# What each register type can hold (raw); a PLC saturates at these rather than wrapping.
+RAW_LIMITS = {ModbusDataType.INT16: (-32768, 32767), ModbusDataType.UINT16: (0, 65535),
+              ModbusDataType.INT32: (-(2**31), 2**31 - 1), ModbusDataType.UINT32: (0, 2**32 - 1),
+              ModbusDataType.FLOAT32: (-3.4e38, 3.4e38)}
+
+
 def register_span(spec: DeviceTypeSpec, table: str) -> range | None:
     """The addresses one read must cover to get every telemetry register of ``table`` (None: none mapped)."""
     addresses = [a for t in spec.telemetry if t.modbus and t.modbus.table == table for a in t.modbus.registers]
@@ -64,6 +70,9 @@ def encode_value(key: TelemetryKey | None, register: ModbusRegister, value: Read
         raw = register.to_raw(float(value))
     else:
         raise ValueError(f"cannot write {value!r} to a {register.type.value} register")
+    low, high = RAW_LIMITS[register.type]
+    if not low <= raw <= high:
+        raise ValueError(f"{value!r} does not fit a {register.type.value} register")
     return ModbusClientMixin.convert_to_registers(raw, _DATATYPES[register.type])
 
 

@@ -10,12 +10,10 @@ import math
 import random
 from dataclasses import dataclass, field
 
-from iot_bridge.device_types import AlarmKind, DeviceTypeSpec, ModbusDataType, TelemetryKey, ValueType
+from iot_bridge.device_types import AlarmKind, DeviceTypeSpec, TelemetryKey, ValueType
 from iot_bridge.edge.preprocess import Reading
+from iot_bridge.edge.registers import RAW_LIMITS
 
-_RAW_LIMITS = {ModbusDataType.INT16: (-32768, 32767), ModbusDataType.UINT16: (0, 65535),
-               ModbusDataType.INT32: (-(2**31), 2**31 - 1), ModbusDataType.UINT32: (0, 2**32 - 1),
-               ModbusDataType.FLOAT32: (-1e9, 1e9)}
 RUNNING = "run"
 
 
@@ -42,10 +40,13 @@ def _analog(spec: DeviceTypeSpec, key: TelemetryKey) -> _Analog:
             amplitude, fault = abs(nominal) * 0.05, rule.below - abs(rule.below) * 0.5 - rule.hysteresis - 1
     low, high = -1e9, 1e9
     if key.modbus is not None:
-        raw_low, raw_high = _RAW_LIMITS[key.modbus.type]
+        raw_low, raw_high = RAW_LIMITS[key.modbus.type]
         ends = sorted((key.modbus.to_engineering(raw_low), key.modbus.to_engineering(raw_high)))
         low, high = ends[0], ends[1]
-    return _Analog(nominal, max(amplitude, 0.01), fault, low, high)
+    # the register bounds what the machine can show: keep nominal, swing and fault inside it
+    nominal = min(max(nominal, low), high)
+    amplitude = min(amplitude, (high - low) / 8)
+    return _Analog(nominal, max(amplitude, 0.001), fault, low, high)
 
 
 @dataclass
@@ -83,7 +84,7 @@ class DeviceSignal:
             elif key.type is ValueType.STRING:
                 values[key.key] = f"{self.spec.code}-v1"
             else:
-                values[key.key] = round(self._analogs[key.key].nominal, 3)
+                values[key.key] = _clamp(self._analogs[key.key].nominal, self._analogs[key.key])
         return values
 
     @property
