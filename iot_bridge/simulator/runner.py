@@ -18,15 +18,17 @@ import random
 import time
 import uuid
 from collections import Counter
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from iot_bridge.device_types import CommandSpec, load_device_types
 from iot_bridge.edge.agent import EdgeAgent
 from iot_bridge.edge.config import EdgeConfig
 from iot_bridge.edge.mqtt import BrokerAddress, close_client
 from iot_bridge.edge.node import SparkplugEdgeNode
+from iot_bridge.edge.preprocess import Reading
 from iot_bridge.edge.spool import Spool
 from iot_bridge.models import Protocol
 from iot_bridge.simulator.fleet import FleetPlan, SimulatedDevice
@@ -35,6 +37,7 @@ from iot_bridge.simulator.opcua_machines import OpcUaMachineServer
 from iot_bridge.simulator.signals import DeviceSignal
 
 log = logging.getLogger(__name__)
+K = TypeVar("K", int, str)  # how a server addresses its devices: Modbus unit id or OPC UA node prefix
 JSON_SENSORS_PER_CLIENT = 100
 OPCUA_PORT_OFFSET = 500  # OPC UA servers listen at base port + 500 + n, Modbus ones at base port + n
 
@@ -195,16 +198,9 @@ class Fleet:
             config = self._edge_config(devices[0].edge_node, modbus=[
                 {"device_id": d.code, "type": d.type_code, "host": "127.0.0.1", "port": plc.port, "unit": unit,
                  "poll_interval_s": 1 / self.options.rate} for unit, d in units.items()])
-            await self._with_agent(config, self._update_modbus(plc, units))
+            await self._with_agent(config, self._keep_changing(units, plc.set_values))
         finally:
             await plc.stop()
-
-    async def _update_modbus(self, plc: ModbusPlcServer, units: dict[int, SimulatedDevice]) -> None:
-        ticker = _Ticker(1 / self.options.rate)
-        while True:
-            await ticker.wait()
-            for unit, device in units.items():
-                await plc.set_values(unit, self._signals[device.code].step())
 
     async def _opcua_server(self, server: int, devices: list[SimulatedDevice]) -> None:
         types = load_device_types()
@@ -220,16 +216,18 @@ class Fleet:
                 "endpoint": ua_server.endpoint, "publishing_interval_ms": interval_ms,
                 "devices": [{"device_id": d.code, "type": d.type_code, "node_prefix": p} for p, d in machines.items()],
             }])
-            await self._with_agent(config, self._update_opcua(ua_server, machines))
+            await self._with_agent(config, self._keep_changing(machines, ua_server.set_values))
         finally:
             await ua_server.stop()
 
-    async def _update_opcua(self, server: OpcUaMachineServer, machines: dict[str, SimulatedDevice]) -> None:
+    async def _keep_changing(self, devices: Mapping[K, SimulatedDevice],
+                             store: Callable[[K, dict[str, Reading]], Awaitable[None]]) -> None:
+        """Every period, each device's next values into its server (unit id or node prefix → device)."""
         ticker = _Ticker(1 / self.options.rate)
         while True:
             await ticker.wait()
-            for prefix, device in machines.items():
-                await server.set_values(prefix, self._signals[device.code].step())
+            for address, device in devices.items():
+                await store(address, self._signals[device.code].step())
 
     def _edge_config(self, edge_node: str | None, **sources: Any) -> EdgeConfig:
         return EdgeConfig.model_validate({

@@ -53,6 +53,14 @@ async def plc() -> AsyncIterator[ModbusPlcServer]:
     await server.stop()
 
 
+def dcmd(command: str, correlation: str, **params: tuple[object, DataType]) -> bytes:
+    """A host's DCMD payload: the command's parameters and its correlation id, by name."""
+    metrics = [Metric(name=command_metric(command, name), value=value, datatype=datatype)  # type: ignore[arg-type]
+               for name, (value, datatype) in params.items()]
+    metrics.append(Metric(name=command_metric(command, CORRELATION), value=correlation, datatype=DataType.STRING))
+    return encode_payload(Payload(timestamp=1, seq=None, metrics=tuple(metrics)))
+
+
 def replied(messages: list[Received], command: str, correlation: str) -> bool:
     """The agent's DDATA answering the command (the recorder also hears the DCMD itself)."""
     return any(m.topic.message_type is MessageType.DDATA
@@ -95,11 +103,8 @@ async def test_births_data_deadband_commands_rebirth_and_offline(plc, tmp_path):
         assert recorder.of(MessageType.DDATA, "lathe-01")[0].values() == {"good_count": 8}
 
         # when the host commands a new stroke rate (a Modbus register write)
-        recorder.publish(device_topic(group, MessageType.DCMD, "line-1", "press-01"), encode_payload(Payload(
-            timestamp=1, seq=None, metrics=(
-                Metric(name=command_metric("set_stroke_rate", "spm"), value=55, datatype=DataType.INT64),
-                Metric(name=command_metric("set_stroke_rate", CORRELATION), value="c-1", datatype=DataType.STRING),
-            ))))
+        recorder.publish(device_topic(group, MessageType.DCMD, "line-1", "press-01"),
+                         dcmd("set_stroke_rate", "c-1", spm=(55, DataType.INT64)))
         result = await recorder.wait_for(lambda ms: replied(ms, "set_stroke_rate", "c-1"))
         # then the register holds it and the result goes back with the correlation id
         assert list(await plc.holding(1, 100)) == [55]
@@ -107,11 +112,8 @@ async def test_births_data_deadband_commands_rebirth_and_offline(plc, tmp_path):
                          command_metric("set_stroke_rate", RESULT): "ok"}
 
         # when a command breaks its parameter limits
-        recorder.publish(device_topic(group, MessageType.DCMD, "line-1", "press-01"), encode_payload(Payload(
-            timestamp=1, seq=None, metrics=(
-                Metric(name=command_metric("set_stroke_rate", "spm"), value=500, datatype=DataType.INT64),
-                Metric(name=command_metric("set_stroke_rate", CORRELATION), value="c-2", datatype=DataType.STRING),
-            ))))
+        recorder.publish(device_topic(group, MessageType.DCMD, "line-1", "press-01"),
+                         dcmd("set_stroke_rate", "c-2", spm=(500, DataType.INT64)))
         refused = await recorder.wait_for(lambda ms: replied(ms, "set_stroke_rate", "c-2"))
         # then nothing is written and the refusal says why
         assert list(await plc.holding(1, 100)) == [55]

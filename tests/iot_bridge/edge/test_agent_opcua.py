@@ -5,12 +5,12 @@ import pytest
 from iot_bridge.device_types import load_device_types
 from iot_bridge.edge.agent import EdgeAgent
 from iot_bridge.edge.config import EdgeConfig
-from iot_bridge.edge.node import CORRELATION, RESULT, command_metric
+from iot_bridge.edge.node import RESULT, command_metric
 from iot_bridge.edge.opcua import device_node_id
 from iot_bridge.simulator.opcua_machines import OpcUaMachineServer
-from iot_bridge.sparkplug import DataType, MessageType, Metric, Payload, device_topic, encode_payload
+from iot_bridge.sparkplug import DataType, MessageType, device_topic
 from tests.iot_bridge.edge.peers import MOSQUITTO, SparkplugRecorder, free_port, unique_group
-from tests.iot_bridge.edge.test_agent_modbus import replied, running
+from tests.iot_bridge.edge.test_agent_modbus import dcmd, replied, running
 
 CMM = {"state": "run", "good_count": 12, "out_of_tolerance_count": 1, "last_deviation": 0.012, "room_temp": 20.5}
 
@@ -63,11 +63,8 @@ async def test_subscription_births_changes_commands_and_offline(machines, tmp_pa
         assert reported == {"last_deviation": 0.061, "out_of_tolerance_count": 2}
 
         # when the host starts an inspection (an OPC UA write)
-        recorder.publish(device_topic(group, MessageType.DCMD, "qa", "cmm-2"), encode_payload(Payload(
-            timestamp=1, seq=None, metrics=(
-                Metric(name=command_metric("start_inspection", "plan"), value="P-7", datatype=DataType.STRING),
-                Metric(name=command_metric("start_inspection", CORRELATION), value="k9", datatype=DataType.STRING),
-            ))))
+        recorder.publish(device_topic(group, MessageType.DCMD, "qa", "cmm-2"),
+                         dcmd("start_inspection", "k9", plan=("P-7", DataType.STRING)))
         answer = await recorder.wait_for(lambda ms: replied(ms, "start_inspection", "k9"))
         # then the machine's command node holds the plan and the result is ok
         assert await machines.command_value("M2.", "start_inspection") == "P-7"
