@@ -28,6 +28,13 @@ def unique_group() -> str:
     return f"test-{uuid.uuid4().hex[:12]}"
 
 
+async def eventually(condition: Callable[[], bool]) -> None:
+    """Wait for state that no message announces (PUBACKs emptying a spool); bounded like ``wait_for``."""
+    async with asyncio.timeout(WAIT_LIMIT_S):
+        while not condition():  # noqa: ASYNC110 - paho's thread changes it: no event to await
+            await asyncio.sleep(0.02)
+
+
 @dataclass(frozen=True)
 class Received:
     topic: SparkplugTopic

@@ -9,7 +9,7 @@ from iot_bridge.edge.node import SparkplugEdgeNode
 from iot_bridge.edge.spool import Spool
 from iot_bridge.embedded_broker import serve_broker
 from iot_bridge.sparkplug import MessageType
-from tests.iot_bridge.edge.peers import WAIT_LIMIT_S, SparkplugRecorder, free_port, unique_group
+from tests.iot_bridge.edge.peers import WAIT_LIMIT_S, SparkplugRecorder, eventually, free_port, unique_group
 
 
 class BrokerThread:
@@ -55,7 +55,7 @@ async def test_edge_node_through_the_embedded_broker(tmp_path):
         # then birth and all 50 values arrive, acknowledged (QoS 1) so the spool empties
         await recorder.wait_for(lambda ms: len(recorder.of(MessageType.DDATA)) == 50)
         assert [m.values()["energy_total"] for m in recorder.of(MessageType.DDATA)] == [float(n) for n in range(1, 51)]
-        await recorder.wait_for(lambda ms: node.counters.data_acknowledged == 50)
+        await eventually(lambda: node.counters.data_acknowledged == 50)
     finally:
         await node.stop()
         recorder.close()
