@@ -29,7 +29,7 @@ from commerce.contracts.seed import seed_contracts
 from commerce.orders import seed as order_seed
 from commerce.rfq.seed import seed_rfqs
 from integrations.webhooks import service as webhook_service
-from iot_bridge.edge.agent import EdgeAgent
+from iot_bridge.edge.agent import run_edge_agent
 from iot_bridge.edge.config import load_edge_config
 from iot_bridge.edge.mqtt import DEFAULT_MQTT_URL, BrokerAddress
 from iot_bridge.embedded_broker import EMBEDDED_MQTT_URL
@@ -352,7 +352,7 @@ def edge_agent(config_path: Path) -> None:
     except (ValueError, ValidationError) as error:
         raise click.BadParameter(str(error), param_hint="--config") from error
     broker = BrokerAddress.from_url(config.broker_url or get_settings().mqtt_url or DEFAULT_MQTT_URL)
-    asyncio.run(until_stopped(EdgeAgent(config, broker).run()))
+    asyncio.run(until_stopped(run_edge_agent(config, broker)))
 
 
 @main.command("simulate-devices")

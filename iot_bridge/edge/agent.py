@@ -51,3 +51,8 @@ class EdgeAgent:
             for connection in self._connections.values():
                 connection.close()
             self._spool.close()
+
+
+async def run_edge_agent(config: EdgeConfig, broker: BrokerAddress) -> None:
+    """Build the agent on the running loop (pymodbus clients bind to it) and run it."""
+    await EdgeAgent(config, broker).run()
