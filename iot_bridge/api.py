@@ -5,10 +5,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from iot_bridge import registry
+from iot_bridge import alarms, registry
 from iot_bridge.device_types import load_device_types
 from iot_bridge.models import Lifecycle
 from iot_bridge.schemas import (
+    AlarmOut,
     DeviceCreate,
     DeviceOut,
     DevicePage,
@@ -125,3 +126,34 @@ async def record_maintenance(
     """Log maintenance work done on a device (fulfilling a schedule moves its next due date on)."""
     record = await registry.record_maintenance(session, actor=principal.actor, device_id=device_id, fields=body)
     return MaintenanceRecordOut.model_validate(record)
+
+
+@router.get("/alarms")
+async def list_alarms(
+    principal: Reader, session: DbSession, device_id: uuid.UUID | None = None,
+    history: Annotated[bool, Query(description="include cleared alarms")] = False,
+) -> list[AlarmOut]:
+    """Your organization's alarms, newest first: open ones, or the history with cleared ones."""
+    found = await alarms.list_alarms(session, open_only=not history, device_id=device_id)
+    return [AlarmOut.model_validate(alarm) for alarm in found]
+
+
+@router.post("/alarms/{alarm_id}/acknowledge")
+async def acknowledge_alarm(
+    alarm_id: uuid.UUID, principal: Manager, session: DbSession, response: Response, expected_version: ExpectedVersion,
+) -> AlarmOut:
+    """Acknowledge an active alarm; send its ETag as If-Match."""
+    alarm = await alarms.acknowledge(session, actor=principal.actor, alarm_id=alarm_id,
+                                     expected_version=expected_version)
+    set_etag(response, alarm.version)
+    return AlarmOut.model_validate(alarm)
+
+
+@router.post("/alarms/{alarm_id}/clear")
+async def clear_alarm(
+    alarm_id: uuid.UUID, principal: Manager, session: DbSession, response: Response, expected_version: ExpectedVersion,
+) -> AlarmOut:
+    """Clear an alarm by hand; send its ETag as If-Match."""
+    alarm = await alarms.clear(session, actor=principal.actor, alarm_id=alarm_id, expected_version=expected_version)
+    set_etag(response, alarm.version)
+    return AlarmOut.model_validate(alarm)

@@ -106,3 +106,18 @@ class MaintenanceRecordOut(ApiModel):
     notes: str
     performed_by: uuid.UUID | None
     created_at: dt.datetime
+
+
+class AlarmOut(ApiModel):
+    id: uuid.UUID
+    device_id: uuid.UUID
+    rule_code: str
+    severity: str
+    status: str
+    message: str
+    value: float | None
+    raised_at: dt.datetime
+    acknowledged_at: dt.datetime | None
+    acknowledged_by: uuid.UUID | None
+    cleared_at: dt.datetime | None
+    version: int

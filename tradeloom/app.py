@@ -21,6 +21,7 @@ from commerce.rfq import pages as rfq_pages
 from integrations.changes import api as changes_api
 from integrations.webhooks import api as webhooks_api
 from iot_bridge import api as iot_api
+from iot_bridge import pages as iot_pages
 from ledger import api as ledger_api
 from ledger import files_api as ledger_files_api
 from ledger import pages as ledger_pages
@@ -119,6 +120,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(admin_pages.router)
     ledger_pages.install(app)
     catalog_pages.install(app)
+    iot_pages.install(app)
     install_trace_sources(RegistryItemSource(), LogBundleSource(log_signer(settings).verifier_key))
     catalog_jobs.subscribe_jobs()
     return app

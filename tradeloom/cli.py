@@ -29,6 +29,7 @@ from commerce.contracts.seed import seed_contracts
 from commerce.orders import seed as order_seed
 from commerce.rfq.seed import seed_rfqs
 from integrations.webhooks import service as webhook_service
+from iot_bridge import service_main as iot_service
 from iot_bridge.edge.agent import run_edge_agent
 from iot_bridge.edge.config import load_edge_config
 from iot_bridge.edge.mqtt import DEFAULT_MQTT_URL, BrokerAddress
@@ -119,8 +120,7 @@ def _iot_processes(env: dict[str, str], *, demo: bool, embedded_broker: bool) ->
         if demo:
             processes.append(subprocess.Popen([sys.executable, "-m", "tradeloom.cli", "simulate-devices",
                                                "--devices", "300", "--rate", "0.2"], env=env))
-    if "iot-bridge" in main.commands:  # the host application's command (the IoT bridge branch)
-        processes.append(subprocess.Popen([sys.executable, "-m", "tradeloom.cli", "iot-bridge"], env=env))
+    processes.append(subprocess.Popen([sys.executable, "-m", "tradeloom.cli", "iot-bridge"], env=env))
     return processes
 
 
@@ -341,7 +341,6 @@ def ledger_audit(key: str | None) -> None:
     sys.exit(0 if report.ok else 1)
 
 
-
 @main.command("edge-agent")
 @click.option("--config", "config_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="the agent's YAML file: Sparkplug ids, spool, Modbus and OPC UA devices (docs/iot-edge.md)")
@@ -375,6 +374,25 @@ def simulate_devices(devices: int, rate: float, duration: float | None, org_id: 
     click.echo(f"simulating {devices} devices at {rate}/s each for organization {org}  (Ctrl+C stops)")
     asyncio.run(run_fleet(plan, options, duration=duration, report=lambda stats, elapsed: click.echo(
         f"{elapsed:7.0f} s  sent {stats.total_sent():>10}  ({stats.total_sent() / max(elapsed, 1):.0f}/s)")))
+
+
+@main.group("iot-bridge", invoke_without_command=True)
+@click.pass_context
+def iot_bridge(context: click.Context) -> None:
+    """Run the IoT host application (Sparkplug B + JSON over MQTT at TRADELOOM_MQTT_URL)."""
+    if context.invoked_subcommand is None:
+        with platform_services() as settings:
+            asyncio.run(iot_service.run_bridge(settings))
+
+
+@iot_bridge.command("broker-files")
+@click.argument("directory", type=click.Path(file_okay=False, writable=True))
+def iot_broker_files(directory: str) -> None:
+    """Write Mosquitto password and ACL files from the device registry into DIRECTORY."""
+    with platform_services() as settings:
+        written = asyncio.run(iot_service.write_broker_files(settings, Path(directory)))
+    click.echo("\n".join(str(path) for path in written))
+
 
 if __name__ == "__main__":
     main()

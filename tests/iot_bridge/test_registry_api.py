@@ -104,7 +104,8 @@ class TestLifecycleAndMaintenance:
         device = await register_device(client, member)
         url = f"{API}/devices/{device['id']}/lifecycle"
         activated = await client.post(url, json={"lifecycle": "active"}, headers=member.headers | {"If-Match": '"1"'})
-        assert (activated.status_code, activated.json()["lifecycle"], activated.headers["ETag"]) == (200, "active", '"2"')
+        assert (activated.status_code, activated.json()["lifecycle"]) == (200, "active")
+        assert activated.headers["ETag"] == '"2"'
         stale = await client.post(url, json={"lifecycle": "retired"}, headers=member.headers | {"If-Match": '"1"'})
         assert stale.status_code == 412
         back = await client.post(url, json={"lifecycle": "provisioned"}, headers=member.headers | {"If-Match": '"2"'})

@@ -1,0 +1,207 @@
+"""From one MQTT message to what it means: telemetry rows, liveness, alarm transitions, or a rejection.
+
+``Ingestor`` holds one shard's state (Sparkplug sessions, alarm evaluator, last-seen times); it does no I/O
+except registry lookups, so the shard worker can write a whole batch of effects in one transaction.
+"""
+
+import datetime as dt
+import json
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from iot_bridge.alarm_rules import AlarmEvaluator, Transition
+from iot_bridge.bridge.directory import Directory, KnownDevice, KnownEdgeNode
+from iot_bridge.bridge.sessions import SparkplugTracker
+from iot_bridge.plain_topics import PlainTopic, TopicKind, parse_plain_topic
+from iot_bridge.sparkplug import Payload, SparkplugTopic, TopicError, parse_topic
+from iot_bridge.telemetry import TelemetryRow
+
+MAX_JSON_BYTES = 64 * 1024
+Reading = tuple[str, object, dt.datetime, bool]  # key, value, time, historical
+
+
+@dataclass
+class Effects:
+    """Everything a batch of messages asks the shard to write, publish and count."""
+
+    rows: list[TelemetryRow] = field(default_factory=list)
+    transitions: list[tuple[uuid.UUID, Transition]] = field(default_factory=list)  # (org id, transition)
+    online: dict[uuid.UUID, bool] = field(default_factory=dict)
+    seen: dict[uuid.UUID, dt.datetime] = field(default_factory=dict)
+    reported_attributes: dict[uuid.UUID, dict[str, Any]] = field(default_factory=dict)
+    rebirths: list[SparkplugTopic] = field(default_factory=list)
+    rejected: Counter[str] = field(default_factory=Counter)
+    accepted: int = 0
+
+
+class Ingestor:
+    def __init__(self, directory: Directory, *, storable_from: dt.datetime, storable_until: dt.datetime) -> None:
+        self.directory = directory
+        self.tracker = SparkplugTracker()
+        self.alarms = AlarmEvaluator()
+        self.last_seen: dict[uuid.UUID, tuple[KnownDevice, dt.datetime]] = {}
+        self._born_devices: dict[str, dict[str, KnownDevice]] = {}  # edge key → device code → device
+        self.storable_from, self.storable_until = storable_from, storable_until
+
+    async def ingest(self, topic: str, payload: bytes, effects: Effects, *, now: dt.datetime) -> None:
+        """Add one message's effects; a bad message only adds a rejection reason."""
+        if topic.startswith("spBv1.0/STATE/"):
+            return  # host applications' announcements (ours included): not device data
+        reason = await (self._sparkplug(topic, payload, effects, now) if topic.startswith("spBv1.0/")
+                        else self._plain(topic, payload, effects, now))
+        if reason is None:
+            effects.accepted += 1
+        else:
+            effects.rejected[reason] += 1
+
+    async def _sparkplug(self, topic: str, data: bytes, effects: Effects, now: dt.datetime) -> str | None:
+        try:
+            parsed = parse_topic(topic)
+        except TopicError:
+            return "bad_topic"
+        edge = await self.directory.edge_node(parsed.group_id, parsed.edge_node_id)
+        if edge is None:
+            return "unknown_edge_node"
+        outcome = self.tracker.track(parsed, data)
+        if outcome.rebirth:
+            effects.rebirths.append(parsed)
+        if outcome.node_online is False:
+            for born in self._born_devices.pop(parsed.edge_node_key, {}).values():
+                effects.online[born.id] = False
+        if outcome.payload is None or parsed.device_id is None:
+            return outcome.rejected
+        device = await self._device_of(edge, parsed)
+        if device is None:
+            return "unknown_device"
+        if outcome.device_online is False:
+            effects.online[device.id] = False
+            return None
+        self._born_devices.setdefault(parsed.edge_node_key, {})[device.code] = device
+        readings = _sparkplug_values(device, outcome.payload, now, effects)
+        self._readings(device, readings, outcome.payload.seq, effects, now)
+        return outcome.rejected
+
+    async def _device_of(self, edge: KnownEdgeNode, topic: SparkplugTopic) -> KnownDevice | None:
+        """The topic's device, only if it is registered under this very edge node (else: forged or unknown)."""
+        assert topic.device_id is not None
+        device = await self.directory.device(edge.org_id, topic.device_id)
+        return device if device is not None and device.edge_node_id == edge.id else None
+
+    async def _plain(self, topic: str, data: bytes, effects: Effects, now: dt.datetime) -> str | None:
+        parsed = parse_plain_topic(topic)
+        if parsed is None:
+            return "bad_topic"
+        if parsed.kind in (TopicKind.COMMANDS, TopicKind.COMMAND_ACK):
+            return None  # commands are the platform's own; acks are handled by iot_bridge.commands
+        device = await self.directory.device(parsed.org_id, parsed.device_code)
+        if device is None:
+            return "unknown_device"
+        document = _json_object(data)
+        if document is None:
+            return "bad_payload"
+        if parsed.kind is TopicKind.ATTRIBUTES:
+            return self._attributes(device, document, effects, now)
+        return self._json_telemetry(device, parsed, document, effects, now)
+
+    def _json_telemetry(
+        self, device: KnownDevice, topic: PlainTopic, document: dict[str, Any], effects: Effects, now: dt.datetime
+    ) -> str | None:
+        values = document.get("values")
+        ts = _json_time(document.get("ts"), now)
+        seq = document.get("seq")
+        if not isinstance(values, dict) or ts is None or not (seq is None or _is_int(seq)):
+            return "bad_payload"
+        readings: list[Reading] = []
+        for key, value in values.items():
+            spec = device.spec.telemetry_key(key)
+            if spec is None or not spec.type.accepts(value):
+                return "wrong_type"  # nothing of a message with a wrong value is stored
+            readings.append((key, value, ts, bool(document.get("historical", False))))
+        self._readings(device, readings, seq, effects, now)
+        return None
+
+    def _attributes(self, device: KnownDevice, document: dict[str, Any], effects: Effects,
+                    now: dt.datetime) -> str | None:
+        known = {a.key: a for a in device.spec.attributes}
+        for key, value in document.items():
+            if key not in known or not known[key].type.accepts(value):
+                return "wrong_type"
+        effects.reported_attributes.setdefault(device.id, {}).update(document)
+        self._mark_seen(device, now, effects)
+        effects.transitions.extend((device.org_id, t) for t in self.alarms.seen(device.id, device.spec, now))
+        return None
+
+    def _readings(
+        self, device: KnownDevice, readings: list[Reading], seq: int | None,
+        effects: Effects, now: dt.datetime,
+    ) -> None:
+        self._mark_seen(device, now, effects)
+        for key, value, ts, historical in readings:
+            if not self.storable_from <= ts < self.storable_until:
+                effects.rejected["time_out_of_range"] += 1
+                continue
+            effects.rows.append(TelemetryRow.of(org_id=device.org_id, device_id=device.id, key=key, ts=ts,
+                                                value=value, seq=seq, historical=historical))
+            if not historical:  # replayed old data must not raise today's alarms
+                transitions = self.alarms.observe(device.id, device.spec, key, value, ts)
+                effects.transitions.extend((device.org_id, t) for t in transitions)
+
+    def _mark_seen(self, device: KnownDevice, now: dt.datetime, effects: Effects) -> None:
+        self.last_seen[device.id] = (device, now)
+        effects.seen[device.id] = now
+        effects.online[device.id] = True
+
+    def check_offline(self, now: dt.datetime) -> list[tuple[uuid.UUID, Transition]]:
+        """Offline alarms (with the org id) for devices this shard has heard from and that went silent."""
+        return [(device.org_id, t) for device, seen in self.last_seen.values()
+                for t in self.alarms.check_offline(device.id, device.spec, seen, now)]
+
+
+def _sparkplug_values(
+    device: KnownDevice, payload: Payload, now: dt.datetime, effects: Effects
+) -> list[Reading]:
+    """Metrics the device type knows (by Sparkplug metric name) as (key, value, time, historical).
+
+    Other metrics (node controls, properties) are not telemetry and are passed over.
+    """
+    by_metric = device.spec.by_metric()
+    readings: list[Reading] = []
+    for metric in payload.metrics:
+        key = by_metric.get(metric.name or "")
+        if key is None or metric.is_null:
+            continue
+        if not key.type.accepts(metric.value):
+            effects.rejected["wrong_type"] += 1
+            continue
+        stamp = metric.timestamp or payload.timestamp
+        ts = dt.datetime.fromtimestamp(stamp / 1000, dt.UTC) if stamp else now
+        readings.append((key.key, metric.value, ts, metric.is_historical))
+    return readings
+
+
+def _json_object(data: bytes) -> dict[str, Any] | None:
+    if len(data) > MAX_JSON_BYTES:
+        return None
+    try:
+        document = json.loads(data)
+    except (UnicodeDecodeError, ValueError):
+        return None
+    return document if isinstance(document, dict) else None
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _json_time(value: object, now: dt.datetime) -> dt.datetime | None:
+    """``ts`` in ms since the epoch (absent ⇒ arrival time)."""
+    if value is None:
+        return now
+    if not _is_int(value):
+        return None
+    try:
+        return dt.datetime.fromtimestamp(value / 1000, dt.UTC)  # type: ignore[operator]
+    except (OverflowError, OSError, ValueError):
+        return None

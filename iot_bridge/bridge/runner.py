@@ -1,0 +1,212 @@
+"""``tradeloom iot-bridge``: the Sparkplug B host application and plain-MQTT ingestion service.
+
+paho-mqtt's network thread hands each message to one of ``iot_shards`` asyncio workers, chosen by edge node
+(Sparkplug) or device (plain MQTT), so each edge node's messages are processed in order by one worker.
+A worker takes what is queued (up to ``iot_batch_rows``), turns it into effects, writes them in one
+transaction (COPY of telemetry, alarms, attributes), then updates Redis and only then acknowledges the
+QoS 1 messages to the broker (``manual_ack``): a crash before the commit makes the broker send them again
+to the persistent session.
+"""
+
+import asyncio
+import datetime as dt
+import logging
+import zlib
+from collections import Counter
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import paho.mqtt.client as mqtt
+from prometheus_client import Counter as PromCounter
+from redis.asyncio import Redis
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from iot_bridge import alarms, live
+from iot_bridge.bridge.directory import Directory
+from iot_bridge.bridge.ingest import Effects, Ingestor
+from iot_bridge.models import Device
+from iot_bridge.plain_topics import subscriptions
+from iot_bridge.sparkplug import MessageType, node_topic, rebirth_request, state_payload, state_topic
+from iot_bridge.telemetry import copy_rows, ensure_partitions, storable_days
+from tradeloom.db import utcnow
+from tradeloom.settings import Settings
+
+log = logging.getLogger(__name__)
+
+MESSAGES = PromCounter("tradeloom_iot_messages_total", "MQTT messages ingested by the bridge", ["outcome"])
+REJECTED = PromCounter("tradeloom_iot_rejected_total", "MQTT messages refused by the bridge", ["reason"])
+OFFLINE_CHECK_SECONDS = 5.0
+RETRY_SECONDS = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class Inbound:
+    topic: str
+    payload: bytes
+    mid: int
+    qos: int
+
+
+@dataclass(frozen=True)
+class BrokerAddress:
+    host: str
+    port: int
+    username: str | None
+    password: str | None
+
+    @classmethod
+    def from_url(cls, url: str) -> "BrokerAddress":
+        parts = urlsplit(url)
+        if parts.scheme not in ("mqtt", "tcp") or not parts.hostname:
+            raise ValueError(f"TRADELOOM_MQTT_URL must look like mqtt://host:1883, not {url!r}")
+        return cls(parts.hostname, parts.port or 1883, parts.username, parts.password)
+
+
+def shard_key(topic: str) -> str:
+    """``group/edge`` for Sparkplug, ``org/device`` for plain topics: what must stay in order."""
+    parts = topic.split("/", 4)
+    if parts[0] == "spBv1.0" and len(parts) >= 4:
+        return f"{parts[1]}/{parts[3]}"
+    return "/".join(parts[1:3])
+
+
+class Bridge:
+    def __init__(self, settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], redis: Redis,
+                 broker: BrokerAddress, *, persistent_session: bool = True,
+                 topic_filters: list[str] | None = None) -> None:
+        """``topic_filters``: what to subscribe to; default every Sparkplug and plain topic (one bridge per
+        broker); a partition of them (e.g. ``spBv1.0/plant-a/#``) when several bridges share the fleet."""
+        self.settings, self.sessionmaker, self.redis, self.broker = settings, sessionmaker, redis, broker
+        self.persistent_session = persistent_session
+        self.topic_filters = topic_filters or ["spBv1.0/#", *subscriptions()]
+        self.directory = Directory(sessionmaker)
+        self.queues: list[asyncio.Queue[Inbound]] = [asyncio.Queue() for _ in range(settings.iot_shards)]
+        self.totals: Counter[str] = Counter()  # accepted + rejection reasons since start (tests, logs)
+        self.connected = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._client: mqtt.Client | None = None
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Connect, ingest until ``stop`` is set, then announce STATE offline and disconnect."""
+        self._loop = asyncio.get_running_loop()
+        today = utcnow().date()
+        async with self.sessionmaker() as session, session.begin():
+            await ensure_partitions(session, today=today, retention_days=self.settings.iot_telemetry_retention_days)
+            open_pairs = await alarms.open_alarm_pairs(session)
+        born_at = int(utcnow().timestamp() * 1000)
+        self._client = self._connect(born_at)
+        workers = [asyncio.create_task(self._work(queue, set(open_pairs))) for queue in self.queues]
+        try:
+            await stop.wait()
+        finally:
+            for worker in workers:
+                worker.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
+            self._client.publish(state_topic(self.settings.iot_host_id),
+                                 state_payload(online=False, timestamp=born_at), qos=1, retain=True).wait_for_publish(2)
+            self._client.disconnect()
+            self._client.loop_stop()
+
+    def _connect(self, born_at: int) -> mqtt.Client:
+        host_id = self.settings.iot_host_id
+        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"{host_id}-bridge",
+                             clean_session=not self.persistent_session,
+                             protocol=mqtt.MQTTv311, manual_ack=True)
+        if self.broker.username:
+            client.username_pw_set(self.broker.username, self.broker.password)
+        client.will_set(state_topic(host_id), state_payload(online=False, timestamp=born_at), qos=1, retain=True)
+        client.max_queued_messages_set(0)
+
+        def on_connect(client: mqtt.Client, _userdata: object, _flags: object, reason: object, _props: object) -> None:
+            client.subscribe([(topic_filter, 1) for topic_filter in self.topic_filters])
+            client.publish(state_topic(host_id), state_payload(online=True, timestamp=born_at), qos=1, retain=True)
+            log.info("iot bridge connected", extra={"reason": str(reason)})
+
+        def on_subscribe(_client: mqtt.Client, _userdata: object, _mid: int, _codes: object, _props: object) -> None:
+            assert self._loop is not None
+            self._loop.call_soon_threadsafe(self.connected.set)
+
+        def on_message(_client: mqtt.Client, _userdata: object, message: mqtt.MQTTMessage) -> None:
+            inbound = Inbound(message.topic, message.payload, message.mid, message.qos)
+            queue = self.queues[zlib.crc32(shard_key(inbound.topic).encode()) % len(self.queues)]
+            assert self._loop is not None
+            self._loop.call_soon_threadsafe(queue.put_nowait, inbound)
+
+        client.on_connect = on_connect
+        client.on_message = on_message
+        client.on_subscribe = on_subscribe
+        client.connect_async(self.broker.host, self.broker.port, keepalive=30)
+        client.loop_start()
+        return client
+
+    async def _work(self, queue: asyncio.Queue[Inbound], open_alarms: set[tuple]) -> None:
+        first, until = storable_days(utcnow().date(), self.settings.iot_telemetry_retention_days)
+        ingestor = Ingestor(
+            self.directory, storable_from=dt.datetime.combine(first, dt.time(), dt.UTC),
+            storable_until=dt.datetime.combine(until + dt.timedelta(days=1), dt.time(), dt.UTC),
+        )
+        ingestor.alarms.active |= open_alarms
+        last_offline_check = utcnow()
+        while True:
+            batch = await self._take_batch(queue)
+            now, effects = utcnow(), Effects()
+            for message in batch:
+                await ingestor.ingest(message.topic, message.payload, effects, now=now)
+            if (now - last_offline_check).total_seconds() >= OFFLINE_CHECK_SECONDS:
+                effects.transitions.extend(ingestor.check_offline(now))
+                last_offline_check = now
+            await self._store(effects)
+            await self._publish(ingestor, effects, now)
+            for message in batch:
+                self._client.ack(message.mid, message.qos)  # type: ignore[union-attr]
+
+    async def _take_batch(self, queue: asyncio.Queue[Inbound]) -> list[Inbound]:
+        """What is queued, up to the batch size; waits at most the flush interval for the first message."""
+        try:
+            batch = [await asyncio.wait_for(queue.get(), timeout=self.settings.iot_flush_seconds)]
+        except TimeoutError:
+            return []
+        while len(batch) < self.settings.iot_batch_rows and not queue.empty():
+            batch.append(queue.get_nowait())
+        return batch
+
+    async def _store(self, effects: Effects) -> None:
+        """One transaction for the batch, retried until the database takes it (order is kept meanwhile)."""
+        if not (effects.rows or effects.transitions or effects.reported_attributes):
+            return
+        while True:
+            try:
+                async with self.sessionmaker() as session, session.begin():
+                    if effects.rows:
+                        await copy_rows(session, effects.rows)
+                    await alarms.apply_transitions(session, effects.transitions)
+                    for device_id, reported in effects.reported_attributes.items():
+                        await session.execute(update(Device).where(Device.id == device_id).values(
+                            reported_attributes=Device.reported_attributes.op("||")(reported)))
+                return
+            except Exception:  # the database is away or refused the batch: keep it and try again
+                log.exception("iot bridge could not store a batch; retrying")
+                await asyncio.sleep(RETRY_SECONDS)
+
+    async def _publish(self, ingestor: Ingestor, effects: Effects, now: dt.datetime) -> None:
+        org_of = {device.id: device.org_id for device, _ in ingestor.last_seen.values()}
+        accepted_by_org: Counter = Counter(row.org_id for row in effects.rows)
+        try:
+            await live.publish_batch(
+                self.redis, now=now, rejected=effects.rejected, accepted_by_org=accepted_by_org,
+                readings=[(r.org_id, r.device_id, r.key, r.ts, r.value_num if r.value_text is None else r.value_text)
+                          for r in effects.rows],
+                online={d: (org_of[d], flag) for d, flag in effects.online.items() if d in org_of},
+            )
+        except Exception:  # live state is a cache: the data is safe in PostgreSQL
+            log.exception("iot bridge could not update Redis")
+        for topic in effects.rebirths:
+            self._client.publish(  # type: ignore[union-attr]
+                node_topic(topic.group_id, MessageType.NCMD, topic.edge_node_id),
+                rebirth_request(int(now.timestamp() * 1000)), qos=0)
+        self.totals.update(effects.rejected)
+        self.totals["accepted"] += effects.accepted
+        MESSAGES.labels("accepted").inc(effects.accepted)
+        for reason, count in effects.rejected.items():
+            REJECTED.labels(reason).inc(count)

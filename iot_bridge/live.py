@@ -1,0 +1,81 @@
+"""Live device state in Redis: latest values, online flags, message rate, and a channel per device for SSE.
+
+Keys are per organization (``iot:{org}:…``) so a page reads only its own tenant's state; the bridge
+writes them after each committed batch, pages read them (and subscribe to ``iot:live:{device}``).
+"""
+
+import datetime as dt
+import json
+import uuid
+from collections import defaultdict
+from typing import Any
+
+from redis.asyncio import Redis
+
+RATE_WINDOW_SECONDS = 10
+REJECTED = "iot:rejected"  # platform-wide counts of refused messages by reason
+
+
+def latest_key(org_id: uuid.UUID, device_id: uuid.UUID) -> str:
+    return f"iot:{org_id}:latest:{device_id}"
+
+
+def online_key(org_id: uuid.UUID) -> str:
+    return f"iot:{org_id}:online"
+
+
+def rate_key(org_id: uuid.UUID, second: int) -> str:
+    return f"iot:{org_id}:msgs:{second}"
+
+
+def live_channel(device_id: uuid.UUID) -> str:
+    return f"iot:live:{device_id}"
+
+
+def _ms(moment: dt.datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+async def publish_batch(
+    redis: Redis, *, readings: list[tuple[uuid.UUID, uuid.UUID, str, dt.datetime, Any]],
+    online: dict[uuid.UUID, tuple[uuid.UUID, bool]], accepted_by_org: dict[uuid.UUID, int],
+    rejected: dict[str, int], now: dt.datetime,
+) -> None:
+    """One pipeline per batch: readings are (org, device, key, time, value); online is device → (org, flag)."""
+    latest: dict[tuple[uuid.UUID, uuid.UUID], dict[Any, Any]] = defaultdict(dict)
+    for org_id, device_id, key, ts, value in readings:
+        latest[org_id, device_id][key] = json.dumps([_ms(ts), value])
+    pipe = redis.pipeline(transaction=False)
+    for (org_id, device_id), values in latest.items():
+        pipe.hset(latest_key(org_id, device_id), mapping=values)
+        pipe.publish(live_channel(device_id), json.dumps({k: json.loads(v) for k, v in values.items()}))
+    for device_id, (org_id, flag) in online.items():
+        pipe.hset(online_key(org_id), str(device_id), int(flag))
+    second = int(now.timestamp())
+    for org_id, count in accepted_by_org.items():
+        pipe.incrby(rate_key(org_id, second), count)
+        pipe.expire(rate_key(org_id, second), RATE_WINDOW_SECONDS * 6)
+    for reason, count in rejected.items():
+        pipe.hincrby(REJECTED, reason, count)
+    await pipe.execute()
+
+
+async def latest_values(redis: Redis, *, org_id: uuid.UUID, device_id: uuid.UUID) -> dict[str, tuple[int, Any]]:
+    """Key → (ms timestamp, value) of a device's last readings."""
+    raw = await redis.hgetall(latest_key(org_id, device_id))
+    return {_text(k): (json.loads(v)[0], json.loads(v)[1]) for k, v in raw.items()}
+
+
+async def online_flags(redis: Redis, *, org_id: uuid.UUID) -> dict[uuid.UUID, bool]:
+    return {uuid.UUID(_text(k)): _text(v) == "1" for k, v in (await redis.hgetall(online_key(org_id))).items()}
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+async def message_rate(redis: Redis, *, org_id: uuid.UUID, now: dt.datetime) -> float:
+    """Messages per second over the last full window."""
+    second = int(now.timestamp())
+    counts = await redis.mget([rate_key(org_id, s) for s in range(second - RATE_WINDOW_SECONDS, second)])
+    return sum(int(c) for c in counts if c is not None) / RATE_WINDOW_SECONDS

@@ -1,0 +1,173 @@
+"""IoT pages: fleet dashboard, device list and detail (live readings over SSE), alarm console.
+
+They call the same services as the API; live state comes from Redis (``iot_bridge.live``) and is read only
+for devices the signed-in organization owns (the device row is loaded under RLS first).
+"""
+
+import asyncio
+import datetime as dt
+import json
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import RedirectResponse, Response, StreamingResponse
+
+from iot_bridge import alarms, live, registry
+from iot_bridge.device_types import load_device_types
+from iot_bridge.models import Lifecycle
+from iot_bridge.telemetry import recent_readings
+from tradeloom.errors import Forbidden, TradeloomError
+from tradeloom.identity.roles import Permission
+from tradeloom.transaction import TransactionalRoute, Tx
+from tradeloom.web.forms import form_errors, form_fields
+from tradeloom.web.i18n import request_locale
+from tradeloom.web.labels import N_
+from tradeloom.web.navigation import NavItem, add_nav_item
+from tradeloom.web.pages import Member
+from tradeloom.web.templating import add_template_dir, render
+
+router = APIRouter(route_class=TransactionalRoute, include_in_schema=False)
+FLEET_PAGE_SIZE = 500
+CHART_HOURS = 6
+SSE_KEEPALIVE_SECONDS = 15
+
+ALARM_STATUS_LABELS = {"active": N_("Unacknowledged"), "acknowledged": N_("Acknowledged"), "cleared": N_("Cleared")}
+SEVERITY_LABELS = {"critical": N_("Critical"), "major": N_("Major"), "minor": N_("Minor"), "warning": N_("Warning")}
+LIFECYCLE_LABELS = {"provisioned": N_("Provisioned"), "active": N_("In service"), "maintenance": N_("In maintenance"),
+                    "retired": N_("Retired")}
+
+
+def _type_names(request: Request) -> dict[str, str]:
+    chinese = request_locale(request, request.app.state.settings.default_locale).startswith("zh")
+    return {code: spec.name.zh if chinese else spec.name.en for code, spec in load_device_types().items()}
+
+
+@router.get("/iot")
+async def fleet_dashboard(request: Request, principal: Member, tx: Tx) -> Response:
+    """Online/offline devices by type, open alarms and the message rate."""
+    session = await tx.session()
+    devices, _ = await registry.list_devices(session, limit=FLEET_PAGE_SIZE)
+    online = await live.online_flags(request.app.state.redis, org_id=principal.org_id)
+    names = _type_names(request)
+    by_type: dict[str, Counter[str]] = {}
+    for device in devices:
+        by_type.setdefault(names.get(device.type_code, device.type_code), Counter())[
+            "online" if online.get(device.id) else "offline"] += 1
+    open_alarms = await alarms.list_alarms(session, open_only=True)
+    rate = await live.message_rate(request.app.state.redis, org_id=principal.org_id, now=dt.datetime.now(dt.UTC))
+    chart = {"labels": list(by_type), "online": [c["online"] for c in by_type.values()],
+             "offline": [c["offline"] for c in by_type.values()]}
+    return render(request, "iot/dashboard.html", {
+        "device_count": len(devices), "online_count": sum(1 for d in devices if online.get(d.id)),
+        "alarm_count": len(open_alarms), "rate": rate, "chart": chart,
+        "severity_counts": Counter(a.severity for a in open_alarms), "severity_labels": SEVERITY_LABELS,
+    }, principal=principal)
+
+
+@router.get("/iot/devices")
+async def device_list(request: Request, principal: Member, tx: Tx, type_code: str = "", lifecycle: str = "",
+                      q: str = "", cursor: str | None = None) -> Response:
+    """Devices with filters by type, lifecycle and text."""
+    session = await tx.session()
+    chosen_lifecycle = Lifecycle(lifecycle) if lifecycle in Lifecycle._value2member_map_ else None
+    devices, next_cursor = await registry.list_devices(
+        session, limit=50, cursor=cursor, type_code=type_code or None, lifecycle=chosen_lifecycle,
+        search=q[:100] or None,
+    )
+    online = await live.online_flags(request.app.state.redis, org_id=principal.org_id)
+    return render(request, "iot/devices.html", {
+        "devices": devices, "online": online, "type_names": _type_names(request), "next_cursor": next_cursor,
+        "filters": {"type_code": type_code, "lifecycle": lifecycle, "q": q}, "lifecycle_labels": LIFECYCLE_LABELS,
+    }, principal=principal)
+
+
+@router.get("/iot/devices/{device_id}")
+async def device_detail(request: Request, principal: Member, tx: Tx, device_id: uuid.UUID) -> Response:
+    """A device: latest readings (live), a chart of recent values, open alarms and maintenance."""
+    session = await tx.session()
+    device = await registry.get_device(session, device_id=device_id)
+    spec = load_device_types()[device.type_code]
+    latest = await live.latest_values(request.app.state.redis, org_id=principal.org_id, device_id=device.id)
+    numeric = [t for t in spec.telemetry if t.type.value in ("double", "int")]
+    since = dt.datetime.now(dt.UTC) - dt.timedelta(hours=CHART_HOURS)
+    series = {t.key: [[ts.isoformat(), value] for ts, value in
+                      await recent_readings(session, device_id=device.id, key=t.key, since=since)]
+              for t in numeric[:4]}
+    schedules, records = await registry.maintenance_of(session, device_id=device.id)
+    return render(request, "iot/device.html", {
+        "device": device, "spec": spec, "type_name": _type_names(request)[device.type_code], "latest": latest,
+        "series": series, "alarms": await alarms.list_alarms(session, open_only=False, device_id=device.id, limit=20),
+        "schedules": schedules, "records": records, "lifecycle_labels": LIFECYCLE_LABELS,
+        "alarm_status_labels": ALARM_STATUS_LABELS, "severity_labels": SEVERITY_LABELS,
+    }, principal=principal)
+
+
+@router.get("/iot/devices/{device_id}/stream")
+async def device_stream(request: Request, principal: Member, tx: Tx, device_id: uuid.UUID) -> Response:
+    """Server-sent events: each batch of new readings of the device as it is ingested."""
+    await registry.get_device(await tx.session(), device_id=device_id)  # 404 unless it is ours (RLS)
+    return StreamingResponse(_readings_events(request, device_id), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+
+async def _readings_events(request: Request, device_id: uuid.UUID) -> AsyncIterator[str]:
+    pubsub = request.app.state.redis.pubsub()
+    await pubsub.subscribe(live.live_channel(device_id))
+    try:
+        while not await request.is_disconnected():
+            message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=SSE_KEEPALIVE_SECONDS)
+            if message is None:
+                yield ": keep-alive\n\n"
+            else:
+                yield f"data: {json.dumps(json.loads(message['data']))}\n\n"
+            await asyncio.sleep(0)
+    finally:
+        await pubsub.aclose()
+
+
+@router.get("/iot/alarms")
+async def alarm_console(request: Request, principal: Member, tx: Tx, history: bool = False) -> Response:
+    """Open alarms (or the history) with acknowledge and clear."""
+    return await _alarm_page(request, principal, tx, history, errors=[])
+
+
+async def _alarm_page(request: Request, principal: Member, tx: Tx, history: bool, errors: list[str],
+                      status_code: int = 200) -> Response:
+    session = await tx.session()
+    found = await alarms.list_alarms(session, open_only=not history)
+    devices, _ = await registry.list_devices(session, limit=FLEET_PAGE_SIZE)
+    return render(request, "iot/alarms.html", {
+        "alarms": found, "device_codes": {d.id: d.code for d in devices}, "history": history, "errors": errors,
+        "can_manage": principal.can(Permission.DEVICES_MANAGE), "status_labels": ALARM_STATUS_LABELS,
+        "severity_labels": SEVERITY_LABELS,
+    }, principal=principal, status_code=status_code)
+
+
+@router.post("/iot/alarms/{alarm_id}/{action}")
+async def alarm_action(request: Request, principal: Member, tx: Tx, alarm_id: uuid.UUID, action: str) -> Response:
+    """Acknowledge or clear an alarm from the console (the form carries the version it showed)."""
+    form = await form_fields(request)
+    steps = {"acknowledge": alarms.acknowledge, "clear": alarms.clear}
+    try:
+        if action not in steps or not principal.can(Permission.DEVICES_MANAGE):
+            raise Forbidden("You cannot do that to an alarm.", code="alarm_action_refused")
+        version = int(form.get("version", "0")) if form.get("version", "").isdigit() else 0
+        await steps[action](await tx.session(), actor=principal.actor, alarm_id=alarm_id, expected_version=version)
+    except TradeloomError as exc:
+        await tx.abandon()
+        return await _alarm_page(request, principal, tx, False, form_errors(exc), status_code=409)
+    return RedirectResponse("/iot/alarms", status_code=303)
+
+
+def install(app: FastAPI) -> None:
+    """Register the IoT pages, their templates and navigation items."""
+    add_template_dir(Path(__file__).resolve().parent / "templates")
+    app.include_router(router)
+    for item in (
+        NavItem("/iot", N_("Devices"), Permission.DEVICES_READ, order=60),
+        NavItem("/iot/alarms", N_("Alarms"), Permission.DEVICES_READ, order=61),
+    ):
+        add_nav_item(item)

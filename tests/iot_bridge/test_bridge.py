@@ -1,0 +1,203 @@
+"""The bridge against the real Mosquitto (127.0.0.1:1883), PostgreSQL and Redis.
+
+Each test uses its own Sparkplug group, organization and host id, so tests on other workers (and other
+projects' clients on the shared broker) do not see each other's messages.
+"""
+
+import asyncio
+import datetime as dt
+import inspect
+import json
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+
+import paho.mqtt.client as mqtt
+import pytest
+from redis.asyncio import Redis
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+
+from iot_bridge import live
+from iot_bridge.bridge.runner import Bridge, BrokerAddress
+from iot_bridge.credentials import hash_mqtt_password
+from iot_bridge.models import Alarm, Device, EdgeNode, Protocol, telemetry
+from iot_bridge.plain_topics import TopicKind, plain_topic
+from iot_bridge.sparkplug import (
+    BD_SEQ,
+    NODE_REBIRTH,
+    DataType,
+    MessageType,
+    Metric,
+    Payload,
+    decode_payload,
+    device_topic,
+    encode_payload,
+    node_topic,
+)
+from tests.conftest import truncate_all
+from tests.factories import make_org
+from tradeloom.settings import Settings
+
+BROKER = BrokerAddress("127.0.0.1", 1883, None, None)
+WAIT_SECONDS = 30
+
+
+@dataclass
+class World:
+    org_id: uuid.UUID
+    group: str
+    edge: str
+    lathe_id: uuid.UUID  # Sparkplug device "lathe-1" under the edge node
+    sensor_id: uuid.UUID  # plain MQTT device "th-1"
+    bridge: Bridge
+    publisher: mqtt.Client
+    received: list[tuple[str, bytes]]
+
+    def publish(self, topic: str, payload: bytes, qos: int = 1) -> None:
+        self.publisher.publish(topic, payload, qos=qos).wait_for_publish(5)
+
+    def sparkplug(self, kind: MessageType, seq: int | None, metrics: tuple[Metric, ...],
+                  device: str | None = "lathe-1") -> None:
+        topic = (device_topic(self.group, kind, self.edge, device) if device
+                 else node_topic(self.group, kind, self.edge))
+        self.publish(topic, encode_payload(Payload(timestamp=now_ms(), seq=seq, metrics=metrics)), qos=0)
+
+    async def until(self, condition: Callable[[], bool | Awaitable[bool]]) -> None:
+        """Wait (bounded) until the bridge has done what the test sent it."""
+        for _ in range(WAIT_SECONDS * 20):
+            outcome = condition()
+            if await outcome if inspect.isawaitable(outcome) else outcome:
+                return
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"bridge did not get there: {self.bridge.totals}")
+
+
+def now_ms() -> int:
+    return int(dt.datetime.now(dt.UTC).timestamp() * 1000)
+
+
+other_org = uuid.uuid4()  # its topics are subscribed to, but it has no devices here
+
+
+@pytest.fixture
+async def world(engine: AsyncEngine, redis_url: str, test_settings: Settings) -> AsyncIterator[World]:
+    sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
+    tag = uuid.uuid4().hex[:10]
+    async with sessionmaker() as session, session.begin():
+        org = await make_org(session)
+        edge = EdgeNode(org_id=org.id, group_id=f"g{tag}", edge_node_id="edge-1", name="Edge",
+                        mqtt_username=f"edge.{tag}", mqtt_password_hash=hash_mqtt_password("x"))
+        session.add(edge)
+        await session.flush()
+        lathe = Device(org_id=org.id, code="lathe-1", name="Lathe", type_code="cnc_lathe",
+                       protocol=Protocol.SPARKPLUG.value, edge_node_id=edge.id, lifecycle="active",
+                       desired_attributes={}, reported_attributes={})
+        sensor = Device(org_id=org.id, code="th-1", name="Sensor", type_code="temperature_humidity_sensor",
+                        protocol=Protocol.MQTT_JSON.value, lifecycle="active", desired_attributes={},
+                        reported_attributes={})
+        session.add_all([lathe, sensor])
+    redis = Redis.from_url(redis_url)
+    settings = test_settings.model_copy(update={"iot_host_id": f"test-{tag}", "iot_shards": 2})
+    bridge = Bridge(settings, sessionmaker, redis, BROKER, persistent_session=False, topic_filters=[
+        f"spBv1.0/g{tag}/#", f"tl/{org.id}/+/telemetry", f"tl/{org.id}/+/attributes", f"tl/{other_org}/+/telemetry"])
+    stop = asyncio.Event()
+    task = asyncio.create_task(bridge.run(stop))
+    await asyncio.wait_for(bridge.connected.wait(), WAIT_SECONDS)
+    received: list[tuple[str, bytes]] = []
+    publisher = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"test-pub-{tag}")
+    publisher.on_message = lambda _c, _u, message: received.append((message.topic, message.payload))
+    publisher.connect(BROKER.host, BROKER.port)
+    publisher.loop_start()
+    publisher.subscribe(f"spBv1.0/g{tag}/NCMD/#", qos=1)
+    yield World(org.id, f"g{tag}", "edge-1", lathe.id, sensor.id, bridge, publisher, received)
+    publisher.publish(f"spBv1.0/STATE/test-{tag}", b"", qos=1, retain=True).wait_for_publish(5)  # drop retained
+    publisher.loop_stop()
+    publisher.disconnect()
+    stop.set()
+    await task
+    await redis.aclose()
+    await truncate_all(engine)
+
+
+def node_birth(world: World) -> None:
+    world.sparkplug(MessageType.NBIRTH, 0, (Metric(BD_SEQ, 0, DataType.UINT64),), device=None)
+    world.sparkplug(MessageType.DBIRTH, 1, (
+        Metric("Spindle/Temperature", 40.0, DataType.DOUBLE, alias=1),
+        Metric("good_count", 0, DataType.INT64, alias=2),
+    ))
+
+
+async def stored(engine: AsyncEngine, device_id: uuid.UUID) -> list[tuple[str, float | None]]:
+    async with engine.connect() as conn:
+        rows = await conn.execute(select(telemetry.c.key, telemetry.c.value_num)
+                                  .where(telemetry.c.device_id == device_id).order_by(telemetry.c.ts, telemetry.c.key))
+        return [(key, value) for key, value in rows.tuples().all()]
+
+
+async def test_sparkplug_data_is_stored_cached_and_raises_an_alarm_once(world: World, engine: AsyncEngine):
+    # given a born edge node and device
+    node_birth(world)
+    # when data crosses the spindle temperature threshold (80 °C, hysteresis 5) twice, by alias only
+    for seq, value in ((2, 85.0), (3, 90.0)):
+        world.sparkplug(MessageType.DDATA, seq, (Metric(None, value, DataType.DOUBLE, alias=1),))
+    await world.until(lambda: world.bridge.totals["accepted"] >= 4)
+    # then
+    assert await stored(engine, world.lathe_id) == [
+        ("good_count", 0.0), ("spindle_temp", 40.0), ("spindle_temp", 85.0), ("spindle_temp", 90.0)]
+    async with engine.connect() as conn:
+        alarms = (await conn.execute(select(Alarm.rule_code, Alarm.status).where(Alarm.device_id == world.lathe_id)))
+        assert alarms.tuples().all() == [("spindle_overtemp", "active")]
+        events = await conn.scalar(text("SELECT count(*) FROM outbox WHERE topic = 'iot.alarm.raised' "
+                                        "AND payload->>'device_id' = :d"), {"d": str(world.lathe_id)})
+        assert events == 1
+    latest = await live.latest_values(world.bridge.redis, org_id=world.org_id, device_id=world.lathe_id)
+    assert latest["spindle_temp"][1] == 90.0
+    assert (await live.online_flags(world.bridge.redis, org_id=world.org_id))[world.lathe_id] is True
+
+
+async def test_a_seq_gap_asks_the_edge_node_for_a_rebirth(world: World):
+    node_birth(world)
+    world.sparkplug(MessageType.DDATA, 7, (Metric(None, 50.0, DataType.DOUBLE, alias=1),))
+    await world.until(lambda: any("/NCMD/" in topic for topic, _ in world.received))
+    ((topic, payload),) = world.received
+    assert topic == f"spBv1.0/{world.group}/NCMD/{world.edge}"
+    assert decode_payload(payload).metrics[0].name == NODE_REBIRTH
+
+
+async def test_plain_json_telemetry_and_attributes(world: World, engine: AsyncEngine):
+    base = (world.org_id, "th-1")
+    world.publish(plain_topic(*base, TopicKind.TELEMETRY),
+                  json.dumps({"ts": now_ms(), "seq": 1, "values": {"temperature": 21.5, "humidity": 40}}).encode())
+    world.publish(plain_topic(*base, TopicKind.ATTRIBUTES), json.dumps({"firmware": "2.1.0"}).encode())
+    await world.until(lambda: world.bridge.totals["accepted"] >= 2)
+    assert await stored(engine, world.sensor_id) == [("humidity", 40.0), ("temperature", 21.5)]
+    async with engine.connect() as conn:
+        reported = await conn.scalar(select(Device.reported_attributes).where(Device.id == world.sensor_id))
+    assert reported == {"firmware": "2.1.0"}
+
+
+async def test_hostile_messages_are_counted_and_refused(world: World, engine: AsyncEngine):
+    node_birth(world)
+    hostile = [
+        (plain_topic(world.org_id, "th-1", TopicKind.TELEMETRY), b"{not json"),  # bad_payload
+        (plain_topic(world.org_id, "th-1", TopicKind.TELEMETRY),
+         json.dumps({"values": {"temperature": "hot"}}).encode()),  # wrong_type
+        (plain_topic(world.org_id, "ghost", TopicKind.TELEMETRY), b'{"values": {}}'),  # unknown_device
+        (plain_topic(other_org, "th-1", TopicKind.TELEMETRY), b'{"values": {"temperature": 1}}'),  # forged org
+        (device_topic(world.group, MessageType.DDATA, world.edge, "th-1"), b"\x00"),  # plain device over Sparkplug
+        (device_topic(world.group, MessageType.DDATA, world.edge, "lathe-1"), encode_payload(
+            Payload(timestamp=1, seq=2, metrics=(Metric("x", 1, DataType.INT32),)))[:6]),  # truncated protobuf
+    ]
+    for topic, payload in hostile:
+        world.publish(topic, payload)
+    await world.until(lambda: sum(world.bridge.totals.values()) - world.bridge.totals["accepted"] >= 6)
+    totals = world.bridge.totals
+    assert (totals["bad_payload"], totals["wrong_type"], totals["unknown_device"]) == (2, 1, 3)
+    assert await stored(engine, world.sensor_id) == []
+    # and the bridge still works
+    world.sparkplug(MessageType.DDATA, 3, (Metric(None, 41.0, DataType.DOUBLE, alias=1),))
+    async def stored_41() -> bool:
+        return ("spindle_temp", 41.0) in await stored(engine, world.lathe_id)
+
+    await world.until(stored_41)
