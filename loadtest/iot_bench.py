@@ -180,6 +180,7 @@ async def run_load(plan: FleetPlan, options: FleetOptions, *, duration: float, m
                    database_url: str, probes: Probes) -> Fleet:
     """The fleet for ``duration`` seconds, with the broker restart, the bridge kill and the probes."""
     fleet = Fleet(plan, options)
+    options.spool_dir.mkdir(parents=True, exist_ok=True)
     probe = SparkplugEdgeNode(group_id=GROUP, edge_node_id="probe", broker=mosquitto.address,
                               spool=Spool(options.spool_dir / "probe.sqlite"))
     probe.add_device(PROBE_LATHE, load_device_types()["cnc_lathe"], no_command)
