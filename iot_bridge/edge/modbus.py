@@ -45,11 +45,12 @@ class ModbusConnection:
         if not self._client.connected and not await self._client.connect():
             raise DeviceUnavailable("no TCP connection")
 
-    @staticmethod
-    async def _call(request: Any) -> Any:
+    async def _call(self, request: Any) -> Any:
         try:
             response = await request
         except (TimeoutError, ModbusException, OSError) as exc:
+            # A late answer would be taken for the next request's: start over on a fresh connection.
+            self._client.close()
             raise DeviceUnavailable(str(exc)) from exc
         if response.isError():
             raise DeviceUnavailable(f"Modbus exception {response}")
