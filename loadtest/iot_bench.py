@@ -47,6 +47,7 @@ from loadtest.scratch import SERVER_URL, fresh_database
 from tradeloom.db import libpq_url, make_engine, make_sessionmaker
 from tradeloom.embedded import EmbeddedServices, start_redis
 from tradeloom.seed import seed_world
+from tradeloom.settings import get_settings
 
 SECTION = "## IoT bridge end to end"
 DATABASE = "tl_bench_iot"
@@ -182,7 +183,7 @@ async def run_load(plan: FleetPlan, options: FleetOptions, *, duration: float, m
     fleet = Fleet(plan, options)
     options.spool_dir.mkdir(parents=True, exist_ok=True)
     probe = SparkplugEdgeNode(group_id=GROUP, edge_node_id="probe", broker=mosquitto.address,
-                              spool=Spool(options.spool_dir / "probe.sqlite"))
+                              spool=Spool(options.spool_dir / "probe.sqlite"), primary_host_id=options.primary_host_id)
     probe.add_device(PROBE_LATHE, load_device_types()["cnc_lathe"], no_command)
     probe.device_online(PROBE_LATHE, {"state": "run", "spindle_temp": 40.0})
     await probe.start()
@@ -302,7 +303,8 @@ def main() -> None:
         bridge.start()
         probes = Probes()
         options = FleetOptions(broker=mosquitto.address, org_id=org_id, rate=arguments.rate,
-                               spool_dir=folder / "spool", base_port=free_port(), faults=False)
+                               spool_dir=folder / "spool", base_port=free_port(), faults=False,
+                               primary_host_id=get_settings().iot_host_id)
         try:
             fleet = asyncio.run(run_load(plan, options, duration=arguments.duration, mosquitto=mosquitto,
                                          bridge=bridge, database_url=database_url, probes=probes))

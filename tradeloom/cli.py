@@ -370,7 +370,8 @@ def simulate_devices(devices: int, rate: float, duration: float | None, org_id: 
         migrate.upgrade(str(settings.database_url))
         org = asyncio.run(provision(str(settings.database_url), plan, org_id))
     options = FleetOptions(broker=BrokerAddress.from_url(settings.mqtt_url or DEFAULT_MQTT_URL), org_id=org,
-                           rate=rate, spool_dir=settings.data_dir / "simulator", base_port=base_port, faults=faults)
+                           rate=rate, spool_dir=settings.data_dir / "simulator", base_port=base_port, faults=faults,
+                           primary_host_id=settings.iot_host_id)
     click.echo(f"simulating {devices} devices at {rate}/s each for organization {org}  (Ctrl+C stops)")
     asyncio.run(run_fleet(plan, options, duration=duration, report=lambda stats, elapsed: click.echo(
         f"{elapsed:7.0f} s  sent {stats.total_sent():>10}  ({stats.total_sent() / max(elapsed, 1):.0f}/s)")))

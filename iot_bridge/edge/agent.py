@@ -28,7 +28,8 @@ class EdgeAgent:
         self.config.spool_path.parent.mkdir(parents=True, exist_ok=True)
         self._spool = Spool(self.config.spool_path)
         self.node = SparkplugEdgeNode(group_id=self.config.group_id, edge_node_id=self.config.edge_node_id,
-                                      broker=self.broker, spool=self._spool)
+                                      broker=self.broker, spool=self._spool,
+                                      primary_host_id=self.config.primary_host_id)
         self._connections: dict[tuple[str, int], ModbusConnection] = {}
         for device in self.config.modbus:
             connection = self._connections.setdefault(

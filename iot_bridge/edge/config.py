@@ -5,6 +5,7 @@ Example (docs/iot-edge.md has the whole story)::
     group_id: plant-sh
     edge_node_id: line-1
     spool_path: var/edge/line-1.sqlite
+    primary_host_id: tradeloom
     modbus:
       - {device_id: press-01, type: stamping_press, host: 10.0.0.21, port: 502, unit: 1, poll_interval_s: 1,
          deadbands: {tonnage: 0.5}, convert: {lube_pressure: psi->bar}}
@@ -94,6 +95,8 @@ class EdgeConfig(_Config):
     group_id: str = Field(pattern=_ID)
     edge_node_id: str = Field(pattern=_ID)
     broker_url: str | None = Field(default=None, description="mqtt://host:port; unset ⇒ TRADELOOM_MQTT_URL")
+    primary_host_id: str | None = Field(
+        default=None, pattern=_ID, description="publish only while this host's Sparkplug STATE is online")
     spool_path: Path = Path("var/edge/spool.sqlite")
     modbus: list[ModbusDeviceConfig] = Field(default_factory=list)
     opcua: list[OpcUaServerConfig] = Field(default_factory=list)

@@ -13,6 +13,7 @@ All the node's state lives on one asyncio loop; paho's network thread only hands
 
 import asyncio
 import contextlib
+import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -40,6 +41,7 @@ from iot_bridge.sparkplug import (
     next_seq,
     node_topic,
     parse_topic,
+    state_topic,
 )
 
 log = logging.getLogger(__name__)
@@ -114,8 +116,11 @@ class SparkplugEdgeNode:
     """One edge node of a Sparkplug group, publishing for its devices."""
 
     def __init__(self, *, group_id: str, edge_node_id: str, broker: BrokerAddress, spool: Spool,
-                 client_id: str | None = None) -> None:
+                 client_id: str | None = None, primary_host_id: str | None = None) -> None:
         self.group_id = group_id
+        # Sparkplug 3.0: with a primary host, publish only while its STATE says online; spool otherwise.
+        self._state_topic = state_topic(primary_host_id) if primary_host_id else None
+        self._host_online = primary_host_id is None
         self.edge_node_id = edge_node_id
         self.counters = NodeCounters()
         self._broker = broker
@@ -126,7 +131,8 @@ class SparkplugEdgeNode:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._client: mqtt.Client | None = None
         self._session = 0  # which paho client the events come from
-        self._live = False  # births sent in the current session
+        self._live = False  # births sent in the current session (and the primary host online)
+        self._connected_now = False
         self._bd_seq = 0
         self._seq = 0
         self._in_flight: dict[int, int] = {}  # MQTT message id → spool id
@@ -230,16 +236,37 @@ class SparkplugEdgeNode:
             log.warning("broker refused the edge node", extra={"reason": str(reason)})
             return
         assert self._client is not None
-        self._client.subscribe([(node_topic(self.group_id, MessageType.NCMD, self.edge_node_id), 1),
-                                (f"spBv1.0/{self.group_id}/{MessageType.DCMD.value}/{self.edge_node_id}/+", 1)])
+        topics = [(node_topic(self.group_id, MessageType.NCMD, self.edge_node_id), 1),
+                  (f"spBv1.0/{self.group_id}/{MessageType.DCMD.value}/{self.edge_node_id}/+", 1)]
+        self._client.subscribe(topics + ([(self._state_topic, 1)] if self._state_topic else []))
         self.counters.sessions += 1
+        self._connected_now = True
+        self._go_live()
+
+    def _go_live(self) -> None:
+        """Births, then what the spool holds: once connected and (if there is one) the primary host online."""
+        if self._live or not (self._connected_now and self._host_online):
+            return
         self._publish_births()
         self._live = True
         self._replay(only={d.device_id for d in self._devices.values() if d.online})
 
+    def _host_state(self, body: bytes) -> None:
+        """The primary host's STATE: offline ⇒ keep data in the spool; online again ⇒ rebirth and replay."""
+        try:
+            self._host_online = json.loads(body).get("online") is True
+        except (ValueError, AttributeError):
+            log.warning("bad STATE message ignored")
+            return
+        if self._host_online:
+            self._go_live()
+        else:
+            self._live = False
+
     def _lost(self) -> None:
         """The session is over: its will (NDEATH) tells the host; start the next one with a new bdSeq."""
         self._live = False
+        self._connected_now = False
         old = self._client
         if old is not None:  # closed off the loop thread: loop_stop joins paho's thread
             asyncio.get_running_loop().run_in_executor(None, close_client, old)
@@ -316,6 +343,9 @@ class SparkplugEdgeNode:
     # -- commands ----------------------------------------------------------------------------------------
 
     def _command(self, topic: str, body: bytes) -> None:
+        if topic == self._state_topic:
+            self._host_state(body)
+            return
         try:
             parsed = parse_topic(topic)
             device = self._devices.get(parsed.device_id) if parsed.device_id else None

@@ -51,6 +51,7 @@ class FleetOptions:
     base_port: int = 15020
     faults: bool = True  # faults and short disconnections; off for loss benchmarks
     seed: int = 1
+    primary_host_id: str | None = None  # the bridge's Sparkplug host id: edge nodes follow its STATE
 
 
 @dataclass
@@ -122,7 +123,7 @@ class Fleet:
     async def _sparkplug_node(self, edge_node: str, devices: list[SimulatedDevice]) -> None:
         spool = Spool(self.options.spool_dir / f"{self.plan.group_id}-{edge_node}.sqlite")
         node = SparkplugEdgeNode(group_id=self.plan.group_id, edge_node_id=edge_node, broker=self.options.broker,
-                                 spool=spool)
+                                 spool=spool, primary_host_id=self.options.primary_host_id)
         for device in devices:
             node.add_device(device.code, load_device_types()[device.type_code], self._accept_command)
             node.device_online(device.code, self._signals[device.code].values)
@@ -231,7 +232,7 @@ class Fleet:
 
     def _edge_config(self, edge_node: str | None, **sources: Any) -> EdgeConfig:
         return EdgeConfig.model_validate({
-            "group_id": self.plan.group_id, "edge_node_id": edge_node,
+            "group_id": self.plan.group_id, "edge_node_id": edge_node, "primary_host_id": self.options.primary_host_id,
             "spool_path": self.options.spool_dir / f"{self.plan.group_id}-{edge_node}.sqlite", **sources})
 
     async def _with_agent(self, config: EdgeConfig, updates: Any) -> None:

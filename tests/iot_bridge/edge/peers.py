@@ -92,8 +92,8 @@ class SparkplugRecorder:
             return [m for m in self.messages if m.topic.message_type is message_type
                     and (device_id is None or m.topic.device_id == device_id)]
 
-    def publish(self, topic: str, payload: bytes) -> None:
-        self._client.publish(topic, payload, qos=1).wait_for_publish(5)
+    def publish(self, topic: str, payload: bytes, *, retain: bool = False) -> None:
+        self._client.publish(topic, payload, qos=1, retain=retain).wait_for_publish(5)
 
     def close(self) -> None:
         self._client.disconnect()

@@ -1,12 +1,14 @@
 """Store and forward through a real broker outage: nothing produced while the broker is away is lost."""
 
+import uuid
+
 import pytest
 
 from iot_bridge.device_types import load_device_types
 from iot_bridge.edge.node import SparkplugEdgeNode
 from iot_bridge.edge.spool import Spool
-from iot_bridge.sparkplug import DataType, MessageType, Metric
-from tests.iot_bridge.edge.peers import SparkplugRecorder, TcpRelay, eventually, unique_group
+from iot_bridge.sparkplug import DataType, MessageType, Metric, state_payload, state_topic
+from tests.iot_bridge.edge.peers import MOSQUITTO, SparkplugRecorder, TcpRelay, eventually, unique_group
 
 LATHE = {"state": "run", "good_count": 0, "spindle_speed": 1200.0}
 
@@ -90,3 +92,38 @@ async def test_spool_keeps_bd_seq_and_messages_across_restarts(tmp_path):
     reopened.acknowledge(message.id)
     assert reopened.pending_count() == 0
     reopened.close()
+
+
+async def test_with_a_primary_host_data_waits_in_the_spool_while_the_host_is_offline(tmp_path):
+    # given a node that follows a primary host's STATE (retained, as the host publishes it)
+    group, host = unique_group(), f"host-{uuid.uuid4().hex[:8]}"
+    recorder = SparkplugRecorder(group)
+    spool = Spool(tmp_path / "spool.sqlite")
+    node = SparkplugEdgeNode(group_id=group, edge_node_id="edge-1", broker=MOSQUITTO, spool=spool,
+                             primary_host_id=host)
+    node.add_device("lathe-01", load_device_types()["cnc_lathe"], no_command)
+    node.device_online("lathe-01", LATHE)
+    recorder.publish(state_topic(host), state_payload(online=False, timestamp=1), retain=True)
+    try:
+        await node.start()
+        # when it reports while the host is offline, then nothing is published: it waits in the spool
+        for count in range(1, 51):
+            node.device_data("lathe-01", {"good_count": count})
+        await eventually(lambda: node.counters.sessions == 1)
+        assert not node.live and spool.pending_count() == 50
+        # when the host comes online, then births and every spooled count, as historical data
+        recorder.publish(state_topic(host), state_payload(online=True, timestamp=2), retain=True)
+        await recorder.wait_for(lambda ms: counts_received(recorder) == list(range(1, 51)))
+        # when the host goes offline again (its will), new data stays at the edge until it is back
+        recorder.publish(state_topic(host), state_payload(online=False, timestamp=3), retain=True)
+        await eventually(lambda: not node.live)
+        node.device_data("lathe-01", {"good_count": 51})
+        recorder.publish(state_topic(host), state_payload(online=True, timestamp=4), retain=True)
+        await recorder.wait_for(lambda ms: 51 in counts_received(recorder))
+        assert len(recorder.of(MessageType.NBIRTH)) == 2
+        assert recorder.of(MessageType.DDATA, "lathe-01")[-1].payload.metrics[0].is_historical
+    finally:
+        recorder.publish(state_topic(host), b"", retain=True)  # clear the retained STATE on the shared broker
+        await node.stop()
+        spool.close()
+        recorder.close()
