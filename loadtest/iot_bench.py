@@ -255,7 +255,8 @@ class Outcome:
 def report(outcome: Outcome, command: str) -> str:
     per_second = outcome.sent / outcome.duration
     alarm = (f"p50 {percentile(outcome.alarm_ms, 0.5):.0f} ms, p99 **{percentile(outcome.alarm_ms, 0.99):.0f} ms**"
-             f" ({len(outcome.alarm_ms)} crossings)" if outcome.alarm_ms else "no alarm observed")
+             f" ({len(outcome.alarm_ms)} crossings)" if len(outcome.alarm_ms) >= 2  # percentiles need two
+             else f"{len(outcome.alarm_ms)} crossing(s) observed: {', '.join(f'{v:.0f} ms' for v in outcome.alarm_ms)}")
     rebirth = f"Rebirth NCMD {outcome.rebirth_ms:.0f} ms after the gap" if outcome.rebirth_ms is not None else "none"
     lines = [
         SECTION, "",
