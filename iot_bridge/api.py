@@ -5,11 +5,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from iot_bridge import alarms, registry
+from iot_bridge import alarms, commands, registry
 from iot_bridge.device_types import load_device_types
 from iot_bridge.models import Lifecycle
 from iot_bridge.schemas import (
     AlarmOut,
+    CommandOut,
+    CommandRequest,
     DeviceCreate,
     DeviceOut,
     DevicePage,
@@ -157,3 +159,21 @@ async def clear_alarm(
     alarm = await alarms.clear(session, actor=principal.actor, alarm_id=alarm_id, expected_version=expected_version)
     set_etag(response, alarm.version)
     return AlarmOut.model_validate(alarm)
+
+
+@router.post("/devices/{device_id}/commands", status_code=202)
+async def request_command(
+    device_id: uuid.UUID, body: CommandRequest, principal: Manager, session: DbSession, _key: Idempotent,
+) -> CommandOut:
+    """Send a command of the device's type; follow its status (sent, acknowledged, failed, timed_out)."""
+    command = await commands.request_command(
+        session, actor=principal.actor, device_id=device_id, name=body.name, params=body.params,
+        timeout_seconds=body.timeout_seconds,
+    )
+    return CommandOut.model_validate(command)
+
+
+@router.get("/devices/{device_id}/commands")
+async def list_commands(device_id: uuid.UUID, principal: Reader, session: DbSession) -> list[CommandOut]:
+    """A device's latest commands with their status."""
+    return [CommandOut.model_validate(c) for c in await commands.commands_of(session, device_id=device_id)]

@@ -15,8 +15,8 @@ from pathlib import Path
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 
-from iot_bridge import alarms, live, registry
-from iot_bridge.device_types import load_device_types
+from iot_bridge import alarms, commands, live, registry
+from iot_bridge.device_types import CommandSpec, ValueType, load_device_types
 from iot_bridge.models import Lifecycle
 from iot_bridge.telemetry import recent_readings
 from tradeloom.errors import Forbidden, TradeloomError
@@ -36,6 +36,8 @@ SSE_KEEPALIVE_SECONDS = 15
 
 ALARM_STATUS_LABELS = {"active": N_("Unacknowledged"), "acknowledged": N_("Acknowledged"), "cleared": N_("Cleared")}
 SEVERITY_LABELS = {"critical": N_("Critical"), "major": N_("Major"), "minor": N_("Minor"), "warning": N_("Warning")}
+COMMAND_STATUS_LABELS = {"pending": N_("Waiting to be sent"), "sent": N_("Sent"), "acknowledged": N_("Acknowledged"),
+                         "failed": N_("Failed"), "timed_out": N_("Timed out")}
 LIFECYCLE_LABELS = {"provisioned": N_("Provisioned"), "active": N_("In service"), "maintenance": N_("In maintenance"),
                     "retired": N_("Retired")}
 
@@ -86,7 +88,12 @@ async def device_list(request: Request, principal: Member, tx: Tx, type_code: st
 
 @router.get("/iot/devices/{device_id}")
 async def device_detail(request: Request, principal: Member, tx: Tx, device_id: uuid.UUID) -> Response:
-    """A device: latest readings (live), a chart of recent values, open alarms and maintenance."""
+    """A device: latest readings (live), a chart of recent values, commands, alarms and maintenance."""
+    return await _device_page(request, principal, tx, device_id, errors=[])
+
+
+async def _device_page(request: Request, principal: Member, tx: Tx, device_id: uuid.UUID, errors: list[str],
+                       status_code: int = 200) -> Response:
     session = await tx.session()
     device = await registry.get_device(session, device_id=device_id)
     spec = load_device_types()[device.type_code]
@@ -101,8 +108,51 @@ async def device_detail(request: Request, principal: Member, tx: Tx, device_id: 
         "device": device, "spec": spec, "type_name": _type_names(request)[device.type_code], "latest": latest,
         "series": series, "alarms": await alarms.list_alarms(session, open_only=False, device_id=device.id, limit=20),
         "schedules": schedules, "records": records, "lifecycle_labels": LIFECYCLE_LABELS,
-        "alarm_status_labels": ALARM_STATUS_LABELS, "severity_labels": SEVERITY_LABELS,
-    }, principal=principal)
+        "alarm_status_labels": ALARM_STATUS_LABELS, "severity_labels": SEVERITY_LABELS, "errors": errors,
+        "commands": await commands.commands_of(session, device_id=device.id, limit=10),
+        "can_command": principal.can(Permission.DEVICES_MANAGE), "command_status_labels": COMMAND_STATUS_LABELS,
+    }, principal=principal, status_code=status_code)
+
+
+@router.post("/iot/devices/{device_id}/commands/{name}")
+async def send_command(request: Request, principal: Member, tx: Tx, device_id: uuid.UUID, name: str) -> Response:
+    """The command panel: one form per command of the device's type."""
+    form = await form_fields(request)
+    try:
+        if not principal.can(Permission.DEVICES_MANAGE):
+            raise Forbidden("You cannot send commands to devices.", code="command_refused")
+        session = await tx.session()
+        device = await registry.get_device(session, device_id=device_id)
+        spec = load_device_types()[device.type_code].command(name)
+        params = _command_params(spec, form) if spec else {}
+        await commands.request_command(session, actor=principal.actor, device_id=device_id, name=name,
+                                       params=params, timeout_seconds=30)
+    except TradeloomError as exc:
+        await tx.abandon()
+        return await _device_page(request, principal, tx, device_id, form_errors(exc), status_code=409)
+    return RedirectResponse(f"/iot/devices/{device_id}", status_code=303)
+
+
+def _command_params(spec: CommandSpec, form: dict[str, str]) -> dict[str, object]:
+    """Form text → typed parameters (what cannot be read stays text, and the command check refuses it)."""
+    params: dict[str, object] = {}
+    for param in spec.params:
+        text = form.get(param.name, "").strip()
+        params[param.name] = _typed(param.type, text)
+    return params
+
+
+def _typed(value_type: ValueType, text: str) -> object:
+    try:
+        if value_type is ValueType.INT:
+            return int(text)
+        if value_type is ValueType.DOUBLE:
+            return float(text)
+    except ValueError:
+        return text
+    if value_type is ValueType.BOOL:
+        return text in ("1", "true", "on")
+    return text
 
 
 @router.get("/iot/devices/{device_id}/stream")

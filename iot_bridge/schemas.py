@@ -121,3 +121,23 @@ class AlarmOut(ApiModel):
     acknowledged_by: uuid.UUID | None
     cleared_at: dt.datetime | None
     version: int
+
+
+class CommandRequest(StrictModel):
+    name: str = Field(max_length=64, description="one of the device type's commands")
+    params: dict[str, Any] = Field(default_factory=dict)
+    timeout_seconds: int = Field(default=30, ge=1, le=3600, description="unanswered by then ⇒ timed_out")
+
+
+class CommandOut(ApiModel):
+    id: uuid.UUID
+    device_id: uuid.UUID
+    name: str
+    params: dict[str, Any]
+    correlation_id: uuid.UUID
+    status: str
+    deadline_at: dt.datetime
+    acknowledged_at: dt.datetime | None
+    result: dict[str, Any]
+    requested_by: uuid.UUID | None
+    created_at: dt.datetime

@@ -35,6 +35,7 @@ from iot_bridge.edge.config import load_edge_config
 from iot_bridge.edge.mqtt import DEFAULT_MQTT_URL, BrokerAddress
 from iot_bridge.embedded_broker import EMBEDDED_MQTT_URL
 from iot_bridge.running import until_stopped
+from iot_bridge.seed import seed_devices
 from iot_bridge.simulator.command import provision, run_fleet
 from iot_bridge.simulator.fleet import plan_fleet
 from iot_bridge.simulator.runner import FleetOptions
@@ -194,6 +195,7 @@ async def _seed_demo(database_url: str, secret: str) -> seed.DemoWorld:
             await order_seed.seed_orders(session, world)
             await seed_rfqs(session, world)
             await seed_contracts(session, world, secret=secret)
+            await seed_devices(session, world)
             return world
     finally:
         await engine.dispose()

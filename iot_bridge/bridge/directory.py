@@ -1,7 +1,8 @@
 """Registry lookups for the bridge: which organization an edge node or device belongs to, and its type.
 
 Read as the owner (the bridge serves every tenant) and cached; a miss is remembered briefly, so a flood of
-messages for an unknown device costs one query per interval, and a newly registered device is seen soon.
+messages for an unknown device costs one query per interval and a newly registered device is seen soon; a
+hit is kept a minute, so a retired device stops being accepted within that time.
 """
 
 import time
@@ -15,6 +16,7 @@ from iot_bridge.device_types import DeviceTypeSpec, load_device_types
 from iot_bridge.models import Device, EdgeNode, Lifecycle
 
 MISS_SECONDS = 10.0
+HIT_SECONDS = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +43,7 @@ class Directory:
     async def edge_node(self, group_id: str, edge_node_id: str) -> KnownEdgeNode | None:
         key = (group_id, edge_node_id)
         cached = self._edge_nodes.get(key)
-        if cached and (cached[0] is not None or time.monotonic() - cached[1] < MISS_SECONDS):
+        if cached and _fresh(cached):
             return cached[0]
         async with self._sessionmaker() as session:
             row = (await session.execute(
@@ -56,7 +58,7 @@ class Directory:
         """A device that may send data: registered in that organization and not retired."""
         key = (org_id, code)
         cached = self._devices.get(key)
-        if cached and (cached[0] is not None or time.monotonic() - cached[1] < MISS_SECONDS):
+        if cached and _fresh(cached):
             return cached[0]
         async with self._sessionmaker() as session:
             row = (await session.execute(
@@ -67,3 +69,7 @@ class Directory:
         found = KnownDevice(row.id, org_id, code, row.edge_node_id, spec) if row and spec else None
         self._devices[key] = (found, time.monotonic())
         return found
+
+
+def _fresh(cached: tuple[object | None, float]) -> bool:
+    return time.monotonic() - cached[1] < (HIT_SECONDS if cached[0] is not None else MISS_SECONDS)

@@ -32,6 +32,7 @@ class Effects:
     seen: dict[uuid.UUID, dt.datetime] = field(default_factory=dict)
     reported_attributes: dict[uuid.UUID, dict[str, Any]] = field(default_factory=dict)
     rebirths: list[SparkplugTopic] = field(default_factory=list)
+    command_answers: list[tuple[uuid.UUID, str, dict[str, Any]]] = field(default_factory=list)  # org, code, body
     rejected: Counter[str] = field(default_factory=Counter)
     accepted: int = 0
 
@@ -93,14 +94,17 @@ class Ingestor:
         parsed = parse_plain_topic(topic)
         if parsed is None:
             return "bad_topic"
-        if parsed.kind in (TopicKind.COMMANDS, TopicKind.COMMAND_ACK):
-            return None  # commands are the platform's own; acks are handled by iot_bridge.commands
+        if parsed.kind is TopicKind.COMMANDS:
+            return None  # the platform's own commands, echoed by the broker
         device = await self.directory.device(parsed.org_id, parsed.device_code)
         if device is None:
             return "unknown_device"
         document = _json_object(data)
         if document is None:
             return "bad_payload"
+        if parsed.kind is TopicKind.COMMAND_ACK:
+            effects.command_answers.append((device.org_id, device.code, document))
+            return None
         if parsed.kind is TopicKind.ATTRIBUTES:
             return self._attributes(device, document, effects, now)
         return self._json_telemetry(device, parsed, document, effects, now)

@@ -10,6 +10,7 @@ to the persistent session.
 
 import asyncio
 import datetime as dt
+import json
 import logging
 import zlib
 from collections import Counter
@@ -22,12 +23,21 @@ from redis.asyncio import Redis
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from iot_bridge import alarms, live
+from iot_bridge import alarms, commands, live
 from iot_bridge.bridge.directory import Directory
 from iot_bridge.bridge.ingest import Effects, Ingestor
 from iot_bridge.models import Device
-from iot_bridge.plain_topics import subscriptions
-from iot_bridge.sparkplug import MessageType, node_topic, rebirth_request, state_payload, state_topic
+from iot_bridge.plain_topics import TopicKind, plain_topic, subscriptions
+from iot_bridge.sparkplug import (
+    MessageType,
+    Payload,
+    device_topic,
+    encode_payload,
+    node_topic,
+    rebirth_request,
+    state_payload,
+    state_topic,
+)
 from iot_bridge.telemetry import copy_rows, ensure_partitions, storable_days
 from tradeloom.db import utcnow
 from tradeloom.settings import Settings
@@ -37,6 +47,7 @@ log = logging.getLogger(__name__)
 MESSAGES = PromCounter("tradeloom_iot_messages_total", "MQTT messages ingested by the bridge", ["outcome"])
 REJECTED = PromCounter("tradeloom_iot_rejected_total", "MQTT messages refused by the bridge", ["reason"])
 OFFLINE_CHECK_SECONDS = 5.0
+COMMAND_POLL_SECONDS = 0.5
 RETRY_SECONDS = 1.0
 
 
@@ -97,6 +108,7 @@ class Bridge:
         born_at = int(utcnow().timestamp() * 1000)
         self._client = self._connect(born_at)
         workers = [asyncio.create_task(self._work(queue, set(open_pairs))) for queue in self.queues]
+        workers.append(asyncio.create_task(self._send_commands()))
         try:
             await stop.wait()
         finally:
@@ -173,7 +185,7 @@ class Bridge:
 
     async def _store(self, effects: Effects) -> None:
         """One transaction for the batch, retried until the database takes it (order is kept meanwhile)."""
-        if not (effects.rows or effects.transitions or effects.reported_attributes):
+        if not (effects.rows or effects.transitions or effects.reported_attributes or effects.command_answers):
             return
         while True:
             try:
@@ -181,6 +193,8 @@ class Bridge:
                     if effects.rows:
                         await copy_rows(session, effects.rows)
                     await alarms.apply_transitions(session, effects.transitions)
+                    for org_id, device_code, answer in effects.command_answers:
+                        await commands.acknowledge(session, org_id=org_id, device_code=device_code, answer=answer)
                     for device_id, reported in effects.reported_attributes.items():
                         await session.execute(update(Device).where(Device.id == device_id).values(
                             reported_attributes=Device.reported_attributes.op("||")(reported)))
@@ -188,6 +202,31 @@ class Bridge:
             except Exception:  # the database is away or refused the batch: keep it and try again
                 log.exception("iot bridge could not store a batch; retrying")
                 await asyncio.sleep(RETRY_SECONDS)
+
+    async def _send_commands(self) -> None:
+        """Publish pending commands (then marked sent) and time out unanswered ones."""
+        while True:
+            await asyncio.sleep(COMMAND_POLL_SECONDS)
+            try:
+                async with self.sessionmaker() as session, session.begin():
+                    await commands.expire(session, now=utcnow())
+                    outgoing = await commands.take_pending(session)
+            except Exception:
+                log.exception("iot bridge could not read pending commands")
+                continue
+            for command in outgoing:
+                topic, body = self._command_message(command)
+                self._client.publish(topic, body, qos=1)  # type: ignore[union-attr]
+
+    @staticmethod
+    def _command_message(command: commands.OutgoingCommand) -> tuple[str, bytes]:
+        if command.group_id is None or command.edge_node_id is None:
+            body = {"correlation_id": str(command.correlation_id), "name": command.name, "params": command.params}
+            return plain_topic(command.org_id, command.device_code, TopicKind.COMMANDS), json.dumps(body).encode()
+        now = int(utcnow().timestamp() * 1000)
+        payload = Payload(timestamp=now, seq=None, metrics=command.sparkplug_metrics(now))
+        topic = device_topic(command.group_id, MessageType.DCMD, command.edge_node_id, command.device_code)
+        return topic, encode_payload(payload)
 
     async def _publish(self, ingestor: Ingestor, effects: Effects, now: dt.datetime) -> None:
         org_of = {device.id: device.org_id for device, _ in ingestor.last_seen.values()}

@@ -18,10 +18,10 @@ from redis.asyncio import Redis
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
-from iot_bridge import live
+from iot_bridge import commands, live
 from iot_bridge.bridge.runner import Bridge, BrokerAddress
 from iot_bridge.credentials import hash_mqtt_password
-from iot_bridge.models import Alarm, Device, EdgeNode, Protocol, telemetry
+from iot_bridge.models import Alarm, Device, DeviceCommand, EdgeNode, Protocol, telemetry
 from iot_bridge.plain_topics import TopicKind, plain_topic
 from iot_bridge.sparkplug import (
     BD_SEQ,
@@ -37,6 +37,7 @@ from iot_bridge.sparkplug import (
 )
 from tests.conftest import truncate_all
 from tests.factories import make_org
+from tradeloom.audit import Actor
 from tradeloom.settings import Settings
 
 BROKER = BrokerAddress("127.0.0.1", 1883, None, None)
@@ -53,6 +54,7 @@ class World:
     bridge: Bridge
     publisher: mqtt.Client
     received: list[tuple[str, bytes]]
+    sessionmaker: async_sessionmaker
 
     def publish(self, topic: str, payload: bytes, qos: int = 1) -> None:
         self.publisher.publish(topic, payload, qos=qos).wait_for_publish(5)
@@ -100,7 +102,8 @@ async def world(engine: AsyncEngine, redis_url: str, test_settings: Settings) ->
     redis = Redis.from_url(redis_url)
     settings = test_settings.model_copy(update={"iot_host_id": f"test-{tag}", "iot_shards": 2})
     bridge = Bridge(settings, sessionmaker, redis, BROKER, persistent_session=False, topic_filters=[
-        f"spBv1.0/g{tag}/#", f"tl/{org.id}/+/telemetry", f"tl/{org.id}/+/attributes", f"tl/{other_org}/+/telemetry"])
+        f"spBv1.0/g{tag}/#", f"tl/{org.id}/+/telemetry", f"tl/{org.id}/+/attributes", f"tl/{org.id}/+/commands/ack",
+        f"tl/{other_org}/+/telemetry"])
     stop = asyncio.Event()
     task = asyncio.create_task(bridge.run(stop))
     await asyncio.wait_for(bridge.connected.wait(), WAIT_SECONDS)
@@ -109,13 +112,13 @@ async def world(engine: AsyncEngine, redis_url: str, test_settings: Settings) ->
     publisher.on_message = lambda _c, _u, message: received.append((message.topic, message.payload))
     publisher.connect(BROKER.host, BROKER.port)
     publisher.loop_start()
-    publisher.subscribe(f"spBv1.0/g{tag}/NCMD/#", qos=1)
-    yield World(org.id, f"g{tag}", "edge-1", lathe.id, sensor.id, bridge, publisher, received)
-    publisher.publish(f"spBv1.0/STATE/test-{tag}", b"", qos=1, retain=True).wait_for_publish(5)  # drop retained
+    publisher.subscribe([(f"spBv1.0/g{tag}/NCMD/#", 1), (f"spBv1.0/g{tag}/DCMD/#", 1), (f"tl/{org.id}/+/commands", 1)])
+    yield World(org.id, f"g{tag}", "edge-1", lathe.id, sensor.id, bridge, publisher, received, sessionmaker)
+    stop.set()
+    await task  # the bridge's last word is its retained STATE offline: remove it from the shared broker
+    publisher.publish(f"spBv1.0/STATE/test-{tag}", b"", qos=1, retain=True).wait_for_publish(5)
     publisher.loop_stop()
     publisher.disconnect()
-    stop.set()
-    await task
     await redis.aclose()
     await truncate_all(engine)
 
@@ -160,7 +163,7 @@ async def test_a_seq_gap_asks_the_edge_node_for_a_rebirth(world: World):
     node_birth(world)
     world.sparkplug(MessageType.DDATA, 7, (Metric(None, 50.0, DataType.DOUBLE, alias=1),))
     await world.until(lambda: any("/NCMD/" in topic for topic, _ in world.received))
-    ((topic, payload),) = world.received
+    ((topic, payload),) = [(t, p) for t, p in world.received if "/NCMD/" in t]
     assert topic == f"spBv1.0/{world.group}/NCMD/{world.edge}"
     assert decode_payload(payload).metrics[0].name == NODE_REBIRTH
 
@@ -201,3 +204,38 @@ async def test_hostile_messages_are_counted_and_refused(world: World, engine: As
         return ("spindle_temp", 41.0) in await stored(engine, world.lathe_id)
 
     await world.until(stored_41)
+
+
+async def command(world: World, device_id: uuid.UUID, name: str, params: dict) -> uuid.UUID:
+    async with world.sessionmaker() as session, session.begin():
+        requested = await commands.request_command(session, actor=Actor(org_id=world.org_id), device_id=device_id,
+                                                   name=name, params=params, timeout_seconds=60)
+    return requested.correlation_id
+
+
+async def command_status(world: World, correlation_id: uuid.UUID) -> str | None:
+    async with world.sessionmaker() as session:
+        return await session.scalar(select(DeviceCommand.status).where(DeviceCommand.correlation_id == correlation_id))
+
+
+async def test_commands_go_out_as_json_and_dcmd_and_json_answers_are_recorded(world: World):
+    # when a plain device and a Sparkplug device are each sent a command
+    sensor_command = await command(world, world.sensor_id, "set_report_interval", {"seconds": 10})
+    lathe_command = await command(world, world.lathe_id, "set_feed_override", {"percent": 90})
+    await world.until(lambda: len([t for t, _ in world.received if "CMD" in t or t.endswith("/commands")]) >= 2)
+    # then the plain device gets JSON on its commands topic
+    (body,) = [json.loads(p) for t, p in world.received if t.endswith("/th-1/commands")]
+    assert body == {"correlation_id": str(sensor_command), "name": "set_report_interval", "params": {"seconds": 10}}
+    # and the lathe's edge node a DCMD with the parameter and the correlation id as metrics
+    (dcmd,) = [decode_payload(p) for t, p in world.received if "/DCMD/" in t]
+    assert {m.name: m.value for m in dcmd.metrics} == {
+        "Commands/correlation_id": str(lathe_command), "Commands/set_feed_override/percent": 90}
+    assert await command_status(world, sensor_command) == "sent"
+    # when the device answers, the command is acknowledged
+    world.publish(plain_topic(world.org_id, "th-1", TopicKind.COMMAND_ACK),
+                  json.dumps({"correlation_id": str(sensor_command), "ok": True}).encode())
+
+    async def acknowledged() -> bool:
+        return await command_status(world, sensor_command) == "acknowledged"
+
+    await world.until(acknowledged)

@@ -15,7 +15,6 @@ async def test_fleet_devices_and_alarm_console(client: AsyncClient, session: Asy
     member = await make_member(session)
     device_id = await lathe_with_alarm(session, member)
     token = await sign_in(client, member.user.email)
-    client.headers["Accept-Language"] = "en"
     # when / then
     dashboard = await client.get("/iot")
     assert dashboard.status_code == 200
@@ -30,6 +29,14 @@ async def test_fleet_devices_and_alarm_console(client: AsyncClient, session: Asy
     assert acked.status_code == 303
     stale = await client.post(f"/iot/alarms/{alarm_id}/acknowledge", data={"csrf_token": token, "version": "1"})
     assert stale.status_code == 409 and 'role="alert"' in stale.text
+    # and the command panel queues a checked command, or says why not
+    url = f"/iot/devices/{device_id}/commands/set_feed_override"
+    sent = await client.post(url, data={"csrf_token": token, "percent": "90"})
+    assert sent.status_code == 303
+    refused = await client.post(url, data={"csrf_token": token, "percent": "900"})
+    assert refused.status_code == 409 and "&#39;percent&#39; must be between 0.0 and 150.0" in refused.text
+    panel = await client.get(f"/iot/devices/{device_id}")
+    assert 'set_feed_override {"percent": 90}' in panel.text and "待发送" in panel.text
 
 
 async def test_pages_speak_chinese(client: AsyncClient, session: AsyncSession):

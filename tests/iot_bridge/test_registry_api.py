@@ -120,3 +120,24 @@ class TestLifecycleAndMaintenance:
             "kind": "preventive", "performed_on": "2026-11-25", "notes": "ok", "schedule_id": schedule["id"]})
         assert record.status_code == 201
         assert record.json()["performed_by"] == str(member.user.id)
+
+
+class TestCommands:
+    async def test_a_checked_command_is_queued_and_audited(self, client: AsyncClient, member: Member):
+        device = await register_device(client, member)
+        url = f"{API}/devices/{device['id']}/commands"
+        queued = await client.post(url, headers=member.headers, json={"name": "set_feed_override",
+                                                                      "params": {"percent": 90}})
+        assert (queued.status_code, queued.json()["status"]) == (202, "pending")
+        listed = (await client.get(url, headers=member.headers)).json()
+        assert [c["correlation_id"] for c in listed] == [queued.json()["correlation_id"]]
+
+    @pytest.mark.parametrize(("body", "code"), [
+        ({"name": "self_destruct"}, "command_unknown"),
+        ({"name": "set_feed_override", "params": {"percent": 500}}, "command_params_invalid"),
+        ({"name": "set_feed_override", "params": {}}, "command_params_invalid"),
+    ])
+    async def test_bad_commands_are_refused(self, client: AsyncClient, member: Member, body, code):
+        device = await register_device(client, member)
+        response = await client.post(f"{API}/devices/{device['id']}/commands", headers=member.headers, json=body)
+        assert (response.status_code, response.json()["code"]) == (422, code)
