@@ -50,6 +50,8 @@ def storable_days(today: dt.date, retention_days: int) -> tuple[dt.date, dt.date
 async def ensure_partitions(session: AsyncSession, *, today: dt.date, retention_days: int) -> None:
     """Create the day partitions the retention window and the days ahead need (idempotent)."""
     first, last = storable_days(today, retention_days)
+    # concurrent CREATE … IF NOT EXISTS can still collide (the bridge and its retention task start together)
+    await session.execute(text("SELECT pg_advisory_xact_lock(hashtext('iot_telemetry partitions'))"))
     day = first
     while day <= last:
         following = day + dt.timedelta(days=1)

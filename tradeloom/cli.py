@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import partial
@@ -18,6 +19,7 @@ from pathlib import Path
 import click
 import psycopg
 import redis
+from pydantic import ValidationError
 from sqlalchemy import select
 
 from catalog import jobs as catalog_jobs
@@ -36,7 +38,15 @@ from integrations.edi import jobs as edi_jobs
 from integrations.edi.folder import watch_folder
 from integrations.webhooks import service as webhook_service
 from iot_bridge import service_main as iot_service
+from iot_bridge.edge.agent import run_edge_agent
+from iot_bridge.edge.config import load_edge_config
+from iot_bridge.edge.mqtt import DEFAULT_MQTT_URL, BrokerAddress
+from iot_bridge.embedded_broker import EMBEDDED_MQTT_URL
+from iot_bridge.running import until_stopped
 from iot_bridge.seed import seed_devices
+from iot_bridge.simulator.command import provision, run_fleet
+from iot_bridge.simulator.fleet import plan_fleet
+from iot_bridge.simulator.runner import FleetOptions
 from ledger import verify_cli
 from ledger.audit import audit_log
 from ledger.checkpoint import CheckpointError, VerifierKey
@@ -105,8 +115,22 @@ def serve(host: str, port: int, workers: int, demo: bool, with_worker: bool) -> 
              "--config", "python:tradeloom.gunicorn_conf", "--graceful-timeout", "10"], env=env)]
         if with_worker:
             children.append(subprocess.Popen([sys.executable, "-m", "tradeloom.cli", "worker"], env=env))
+        children += _iot_processes(env, demo=demo, embedded_broker=settings.mqtt_url is None)
         click.echo(f"Tradeloom is serving on http://{host}:{port}  (Ctrl+C stops it)")
         _supervise(children)
+
+
+def _iot_processes(env: dict[str, str], *, demo: bool, embedded_broker: bool) -> list[subprocess.Popen[bytes]]:
+    """The IoT bridge; with no MQTT URL also the embedded broker and, for the demo, a small simulated fleet."""
+    processes = []
+    if embedded_broker:
+        env["TRADELOOM_MQTT_URL"] = EMBEDDED_MQTT_URL
+        processes.append(subprocess.Popen([sys.executable, "-m", "iot_bridge.embedded_broker"], env=env))
+        if demo:
+            processes.append(subprocess.Popen([sys.executable, "-m", "tradeloom.cli", "simulate-devices",
+                                               "--devices", "300", "--rate", "0.2"], env=env))
+    processes.append(subprocess.Popen([sys.executable, "-m", "tradeloom.cli", "iot-bridge"], env=env))
+    return processes
 
 
 def _supervise(children: list[subprocess.Popen[bytes]]) -> None:
@@ -346,6 +370,44 @@ def edi_folder(root: Path, once: bool, interval: float) -> None:
     with platform_services() as settings:
         asyncio.run(watch_folder(str(settings.database_url), root, once=once, interval_seconds=interval,
                                  report=click.echo))
+
+
+@main.command("edge-agent")
+@click.option("--config", "config_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="the agent's YAML file: Sparkplug ids, spool, Modbus and OPC UA devices (docs/iot-edge.md)")
+def edge_agent(config_path: Path) -> None:
+    """Poll Modbus TCP and subscribe OPC UA devices; publish Sparkplug B upstream, spooling through outages."""
+    try:
+        config = load_edge_config(config_path)
+    except (ValueError, ValidationError) as error:
+        raise click.BadParameter(str(error), param_hint="--config") from error
+    broker = BrokerAddress.from_url(config.broker_url or get_settings().mqtt_url or DEFAULT_MQTT_URL)
+    asyncio.run(until_stopped(run_edge_agent(config, broker)))
+
+
+@main.command("simulate-devices")
+@click.option("--devices", default=300, show_default=True, type=click.IntRange(1, 20_000))
+@click.option("--rate", default=1.0, show_default=True, type=click.FloatRange(0.01, 50), help="reports per device a s")
+@click.option("--duration", type=click.FloatRange(min=1), help="seconds to run (default: until Ctrl+C)")
+@click.option("--org", "org_id", type=click.UUID, help="owner of the devices (default: the first supplier)")
+@click.option("--group", "group_id", default="sim", show_default=True, help="Sparkplug group id and device code stem")
+@click.option("--base-port", default=15020, show_default=True, type=int, help="first simulated Modbus server port")
+@click.option("--faults/--no-faults", default=True, help="faults and short disconnections")
+def simulate_devices(devices: int, rate: float, duration: float | None, org_id: uuid.UUID | None, group_id: str,
+                     base_port: int, faults: bool) -> None:
+    """Run a simulated fleet of all device types over Sparkplug B, MQTT JSON, Modbus TCP and OPC UA."""
+    plan = plan_fleet(devices, group_id=group_id)
+    with platform_services() as settings:
+        migrate.upgrade(str(settings.database_url))
+        org = asyncio.run(provision(str(settings.database_url), plan, org_id))
+    options = FleetOptions(broker=BrokerAddress.from_url(settings.mqtt_url or DEFAULT_MQTT_URL), org_id=org,
+                           rate=rate, spool_dir=settings.data_dir / "simulator", base_port=base_port, faults=faults,
+                           primary_host_id=settings.iot_host_id)
+    click.echo(f"simulating {devices} devices at {rate}/s each for organization {org}  (Ctrl+C stops)")
+    asyncio.run(run_fleet(plan, options, duration=duration, report=lambda stats, elapsed: click.echo(
+        f"{elapsed:7.0f} s  sent {stats.total_sent():>10}  ({stats.total_sent() / max(elapsed, 1):.0f}/s)")))
+
+
 @main.group("iot-bridge", invoke_without_command=True)
 @click.pass_context
 def iot_bridge(context: click.Context) -> None:

@@ -1,0 +1,409 @@
+"""A Sparkplug B edge node: MQTT session, birth and death certificates, seq, commands and the spool.
+
+Used by the edge agent (devices behind Modbus TCP and OPC UA) and by the simulator's Sparkplug edge
+nodes. Sources call ``device_online`` / ``device_data`` / ``device_offline``; the node turns them into
+DBIRTH / DDATA / DDEATH, keeps the payload ``seq`` (0..255, NBIRTH is 0), answers the host's Rebirth
+NCMD and runs DCMD commands through the device's executor, reporting the result in a DDATA.
+
+Each MQTT session is one paho client whose will is the NDEATH carrying that session's ``bdSeq``; when
+a session is lost the next one starts with a new client and the next ``bdSeq``, so messages in flight in
+the old client die with it and come back from the spool (see ``spool.py``) as historical data.
+All the node's state lives on one asyncio loop; paho's network thread only hands events over to it.
+"""
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import paho.mqtt.client as mqtt
+
+from iot_bridge.device_types import CommandSpec, DeviceTypeSpec
+from iot_bridge.edge.mqtt import BrokerAddress, close_client
+from iot_bridge.edge.preprocess import Reading
+from iot_bridge.edge.spool import Spool
+from iot_bridge.sparkplug import (
+    BD_SEQ,
+    NODE_REBIRTH,
+    DataType,
+    MessageType,
+    Metric,
+    Payload,
+    SparkplugError,
+    TopicError,
+    decode_payload,
+    device_topic,
+    encode_payload,
+    next_seq,
+    node_topic,
+    parse_topic,
+    state_topic,
+)
+
+log = logging.getLogger(__name__)
+
+COMMAND_PREFIX = "Command/"
+CORRELATION = "CorrelationId"
+RESULT = "Result"
+RESULT_OK = "ok"
+
+Executor = Callable[[CommandSpec, dict[str, Any]], Awaitable[None]]
+
+
+class CommandFailed(Exception):
+    """A device could not carry out a command; the message goes back to the host as the result."""
+
+
+def command_metric(command: str, part: str) -> str:
+    """``Command/<command>/<parameter | CorrelationId | Result>``: how commands travel in DCMD and DDATA."""
+    return f"{COMMAND_PREFIX}{command}/{part}"
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+@dataclass
+class _Device:
+    device_id: str
+    spec: DeviceTypeSpec
+    executor: Executor
+    aliases: dict[str, int]  # metric name → alias (unique within the edge node)
+    values: dict[str, Reading] = field(default_factory=dict)  # telemetry key → last value, for births
+    online: bool = False
+
+    def birth_metrics(self, timestamp: int) -> tuple[Metric, ...]:
+        telemetry = tuple(
+            Metric(name=t.metric, alias=self.aliases[t.metric], datatype=t.type.sparkplug_datatype,
+                   value=self.values.get(t.key), timestamp=timestamp)
+            for t in self.spec.telemetry
+        )
+        commands = tuple(
+            Metric(name=command_metric(c.name, part), alias=self.aliases[command_metric(c.name, part)],
+                   datatype=DataType.STRING, value="", timestamp=timestamp)
+            for c in self.spec.commands for part in (CORRELATION, RESULT)
+        )
+        return telemetry + commands
+
+    def data_metrics(self, readings: Mapping[str, Reading], timestamp: int) -> tuple[Metric, ...]:
+        metrics = []
+        for key, value in readings.items():
+            spec = self.spec.telemetry_key(key)
+            if spec is not None:
+                metrics.append(Metric(name=spec.metric, datatype=spec.type.sparkplug_datatype, value=value,
+                                      timestamp=timestamp))
+        return tuple(metrics)
+
+
+@dataclass
+class NodeCounters:
+    """What the node did, for logs, the simulator's loss accounting and tests."""
+
+    sessions: int = 0
+    births: int = 0
+    data_published: int = 0
+    data_acknowledged: int = 0
+    replayed: int = 0
+    commands: int = 0
+    rebirths: int = 0
+
+
+class SparkplugEdgeNode:
+    """One edge node of a Sparkplug group, publishing for its devices."""
+
+    def __init__(self, *, group_id: str, edge_node_id: str, broker: BrokerAddress, spool: Spool,
+                 client_id: str | None = None, primary_host_id: str | None = None) -> None:
+        self.group_id = group_id
+        # Sparkplug 3.0: with a primary host, publish only while its STATE says online; spool otherwise.
+        self._state_topic = state_topic(primary_host_id) if primary_host_id else None
+        self._host_online = primary_host_id is None
+        self.edge_node_id = edge_node_id
+        self.counters = NodeCounters()
+        self._broker = broker
+        self._spool = spool
+        self._client_id = client_id or f"tl-edge-{group_id}-{edge_node_id}"
+        self._devices: dict[str, _Device] = {}
+        self._next_alias = 1
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._client: mqtt.Client | None = None
+        self._session = 0  # which paho client the events come from
+        self._live = False  # births sent in the current session (and the primary host online)
+        self._connected_now = False
+        self._bd_seq = 0
+        self._seq = 0
+        self._in_flight: dict[int, int] = {}  # MQTT message id → spool id
+        self._stopping = False
+
+    # -- devices -----------------------------------------------------------------------------------------
+
+    def add_device(self, device_id: str, spec: DeviceTypeSpec, executor: Executor) -> None:
+        names = [t.metric for t in spec.telemetry] + [command_metric(c.name, p) for c in spec.commands
+                                                      for p in (CORRELATION, RESULT)]
+        aliases = {name: self._next_alias + index for index, name in enumerate(names)}
+        self._next_alias += len(names)
+        self._devices[device_id] = _Device(device_id, spec, executor, aliases)
+
+    def is_online(self, device_id: str) -> bool:
+        return self._devices[device_id].online
+
+    @property
+    def live(self) -> bool:
+        """Connected with births sent: data goes out now rather than only into the spool."""
+        return self._live
+
+    def device_online(self, device_id: str, readings: Mapping[str, Reading]) -> None:
+        """The device answers (again): DBIRTH with its current values, then its spooled data."""
+        device = self._devices[device_id]
+        device.values.update(readings)
+        device.online = True
+        if self._live:
+            self._publish_device_birth(device)
+            self._replay(only={device_id})
+
+    def device_data(self, device_id: str, readings: Mapping[str, Reading], timestamp_ms: int | None = None) -> None:
+        """New values of an online device: a DDATA now, or into the spool while the broker is away."""
+        device = self._devices[device_id]
+        device.values.update(readings)
+        timestamp = timestamp_ms or now_ms()
+        metrics = device.data_metrics(readings, timestamp)
+        if not metrics:
+            return
+        spool_id = self._spool.add(device_id, timestamp, metrics)
+        if self._live and device.online:
+            self._publish_data(device, metrics, spool_id, timestamp)
+
+    def device_offline(self, device_id: str) -> None:
+        """The device stopped answering: DDEATH (data it sent before stays valid)."""
+        device = self._devices[device_id]
+        if not device.online:
+            return
+        device.online = False
+        if self._live:
+            self._publish(device_topic(self.group_id, MessageType.DDEATH, self.edge_node_id, device_id),
+                          Payload(timestamp=now_ms(), seq=self._take_seq()))
+
+    # -- session -----------------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Connect in the background; births go out when the broker accepts the connection."""
+        self._loop = asyncio.get_running_loop()
+        self._new_session()
+
+    async def stop(self) -> None:
+        """Publish NDEATH (as a clean shutdown) and disconnect; unacknowledged data stays in the spool."""
+        self._stopping = True
+        client, self._client = self._client, None
+        if client is None:
+            return
+        if self._live:
+            info = client.publish(node_topic(self.group_id, MessageType.NDEATH, self.edge_node_id),
+                                  self._death_payload(), qos=1)
+            await asyncio.to_thread(_wait_published, info)
+        self._live = False
+        await asyncio.to_thread(close_client, client)
+
+    def _new_session(self) -> None:
+        self._session += 1
+        session = self._session
+        self._bd_seq = self._spool.next_bd_seq()
+        self._in_flight.clear()
+        client = self._broker.client(self._client_id)
+        client.will_set(node_topic(self.group_id, MessageType.NDEATH, self.edge_node_id), self._death_payload(), qos=1)
+        client.on_connect = lambda c, u, f, reason, p: self._hand_over(session, self._connected, reason)
+        client.on_disconnect = lambda c, u, f, reason, p: self._hand_over(session, self._lost)
+        client.on_message = lambda c, u, message: self._hand_over(session, self._command, message.topic,
+                                                                   message.payload)
+        client.on_publish = lambda c, u, mid, reason, p: self._hand_over(session, self._acknowledged, mid)
+        client.connect_async(self._broker.host, self._broker.port, keepalive=30)
+        client.loop_start()
+        self._client = client
+
+    def _hand_over(self, session: int, handler: Callable[..., None], *args: Any) -> None:
+        """From paho's thread to our loop; events of an abandoned client are dropped."""
+        assert self._loop is not None
+        self._loop.call_soon_threadsafe(self._if_current, session, handler, args)
+
+    def _if_current(self, session: int, handler: Callable[..., None], args: tuple[Any, ...]) -> None:
+        if session == self._session and not self._stopping:
+            handler(*args)
+
+    def _connected(self, reason: Any) -> None:
+        if reason.is_failure:
+            log.warning("broker refused the edge node", extra={"reason": str(reason)})
+            return
+        assert self._client is not None
+        topics = [(node_topic(self.group_id, MessageType.NCMD, self.edge_node_id), 1),
+                  (f"spBv1.0/{self.group_id}/{MessageType.DCMD.value}/{self.edge_node_id}/+", 1)]
+        self._client.subscribe(topics + ([(self._state_topic, 1)] if self._state_topic else []))
+        self.counters.sessions += 1
+        self._connected_now = True
+        self._go_live()
+
+    def _go_live(self) -> None:
+        """Births, then what the spool holds: once connected and (if there is one) the primary host online."""
+        if self._live or not (self._connected_now and self._host_online):
+            return
+        self._publish_births()
+        self._live = True
+        self._replay(only={d.device_id for d in self._devices.values() if d.online})
+
+    def _host_state(self, body: bytes) -> None:
+        """The primary host's STATE: offline ⇒ keep data in the spool; online again ⇒ rebirth and replay."""
+        try:
+            self._host_online = json.loads(body).get("online") is True
+        except (ValueError, AttributeError):
+            log.warning("bad STATE message ignored")
+            return
+        if self._host_online:
+            self._go_live()
+        else:
+            self._live = False
+
+    def _lost(self) -> None:
+        """The session is over: its will (NDEATH) tells the host; start the next one with a new bdSeq."""
+        self._live = False
+        self._connected_now = False
+        old = self._client
+        if old is not None:  # closed off the loop thread: loop_stop joins paho's thread
+            asyncio.get_running_loop().run_in_executor(None, close_client, old)
+        self._new_session()
+
+    # -- publishing --------------------------------------------------------------------------------------
+
+    def _take_seq(self) -> int:
+        seq = self._seq
+        self._seq = next_seq(seq)
+        return seq
+
+    def _death_payload(self) -> bytes:
+        return encode_payload(Payload(timestamp=now_ms(), seq=None,
+                                      metrics=(Metric(name=BD_SEQ, value=self._bd_seq, datatype=DataType.UINT64),)))
+
+    def _publish_births(self) -> None:
+        """NBIRTH (seq 0, this session's bdSeq, the Rebirth control) and a DBIRTH per online device."""
+        timestamp = now_ms()
+        self._seq = 0
+        self._publish(node_topic(self.group_id, MessageType.NBIRTH, self.edge_node_id), Payload(
+            timestamp=timestamp, seq=self._take_seq(), metrics=(
+                Metric(name=BD_SEQ, value=self._bd_seq, datatype=DataType.UINT64, timestamp=timestamp),
+                Metric(name=NODE_REBIRTH, value=False, datatype=DataType.BOOLEAN, timestamp=timestamp),
+            )))
+        for device in self._devices.values():
+            if device.online:
+                self._publish_device_birth(device)
+
+    def _publish_device_birth(self, device: _Device) -> None:
+        timestamp = now_ms()
+        self._publish(device_topic(self.group_id, MessageType.DBIRTH, self.edge_node_id, device.device_id),
+                      Payload(timestamp=timestamp, seq=self._take_seq(), metrics=device.birth_metrics(timestamp)))
+        self.counters.births += 1
+
+    def _publish_data(self, device: _Device, metrics: tuple[Metric, ...], spool_id: int, timestamp: int,
+                      *, historical: bool = False) -> None:
+        """A DDATA by alias (the birth named them); its spool row goes when the broker acknowledges it."""
+        by_alias = tuple(
+            Metric(name=None, alias=device.aliases[m.name], datatype=m.datatype, value=m.value,
+                   timestamp=m.timestamp, is_historical=historical)
+            for m in metrics if m.name in device.aliases
+        )
+        topic = device_topic(self.group_id, MessageType.DDATA, self.edge_node_id, device.device_id)
+        info = self._publish(topic, Payload(timestamp=timestamp, seq=self._take_seq(), metrics=by_alias))
+        if info is not None:
+            self._in_flight[info.mid] = spool_id
+            self.counters.data_published += 1
+
+    def _publish(self, topic: str, payload: Payload) -> mqtt.MQTTMessageInfo | None:
+        if self._client is None:
+            return None
+        info = self._client.publish(topic, encode_payload(payload), qos=1)
+        if info.rc != mqtt.MQTT_ERR_SUCCESS:
+            log.warning("publish not accepted", extra={"topic": topic, "rc": info.rc})
+        return info
+
+    def _acknowledged(self, mid: int) -> None:
+        spool_id = self._in_flight.pop(mid, None)
+        if spool_id is not None:
+            self._spool.acknowledge(spool_id)
+            self.counters.data_acknowledged += 1
+
+    def _replay(self, *, only: set[str]) -> None:
+        """Send the spooled messages of these (born) devices again, as historical data."""
+        in_flight = set(self._in_flight.values())
+        for message in self._spool.pending():
+            device = self._devices.get(message.device_id)
+            if message.id in in_flight or device is None or message.device_id not in only:
+                continue
+            self._publish_data(device, message.metrics, message.id, message.timestamp_ms, historical=True)
+            self.counters.replayed += 1
+
+    # -- commands ----------------------------------------------------------------------------------------
+
+    def _command(self, topic: str, body: bytes) -> None:
+        if topic == self._state_topic:
+            self._host_state(body)
+            return
+        try:
+            parsed = parse_topic(topic)
+            device = self._devices.get(parsed.device_id) if parsed.device_id else None
+            payload = decode_payload(body)  # commands name their metrics
+        except (SparkplugError, TopicError) as exc:
+            log.warning("bad command ignored", extra={"topic": topic, "error": str(exc)})
+            return
+        if parsed.message_type is MessageType.NCMD:
+            if any(m.name == NODE_REBIRTH and m.value is True for m in payload.metrics):
+                self.counters.rebirths += 1
+                self._publish_births()
+        elif device is not None:
+            asyncio.get_running_loop().create_task(self._run_device_command(device, payload))
+
+    async def _run_device_command(self, device: _Device, payload: Payload) -> None:
+        """Each ``Command/<name>/…`` group in the DCMD is one command; its result goes back in a DDATA."""
+        for name, params, correlation in _commands_in(payload):
+            self.counters.commands += 1
+            spec = device.spec.command(name)
+            result = RESULT_OK
+            try:
+                if spec is None:
+                    raise CommandFailed(f"unknown command {name!r}")
+                problems = spec.check_params(params)
+                if problems:
+                    raise CommandFailed("; ".join(problems))
+                await device.executor(spec, params)
+            except CommandFailed as exc:
+                result = f"failed: {exc}"
+            self._report_result(device, name, correlation, result)
+
+    def _report_result(self, device: _Device, command: str, correlation: str, result: str) -> None:
+        timestamp = now_ms()
+        metrics = tuple(
+            Metric(name=command_metric(command, part), datatype=DataType.STRING, value=value, timestamp=timestamp)
+            for part, value in ((CORRELATION, correlation), (RESULT, result))
+            if command_metric(command, part) in device.aliases
+        )
+        if metrics and self._live:
+            self._publish_data(device, metrics, self._spool.add(device.device_id, timestamp, metrics), timestamp)
+
+
+def _commands_in(payload: Payload) -> list[tuple[str, dict[str, Any], str]]:
+    """``(command, parameters, correlation id)`` for each command named in a DCMD payload."""
+    found: dict[str, tuple[dict[str, Any], list[str]]] = {}
+    for metric in payload.metrics:
+        if metric.name is None or not metric.name.startswith(COMMAND_PREFIX):
+            continue
+        command, _, part = metric.name[len(COMMAND_PREFIX):].partition("/")
+        params, correlation = found.setdefault(command, ({}, []))
+        if part == CORRELATION:
+            correlation.append(str(metric.value))
+        elif part and part != RESULT:
+            params[part] = metric.value
+    return [(command, params, correlation[0] if correlation else "") for command, (params, correlation) in
+            found.items()]
+
+
+def _wait_published(info: mqtt.MQTTMessageInfo) -> None:
+    with contextlib.suppress(RuntimeError, ValueError):  # not connected any more: the will goes instead
+        info.wait_for_publish(timeout=5)

@@ -1,0 +1,1 @@
+"""``tradeloom simulate-devices``: a fleet of simulated industrial devices speaking the real protocols."""
