@@ -5,6 +5,7 @@ The app role has INSERT and SELECT only on ``audit_log``; no request can rewrite
 
 import datetime as dt
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv6Address
 from typing import Any
@@ -42,18 +43,33 @@ class AuditEntry(TenantMixin, Base):
     request_id: Mapped[str | None] = mapped_column(String(64))
 
 
+@dataclass(frozen=True)
+class AuditNote:
+    """One entry to append: what was done to which object."""
+
+    action: str
+    object_type: str
+    object_id: object
+    details: dict[str, Any] | None = None
+
+
 async def record_audit(
     session: AsyncSession, *, actor: Actor, action: str, object_type: str, object_id: object,
     details: dict[str, Any] | None = None,
 ) -> None:
     """Append one entry in the caller's transaction (request id and client address from the request)."""
-    await session.execute(
-        insert(AuditEntry).values(
-            org_id=actor.org_id, actor_user_id=actor.user_id, actor_api_key_id=actor.api_key_id,
-            action=action, object_type=object_type, object_id=str(object_id), details=details or {},
-            client_ip=client_ip_var.get(), request_id=request_id_var.get(), at=utcnow(),
-        )
-    )
+    await record_audits(session, actor=actor, notes=[AuditNote(action, object_type, object_id, details)])
+
+
+async def record_audits(session: AsyncSession, *, actor: Actor, notes: Sequence[AuditNote]) -> None:
+    """Append several entries of one request as one INSERT, in this order."""
+    at, client_ip, request_id = utcnow(), client_ip_var.get(), request_id_var.get()
+    await session.execute(insert(AuditEntry).values([
+        {"org_id": actor.org_id, "actor_user_id": actor.user_id, "actor_api_key_id": actor.api_key_id,
+         "action": note.action, "object_type": note.object_type, "object_id": str(note.object_id),
+         "details": note.details or {}, "client_ip": client_ip, "request_id": request_id, "at": at}
+        for note in notes
+    ]))
 
 
 async def audit_trail(

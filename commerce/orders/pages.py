@@ -153,9 +153,7 @@ async def place_cart(request: Request, principal: Member, tx: Tx) -> Response:
         order = await create.create_order_from_cart(
             session, actor=principal.actor, supplier_org_id=uuid.UUID(form.get("supplier_org_id", "")),
             delivery_site_id=uuid.UUID(form.get("delivery_site_id", "")), lines=lines,
-            terms=OrderTerms(payment_terms=form.get("payment_terms", "")[:200]))
-        order = await transitions.submit_order(session, actor=principal.actor, order_id=order.id,
-                                               expected_version=order.version)
+            terms=OrderTerms(payment_terms=form.get("payment_terms", "")[:200]), submit=True)
     except (ValidationError, TradeloomError, ValueError) as exc:
         await tx.abandon()
         errors = form_errors(exc) if isinstance(exc, ValidationError | TradeloomError) else [str(exc)]

@@ -1,6 +1,7 @@
 """Emit domain events: a row in ``outbox`` in the caller's transaction, nothing sent before commit."""
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Insert, insert
@@ -16,6 +17,15 @@ _OUTBOX_INSERT = insert(OutboxEvent)
 def _event(*, org_id: uuid.UUID, topic: str, payload: dict[str, Any]) -> Insert:
     now = utcnow()
     return _OUTBOX_INSERT.values(org_id=org_id, topic=topic, payload=payload, created_at=now, available_at=now)
+
+
+async def emit_many(session: AsyncSession, *, org_id: uuid.UUID, events: Sequence[tuple[str, dict[str, Any]]]) -> None:
+    """Queue several ``(topic, payload)`` events of one transaction as one INSERT, delivered in this order."""
+    now = utcnow()
+    await session.execute(_OUTBOX_INSERT.values([
+        {"org_id": org_id, "topic": topic, "payload": payload, "created_at": now, "available_at": now}
+        for topic, payload in events
+    ]))
 
 
 async def emit(session: AsyncSession, *, org_id: uuid.UUID, topic: str, payload: dict[str, Any]) -> None:

@@ -72,10 +72,8 @@ async def checkout_cart(
         terms=_terms(body),
         lines=[CartLine(material_code=line.material_code, quantity=line.quantity, unit=line.unit,
                         tax_rate=line.tax_rate, requested_date=line.requested_date) for line in body.lines],
+        submit=body.submit,
     )
-    if body.submit:
-        order = await transitions.submit_order(session, actor=principal.actor, order_id=order.id,
-                                               expected_version=order.version)
     response.headers["Location"] = f"{PREFIX}/{order.id}"
     return answer(response, order)
 

@@ -2,12 +2,14 @@
 
 A step writes, in the caller's transaction: a timeline row, the outbox event, the audit entry, and for the
 key steps (submitted, confirmed, cancelled) an evidence entry with the order number, totals and a digest of
-the lines.
+the lines. A request that takes several steps (checkout: created, submitted, sent) captures each as a
+``StepRecord`` when it happens and writes them together: one INSERT per table instead of one per step.
 """
 
 import hashlib
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -18,10 +20,10 @@ from commerce.orders.errors import OrderNotFound, TransitionNotAllowed, WrongPar
 from commerce.orders.models import OrderEvent, OrderLine, PurchaseOrder
 from commerce.orders.rules import Party, Step, party_of
 from ledger.service import record_evidence
-from tradeloom.audit import Actor, record_audit
+from tradeloom.audit import Actor, AuditNote, record_audits
 from tradeloom.concurrency import check_version
 from tradeloom.db import utcnow
-from tradeloom.outbox.service import emit
+from tradeloom.outbox.service import emit_many
 
 EVIDENCE_TOPICS = frozenset({"order.submitted", "order.confirmed", "order.cancelled"})
 
@@ -93,21 +95,57 @@ def _plain(value: Decimal) -> str:
     return format(value.normalize(), "f")
 
 
+@dataclass(frozen=True)
+class StepRecord:
+    """One step as it happened: its timeline row, event payload and (key steps) evidence payload, captured at
+    the step and written by ``write_steps`` together with the other steps of the same request."""
+
+    topic: str
+    event_row: dict[str, Any]
+    payload: dict[str, Any]
+    note: str | None
+    evidence: dict[str, Any] | None
+
+
+async def step_record(
+    session: AsyncSession, *, actor: Actor, order: PurchaseOrder, topic: str, from_status: str | None,
+    note: str | None = None, details: dict[str, Any] | None = None, lines: Sequence[OrderLine] | None = None,
+) -> StepRecord:
+    """The records of a change already flushed, as the order stands now (not yet written)."""
+    evidence = None
+    if topic in EVIDENCE_TOPICS:
+        evidence_lines = lines if lines is not None else await order_lines(session, order.id)
+        evidence = order_facts(order) | {"lines_digest": lines_digest(evidence_lines)}
+    event_row = {
+        "order_id": order.id, "buyer_org_id": order.buyer_org_id, "supplier_org_id": order.supplier_org_id,
+        "at": utcnow(), "actor_org_id": actor.org_id, "actor_user_id": actor.user_id, "kind": topic,
+        "from_status": from_status, "to_status": order.status, "order_version": order.version, "note": note,
+        "details": details or {},
+    }
+    return StepRecord(topic=topic, event_row=event_row, payload=order_facts(order) | (details or {}), note=note,
+                      evidence=evidence)
+
+
+async def write_steps(session: AsyncSession, *, actor: Actor, steps: Sequence[StepRecord]) -> None:
+    """Timeline rows, outbox events and audit entries of the steps (one INSERT per table), and their evidence."""
+    await session.execute(insert(OrderEvent).values([step.event_row for step in steps]))
+    await emit_many(session, org_id=actor.org_id, events=[(step.topic, step.payload) for step in steps])
+    await record_audits(session, actor=actor, notes=[
+        AuditNote(step.topic, "purchase_order", step.event_row["order_id"],
+                  step.payload | ({"note": step.note} if step.note else {}))
+        for step in steps
+    ])
+    for step in steps:
+        if step.evidence is not None:
+            await record_evidence(session, org_id=actor.org_id, kind=step.topic,
+                                  subject=f"order:{step.event_row['order_id']}", payload=step.evidence)
+
+
 async def record_step(
     session: AsyncSession, *, actor: Actor, order: PurchaseOrder, topic: str, from_status: str | None,
     note: str | None = None, details: dict[str, Any] | None = None, lines: Sequence[OrderLine] | None = None,
 ) -> None:
     """Timeline row, outbox event, audit entry (and evidence for key steps) for a change already flushed."""
-    payload = order_facts(order) | (details or {})
-    await session.execute(insert(OrderEvent).values(
-        order_id=order.id, buyer_org_id=order.buyer_org_id, supplier_org_id=order.supplier_org_id, at=utcnow(),
-        actor_org_id=actor.org_id, actor_user_id=actor.user_id, kind=topic, from_status=from_status,
-        to_status=order.status, order_version=order.version, note=note, details=details or {},
-    ))
-    await emit(session, org_id=actor.org_id, topic=topic, payload=payload)
-    await record_audit(session, actor=actor, action=topic, object_type="purchase_order", object_id=order.id,
-                       details=payload | ({"note": note} if note else {}))
-    if topic in EVIDENCE_TOPICS:
-        evidence_lines = lines if lines is not None else await order_lines(session, order.id)
-        await record_evidence(session, org_id=actor.org_id, kind=topic, subject=f"order:{order.id}",
-                              payload=order_facts(order) | {"lines_digest": lines_digest(evidence_lines)})
+    step = await step_record(session, actor=actor, order=order, topic=topic, from_status=from_status, note=note,
+                             details=details, lines=lines)
+    await write_steps(session, actor=actor, steps=[step])

@@ -2,13 +2,13 @@
 catalogue's price engine (``create_order_from_cart``).
 
 ``create_order`` is the platform's placement hot path (issue 10 benchmarks it): the materials of every line
-are read in one query, the order number is allocated by one upsert, and the lines go in as one multi-row
-INSERT … RETURNING. Nothing is queried per line.
+are read in one query (once: a cart's materials priced by the engine are reused), the order number is
+allocated by one upsert, and the lines go in as one multi-row INSERT … RETURNING. Nothing is queried per line.
 """
 
 import datetime as dt
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -24,7 +24,8 @@ from catalog.units import dimension_of
 from commerce.orders.errors import InvalidOrderLine
 from commerce.orders.models import FxRate, OrderLine, OrderNumberSequence, PurchaseOrder
 from commerce.orders.rules import OrderSource, OrderStatus, TaxRate, is_whole_quantity, line_amounts, order_totals
-from commerce.orders.service.common import record_step
+from commerce.orders.service.common import StepRecord, step_record, write_steps
+from commerce.orders.service.transitions import submit_steps
 from tradeloom.audit import Actor
 from tradeloom.db import utcnow
 from tradeloom.errors import Invalid, NotFound, TradeloomError
@@ -130,17 +131,39 @@ async def _next_number(session: AsyncSession, buyer_org_id: uuid.UUID, year: int
     return f"PO-{year}-{number:06d}"
 
 
+@dataclass(frozen=True)
+class PlacedOrder:
+    """An order just written with its lines; its ``created`` step is captured but not yet written."""
+
+    order: PurchaseOrder
+    lines: list[OrderLine]
+    created: StepRecord
+
+
 async def create_order(
     session: AsyncSession, *, actor: Actor, supplier_org_id: uuid.UUID, delivery_site_id: uuid.UUID,
     currency: str, lines: Sequence[OrderLineDraft], source: OrderSource, reference: str | None,
     terms: OrderTerms | None = None,
 ) -> PurchaseOrder:
     """Place a draft order for the actor's organization at the given prices (no price lookup)."""
+    materials = await materials_by_id(session, material_ids=[draft.material_id for draft in lines])
+    placed = await _place(session, actor=actor, supplier_org_id=supplier_org_id, delivery_site_id=delivery_site_id,
+                          currency=currency, lines=lines, source=source, reference=reference, terms=terms,
+                          materials=materials)
+    await write_steps(session, actor=actor, steps=[placed.created])
+    return placed.order
+
+
+async def _place(
+    session: AsyncSession, *, actor: Actor, supplier_org_id: uuid.UUID, delivery_site_id: uuid.UUID,
+    currency: str, lines: Sequence[OrderLineDraft], source: OrderSource, reference: str | None,
+    terms: OrderTerms | None, materials: Mapping[uuid.UUID, Material],
+) -> PlacedOrder:
+    """Check and write the order and its lines; ``materials`` are those of the lines, already read."""
     if not lines:
         raise Invalid("An order needs at least one line.", code="order_lines_missing")
     terms = terms or OrderTerms()
     await _check_parties(session, actor, supplier_org_id, delivery_site_id)
-    materials = await materials_by_id(session, material_ids=[draft.material_id for draft in lines])
     classes = [_check_line(i, draft, materials.get(draft.material_id)) for i, draft in enumerate(lines)]
     amounts = [line_amounts(draft.quantity, draft.unit_price, draft.tax_rate) for draft in lines]
     totals = order_totals(amounts)
@@ -166,9 +189,10 @@ async def create_order(
         for i, (draft, material_class, amount) in enumerate(zip(lines, classes, amounts, strict=True))
     ]
     created = list((await session.scalars(insert(OrderLine).returning(OrderLine), rows)).all())
-    await record_step(session, actor=actor, order=order, topic="order.created", from_status=None,
-                      details={"source": source.value, "reference": reference, "lines": len(created)}, lines=created)
-    return order
+    step = await step_record(session, actor=actor, order=order, topic="order.created", from_status=None,
+                             details={"source": source.value, "reference": reference, "lines": len(created)},
+                             lines=created)
+    return PlacedOrder(order=order, lines=created, created=step)
 
 
 def _line_refused(index: int, line: CartLine, exc: TradeloomError) -> InvalidOrderLine:
@@ -179,8 +203,9 @@ def _line_refused(index: int, line: CartLine, exc: TradeloomError) -> InvalidOrd
 
 async def _priced_drafts(
     session: AsyncSession, *, actor: Actor, supplier_org_id: uuid.UUID, lines: Sequence[CartLine], on_date: dt.date,
-) -> list[tuple[OrderLineDraft, str]]:
-    """Each line at the price the engine gives this buyer from this supplier today (with its currency).
+) -> tuple[list[tuple[OrderLineDraft, str]], dict[uuid.UUID, Material]]:
+    """Each line at the price the engine gives this buyer from this supplier today (with its currency), and
+    the materials priced (by id, for placing the order without reading them again).
 
     Materials and prices for the whole cart are read in a few queries, however many lines it has.
     """
@@ -206,24 +231,33 @@ async def _priced_drafts(
             unit_price=quote.unit_price, tax_rate=line.tax_rate, requested_date=line.requested_date,
             price_rule=quote.rule.value, price_reference=str(quote.price_list_id or quote.offer_id),
         ), quote.currency))
-    return priced
+    return priced, {lookup.material.id: lookup.material for lookup in materials.values()}
 
 
 async def create_order_from_cart(
     session: AsyncSession, *, actor: Actor, supplier_org_id: uuid.UUID, delivery_site_id: uuid.UUID,
     lines: Sequence[CartLine], terms: OrderTerms | None = None, on_date: dt.date | None = None,
+    submit: bool = False,
 ) -> PurchaseOrder:
-    """Place a draft order for a cart: each line priced by the engine (MOQ and packs applied), rule kept."""
+    """Place a draft order for a cart: each line priced by the engine (MOQ and packs applied), rule kept.
+
+    ``submit`` submits it in the same go (``submit_steps`` on the order and lines just written), and the
+    steps taken (created, submitted, sent) are written together.
+    """
     if not lines:
         raise Invalid("The cart is empty.", code="order_lines_missing")
     on_date = on_date or utcnow().date()
-    priced = await _priced_drafts(session, actor=actor, supplier_org_id=supplier_org_id, lines=lines,
-                                  on_date=on_date)
+    priced, materials = await _priced_drafts(session, actor=actor, supplier_org_id=supplier_org_id, lines=lines,
+                                             on_date=on_date)
     currencies = sorted({currency for _, currency in priced})
     if len(currencies) > 1:
         raise Invalid(f"The supplier prices these lines in {', '.join(currencies)}; order them separately.",
                       code="order_mixed_currencies")
-    return await create_order(session, actor=actor, supplier_org_id=supplier_org_id,
-                              delivery_site_id=delivery_site_id, currency=currencies[0],
-                              lines=[draft for draft, _ in priced], source=OrderSource.CART, reference=None,
-                              terms=terms)
+    placed = await _place(session, actor=actor, supplier_org_id=supplier_org_id, delivery_site_id=delivery_site_id,
+                          currency=currencies[0], lines=[draft for draft, _ in priced], source=OrderSource.CART,
+                          reference=None, terms=terms, materials=materials)
+    steps = [placed.created]
+    if submit:
+        steps += await submit_steps(session, actor=actor, order=placed.order, lines=placed.lines)
+    await write_steps(session, actor=actor, steps=steps)
+    return placed.order

@@ -26,7 +26,14 @@ from commerce.orders.rules import (
     order_totals,
 )
 from commerce.orders.service.budgets import active_rules, release_budget, reserve_budget
-from commerce.orders.service.common import begin_step, order_lines, record_step
+from commerce.orders.service.common import (
+    StepRecord,
+    begin_step,
+    order_lines,
+    record_step,
+    step_record,
+    write_steps,
+)
 from tradeloom.audit import Actor
 from tradeloom.db import utcnow
 from tradeloom.errors import Conflict, Forbidden, Invalid
@@ -55,22 +62,32 @@ async def submit_order(
     order = await begin_step(session, actor=actor, order_id=order_id, expected_version=expected_version,
                              step=STEPS["submit"])
     lines = await order_lines(session, order.id)
+    await write_steps(session, actor=actor, steps=await submit_steps(session, actor=actor, order=order, lines=lines,
+                                                                     note=note))
+    return order
+
+
+async def submit_steps(
+    session: AsyncSession, *, actor: Actor, order: PurchaseOrder, lines: Sequence[OrderLine], note: str | None = None
+) -> list[StepRecord]:
+    """Submit a draft the caller has checked (``begin_step``) or placed in this transaction; the steps taken
+    (submitted, and sent when no approval is needed) are returned for the caller to write."""
     rules = await active_rules(session, org_id=order.buyer_org_id, currency=order.currency)
     order.approvals_required = approvals_needed(rules, currency=order.currency, gross=order.gross_total,
                                                 classes={line.material_class for line in lines})
     order.approvals_given = 0
     await reserve_budget(session, order)
     previous = await _move(session, order, OrderStatus.SUBMITTED)
-    await record_step(session, actor=actor, order=order, topic="order.submitted", from_status=previous, note=note,
-                      details={"approvals_required": order.approvals_required}, lines=lines)
+    steps = [await step_record(session, actor=actor, order=order, topic="order.submitted", from_status=previous,
+                               note=note, details={"approvals_required": order.approvals_required}, lines=lines)]
     if order.approvals_required == 0:
-        await _send(session, actor, order)
-    return order
+        steps.append(await _send(session, actor, order))
+    return steps
 
 
-async def _send(session: AsyncSession, actor: Actor, order: PurchaseOrder) -> None:
+async def _send(session: AsyncSession, actor: Actor, order: PurchaseOrder) -> StepRecord:
     previous = await _move(session, order, OrderStatus.SENT)
-    await record_step(session, actor=actor, order=order, topic="order.sent", from_status=previous)
+    return await step_record(session, actor=actor, order=order, topic="order.sent", from_status=previous)
 
 
 async def approve_order(
@@ -95,10 +112,11 @@ async def approve_order(
         raise Conflict("You have already approved this order.", code="order_already_approved_by_you")
     order.approvals_given += 1
     await session.flush()
-    await record_step(session, actor=actor, order=order, topic="order.approved", from_status=order.status, note=note,
-                      details={"step": order.approvals_given, "of": order.approvals_required})
+    steps = [await step_record(session, actor=actor, order=order, topic="order.approved", from_status=order.status,
+                               note=note, details={"step": order.approvals_given, "of": order.approvals_required})]
     if order.approvals_given >= order.approvals_required:
-        await _send(session, actor, order)
+        steps.append(await _send(session, actor, order))
+    await write_steps(session, actor=actor, steps=steps)
     return order
 
 

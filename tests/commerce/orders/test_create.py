@@ -11,8 +11,10 @@ from commerce.orders.models import OrderEvent, OrderLine
 from commerce.orders.rules import OrderSource, TaxRate
 from commerce.orders.service import create
 from commerce.orders.service.create import CartLine
+from ledger.models import EvidenceRecord
 from tests.materials_factories import DAY, act_as, make_material, owner_actor
 from tests.orders_factories import OrderWorld, award_line, make_site, place_order
+from tradeloom.audit import AuditEntry
 from tradeloom.errors import TradeloomError
 from tradeloom.outbox.models import OutboxEvent
 
@@ -118,6 +120,37 @@ class TestCartCheckout:
             Decimal(4), "BX", Decimal(12), "offer_price_break")
         assert (order.net_total, order.tax_total, order.gross_total, order.source) == (
             Decimal("48.00"), Decimal("6.24"), Decimal("54.24"), "cart")
+
+    async def test_submitted_checkout_records_each_step_in_order(self, session: AsyncSession,
+                                                                  world: OrderWorld) -> None:
+        # given a cart that needs no approval
+        await act_as(session, world.buyer)
+        # when the buyer checks it out with submit
+        order = await create.create_order_from_cart(
+            session, actor=owner_actor(world.buyer), supplier_org_id=world.supplier.org.id,
+            delivery_site_id=world.site_id, lines=[CartLine(world.bolt.code, Decimal(250), "H87")], on_date=DAY,
+            submit=True)
+        # then each step has its timeline row (with the order version of that step), event and audit entry, in
+        # step order, and the submission its evidence entry
+        steps = ["order.created", "order.submitted", "order.sent"]
+        events = (await session.execute(select(OrderEvent.kind, OrderEvent.from_status, OrderEvent.to_status,
+                                               OrderEvent.order_version)
+                                        .where(OrderEvent.order_id == order.id).order_by(OrderEvent.id))).all()
+        assert [tuple(event) for event in events] == [
+            ("order.created", None, "draft", 1), ("order.submitted", "draft", "submitted", 2),
+            ("order.sent", "submitted", "sent", 3)]
+        outbox = (await session.execute(select(OutboxEvent.topic, OutboxEvent.payload)
+                                        .where(OutboxEvent.topic.like("order.%")).order_by(OutboxEvent.id))).all()
+        assert [(topic, payload["status"], payload["version"]) for topic, payload in outbox] == [
+            ("order.created", "draft", 1), ("order.submitted", "submitted", 2), ("order.sent", "sent", 3)]
+        audit = await session.scalars(select(AuditEntry.action).where(AuditEntry.object_id == str(order.id))
+                                      .order_by(AuditEntry.id))
+        assert list(audit) == steps
+        evidence = (await session.execute(select(EvidenceRecord.kind, EvidenceRecord.entry_data)
+                                          .where(EvidenceRecord.subject == f"order:{order.id}"))).all()
+        assert [kind for kind, _ in evidence] == ["order.submitted"]
+        assert b'"submitted"' in evidence[0].entry_data and b"lines_digest" in evidence[0].entry_data
+        assert (order.status, order.version) == ("sent", 3)
 
     async def test_material_the_supplier_does_not_offer(self, session: AsyncSession, world: OrderWorld) -> None:
         nut = await make_material(session, world.other_supplier)
