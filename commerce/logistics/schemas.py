@@ -17,6 +17,7 @@ Batch = Annotated[str, Field(default="", max_length=20, pattern=r"^[!-~]*$")]
 Weight = Annotated[DecimalText | None, Field(default=None, ge=0, max_digits=12, decimal_places=3)]
 Text = Annotated[str | None, Field(default=None, max_length=1000)]
 MAX_LINES = 200
+MAX_SERIALS = 1000
 
 
 class LocationIn(StrictModel):
@@ -244,6 +245,7 @@ class ReceiptLineIn(StrictModel):
     accepted: Quantity
     rejected: Quantity = Decimal(0)
     rejection_reason: str | None = Field(default=None, max_length=300)
+    rejected_serials: list[Batch] = Field(default_factory=list, max_length=MAX_SERIALS)  # serial-tracked goods
 
 
 class ReceiptCreate(StrictModel):
@@ -255,6 +257,7 @@ class ReceiptCreate(StrictModel):
 
 
 class ReceiptLineOut(ApiModel):
+    id: uuid.UUID  # what a return names (``receipt_line_id``)
     order_line_id: uuid.UUID
     shipment_line_id: uuid.UUID
     batch: str
@@ -262,6 +265,7 @@ class ReceiptLineOut(ApiModel):
     rejected: DecimalText
     unit: str
     rejection_reason: str | None
+    serials: list[str]  # accepted serial numbers (serial-tracked goods)
 
 
 class ReceiptOut(ApiModel):
@@ -279,6 +283,7 @@ class ReceiptOut(ApiModel):
 class ReturnLineIn(StrictModel):
     receipt_line_id: uuid.UUID
     quantity: Quantity
+    serials: list[Batch] = Field(default_factory=list, max_length=MAX_SERIALS)  # serial-tracked goods
 
 
 class ReturnCreate(StrictModel):
@@ -291,6 +296,16 @@ class ReturnStepIn(StrictModel):
     note: str | None = Field(default=None, max_length=1000)
     carrier_name: str | None = Field(default=None, max_length=100)
     tracking_number: str | None = Field(default=None, max_length=64)
+    location_id: uuid.UUID | None = None  # receive: where the supplier puts the goods (default: picked from)
+
+
+class ReturnLineOut(ApiModel):
+    receipt_line_id: uuid.UUID
+    order_line_id: uuid.UUID
+    batch: str = ""
+    serials: list[str] = Field(default_factory=list)
+    quantity: DecimalText
+    unit: str
 
 
 class ReturnOut(ApiModel):
@@ -302,7 +317,7 @@ class ReturnOut(ApiModel):
     supplier_org_id: uuid.UUID
     reason: str
     status: str
-    lines: list[dict[str, str]]
+    lines: list[ReturnLineOut]
     supplier_note: str | None
     tracking_number: str | None
     version: int
