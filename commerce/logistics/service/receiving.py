@@ -212,6 +212,14 @@ async def receipts_of_order(session: AsyncSession, *, order_id: uuid.UUID) -> li
     return list((await session.scalars(query)).all())
 
 
+async def receipt_of_shipment(session: AsyncSession, *, shipment_id: uuid.UUID) -> GoodsReceipt:
+    """The goods receipt of a shipment the caller takes part in."""
+    receipt = await session.scalar(select(GoodsReceipt).where(GoodsReceipt.shipment_id == shipment_id))
+    if receipt is None:
+        raise NotFound("This shipment has not been received.", code="receipt_not_found")
+    return receipt
+
+
 async def receipt_lines(session: AsyncSession, *, receipt_id: uuid.UUID) -> list[GoodsReceiptLine]:
     query = select(GoodsReceiptLine).where(GoodsReceiptLine.receipt_id == receipt_id)
     return list((await session.scalars(query)).all())
