@@ -56,8 +56,13 @@ async def test_a_return_takes_stock_from_the_buyer_and_gives_it_back_to_the_supp
         shipment_id=shipment.id, location_id=world.buyer_store.location_id))
     await as_owner(session)
     receipt_line = (await receiving.receipt_lines(session, receipt_id=receipt.id))[0]
-    created = await client.post(RETURNS, json={"receipt_id": str(receipt.id), "reason": "damaged threads", "lines": [
-        {"receipt_line_id": str(receipt_line.id), "quantity": "10"}]}, headers=buyer.headers)
+    def asking(quantity: str) -> dict[str, Any]:
+        return {"receipt_id": str(receipt.id), "reason": "damaged threads",
+                "lines": [{"receipt_line_id": str(receipt_line.id), "quantity": quantity}]}
+
+    bad = [await client.post(RETURNS, json=asking(quantity), headers=buyer.headers) for quantity in ("2.5", "-1")]
+    assert [(a.status_code, a.json()["code"]) for a in bad] == [(422, "quantity_invalid"), (422, "validation_failed")]
+    created = await client.post(RETURNS, json=asking("10"), headers=buyer.headers)
     url = f"{RETURNS}/{created.json()['id']}"
     approved = await _step(client, url, "approve", supplier.headers, created.headers["etag"])
     assert await _levels(session, world) == {("buyer", "B-0001", ""): 100, ("supplier", "B-0001", ""): 400}
