@@ -14,6 +14,7 @@ from tradeloom.schemas import ApiModel, StrictModel
 
 Code = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9][A-Za-z0-9._\-]*$")]
 Batch = Annotated[str, Field(default="", max_length=20, pattern=r"^[!-~]*$")]
+SerialNumber = Annotated[str, Field(min_length=1, max_length=20, pattern=r"^[!-~]+$")]
 Weight = Annotated[DecimalText | None, Field(default=None, ge=0, max_digits=12, decimal_places=3)]
 Text = Annotated[str | None, Field(default=None, max_length=1000)]
 MAX_LINES = 200
@@ -245,7 +246,7 @@ class ReceiptLineIn(StrictModel):
     accepted: Quantity
     rejected: Quantity = Decimal(0)
     rejection_reason: str | None = Field(default=None, max_length=300)
-    rejected_serials: list[Batch] = Field(default_factory=list, max_length=MAX_SERIALS)  # serial-tracked goods
+    rejected_serials: list[SerialNumber] = Field(default_factory=list, max_length=MAX_SERIALS)  # serial-tracked goods
 
 
 class ReceiptCreate(StrictModel):
@@ -283,7 +284,7 @@ class ReceiptOut(ApiModel):
 class ReturnLineIn(StrictModel):
     receipt_line_id: uuid.UUID
     quantity: Quantity
-    serials: list[Batch] = Field(default_factory=list, max_length=MAX_SERIALS)  # serial-tracked goods
+    serials: list[SerialNumber] = Field(default_factory=list, max_length=MAX_SERIALS)  # serial-tracked goods
 
 
 class ReturnCreate(StrictModel):
