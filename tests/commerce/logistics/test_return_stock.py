@@ -103,7 +103,7 @@ async def test_a_return_takes_stock_from_the_buyer_and_gives_it_back_to_the_supp
     assert await _levels(session, world) == {("buyer", "B-0001", ""): 90, ("supplier", "B-0001", ""): 410}
     moved = await session.execute(select(StockMovement.kind, StockMovement.quantity, StockMovement.org_id).where(
         StockMovement.reason == "return"))
-    assert sorted(moved.tuples()) == sorted([("issue", Decimal(-10), buyer.org.id),
+    assert sorted(tuple(row) for row in moved.all()) == sorted([("issue", Decimal(-10), buyer.org.id),
                                             ("receipt", Decimal(10), supplier.org.id)])
     assert await stock.check_levels(session) == []
 
