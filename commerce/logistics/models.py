@@ -329,13 +329,15 @@ class GoodsReceiptLine(IdMixin, _ShipmentPart, Base):
     rejected: Mapped[Decimal] = mapped_column(QUANTITY)
     unit: Mapped[str] = mapped_column(String(3))
     rejection_reason: Mapped[str | None] = mapped_column(String(300))
+    # serial-tracked goods: the accepted serial numbers (each put away on its own), else empty
+    serials: Mapped[list[str]] = mapped_column(JSONB, default=list, server_default=text("'[]'::jsonb"))
 
 
 class ReturnRequest(IdMixin, CreatedAtMixin, VersionedMixin, Base):
     """A return (RMA) of received goods: requested by the buyer, approved or refused by the supplier.
 
     Status: requested → approved → shipped → received | refused. ``lines``: ``[{receipt_line_id,
-    order_line_id, quantity, unit}]``.
+    order_line_id, material_id, batch, serials, quantity, unit}]``.
     """
 
     __tablename__ = "return_requests"

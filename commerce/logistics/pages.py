@@ -163,6 +163,7 @@ async def _detail_page(request: Request, principal: Principal, session: AsyncSes
         "can_track": (is_supplier or shipment.carrier_org_id == principal.org_id) and shipment.status != "draft",
         "can_receive": is_buyer and shipment.status in ("dispatched", "delivered")
         and principal.can(Permission.GOODS_RECEIPT),
+        "can_return": is_buyer and shipment.status == "received" and principal.can(Permission.GOODS_RECEIPT),
         "is_supplier": is_supplier,
         "warehouses": await warehouses.list_warehouses(session) if is_buyer else [],
         "batches": await receiving.shipped_batches(session, shipment_id=shipment.id) if is_buyer else [],
@@ -174,11 +175,17 @@ async def shipment_page(request: Request, principal: Member, tx: Tx, shipment_id
     return await _detail_page(request, principal, await tx.session(), shipment_id, [])
 
 
+def _serials(text: object) -> list[str]:
+    """Serial numbers typed into a field, separated by commas, semicolons or white space."""
+    return [serial[:20] for serial in str(text or "").replace(",", " ").replace(";", " ").split()][:1000]
+
+
 def _receipt_draft(shipment_id: uuid.UUID, form: Any) -> ReceiptDraft:
     lines = [ReceiptLineDraft(uuid.UUID(key.removeprefix("accepted_").split("|")[0]),
                               _decimal(form[key], "accepted"),
                               _decimal(form.get(key.replace("accepted_", "rejected_")), "rejected"),
-                              key.split("|", 1)[1])
+                              key.split("|", 1)[1],
+                              rejected_serials=_serials(form.get(key.replace("accepted_", "rejected_serials_"))))
              for key in form if key.startswith("accepted_")]
     return ReceiptDraft(shipment_id=shipment_id, location_id=uuid.UUID(str(form.get("location_id", ""))),
                         inspection=str(form.get("inspection", "passed")), notes=str(form.get("notes", ""))[:2000]
@@ -248,6 +255,54 @@ async def _returns_page(request: Request, principal: Principal, session: AsyncSe
         "returns": await returns.list_returns(session), "names": await org_names(request, session),
         "errors": errors, "title": N_("Returns"), "labels": RETURN_LABELS, "next_steps": RETURN_NEXT,
     }, principal=principal, status_code=status_code)
+
+
+async def _new_return_page(request: Request, principal: Principal, session: AsyncSession, shipment_id: uuid.UUID,
+                           errors: list[str], status_code: int = 200) -> Response:
+    receipt = await receiving.receipt_of_shipment(session, shipment_id=shipment_id)
+    return render(request, "logistics/return_new.html", {
+        "receipt": receipt, "lines": await returns.returnable_lines(session, receipt_id=receipt.id),
+        "errors": errors, "title": N_("Request a return"), "shipment_id": shipment_id,
+    }, principal=principal, status_code=status_code)
+
+
+@router.get("/logistics/returns/new")
+async def new_return_page(request: Request, principal: Member, tx: Tx, shipment_id: uuid.UUID) -> Response:
+    """The buyer picks what of a received shipment goes back (within what was accepted), and why."""
+    principal.require(Permission.GOODS_RECEIPT)
+    return await _new_return_page(request, principal, await tx.session(), shipment_id, [])
+
+
+def _return_lines(form: Any) -> list[returns.ReturnLineDraft]:
+    """Each receipt line given a quantity (and, for serial-tracked goods, the serials) on the form."""
+    drafts = []
+    for key in form:
+        if key.startswith("qty_") and str(form[key]).strip() not in ("", "0"):
+            line_id = key.removeprefix("qty_")
+            drafts.append(returns.ReturnLineDraft(uuid.UUID(line_id), _decimal(form[key], "quantity"),
+                                                  _serials(form.get(f"serials_{line_id}"))))
+    return drafts
+
+
+@router.post("/logistics/returns/new")
+async def create_return(request: Request, principal: Member, tx: Tx, shipment_id: uuid.UUID) -> Response:
+    async def act(session: AsyncSession, form: Any) -> None:
+        principal.require(Permission.GOODS_RECEIPT)
+        receipt = await receiving.receipt_of_shipment(session, shipment_id=shipment_id)
+        reason = str(form.get("reason", "")).strip()[:1000]
+        if len(reason) < 3:
+            raise Invalid("Say why the goods go back.", code="return_reason_missing")
+        try:
+            lines = _return_lines(form)
+        except ValueError as exc:
+            raise Invalid("Not a line of this receipt.", code="return_line_unknown") from exc
+        await returns.request_return(session, actor=principal.actor, receipt_id=receipt.id, reason=reason,
+                                     lines=lines)
+
+    async def again(session: AsyncSession, errors: list[str], status: int) -> Response:
+        return await _new_return_page(request, principal, session, shipment_id, errors, status)
+
+    return await run_form_action(request, tx, act, done_url="/logistics/returns", show_again=again)
 
 
 @router.post("/logistics/returns/{return_id}/{action}")

@@ -14,9 +14,11 @@ from tradeloom.schemas import ApiModel, StrictModel
 
 Code = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9][A-Za-z0-9._\-]*$")]
 Batch = Annotated[str, Field(default="", max_length=20, pattern=r"^[!-~]*$")]
+SerialNumber = Annotated[str, Field(min_length=1, max_length=20, pattern=r"^[!-~]+$")]
 Weight = Annotated[DecimalText | None, Field(default=None, ge=0, max_digits=12, decimal_places=3)]
 Text = Annotated[str | None, Field(default=None, max_length=1000)]
 MAX_LINES = 200
+MAX_SERIALS = 1000
 
 
 class LocationIn(StrictModel):
@@ -244,6 +246,7 @@ class ReceiptLineIn(StrictModel):
     accepted: Quantity
     rejected: Quantity = Decimal(0)
     rejection_reason: str | None = Field(default=None, max_length=300)
+    rejected_serials: list[SerialNumber] = Field(default_factory=list, max_length=MAX_SERIALS)  # serial-tracked goods
 
 
 class ReceiptCreate(StrictModel):
@@ -255,6 +258,7 @@ class ReceiptCreate(StrictModel):
 
 
 class ReceiptLineOut(ApiModel):
+    id: uuid.UUID  # what a return names (``receipt_line_id``)
     order_line_id: uuid.UUID
     shipment_line_id: uuid.UUID
     batch: str
@@ -262,6 +266,7 @@ class ReceiptLineOut(ApiModel):
     rejected: DecimalText
     unit: str
     rejection_reason: str | None
+    serials: list[str]  # accepted serial numbers (serial-tracked goods)
 
 
 class ReceiptOut(ApiModel):
@@ -279,6 +284,7 @@ class ReceiptOut(ApiModel):
 class ReturnLineIn(StrictModel):
     receipt_line_id: uuid.UUID
     quantity: Quantity
+    serials: list[SerialNumber] = Field(default_factory=list, max_length=MAX_SERIALS)  # serial-tracked goods
 
 
 class ReturnCreate(StrictModel):
@@ -291,6 +297,16 @@ class ReturnStepIn(StrictModel):
     note: str | None = Field(default=None, max_length=1000)
     carrier_name: str | None = Field(default=None, max_length=100)
     tracking_number: str | None = Field(default=None, max_length=64)
+    location_id: uuid.UUID | None = None  # receive: where the supplier puts the goods (default: picked from)
+
+
+class ReturnLineOut(ApiModel):
+    receipt_line_id: uuid.UUID
+    order_line_id: uuid.UUID
+    batch: str = ""
+    serials: list[str] = Field(default_factory=list)
+    quantity: DecimalText
+    unit: str
 
 
 class ReturnOut(ApiModel):
@@ -302,7 +318,7 @@ class ReturnOut(ApiModel):
     supplier_org_id: uuid.UUID
     reason: str
     status: str
-    lines: list[dict[str, str]]
+    lines: list[ReturnLineOut]
     supplier_note: str | None
     tracking_number: str | None
     version: int

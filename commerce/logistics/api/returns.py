@@ -44,7 +44,7 @@ async def request_return(body: ReturnCreate, principal: Receiver, session: DbSes
     """Ask the supplier to take back accepted goods of one of your receipts, with the reason."""
     request = await returns.request_return(
         session, actor=principal.actor, receipt_id=body.receipt_id, reason=body.reason,
-        lines=[ReturnLineDraft(line.receipt_line_id, line.quantity) for line in body.lines])
+        lines=[ReturnLineDraft(line.receipt_line_id, line.quantity, line.serials) for line in body.lines])
     return return_out(response, request)
 
 
@@ -63,7 +63,8 @@ async def return_step(return_id: uuid.UUID, action: str, body: ReturnStepIn, pri
     principal.require(Permission.GOODS_RECEIPT if action == "ship" else Permission.SHIPMENT_MANAGE)
     request = await returns.advance_return(
         session, actor=principal.actor, return_id=return_id, action=action, expected_version=expected_version,
-        note=body.note, carrier_name=body.carrier_name, tracking_number=body.tracking_number)
+        note=body.note, carrier_name=body.carrier_name, tracking_number=body.tracking_number,
+        location_id=body.location_id)
     return return_out(response, request)
 
 

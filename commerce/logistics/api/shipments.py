@@ -179,7 +179,7 @@ async def receive_shipment(shipment_id: uuid.UUID, body: ReceiptCreate, principa
     receipt = await receiving.receive_shipment(session, actor=principal.actor, where=where, draft=ReceiptDraft(
         shipment_id=shipment_id, location_id=body.location_id, inspection=body.inspection, notes=body.notes,
         lines=[ReceiptLineDraft(line.shipment_line_id, line.accepted, line.rejected, line.batch,
-                                line.rejection_reason) for line in body.lines]))
+                                line.rejection_reason, line.rejected_serials) for line in body.lines]))
     lines = await receiving.receipt_lines(session, receipt_id=receipt.id)
     return ReceiptOut.model_validate({
         **{name: getattr(receipt, name) for name in ("id", "number", "shipment_id", "order_id", "inspection", "notes",

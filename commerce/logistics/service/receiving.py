@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ARRAY, String, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog.service.materials import materials_by_id
@@ -25,7 +25,7 @@ from commerce.logistics.rules import MovementKind, ShipmentStatus, checked_quant
 from commerce.logistics.service.dispatch import record_milestone
 from commerce.logistics.service.numbers import next_number
 from commerce.logistics.service.shipments import get_shipment
-from commerce.logistics.service.stock import StockLine, add_stock, in_base_unit, place_at
+from commerce.logistics.service.stock import add_stock, place_at, stock_lines
 from commerce.logistics.service.traceability import Traceability
 from commerce.orders.rules import OrderStatus, SimpleStep
 from commerce.orders.service.common import load_order
@@ -46,6 +46,7 @@ class ReceiptLineDraft:
     rejected: Decimal = Decimal(0)
     batch: str = ""
     rejection_reason: str | None = None
+    rejected_serials: Sequence[str] = ()  # serial-tracked goods: which pieces were rejected
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,7 @@ class ShippedBatch:
     line: ShipmentLine
     batch: str
     quantity: Decimal
+    serials: tuple[str, ...] = ()  # serial-tracked goods: one piece (of the line's unit) per serial
 
 
 async def shipped_batches(session: AsyncSession, *, shipment_id: uuid.UUID) -> list[ShippedBatch]:
@@ -72,22 +74,46 @@ async def shipped_batches(session: AsyncSession, *, shipment_id: uuid.UUID) -> l
 
 async def _shipped_batches(session: AsyncSession, shipment_id: uuid.UUID) -> dict[tuple[uuid.UUID, str],
                                                                                      ShippedBatch]:
-    """What the shipment carries per line and batch (serials of a batch added up)."""
+    """What the shipment carries per line and batch (serials of a batch added up and listed)."""
     lines = {line.id: line for line in await session.scalars(
         select(ShipmentLine).where(ShipmentLine.shipment_id == shipment_id))}
+    serials = func.array_remove(func.array_agg(ShipmentItem.serial.distinct()), "", type_=ARRAY(String))
     totals = await session.execute(
-        select(ShipmentItem.shipment_line_id, ShipmentItem.batch, func.sum(ShipmentItem.quantity))
+        select(ShipmentItem.shipment_line_id, ShipmentItem.batch, func.sum(ShipmentItem.quantity), serials)
         .where(ShipmentItem.shipment_id == shipment_id)
         .group_by(ShipmentItem.shipment_line_id, ShipmentItem.batch))
-    return {(line_id, batch): ShippedBatch(lines[line_id], batch, total) for line_id, batch, total in totals.all()}
+    return {(line_id, batch): ShippedBatch(lines[line_id], batch, total, tuple(sorted(serial_list)))
+            for line_id, batch, total, serial_list in totals.all()}
 
 
-def _counted(draft: ReceiptDraft, shipped: dict[tuple[uuid.UUID, str], ShippedBatch]) -> list[tuple[ShippedBatch,
-                                                                                                ReceiptLineDraft]]:
+def _accepted_serials(shipped: ShippedBatch, line: ReceiptLineDraft, pointer: str) -> list[str]:
+    """The serials put away: all shipped ones but those named rejected, which must be as many as rejected."""
+    rejected = set(line.rejected_serials)
+    if not shipped.serials:
+        if rejected:
+            raise Invalid("These goods carry no serial numbers.", code="receipt_serials_mismatch",
+                          errors=[{"pointer": f"{pointer}/rejected_serials"}])
+        return []
+    if len(rejected) != len(line.rejected_serials) or not rejected <= set(shipped.serials) \
+            or len(rejected) != line.rejected:
+        raise Invalid(f"Name the {line.rejected} rejected pieces by their serial numbers (of this shipment).",
+                      code="receipt_serials_mismatch", errors=[{"pointer": f"{pointer}/rejected_serials"}])
+    return [serial for serial in shipped.serials if serial not in rejected]
+
+
+@dataclass(frozen=True)
+class Counted:
+    shipped: ShippedBatch
+    line: ReceiptLineDraft
+    serials: list[str]  # accepted serials (serial-tracked goods)
+
+
+def _counted(draft: ReceiptDraft, shipped: dict[tuple[uuid.UUID, str], ShippedBatch]) -> list[Counted]:
     """Each shipped line and batch with what the buyer counted; all of it must be accounted for."""
     if not draft.lines:
-        return [(s, ReceiptLineDraft(s.line.id, s.quantity, Decimal(0), s.batch)) for s in shipped.values()]
-    counted: dict[tuple[uuid.UUID, str], ReceiptLineDraft] = {}
+        return [Counted(s, ReceiptLineDraft(s.line.id, s.quantity, Decimal(0), s.batch), list(s.serials))
+                for s in shipped.values()]
+    counted: dict[tuple[uuid.UUID, str], Counted] = {}
     for index, line in enumerate(draft.lines):
         pointer = f"/lines/{index}"
         found = shipped.get((line.shipment_line_id, line.batch))
@@ -100,12 +126,12 @@ def _counted(draft: ReceiptDraft, shipped: dict[tuple[uuid.UUID, str], ShippedBa
             raise Invalid(f"Accepted and rejected must add up to the {found.quantity} {found.line.unit} shipped.",
                           code="receipt_quantities_mismatch",
                           errors=[{"pointer": pointer, "detail": f"shipped {found.quantity}"}])
-        counted[(line.shipment_line_id, line.batch)] = line
+        counted[(line.shipment_line_id, line.batch)] = Counted(found, line, _accepted_serials(found, line, pointer))
     missing = [key for key in shipped if key not in counted]
     if missing:
         raise Invalid("Every shipped line and batch must be counted.", code="receipt_lines_missing",
                       errors=[{"pointer": "/lines", "detail": f"{len(missing)} not counted"}])
-    return [(shipped[key], line) for key, line in counted.items()]
+    return list(counted.values())
 
 
 async def _check_receivable(shipment: Shipment, actor: Actor) -> None:
@@ -137,18 +163,19 @@ async def receive_shipment(session: AsyncSession, *, actor: Actor, draft: Receip
     session.add(receipt)
     await flush_or_conflict(session, f"Shipment {shipment.number} has already been received.",
                             "shipment_already_received")
-    materials = await materials_by_id(session, material_ids={s.line.material_id for s, _ in counted})
+    materials = await materials_by_id(session, material_ids={c.shipped.line.material_id for c in counted})
     rows = []
-    for shipped, line in counted:
+    for count in counted:
+        shipped, line = count.shipped, count.line
         rows.append(GoodsReceiptLine(
             receipt_id=receipt.id, shipment_line_id=shipped.line.id, order_line_id=shipped.line.order_line_id,
             material_id=shipped.line.material_id, batch=shipped.batch, accepted=line.accepted,
-            rejected=line.rejected, unit=shipped.line.unit, rejection_reason=line.rejection_reason, **parties))
-        if line.accepted:
-            material = materials[shipped.line.material_id]
-            await add_stock(session, actor=actor, kind=MovementKind.RECEIPT, unit=material.base_unit,
-                            line=StockLine(material.id, replace(place, batch=shipped.batch),
-                                           in_base_unit(material, line.accepted, shipped.line.unit)),
+            rejected=line.rejected, unit=shipped.line.unit, rejection_reason=line.rejection_reason,
+            serials=count.serials, **parties))
+        material = materials[shipped.line.material_id]
+        for put_away in stock_lines(material, replace(place, batch=shipped.batch), line.accepted, shipped.line.unit,
+                                    count.serials):
+            await add_stock(session, actor=actor, kind=MovementKind.RECEIPT, unit=material.base_unit, line=put_away,
                             reference=f"receipt:{receipt.id}")
     session.add_all(rows)
     shipment.status, shipment.received_at = ShipmentStatus.RECEIVED.value, receipt.received_at
@@ -183,6 +210,14 @@ async def _advance_order(session: AsyncSession, *, actor: Actor, order_id: uuid.
 async def receipts_of_order(session: AsyncSession, *, order_id: uuid.UUID) -> list[GoodsReceipt]:
     query = select(GoodsReceipt).where(GoodsReceipt.order_id == order_id).order_by(GoodsReceipt.received_at)
     return list((await session.scalars(query)).all())
+
+
+async def receipt_of_shipment(session: AsyncSession, *, shipment_id: uuid.UUID) -> GoodsReceipt:
+    """The goods receipt of a shipment the caller takes part in."""
+    receipt = await session.scalar(select(GoodsReceipt).where(GoodsReceipt.shipment_id == shipment_id))
+    if receipt is None:
+        raise NotFound("This shipment has not been received.", code="receipt_not_found")
+    return receipt
 
 
 async def receipt_lines(session: AsyncSession, *, receipt_id: uuid.UUID) -> list[GoodsReceiptLine]:

@@ -9,7 +9,7 @@ little and is refused. ``check_levels`` recomputes the levels from the log to pr
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from sqlalchemy import func, insert, select, update
@@ -136,6 +136,16 @@ def in_base_unit(material: Material, quantity: Decimal, unit: str) -> Decimal:
     if unit == material.base_unit:
         return quantity
     return convert(quantity, unit, material.base_unit, pack_sizes=pack_sizes_of(material))
+
+
+def stock_lines(material: Material, place: StockPlace, quantity: Decimal, unit: str,
+                serials: Sequence[str] = ()) -> list[StockLine]:
+    """A quantity in an order unit as stock lines in the material's base unit: serial-tracked goods one line per
+    serial (each serial is one piece of the order unit), other goods one line for the batch."""
+    if serials:
+        piece = in_base_unit(material, Decimal(1), unit)
+        return [StockLine(material.id, replace(place, serial=serial), piece) for serial in serials]
+    return [StockLine(material.id, place, in_base_unit(material, quantity, unit))] if quantity else []
 
 
 async def receive_stock(session: AsyncSession, *, actor: Actor, material_id: uuid.UUID, location_id: uuid.UUID,

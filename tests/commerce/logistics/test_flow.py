@@ -13,6 +13,7 @@ from commerce.logistics.service.shipments import PackageDraft
 from commerce.orders.models import PurchaseOrder
 from commerce.orders.service.common import order_lines
 from ledger.epcis.models import StoredEpcisEvent
+from ledger.models import EvidenceRecord
 from tests.logistics_factories import (
     TRACE,
     confirmed_order,
@@ -71,6 +72,8 @@ async def test_reserve_pack_dispatch_and_receive_in_two_shipments(session: Async
     assert topics.count("goods.received") == 2 and topics.count("shipment.dispatched") == 2
     steps = list(await session.scalars(select(StoredEpcisEvent.biz_step).order_by(StoredEpcisEvent.event_time)))
     assert steps.count("packing") == 2 and steps.count("shipping") == 2 and steps.count("receiving") == 2
+    evidence = list(await session.scalars(select(EvidenceRecord.kind)))
+    assert evidence.count("shipment.dispatched") == 2 and evidence.count("goods.received") == 2
 
 
 async def _status(session: AsyncSession, order: PurchaseOrder) -> str:

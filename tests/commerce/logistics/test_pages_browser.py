@@ -65,3 +65,26 @@ async def test_pack_dispatch_and_receive(
     await buyer.goto(f"{live_server}/logistics/stock")
     await expect(buyer.locator("#balances .available")).to_have_text("118")
     await buyer.screenshot(path=str(tmp_path / "4-stock.png"), full_page=True)
+
+    # when the buyer asks to return 8 of them from the received shipment's page
+    await buyer.go_back()
+    await buyer.get_by_role("link", name="申请退货").click()
+    await buyer.get_by_label("退货数量 B-0001").fill("8")
+    await buyer.get_by_label("原因").fill("螺纹损坏")
+    await buyer.screenshot(path=str(tmp_path / "5-return.png"), full_page=True)
+    await buyer.get_by_role("button", name="提交退货申请").click()
+    # and the supplier approves, the buyer ships them back, the supplier confirms their arrival
+    await expect(buyer.locator("#returns .status")).to_have_attribute("data-status", "requested")
+    await supplier.goto(f"{live_server}/logistics/returns")
+    await supplier.get_by_role("button", name="批准").click()
+    await buyer.reload()
+    await buyer.get_by_label("运单号").fill("SF5550001")
+    await buyer.get_by_role("button", name="退回发运").click()
+    await expect(buyer.locator("#returns .status")).to_have_attribute("data-status", "shipped")
+    await supplier.reload()
+    await supplier.get_by_role("button", name="确认到货").click()
+    # then the return is received and the 8 pieces have left the buyer's stock
+    await expect(supplier.locator("#returns .status")).to_have_attribute("data-status", "received")
+    await supplier.screenshot(path=str(tmp_path / "6-returns.png"), full_page=True)
+    await buyer.goto(f"{live_server}/logistics/stock")
+    await expect(buyer.locator("#balances .available")).to_have_text("110")

@@ -3,6 +3,7 @@
 import datetime as dt
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 import orjson
 import pytest
@@ -13,6 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from commerce.logistics.models import Carrier, Shipment, TrackingEvent
 from commerce.logistics.service.tracking import SIGNATURE_HEADER, sign
 from commerce.orders.service.common import order_lines
+from ledger.epcis.models import StoredEpcisEvent
+from ledger.models import EvidenceRecord
 from tests.logistics_factories import (
     LogisticsWorld,
     confirmed_order,
@@ -22,6 +25,7 @@ from tests.logistics_factories import (
     stock_up,
 )
 from tests.materials_factories import as_owner
+from tradeloom.outbox.models import OutboxEvent
 
 SECRET = "carrier-secret-" + "k" * 24
 
@@ -76,7 +80,8 @@ async def test_forged_or_unknown_carrier_events_are_refused(client: AsyncClient,
     assert shipment is not None and shipment.status == "dispatched"
 
 
-async def test_signed_events_build_the_timeline_and_deliver(client: AsyncClient, tracked: Tracked) -> None:
+async def test_signed_events_build_the_timeline_and_deliver(client: AsyncClient, session: AsyncSession,
+                                                             tracked: Tracked) -> None:
     # when the carrier reports pick-up (twice: a redelivery), transit and delivery
     picked = event("picked_up", "E-1")
     answers = [await post(client, body) for body in (picked, picked, event("in_transit"), event("delivered"))]
@@ -86,7 +91,15 @@ async def test_signed_events_build_the_timeline_and_deliver(client: AsyncClient,
                                headers=tracked.world.orders.buyer.headers)).json()
     assert [step["state"] for step in detail["tracking"]] == ["picked_up", "in_transit", "delivered"]
     assert (detail["status"], detail["tracking_state"]) == ("delivered", "delivered")
+    # and delivery is an outbox event, an EPCIS ObjectEvent (arriving) and an evidence entry, once
+    await as_owner(session)
+    assert await _count(session, OutboxEvent, OutboxEvent.topic == "shipment.delivered") == 1
+    assert await _count(session, StoredEpcisEvent, StoredEpcisEvent.biz_step == "arriving") == 1
+    assert await _count(session, EvidenceRecord, EvidenceRecord.kind == "shipment.delivered") == 1
     # and an unknown tracking number is a 404 even when signed
     unknown = await post(client, event("in_transit", tracking_number="SF000"))
     assert unknown.status_code == 404
 
+
+async def _count(session: AsyncSession, model: type, condition: Any) -> int:
+    return await session.scalar(select(func.count()).select_from(model).where(condition)) or 0
