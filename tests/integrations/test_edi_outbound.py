@@ -7,9 +7,9 @@ from pathlib import Path
 from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from integrations.edi.folder import exchange_folder
 from commerce.logistics.service.shipments import PackageDraft
 from commerce.orders.service.common import load_order, order_lines
+from integrations.edi.folder import exchange_folder
 from integrations.edi.outbound import send_for_event
 from integrations.edi.syntax import element, read_interchange
 from tests.integrations.edi_factories import EdiWorld, make_edi_world, upload
@@ -41,7 +41,8 @@ async def _send(session: AsyncSession, edi: EdiWorld, topic: str, **payload: obj
 
 
 async def _logistics(session: AsyncSession, edi: EdiWorld) -> LogisticsWorld:
-    """Warehouses for the EDI world's parties and the GTIN-coded bolt on the supplier's shelf: two batches of 500 pieces (5 boxes)."""
+    """Warehouses for the EDI world's parties and the GTIN-coded bolt on the supplier's shelf: two batches of
+    500 pieces (5 boxes each)."""
     world = edi.world
     supplier_site = await make_site(session, world.supplier, code="NB-1")
     logistics = LogisticsWorld(
