@@ -42,6 +42,12 @@ IMPORT_KIND = {BulkKind.MATERIALS: ImportKind.MATERIALS, BulkKind.OFFERS: Import
                BulkKind.PRICE_LISTS: ImportKind.PRICE_LISTS}
 
 
+def exactly_one(first: object, second: object, what: str, names: tuple[str, str]) -> None:
+    """Records name a thing by our key or by the sender's: one of the two, not both, not neither."""
+    if (first is None) == (second is None):
+        raise ValueError(f"name the {what} by exactly one of {names[0]} and {names[1]}")
+
+
 class BulkRecord(StrictModel):
     """Every record carries the sender's key for it."""
 
@@ -105,8 +111,7 @@ class MaterialNamed(StrictModel):
 
     @model_validator(mode="after")
     def _one_material(self) -> "MaterialNamed":
-        if (self.material_code is None) == (self.material_ref is None):
-            raise ValueError("name the material by exactly one of material_code and material_ref")
+        exactly_one(self.material_code, self.material_ref, "material", ("material_code", "material_ref"))
         return self
 
     @property
@@ -144,8 +149,7 @@ class OrderRecord(BulkRecord):
 
     @model_validator(mode="after")
     def _one_supplier(self) -> "OrderRecord":
-        if (self.supplier_uscc is None) == (self.supplier_ref is None):
-            raise ValueError("name the supplier by exactly one of supplier_uscc and supplier_ref")
+        exactly_one(self.supplier_uscc, self.supplier_ref, "supplier", ("supplier_uscc", "supplier_ref"))
         return self
 
 
@@ -190,8 +194,7 @@ class InvoiceRecord(BulkRecord):
 
     @model_validator(mode="after")
     def _one_order(self) -> "InvoiceRecord":
-        if (self.order_number is None) == (self.order_ref is None):
-            raise ValueError("name the order by exactly one of order_number and order_ref")
+        exactly_one(self.order_number, self.order_ref, "order", ("order_number", "order_ref"))
         return self
 
 
