@@ -33,7 +33,7 @@ async def _locations(session: AsyncSession, records: Sequence[tuple[int, StockLe
         select(Warehouse.code, WarehouseLocation.code, WarehouseLocation.id)
         .join(Warehouse, Warehouse.id == WarehouseLocation.warehouse_id)
         .where(Warehouse.code.in_({record.warehouse_code for _, record in records})))
-    return {(warehouse, location): location_id for warehouse, location, location_id in rows.tuples()}
+    return {(warehouse, location): location_id for warehouse, location, location_id in rows}
 
 
 async def _count(session: AsyncSession, actor: Actor, source_system: str, record: StockLevelRecord,
@@ -73,7 +73,7 @@ async def _orders(session: AsyncSession, actor: Actor, source_system: str,
     by_ref = await known_ids(session, org_id=actor.org_id, source_system=source_system,
                              object_type=ObjectType.PURCHASE_ORDER,
                              external_ids={record.order_ref for _, record in records if record.order_ref})
-    return ({f"number:{number}": order_id for number, order_id in rows.tuples()}
+    return ({f"number:{number}": order_id for number, order_id in rows}
             | {f"ref:{ref}": order_id for ref, order_id in by_ref.items()})
 
 
@@ -116,7 +116,7 @@ async def write_invoice_records(session: AsyncSession, *, actor: Actor, source_s
                                            f"no order of yours is known as {getattr(record, field)}"))
             continue
         lines = await session.execute(select(OrderLine.line_no, OrderLine.id).where(OrderLine.order_id == order_id))
-        line_ids = dict(lines.tuples().all())
+        line_ids = {line_no: line_id for line_no, line_id in lines}
         if problems := _invoice_problems(record, line_ids):
             outcomes.rejected[index] = problems
             continue

@@ -122,7 +122,7 @@ async def invoice_facts(session: AsyncSession, *, invoice_id: uuid.UUID, partner
     line_numbers = await _line_numbers(session, (row.order_line_id for row in rows))
     materials = await session.execute(select(OrderLine.id, OrderLine.material_id)
                                       .where(OrderLine.id.in_([row.order_line_id for row in rows])))
-    material_of = dict(materials.tuples().all())
+    material_of = {line_id: material_id for line_id, material_id in materials}
     gtins = await _gtins(session, material_of.values())
     lines = tuple(InvoiceLineFacts(
         line_no=line_numbers[row.order_line_id], material_code=row.material_code,
