@@ -21,6 +21,8 @@ PERMISSION_BY_KIND = {
     BulkKind.PRICE_LISTS: Permission.OFFERS_MANAGE,
     BulkKind.ORDERS: Permission.ORDER_CREATE,
     BulkKind.PARTNERS: Permission.INTEGRATION_MANAGE,
+    BulkKind.STOCK_LEVELS: Permission.STOCK_MANAGE,
+    BulkKind.INVOICES: Permission.INVOICE_ISSUE,
 }
 JOBS = f"{router.prefix}/jobs"
 

@@ -4,6 +4,7 @@ Suppliers, delivery sites and materials of the whole batch are read up front in 
 is then created by ``commerce.orders`` inside a savepoint, so its refusal rolls back only itself.
 """
 
+import functools
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 
@@ -13,11 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from catalog.service.materials import materials_by_code
 from commerce.orders.rules import OrderSource, TaxRate
 from commerce.orders.service.create import OrderLineDraft, OrderTerms, create_order
-from integrations.bulk.outcome import Outcomes, Problem
-from integrations.bulk.records import OrderRecord, PartnerRecord
+from integrations.bulk.outcome import Outcomes, Problem, write_one
+from integrations.bulk.records import MaterialNamed, OrderRecord, PartnerRecord
 from integrations.external_ids.service import ObjectType, known_ids
 from tradeloom.audit import Actor
-from tradeloom.errors import TradeloomError
 from tradeloom.identity.models import Organization
 from tradeloom.sites.models import Site
 
@@ -47,10 +47,9 @@ async def _sites(session: AsyncSession, codes: set[str]) -> dict[str, uuid.UUID]
     return {key: value for key, value in rows}
 
 
-async def _materials(session: AsyncSession, actor: Actor, source_system: str,
-                     records: Sequence[tuple[int, OrderRecord]]) -> dict[str, uuid.UUID]:
+async def material_ids(session: AsyncSession, actor: Actor, source_system: str,
+                       lines: Sequence[MaterialNamed]) -> dict[str, uuid.UUID]:
     """Material ids by ``code:<our code>`` and by ``ref:<their material number>``."""
-    lines = [line for _, record in records for line in record.lines]
     by_code = await materials_by_code(session, codes=sorted({line.material_code for line in lines
                                                              if line.material_code}))
     by_ref = await known_ids(session, org_id=actor.org_id, source_system=source_system,
@@ -66,9 +65,7 @@ def _drafts(record: OrderRecord, materials: dict[str, uuid.UUID]) -> tuple[list[
     for number, line in enumerate(record.lines):
         material_id = materials.get(line.material_key)
         if material_id is None:
-            field = "material_code" if line.material_code else "material_ref"
-            problems.append(Problem(f"/lines/{number}/{field}", "order_material_unknown",
-                                    f"no material is known as {getattr(line, field)}"))
+            problems.append(unknown_material(line, f"/lines/{number}/", "order_material_unknown"))
         elif line.tax_rate not in TaxRate._value2member_map_:
             problems.append(Problem(f"/lines/{number}/tax_rate", "order_tax_rate_unknown",
                                     f"{line.tax_rate} is not a VAT rate ({', '.join(TaxRate)})"))
@@ -78,6 +75,11 @@ def _drafts(record: OrderRecord, materials: dict[str, uuid.UUID]) -> tuple[list[
                 tax_rate=TaxRate(line.tax_rate), requested_date=line.requested_date, price_rule="erp",
                 price_reference=record.external_id))
     return drafts, problems
+
+
+def unknown_material(named: MaterialNamed, prefix: str, code: str) -> Problem:
+    field = named.material_field
+    return Problem(prefix + field, code, f"no material is known as {getattr(named, field)}")
 
 
 def _party_problems(record: OrderRecord, suppliers: dict[str, uuid.UUID], sites: dict[str, uuid.UUID]) -> list[Problem]:
@@ -94,12 +96,11 @@ def _party_problems(record: OrderRecord, suppliers: dict[str, uuid.UUID], sites:
 
 async def _place(session: AsyncSession, actor: Actor, record: OrderRecord, supplier_org_id: uuid.UUID,
                  site_id: uuid.UUID, drafts: list[OrderLineDraft]) -> uuid.UUID:
-    async with session.begin_nested():
-        order = await create_order(
-            session, actor=actor, supplier_org_id=supplier_org_id, delivery_site_id=site_id,
-            currency=record.currency, lines=drafts, source=OrderSource.ERP,
-            reference=record.reference or record.external_id,
-            terms=OrderTerms(payment_terms=record.payment_terms, requested_date=record.requested_date))
+    order = await create_order(
+        session, actor=actor, supplier_org_id=supplier_org_id, delivery_site_id=site_id,
+        currency=record.currency, lines=drafts, source=OrderSource.ERP,
+        reference=record.reference or record.external_id,
+        terms=OrderTerms(payment_terms=record.payment_terms, requested_date=record.requested_date))
     return order.id
 
 
@@ -113,7 +114,8 @@ async def write_order_records(session: AsyncSession, *, actor: Actor, source_sys
     """Place a draft purchase order for every record that names known parties and materials."""
     suppliers = await _suppliers(session, actor, source_system, records)
     sites = await _sites(session, {record.delivery_site_code for _, record in records})
-    materials = await _materials(session, actor, source_system, records)
+    materials = await material_ids(session, actor, source_system,
+                                   [line for _, record in records for line in record.lines])
     for done, (index, record) in enumerate(records):
         if done and done % PROGRESS_EVERY == 0:
             await progress(done)
@@ -122,16 +124,9 @@ async def write_order_records(session: AsyncSession, *, actor: Actor, source_sys
         if problems:
             outcomes.rejected[index] = problems
             continue
-        try:
-            outcomes.created[index] = await _place(session, actor, record, suppliers[_supplier_key(record)],
-                                                   sites[record.delivery_site_code], drafts)
-        except TradeloomError as refused:
-            outcomes.reject(index, Problem(_pointer(refused), refused.code, refused.message))
-
-
-def _pointer(refused: TradeloomError) -> str:
-    """The first field the orders module named (``/lines/2``), or the record itself."""
-    return str(refused.errors[0].get("pointer", "")) if refused.errors else ""
+        await write_one(session, outcomes, index, functools.partial(
+            _place, session, actor, record, suppliers[_supplier_key(record)], sites[record.delivery_site_code],
+            drafts))
 
 
 async def link_partner_records(session: AsyncSession, *, records: Sequence[tuple[int, PartnerRecord]],

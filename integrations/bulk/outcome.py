@@ -1,10 +1,14 @@
 """What became of each record of a bulk job: created, already there (by external id) or rejected."""
 
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tradeloom.errors import TradeloomError
 
 
 @dataclass(frozen=True)
@@ -48,3 +52,18 @@ class Outcomes:
 def validation_problems(exc: ValidationError) -> list[Problem]:
     """Pydantic's complaints about one record, pointed at its fields."""
     return [Problem("/" + "/".join(map(str, error["loc"])), error["type"], error["msg"]) for error in exc.errors()]
+
+
+def refused_pointer(refused: TradeloomError) -> str:
+    """The first field the refusing module named (``/lines/2``), or the record itself."""
+    return str(refused.errors[0].get("pointer", "")) if refused.errors else ""
+
+
+async def write_one(session: AsyncSession, outcomes: Outcomes, index: int,
+                    write: Callable[[], Awaitable[uuid.UUID]]) -> None:
+    """Write one record in a savepoint of its own: a refusal rolls back only that record and is reported."""
+    try:
+        async with session.begin_nested():
+            outcomes.created[index] = await write()
+    except TradeloomError as refused:
+        outcomes.reject(index, Problem(refused_pointer(refused), refused.code, refused.message))

@@ -30,13 +30,22 @@ class BulkKind(StrEnum):
     PRICE_LISTS = "price_lists"
     ORDERS = "orders"
     PARTNERS = "partners"
+    STOCK_LEVELS = "stock_levels"
+    INVOICES = "invoices"
 
 
 OBJECT_TYPE = {BulkKind.MATERIALS: ObjectType.MATERIAL, BulkKind.OFFERS: ObjectType.OFFER,
                BulkKind.PRICE_LISTS: ObjectType.PRICE_LIST, BulkKind.ORDERS: ObjectType.PURCHASE_ORDER,
-               BulkKind.PARTNERS: ObjectType.ORGANIZATION}
+               BulkKind.PARTNERS: ObjectType.ORGANIZATION, BulkKind.STOCK_LEVELS: ObjectType.STOCK_COUNT,
+               BulkKind.INVOICES: ObjectType.INVOICE}
 IMPORT_KIND = {BulkKind.MATERIALS: ImportKind.MATERIALS, BulkKind.OFFERS: ImportKind.OFFERS,
                BulkKind.PRICE_LISTS: ImportKind.PRICE_LISTS}
+
+
+def exactly_one(first: object, second: object, what: str, names: tuple[str, str]) -> None:
+    """Records name a thing by our key or by the sender's: one of the two, not both, not neither."""
+    if (first is None) == (second is None):
+        raise ValueError(f"name the {what} by exactly one of {names[0]} and {names[1]}")
 
 
 class BulkRecord(StrictModel):
@@ -94,26 +103,32 @@ class PriceListRecord(BulkRecord):
     lines: list[PriceListLineRecord] = Field(min_length=1, max_length=1_000)
 
 
-class OrderLineRecord(StrictModel):
-    """A line names our material code, or the sender's material number once synced (``material_ref``)."""
+class MaterialNamed(StrictModel):
+    """Names our material code, or the sender's material number once synced (``material_ref``)."""
 
     material_code: str | None = Field(default=None, max_length=32)
     material_ref: str | None = Field(default=None, min_length=1, max_length=120)
-    quantity: Decimal
-    unit: str = Field(max_length=16)
-    unit_price: Decimal
-    tax_rate: str = "13"
-    requested_date: dt.date | None = None
 
     @model_validator(mode="after")
-    def _one_material(self) -> "OrderLineRecord":
-        if (self.material_code is None) == (self.material_ref is None):
-            raise ValueError("name the material by exactly one of material_code and material_ref")
+    def _one_material(self) -> "MaterialNamed":
+        exactly_one(self.material_code, self.material_ref, "material", ("material_code", "material_ref"))
         return self
 
     @property
     def material_key(self) -> str:
         return f"code:{self.material_code}" if self.material_code else f"ref:{self.material_ref}"
+
+    @property
+    def material_field(self) -> str:
+        return "material_code" if self.material_code else "material_ref"
+
+
+class OrderLineRecord(MaterialNamed):
+    quantity: Decimal
+    unit: str = Field(max_length=16)
+    unit_price: Decimal
+    tax_rate: str = "13"
+    requested_date: dt.date | None = None
 
 
 class OrderRecord(BulkRecord):
@@ -134,8 +149,7 @@ class OrderRecord(BulkRecord):
 
     @model_validator(mode="after")
     def _one_supplier(self) -> "OrderRecord":
-        if (self.supplier_uscc is None) == (self.supplier_ref is None):
-            raise ValueError("name the supplier by exactly one of supplier_uscc and supplier_ref")
+        exactly_one(self.supplier_uscc, self.supplier_ref, "supplier", ("supplier_uscc", "supplier_ref"))
         return self
 
 
@@ -147,9 +161,47 @@ class PartnerRecord(BulkRecord):
     name: str | None = Field(default=None, max_length=300)
 
 
+class StockLevelRecord(BulkRecord, MaterialNamed):
+    """What the sender's warehouse system counted at one of our warehouse locations (by codes): the level is
+    set to it through a stock adjustment, so the movement log stays the record of every change."""
+
+    warehouse_code: str = Field(min_length=1, max_length=32)
+    location_code: str = Field(min_length=1, max_length=32)
+    quantity: Decimal = Field(ge=0)
+    unit: str = Field(max_length=16)
+    batch: str = Field(default="", max_length=40)
+    serial: str = Field(default="", max_length=40)
+    as_of: dt.datetime | None = None
+
+
+class InvoiceLineRecord(StrictModel):
+    order_line_no: int = Field(ge=1)
+    quantity: Decimal
+    unit_price: Decimal
+    tax_rate: str = "13"
+
+
+class InvoiceRecord(BulkRecord):
+    """A fapiao the supplier's ERP issued for one purchase order (our order number, or the sender's key of
+    the order once synced as ``order_ref``), issued through the settlement module."""
+
+    order_number: str | None = Field(default=None, min_length=1, max_length=20)
+    order_ref: str | None = Field(default=None, min_length=1, max_length=120)
+    fapiao_type: str = "special"
+    fapiao_number: str = Field(min_length=1, max_length=20)
+    issue_date: dt.date
+    lines: list[InvoiceLineRecord] = Field(min_length=1, max_length=500)
+
+    @model_validator(mode="after")
+    def _one_order(self) -> "InvoiceRecord":
+        exactly_one(self.order_number, self.order_ref, "order", ("order_number", "order_ref"))
+        return self
+
+
 RECORD_MODEL: dict[BulkKind, type[BulkRecord]] = {
     BulkKind.MATERIALS: MaterialRecord, BulkKind.OFFERS: OfferRecord,
     BulkKind.PRICE_LISTS: PriceListRecord, BulkKind.ORDERS: OrderRecord, BulkKind.PARTNERS: PartnerRecord,
+    BulkKind.STOCK_LEVELS: StockLevelRecord, BulkKind.INVOICES: InvoiceRecord,
 }
 
 

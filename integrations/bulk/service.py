@@ -32,9 +32,12 @@ from integrations.bulk.records import (
     RECORD_MODEL,
     BulkKind,
     BulkRecord,
+    InvoiceRecord,
     OrderRecord,
     PartnerRecord,
+    StockLevelRecord,
 )
+from integrations.bulk.stock_invoice_records import write_invoice_records, write_stock_records
 from integrations.external_ids.service import Link, known_ids, record_links
 from tradeloom.audit import Actor, record_audit
 from tradeloom.db import tenant_transaction, utcnow
@@ -161,6 +164,14 @@ async def _write(sessionmaker: async_sessionmaker[AsyncSession], session: AsyncS
         await write_order_records(session, actor=claimed.actor, source_system=claimed.source_system,
                                   records=orders, outcomes=outcomes,
                                   progress=lambda done: _progress(sessionmaker, claimed, len(known) + done))
+    elif claimed.kind is BulkKind.STOCK_LEVELS:
+        counts = [(index, record) for index, record in fresh if isinstance(record, StockLevelRecord)]
+        await write_stock_records(session, actor=claimed.actor, source_system=claimed.source_system,
+                                  records=counts, outcomes=outcomes)
+    elif claimed.kind is BulkKind.INVOICES:
+        invoices = [(index, record) for index, record in fresh if isinstance(record, InvoiceRecord)]
+        await write_invoice_records(session, actor=claimed.actor, source_system=claimed.source_system,
+                                    records=invoices, outcomes=outcomes)
     elif fresh:
         await write_catalog_records(session, actor=claimed.actor, kind=claimed.kind, records=fresh, today=today,
                                     outcomes=outcomes)

@@ -1,10 +1,11 @@
-"""RQ entry points: order events send the EDI messages partners agreed to (ORDRSP, DESADV, INVOIC)."""
+"""RQ entry points: order, shipment and invoice events send the EDI messages partners agreed to (ORDRSP,
+DESADV, INVOIC)."""
 
 import asyncio
 import uuid
 from typing import Any
 
-from integrations.edi.outbound import MESSAGE_FOR_TOPIC, send_for_order_event
+from integrations.edi.outbound import MESSAGE_FOR_TOPIC, send_for_event
 from tradeloom.db import make_engine, make_sessionmaker, tenant_transaction
 from tradeloom.jobs import require_url
 from tradeloom.outbox.subscriptions import subscribe
@@ -14,7 +15,7 @@ SEND_JOB = "integrations.edi.jobs.send_order_message"
 
 
 def subscribe_jobs() -> None:
-    """Called by the composition root: the order topics that send an EDI message."""
+    """Called by the composition root: the topics that send an EDI message."""
     for topic in MESSAGE_FOR_TOPIC:
         subscribe(topic, SEND_JOB)
 
@@ -25,13 +26,12 @@ async def _send(event: dict[str, Any]) -> str | None:
     try:
         buyer_org_id = uuid.UUID(str(event["payload"]["buyer_org_id"]))
         async with tenant_transaction(make_sessionmaker(engine), org_id=buyer_org_id) as session:
-            sent = await send_for_order_event(session, topic=event["topic"],
-                                              order_id=uuid.UUID(str(event["payload"]["order_id"])))
+            sent = await send_for_event(session, topic=event["topic"], payload=event["payload"])
             return str(sent.id) if sent else None
     finally:
         await engine.dispose()
 
 
 def send_order_message(event: dict[str, Any]) -> str | None:
-    """Send the message an order event calls for, once (idempotent); returns the interchange id."""
+    """Send the message an event calls for, once (idempotent); returns the interchange id."""
     return asyncio.run(_send(event))

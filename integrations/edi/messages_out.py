@@ -1,13 +1,15 @@
 """The bodies of the messages we send (ORDRSP, DESADV, INVOIC, CONTRL), built from plain facts, without I/O.
 
-Builders take :class:`OrderFacts`, not ORM rows, so that a shipment (logistics) or an invoice (settlement)
-can feed the same builders when those modules publish their documents. Items are named by our material
-code (``MP``) and, where the material has one, its GTIN (``PIA+5``); amounts are plain decimals.
+ORDRSP is built from the order (:class:`OrderFacts`), DESADV from one dispatched shipment
+(:class:`DespatchFacts`) and INVOIC from one issued invoice (:class:`InvoiceFacts`). Items are named by our
+material code (``MP``) and, where the material has one, its GTIN (``PIA+5``); amounts are plain decimals.
 """
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Protocol
 
 from pydifact.segments import Segment
 
@@ -22,9 +24,6 @@ class LineFacts:
     quantity: Decimal
     unit: str
     unit_price: Decimal
-    tax_rate: str
-    net: Decimal
-    tax: Decimal
     confirmed_quantity: Decimal | None
     confirmed_date: dt.date | None
 
@@ -33,14 +32,100 @@ class LineFacts:
 class OrderFacts:
     number: str
     partner_order_number: str  # BGM of the partner's ORDERS: what their ERP knows the order by
-    status: str
+    currency: str
+    buyer_uscc: str
+    supplier_uscc: str
+    lines: tuple[LineFacts, ...]
+
+
+class Parties(Protocol):
+    """What every message header names: the partner's order, the two parties and the currency."""
+
+    @property
+    def partner_order_number(self) -> str: ...
+    @property
+    def buyer_uscc(self) -> str: ...
+    @property
+    def supplier_uscc(self) -> str: ...
+    @property
+    def currency(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class PickedFacts:
+    """A batch or a serial of a line as packed (an empty batch and serial: the material is not tracked)."""
+
+    batch: str
+    serial: str
+    quantity: Decimal
+
+
+@dataclass(frozen=True)
+class DespatchLineFacts:
+    line_no: int  # the order line's number
+    material_code: str
+    gtin: str | None
+    quantity: Decimal
+    unit: str
+    picked: tuple[PickedFacts, ...]
+
+
+@dataclass(frozen=True)
+class PackageFacts:
+    """A parcel or pallet (``parent`` is the label of the pallet it sits on) and the lines packed in it."""
+
+    label: str
+    kind: str  # package | pallet
+    parent: str | None
+    lines: tuple[DespatchLineFacts, ...]
+
+
+@dataclass(frozen=True)
+class DespatchFacts:
+    number: str  # the shipment's number
+    despatch_date: dt.date
+    partner_order_number: str
+    buyer_uscc: str
+    supplier_uscc: str
+    currency: str
+    loose: tuple[DespatchLineFacts, ...]  # lines (or parts of lines) not packed in a package
+    packages: tuple[PackageFacts, ...]
+
+
+@dataclass(frozen=True)
+class InvoiceLineFacts:
+    line_no: int  # the order line's number
+    material_code: str
+    gtin: str | None
+    quantity: Decimal
+    unit: str
+    unit_price: Decimal
+    tax_rate: str
+    net: Decimal
+    tax: Decimal
+
+
+@dataclass(frozen=True)
+class InvoiceFacts:
+    fapiao_number: str
+    issue_date: dt.date
+    partner_order_number: str
+    buyer_uscc: str
+    supplier_uscc: str
     currency: str
     net_total: Decimal
     tax_total: Decimal
     gross_total: Decimal
-    buyer_uscc: str
-    supplier_uscc: str
-    lines: tuple[LineFacts, ...]
+    lines: tuple[InvoiceLineFacts, ...]
+
+
+class _Item(Protocol):
+    @property
+    def line_no(self) -> int: ...
+    @property
+    def material_code(self) -> str: ...
+    @property
+    def gtin(self) -> str | None: ...
 
 
 def _amount(value: Decimal) -> str:
@@ -51,7 +136,7 @@ def _date(tag_qualifier: str, day: dt.date) -> Segment:
     return Segment("DTM", [tag_qualifier, day.strftime("%Y%m%d"), "102"])
 
 
-def _header(document_code: str, number: str, facts: OrderFacts, today: dt.date) -> list[Segment]:
+def _header(document_code: str, number: str, facts: Parties, today: dt.date) -> list[Segment]:
     return [
         Segment("BGM", document_code, number, "9"),
         _date("137", today),
@@ -62,7 +147,7 @@ def _header(document_code: str, number: str, facts: OrderFacts, today: dt.date) 
     ]
 
 
-def _item(line: LineFacts, action: str = "") -> list[Segment]:
+def _item(line: _Item, action: str = "") -> list[Segment]:
     segments = [Segment("LIN", str(line.line_no), action, [line.material_code, "MP"])]
     if line.gtin:
         segments.append(Segment("PIA", "5", [line.gtin, "EN"]))
@@ -94,20 +179,41 @@ def order_rejection(partner_order_number: str, reason: str, today: dt.date) -> l
             Segment("RFF", ["ON", partner_order_number]), Segment("FTX", "AAO", "", "", parts)]
 
 
-def despatch_advice(facts: OrderFacts, today: dt.date) -> list[Segment]:
-    """DESADV for the whole order as shipped: each line's confirmed quantity in one consignment."""
-    body = _header("351", f"DES-{facts.number}", facts, today)
-    body.insert(2, _date("11", today))
-    body.append(Segment("CPS", "1"))
-    for line in facts.lines:
+def _despatched_lines(lines: Iterable[DespatchLineFacts]) -> list[Segment]:
+    """Per line the quantity despatched (QTY+12) and its batches (GIN+BX) and serials (GIN+BN)."""
+    body: list[Segment] = []
+    for line in lines:
         body += _item(line)
-        body.append(Segment("QTY", ["12", _amount(_confirmed(line)), line.unit]))
-    return [*body, Segment("CNT", ["2", str(len(facts.lines))])]
+        body.append(Segment("QTY", ["12", _amount(line.quantity), line.unit]))
+        for picked in line.picked:
+            if picked.batch:
+                body += [Segment("PCI", "10"), Segment("QTY", ["12", _amount(picked.quantity), line.unit]),
+                         Segment("GIN", "BX", picked.batch)]
+            if picked.serial:
+                body.append(Segment("GIN", "BN", picked.serial))
+    return body
 
 
-def invoice(facts: OrderFacts, today: dt.date) -> list[Segment]:
-    """INVOIC with VAT per line (TAX+7) and totals: MOA 79 net, 124 tax, 77 gross."""
-    body = _header("380", f"INV-{facts.number}", facts, today)
+def despatch_advice(facts: DespatchFacts, today: dt.date) -> list[Segment]:
+    """DESADV for one shipment: the consignment (CPS+1) with what travels loose, then one CPS per package
+    (PAC: CT parcel or PX pallet; GIN+ML its label) with the lines packed in it."""
+    body = _header("351", facts.number, facts, today)
+    body.insert(2, _date("11", facts.despatch_date))
+    body += [Segment("CPS", "1"), *_despatched_lines(facts.loose)]
+    hierarchy = {package.label: str(index) for index, package in enumerate(facts.packages, start=2)}
+    for package in facts.packages:
+        parent = hierarchy[package.parent] if package.parent else "1"
+        body += [Segment("CPS", hierarchy[package.label], parent),
+                 Segment("PAC", "1", "", "PX" if package.kind == "pallet" else "CT"),
+                 Segment("PCI", "24"), Segment("GIN", "ML", package.label), *_despatched_lines(package.lines)]
+    line_count = len({line.line_no for group in (facts.loose, *(p.lines for p in facts.packages)) for line in group})
+    return [*body, Segment("CNT", ["2", str(line_count)])]
+
+
+def invoice(facts: InvoiceFacts, today: dt.date) -> list[Segment]:
+    """INVOIC for one fapiao: VAT per line (TAX+7) and totals: MOA 79 net, 124 tax, 77 gross."""
+    body = _header("380", facts.fapiao_number, facts, today)
+    body.insert(2, _date("3", facts.issue_date))
     for line in facts.lines:
         body += _item(line)
         body += [

@@ -7,7 +7,7 @@ sent twice is refused by the database itself, not by a check that a concurrent u
 import datetime as dt
 import uuid
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -39,6 +39,9 @@ class EdiInterchange(IdMixin, CreatedAtMixin, TenantMixin, Base):
     __table_args__ = (
         UniqueConstraint("partner_id", "direction", "control_reference"),
         Index("ix_edi_interchanges_org_created", "org_id", "created_at"),
+        # one message of a kind per document (order, shipment, invoice), even from two concurrent sends
+        Index("ux_edi_interchanges_document_message", "source_document_id", "message_types", unique=True,
+              postgresql_where=text("source_document_id IS NOT NULL")),
     )
 
     partner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("edi_partners.id"))
@@ -48,6 +51,7 @@ class EdiInterchange(IdMixin, CreatedAtMixin, TenantMixin, Base):
     status: Mapped[str] = mapped_column(String(12))  # accepted | rejected (in); ready | downloaded (out)
     detail: Mapped[str | None] = mapped_column(String(1000))  # why a message was rejected
     source_order_id: Mapped[uuid.UUID | None]  # outbound: the order the message is about
+    source_document_id: Mapped[uuid.UUID | None]  # outbound: the order, shipment or invoice it is written from
     filename: Mapped[str | None] = mapped_column(String(200))
     content: Mapped[str] = mapped_column(Text)
     downloaded_at: Mapped[dt.datetime | None]

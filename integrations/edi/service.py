@@ -106,8 +106,8 @@ async def _next_reference(session: AsyncSession, partner_id: uuid.UUID) -> str:
 
 
 async def send_interchange(session: AsyncSession, *, partner: EdiPartner, messages: list[tuple[str, list[Segment]]],
-                           source_order_id: uuid.UUID | None = None, detail: str | None = None,
-                           directory: str | None = None) -> EdiInterchange:
+                           source_order_id: uuid.UUID | None = None, source_document_id: uuid.UUID | None = None,
+                           detail: str | None = None, directory: str | None = None) -> EdiInterchange:
     """Queue an interchange of ``(type, body)`` messages for the partner, under the next control reference."""
     reference = await _next_reference(session, partner.id)
     now = utcnow()
@@ -120,7 +120,8 @@ async def send_interchange(session: AsyncSession, *, partner: EdiPartner, messag
     interchange = EdiInterchange(
         id=uuid.uuid4(), org_id=partner.org_id, partner_id=partner.id, direction="out", control_reference=reference,
         message_types=[kind for kind, _ in messages], status="ready", detail=detail,
-        source_order_id=source_order_id, filename=f"{partner.partner_id}_{reference}_{messages[0][0]}.edi",
+        source_order_id=source_order_id, source_document_id=source_document_id,
+        filename=f"{partner.partner_id}_{reference}_{messages[0][0]}.edi",
         content=content, created_at=now,
     )
     session.add(interchange)

@@ -21,6 +21,8 @@ class ObjectType(StrEnum):
     PRICE_LIST = "price_list"
     PURCHASE_ORDER = "purchase_order"
     ORGANIZATION = "organization"
+    STOCK_COUNT = "stock_count"  # a counted stock level: names the warehouse location it was applied at
+    INVOICE = "invoice"
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 import asyncio
 import datetime as dt
 import uuid
+from decimal import Decimal
 from typing import Any
 
 from httpx import AsyncClient
@@ -10,13 +11,19 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from catalog.models import Material, PriceList, SupplierOffer
+from commerce.logistics.models import StockMovement
+from commerce.logistics.service.stock import stock_levels
 from commerce.orders.models import PurchaseOrder
+from commerce.settlement.invoice_models import Invoice
 from integrations.bulk.models import BulkJob
 from integrations.bulk.records import BulkKind
 from integrations.bulk.service import request_bulk, run_bulk
 from tests.conftest import truncate_all
 from tests.factories import Member, make_member
+from tests.logistics_factories import make_logistics_world, stock_up
+from tests.materials_factories import act_as, as_owner
 from tests.orders_factories import OrderWorld, make_world
+from tests.settlement_factories import receive, settlement_order
 from tradeloom.audit import Actor
 from tradeloom.db import apply_tenant, make_sessionmaker
 from tradeloom.identity.roles import Role
@@ -274,3 +281,65 @@ class TestConcurrentJobs:
             assert placed == 3
         finally:
             await truncate_all(engine)
+
+
+class TestStockLevelsAndInvoices:
+    async def test_counted_levels_are_adjustments_and_a_replay_moves_nothing(
+        self, client: AsyncClient, session: AsyncSession, sessionmaker: async_sessionmaker[AsyncSession],
+    ) -> None:
+        # given 500 bolts of batch B-0001 on the supplier's shelf
+        world = await make_logistics_world(session)
+        await stock_up(session, world, "500", batch="B-0001")
+        supplier, code = world.orders.supplier, world.orders.bolt.code
+        counted = [
+            {"external_id": "CNT-1", "material_code": code, "warehouse_code": "WH-1", "location_code": "A-01",
+             "quantity": "350", "unit": "H87", "batch": "B-0001", "as_of": "2026-11-25T08:00:00Z"},
+            {"external_id": "CNT-2", "material_code": code, "warehouse_code": "WH-1", "location_code": "A-01",
+             "quantity": 40, "unit": "H87", "batch": "B-0002"},
+            {"external_id": "CNT-3", "material_code": code, "warehouse_code": "WH-1", "location_code": "Z-99",
+             "quantity": "1", "unit": "H87"},
+        ]
+        # when the WMS sends its counts, then the same job again
+        first = await run_and_show(client, sessionmaker, supplier, await submit(client, supplier, "stock_levels",
+                                                                                counted, source_system="wms"))
+        again = await run_and_show(client, sessionmaker, supplier, await submit(client, supplier, "stock_levels",
+                                                                                counted, source_system="wms"))
+        # then the levels are what was counted, through adjustment movements, each made once
+        assert [r["status"] for r in first["results"]] == ["created", "created", "rejected"]
+        assert first["results"][2]["problems"][0]["code"] == "stock_location_unknown"
+        assert [r["status"] for r in again["results"]] == ["existing", "existing", "rejected"]
+        await act_as(session, supplier)
+        levels = {level.batch: level.quantity for level in await stock_levels(session)}
+        moves = list(await session.scalars(select(StockMovement.quantity).where(
+            StockMovement.kind == "adjustment").order_by(StockMovement.id)))
+        assert levels == {"B-0001": Decimal(350), "B-0002": Decimal(40)}
+        assert moves == [Decimal(-150), Decimal(40)]
+
+    async def test_invoices_are_issued_once_and_a_bad_line_refuses_its_record(
+        self, client: AsyncClient, session: AsyncSession, sessionmaker: async_sessionmaker[AsyncSession],
+    ) -> None:
+        # given an order of 10 boxes at 100.00, received in full
+        world = await make_logistics_world(session)
+        placed, line = await settlement_order(session, world)
+        await receive(session, world, placed, line, "10")
+        supplier = world.orders.supplier
+
+        def fapiao(external_id: str, number: str, line_no: int) -> dict[str, Any]:
+            return {"external_id": external_id, "order_number": placed.number, "fapiao_number": number,
+                    "issue_date": "2026-11-24", "lines": [{"order_line_no": line_no, "quantity": "10",
+                                                           "unit_price": "100.00", "tax_rate": "13"}]}
+
+        records = [fapiao("INV-1", "44000001", 1), fapiao("INV-2", "44000002", 7)]
+        # when the supplier's ERP sends its invoices, twice
+        first = await run_and_show(client, sessionmaker, supplier, await submit(client, supplier, "invoices", records))
+        again = await run_and_show(client, sessionmaker, supplier, await submit(client, supplier, "invoices", records))
+        # then one invoice, with its fapiao number and amounts; the bad line refused its record only
+        assert [r["status"] for r in first["results"]] == ["created", "rejected"]
+        assert first["results"][1]["problems"] == [{"pointer": "/lines/0/order_line_no",
+                                                    "code": "invoice_order_line_unknown",
+                                                    "message": "the order has no line 7"}]
+        assert [r["status"] for r in again["results"]] == ["existing", "rejected"]
+        await as_owner(session)
+        issued = list(await session.scalars(select(Invoice).where(Invoice.supplier_org_id == supplier.org.id)))
+        assert [(i.id, i.fapiao_number, i.gross_total) for i in issued] == [
+            (uuid.UUID(first["results"][0]["object_id"]), "44000001", Decimal("1130.00"))]

@@ -111,7 +111,7 @@ pulls:
 
     @pytest.mark.parametrize(("text", "pointer"), [
         ("pulls: [", None),
-        ("pulls:\n  - kind: invoices\n    source: {}\n    external_id: id\n    fields: {}\n", "/pulls/0/kind"),
+        ("pulls:\n  - kind: fapiaos\n    source: {}\n    external_id: id\n    fields: {}\n", "/pulls/0/kind"),
         ("pulls:\n  - kind: materials\n    source: {}\n    external_id: id\n    fields: {a: {const: 1, from: b}}\n",
          "/pulls/0/fields/a/str"),
     ])

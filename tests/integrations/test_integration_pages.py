@@ -52,3 +52,16 @@ async def test_a_refused_form_says_why(client: AsyncClient, session: AsyncSessio
     # then
     assert webhook.status_code == 422 and "private network" in webhook.text
     assert connector.status_code == 422 and "No connector profile is called" in connector.text
+
+
+async def test_the_hub_links_the_edi_and_punchout_settings(client: AsyncClient, session: AsyncSession) -> None:
+    # given a signed-in org admin
+    admin = await make_member(session)
+    await sign_in(client, admin.user.email)
+    # when
+    hub = await client.get("/integrations")
+    # then both pages are linked from the hub, and reachable
+    assert 'href="/integrations/edi"' in hub.text and 'href="/integrations/punchout"' in hub.text
+    assert "EDI 合作伙伴与交换" in hub.text  # Chinese by default
+    for path in ("/integrations/edi", "/integrations/punchout"):
+        assert (await client.get(path)).status_code == 200
