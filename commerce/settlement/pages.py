@@ -94,7 +94,7 @@ async def release_escrow(invoice_id: uuid.UUID, order_id: uuid.UUID, request: Re
     principal.require(Permission.PAYMENT_MANAGE)
 
     async def action(session: AsyncSession, form: Any) -> None:
-        if await payments.release_escrow(session, actor=principal.actor, order_id=order_id) is None:
+        if not await payments.release_escrow(session, actor=principal.actor, order_id=order_id):
             raise Invalid("Nothing to release: no goods received beyond what was released.",
                           code="escrow_nothing_to_release")
     return await _act_on_invoice(request, principal, tx, invoice_id, action)
