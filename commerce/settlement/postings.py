@@ -122,7 +122,7 @@ async def escrow_held(session: AsyncSession, *, order_id: uuid.UUID, buyer_org_i
         .join(JournalEntry, JournalEntry.id == JournalPosting.entry_id)
         .where(JournalPosting.account_id == journal.account_id(buyer_org_id, A.ESCROW, currency),
                or_(JournalEntry.reference.startswith(f"{prefix}:"), JournalEntry.memo == prefix)))
-    return Decimal(held)
+    return Decimal(held or 0)
 
 
 async def outstanding(session: AsyncSession, invoice: Invoice, *, viewer_org_id: uuid.UUID) -> Decimal:
