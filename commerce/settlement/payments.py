@@ -8,7 +8,7 @@ import uuid
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -73,12 +73,23 @@ def parse_statement(filename: str, content: bytes) -> list[StatementCredit]:
     return parse_csv(content)
 
 
+def _standing_invoices(supplier_org_id: uuid.UUID) -> Select[tuple[Invoice]]:
+    """The supplier's invoices a statement line may pay (not credit/debit notes, not rejected)."""
+    return select(Invoice).where(Invoice.supplier_org_id == supplier_org_id, Invoice.kind == InvoiceKind.INVOICE.value,
+                                 Invoice.status != InvoiceStatus.REJECTED.value)
+
+
+async def matchable_invoices(session: AsyncSession, *, supplier_org_id: uuid.UUID) -> list[Invoice]:
+    """The invoices a queued line can be matched to by hand, newest first (the page's choice)."""
+    found = await session.scalars(_standing_invoices(supplier_org_id)
+                                  .order_by(Invoice.issue_date.desc(), Invoice.created_at.desc()).limit(200))
+    return list(found.all())
+
+
 async def _invoice_for(session: AsyncSession, actor: Actor, credit: StatementCredit) -> Invoice | None:
     """By the payment reference quoted in the remittance, else by amount when exactly one open invoice of the
     caller (as supplier) in that currency has that much outstanding."""
-    open_invoices = select(Invoice).where(
-        Invoice.supplier_org_id == actor.org_id, Invoice.kind == InvoiceKind.INVOICE.value,
-        Invoice.status != InvoiceStatus.REJECTED.value, Invoice.currency == credit.currency)
+    open_invoices = _standing_invoices(actor.org_id).where(Invoice.currency == credit.currency)
     quoted = PAYMENT_REFERENCE.search(credit.remittance.upper())
     if quoted:
         return await session.scalar(open_invoices.where(Invoice.payment_reference == quoted.group()))
