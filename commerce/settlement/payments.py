@@ -73,7 +73,7 @@ def parse_statement(filename: str, content: bytes) -> list[StatementCredit]:
     return parse_csv(content)
 
 
-def _standing_invoices(supplier_org_id: uuid.UUID) -> Select[tuple[Invoice]]:
+def _standing_invoices(supplier_org_id: uuid.UUID) -> Select[Invoice]:
     """The supplier's invoices a statement line may pay (not credit/debit notes, not rejected)."""
     return select(Invoice).where(Invoice.supplier_org_id == supplier_org_id, Invoice.kind == InvoiceKind.INVOICE.value,
                                  Invoice.status != InvoiceStatus.REJECTED.value)
