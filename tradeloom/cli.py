@@ -30,6 +30,7 @@ from commerce.logistics import jobs as logistics_jobs
 from commerce.logistics.seed import seed_logistics
 from commerce.orders import seed as order_seed
 from commerce.rfq.seed import seed_rfqs
+from commerce.settlement import overdue as settlement_overdue
 from commerce.settlement.seed import seed_settlement
 from integrations.bulk import service as bulk_service
 from integrations.connectors import jobs as connector_jobs
@@ -167,7 +168,8 @@ def worker(burst: bool, queues: tuple[str, ...]) -> None:
         scheduler = partial(connector_jobs.run_scheduler, sync_engine())
         run_worker(queues=queues or ("high", "default", "low"), burst=burst,
                    loops=[("ledger-sequencer", sequencer), ("connector-scheduler", scheduler),
-                          ("reservation-expiry", logistics_jobs.run_reservation_expiry)])
+                          ("reservation-expiry", logistics_jobs.run_reservation_expiry),
+                          ("invoice-overdue", settlement_overdue.run_overdue_check)])
 
 
 def subscribe_consumers(settings: Settings) -> None:

@@ -173,10 +173,11 @@ async def deposit_escrow(order_id: uuid.UUID, body: EscrowDepositIn, principal: 
 
 @router.post("/orders/{order_id}/escrow/release")
 async def release_escrow(order_id: uuid.UUID, principal: Treasurer, session: DbSession,
-                         _key: Idempotent) -> PaymentOut | None:
-    """Release to the supplier what the goods received so far are worth (nothing new ⇒ null)."""
-    payment = await payments.release_escrow(session, actor=principal.actor, order_id=order_id)
-    return PaymentOut.model_validate(payment) if payment else None
+                         _key: Idempotent) -> list[PaymentOut]:
+    """Release to the supplier what the goods received so far are worth, as payments of the order's invoices
+    (oldest first, at most what they have outstanding); nothing to release ⇒ an empty list."""
+    released = await payments.release_escrow(session, actor=principal.actor, order_id=order_id)
+    return [PaymentOut.model_validate(payment) for payment in released]
 
 
 @router.post("/orders/{order_id}/escrow/refund")

@@ -44,6 +44,7 @@ class Invoice(IdMixin, CreatedAtMixin, VersionedMixin, Base):
     tax_total: Mapped[Decimal]
     gross_total: Mapped[Decimal]
     due_date: Mapped[dt.date] = mapped_column(Date)
+    overdue_since: Mapped[dt.date | None] = mapped_column(Date)  # set once by the overdue check (invoice.overdue)
     payment_reference: Mapped[str] = mapped_column(String(24), unique=True)
     fapiao_file: Mapped[dict[str, Any] | None] = mapped_column(JSONB)  # {filename, media_type, size, sha256}
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)

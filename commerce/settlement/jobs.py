@@ -1,4 +1,5 @@
-"""RQ entry points: escrow follows the goods. A goods receipt releases what the received goods are worth; a
+"""RQ entry points: escrow follows the goods and the invoices. A goods receipt, and an invoice issued or
+approved, release what the received goods are worth (as payments of the order's approved invoices); a
 cancelled order gets back what is still held. Both are idempotent (the amounts are derived from what was
 deposited, released and refunded before, so a redelivered event releases or refunds nothing more)."""
 
@@ -18,18 +19,26 @@ from tradeloom.settings import get_settings
 
 GOODS_RECEIVED = "goods.received"  # published by commerce.logistics with the receipt's order_id
 ORDER_CANCELLED = "order.cancelled"
+INVOICE_TOPICS = ("invoice.issued", "invoice.approved")  # commerce.settlement.invoices, payload has invoice_id
 
-EscrowStep = Callable[..., Awaitable[payments.Payment | None]]
+EscrowStep = Callable[..., Awaitable[object]]
 
 
 def subscribe_jobs() -> None:
     subscribe(GOODS_RECEIVED, "commerce.settlement.jobs.release_on_receipt")
     subscribe(ORDER_CANCELLED, "commerce.settlement.jobs.refund_on_cancellation")
+    for topic in INVOICE_TOPICS:
+        subscribe(topic, "commerce.settlement.jobs.release_on_invoice")
 
 
 def release_on_receipt(event: dict[str, Any]) -> None:
     """Release escrow for the received order (as the organization that received the goods)."""
     asyncio.run(_run(event, payments.release_escrow))
+
+
+def release_on_invoice(event: dict[str, Any]) -> None:
+    """Release escrow of the invoice's orders: goods received before the invoice was approved are paid now."""
+    asyncio.run(_with_sessionmaker(lambda sessionmaker: run_invoice_release(sessionmaker, event)))
 
 
 def refund_on_cancellation(event: dict[str, Any]) -> None:
@@ -38,9 +47,13 @@ def refund_on_cancellation(event: dict[str, Any]) -> None:
 
 
 async def _run(event: dict[str, Any], step: EscrowStep) -> None:
+    await _with_sessionmaker(lambda sessionmaker: run_escrow_step(sessionmaker, event, step))
+
+
+async def _with_sessionmaker(work: Callable[[Callable[[], AsyncSession]], Awaitable[None]]) -> None:
     engine = make_engine(require_url(get_settings().database_url, "DATABASE_URL"), pool_size=2, max_overflow=0)
     try:
-        await run_escrow_step(make_sessionmaker(engine), event, step)
+        await work(make_sessionmaker(engine))
     finally:
         await engine.dispose()
 
@@ -52,3 +65,14 @@ async def run_escrow_step(sessionmaker: Callable[[], AsyncSession], event: dict[
     async with tenant_transaction(sessionmaker, org_id=org_id) as session:  # type: ignore[arg-type]
         if await payments.escrow_in_use(session, order_id=order_id):
             await step(session, actor=Actor(org_id=org_id), order_id=order_id)
+
+
+async def run_invoice_release(sessionmaker: Callable[[], AsyncSession], event: dict[str, Any]) -> None:
+    """One transaction as the event's organization (the invoice's supplier or buyer): release for each of the
+    invoice's orders paid into escrow."""
+    org_id = uuid.UUID(str(event["org_id"]))
+    invoice_id = uuid.UUID(str(event["payload"]["invoice_id"]))
+    async with tenant_transaction(sessionmaker, org_id=org_id) as session:  # type: ignore[arg-type]
+        for order_id in await payments.orders_of_invoice(session, invoice_id):
+            if await payments.escrow_in_use(session, order_id=order_id):
+                await payments.release_escrow(session, actor=Actor(org_id=org_id), order_id=order_id)

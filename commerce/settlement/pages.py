@@ -13,9 +13,11 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.datastructures import UploadFile
 
 from commerce.settlement import invoices, page_views, payments
 from commerce.settlement.rules import FapiaoType, Resolution, TaxRate
+from commerce.settlement.statements import MAX_BYTES
 from tradeloom.auth import Principal
 from tradeloom.errors import Invalid
 from tradeloom.identity.roles import Permission
@@ -94,7 +96,7 @@ async def release_escrow(invoice_id: uuid.UUID, order_id: uuid.UUID, request: Re
     principal.require(Permission.PAYMENT_MANAGE)
 
     async def action(session: AsyncSession, form: Any) -> None:
-        if await payments.release_escrow(session, actor=principal.actor, order_id=order_id) is None:
+        if not await payments.release_escrow(session, actor=principal.actor, order_id=order_id):
             raise Invalid("Nothing to release: no goods received beyond what was released.",
                           code="escrow_nothing_to_release")
     return await _act_on_invoice(request, principal, tx, invoice_id, action)
@@ -160,8 +162,61 @@ async def issue_invoice(order_id: uuid.UUID, request: Request, principal: Member
     return response
 
 
+async def _statements(request: Request, principal: Principal, session: AsyncSession,
+                      errors: list[str] | None = None, status_code: int = 200) -> Response:
+    context = {"lines": await payments.unmatched_lines(session), "errors": errors or [],
+               "invoices": await payments.matchable_invoices(session, supplier_org_id=principal.org_id)}
+    return render(request, "settlement/bank_statements.html", context | _helpers(), principal=principal,
+                  status_code=status_code)
+
+
+async def _act_on_statements(request: Request, principal: Principal, tx: Tx, action: Any) -> Response:
+    async def show_again(session: AsyncSession, errors: list[str], status: int) -> Response:
+        return await _statements(request, principal, session, errors, status)
+
+    return await run_form_action(request, tx, action, done_url="/settlement/bank-statements",
+                                 show_again=show_again)
+
+
+@router.get("/bank-statements")
+async def bank_statements(request: Request, principal: Member, tx: Tx) -> Response:
+    principal.require(Permission.PAYMENT_MANAGE)
+    return await _statements(request, principal, await tx.session())
+
+
+@router.post("/bank-statements")
+async def upload_statement(request: Request, principal: Member, tx: Tx) -> Response:
+    """Import a CSV or camt.053 file; no Idempotency-Key needed: a re-imported line is a duplicate and books
+    nothing."""
+    principal.require(Permission.PAYMENT_MANAGE)
+
+    async def action(session: AsyncSession, form: Any) -> None:
+        upload = form.get("file")
+        content = await upload.read(MAX_BYTES + 1) if isinstance(upload, UploadFile) else b""
+        if not content:
+            raise Invalid("Choose a statement file (CSV or camt.053 XML).", code="statement_invalid")
+        await payments.import_statement(session, actor=principal.actor, filename=upload.filename or "",
+                                        content=content)
+    return await _act_on_statements(request, principal, tx, action)
+
+
+@router.post("/bank-statements/{line_id}/match")
+async def match_statement_line(line_id: uuid.UUID, request: Request, principal: Member, tx: Tx) -> Response:
+    principal.require(Permission.PAYMENT_MANAGE)
+
+    async def action(session: AsyncSession, form: Any) -> None:
+        try:
+            invoice_id = uuid.UUID(form.get("invoice_id", ""))
+        except ValueError:
+            raise Invalid("Choose the invoice this line pays.", code="statement_line_mismatch") from None
+        await payments.match_line(session, actor=principal.actor, line_id=line_id, invoice_id=invoice_id)
+    return await _act_on_statements(request, principal, tx, action)
+
+
 def install(app: FastAPI) -> None:
     """Register the settlement pages, their templates and the menu entry."""
     add_template_dir(Path(__file__).resolve().parent / "templates")
     app.include_router(router)
     add_nav_item(NavItem("/settlement/invoices", N_("Invoices"), order=30))
+    add_nav_item(NavItem("/settlement/bank-statements", N_("Bank statements"), permission=Permission.PAYMENT_MANAGE,
+                         order=59))

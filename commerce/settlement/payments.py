@@ -8,7 +8,7 @@ import uuid
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,7 +16,7 @@ from commerce.logistics.receipts import received_quantities
 from commerce.orders.models import PurchaseOrder
 from commerce.orders.service.queries import order_detail
 from commerce.settlement import postings
-from commerce.settlement.invoice_models import BankStatementLine, Invoice, Payment
+from commerce.settlement.invoice_models import BankStatementLine, Invoice, InvoiceLine, Payment
 from commerce.settlement.invoices import load_invoice
 from commerce.settlement.postings import EscrowStep
 from commerce.settlement.rules import CENTS, InvoiceKind, InvoiceStatus
@@ -73,12 +73,23 @@ def parse_statement(filename: str, content: bytes) -> list[StatementCredit]:
     return parse_csv(content)
 
 
+def _standing_invoices(supplier_org_id: uuid.UUID) -> Select[Invoice]:
+    """The supplier's invoices a statement line may pay (not credit/debit notes, not rejected)."""
+    return select(Invoice).where(Invoice.supplier_org_id == supplier_org_id, Invoice.kind == InvoiceKind.INVOICE.value,
+                                 Invoice.status != InvoiceStatus.REJECTED.value)
+
+
+async def matchable_invoices(session: AsyncSession, *, supplier_org_id: uuid.UUID) -> list[Invoice]:
+    """The invoices a queued line can be matched to by hand, newest first (the page's choice)."""
+    found = await session.scalars(_standing_invoices(supplier_org_id)
+                                  .order_by(Invoice.issue_date.desc(), Invoice.created_at.desc()).limit(200))
+    return list(found.all())
+
+
 async def _invoice_for(session: AsyncSession, actor: Actor, credit: StatementCredit) -> Invoice | None:
     """By the payment reference quoted in the remittance, else by amount when exactly one open invoice of the
     caller (as supplier) in that currency has that much outstanding."""
-    open_invoices = select(Invoice).where(
-        Invoice.supplier_org_id == actor.org_id, Invoice.kind == InvoiceKind.INVOICE.value,
-        Invoice.status != InvoiceStatus.REJECTED.value, Invoice.currency == credit.currency)
+    open_invoices = _standing_invoices(actor.org_id).where(Invoice.currency == credit.currency)
     quoted = PAYMENT_REFERENCE.search(credit.remittance.upper())
     if quoted:
         return await session.scalar(open_invoices.where(Invoice.payment_reference == quoted.group()))
@@ -140,6 +151,12 @@ async def match_line(session: AsyncSession, *, actor: Actor, line_id: uuid.UUID,
     await _settle_line(session, actor, line_id, invoice)
 
 
+async def orders_of_invoice(session: AsyncSession, invoice_id: uuid.UUID) -> list[uuid.UUID]:
+    """The orders an invoice bills lines of."""
+    found = await session.scalars(select(InvoiceLine.order_id).where(InvoiceLine.invoice_id == invoice_id).distinct())
+    return list(found.all())
+
+
 async def payments_for(session: AsyncSession, *, limit: int = 200) -> list[Payment]:
     """Payments the caller's organization made or received, newest first."""
     found = await session.scalars(select(Payment).order_by(Payment.created_at.desc()).limit(limit))
@@ -167,17 +184,22 @@ def _held(totals: dict[str, Decimal]) -> Decimal:
 
 
 async def _escrow_move(session: AsyncSession, actor: Actor, order: PurchaseOrder, step: EscrowStep,
-                       amount: Decimal, topic: str) -> Payment:
-    """Post one escrow step for the order and record it as a payment (kind ``escrow_<step>``)."""
+                       amount: Decimal, topic: str, invoice: Invoice | None = None) -> Payment:
+    """Post one escrow step for the order (a release: of one of its invoices) and record it as a payment
+    (kind ``escrow_<step>``)."""
     payment_id = uuid.uuid4()
-    entry = await postings.post_escrow(
-        session, step=step, order_id=order.id, buyer_org_id=order.buyer_org_id,
-        supplier_org_id=order.supplier_org_id, currency=order.currency, payment_id=payment_id, amount=amount)
+    if invoice is None:
+        entry = await postings.post_escrow(session, step=step, order_id=order.id, buyer_org_id=order.buyer_org_id,
+                                           currency=order.currency, payment_id=payment_id, amount=amount)
+    else:
+        entry = await postings.post_escrow_release(session, invoice, order_id=order.id, payment_id=payment_id,
+                                                   amount=amount)
     kind = f"escrow_{step.value}"
     return await _record(session, actor, Payment(
-        id=payment_id, order_id=order.id, buyer_org_id=order.buyer_org_id, supplier_org_id=order.supplier_org_id,
-        method="escrow", kind=kind, amount=amount, currency=order.currency,
-        reference=f"{postings.escrow_prefix(order.id)}:{step.value}", journal_entry_id=entry), topic)
+        id=payment_id, order_id=order.id, invoice_id=invoice.id if invoice else None,
+        buyer_org_id=order.buyer_org_id, supplier_org_id=order.supplier_org_id, method="escrow", kind=kind,
+        amount=amount, currency=order.currency, reference=f"{postings.escrow_prefix(order.id)}:{step.value}",
+        journal_entry_id=entry), topic)
 
 
 async def deposit_escrow(session: AsyncSession, *, actor: Actor, order_id: uuid.UUID, amount: Decimal) -> Payment:
@@ -203,18 +225,39 @@ async def _received_value(session: AsyncSession, order_id: uuid.UUID) -> tuple[P
     return detail.order, value.quantize(CENTS, rounding=ROUND_HALF_UP)
 
 
-async def release_escrow(session: AsyncSession, *, actor: Actor, order_id: uuid.UUID) -> Payment | None:
+async def _open_invoices_of(session: AsyncSession, actor: Actor, order_id: uuid.UUID) -> list[tuple[Invoice, Decimal]]:
+    """The order's approved invoices (matched, or their exceptions accepted) with something outstanding, and
+    how much, oldest first (fapiao issue date, then creation): the order in which escrow pays them."""
+    invoiced = select(InvoiceLine.invoice_id).where(InvoiceLine.order_id == order_id)
+    found = await session.scalars(select(Invoice).where(
+        Invoice.id.in_(invoiced), Invoice.kind == InvoiceKind.INVOICE.value,
+        Invoice.status == InvoiceStatus.APPROVED.value).order_by(Invoice.issue_date, Invoice.created_at))
+    owed = [(invoice, await postings.outstanding(session, invoice, viewer_org_id=actor.org_id))
+            for invoice in found.all()]
+    return [(invoice, amount) for invoice, amount in owed if amount > 0]
+
+
+async def release_escrow(session: AsyncSession, *, actor: Actor, order_id: uuid.UUID) -> list[Payment]:
     """Release to the supplier what the received goods are worth, less what was released before (partial
-    receipt ⇒ partial release); nothing to release ⇒ None. Safe to call again after each receipt."""
+    receipt ⇒ partial release), but never more than the order's invoices have outstanding: escrow pays
+    invoices, oldest first, each release filed under the invoice it pays. What the goods are worth beyond what
+    is invoiced and approved stays held until an invoice is (``invoice.issued`` / ``invoice.approved`` run this
+again). Returns the
+    payments made, one per invoice (none: nothing to release). Safe to call again at any time."""
     order, value = await _received_value(session, order_id)
     if actor.org_id not in (order.buyer_org_id, order.supplier_org_id):
         raise NotFound("No such order.", code="order_not_found")
     totals = await _escrow_totals(session, order_id)
-    held = _held(totals)
-    amount = min(held, value - totals.get("escrow_release", Decimal(0)))
-    if amount <= 0:
-        return None
-    return await _escrow_move(session, actor, order, EscrowStep.RELEASE, amount, "escrow.released")
+    remaining = min(_held(totals), value - totals.get("escrow_release", Decimal(0)))
+    released: list[Payment] = []
+    for invoice, owed in await _open_invoices_of(session, actor, order_id):
+        if remaining <= 0:
+            break
+        amount = min(remaining, owed)
+        released.append(await _escrow_move(session, actor, order, EscrowStep.RELEASE, amount, "escrow.released",
+                                           invoice))
+        remaining -= amount
+    return released
 
 
 async def refund_escrow(session: AsyncSession, *, actor: Actor, order_id: uuid.UUID) -> Payment | None:

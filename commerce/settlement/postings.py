@@ -1,20 +1,23 @@
 """The journal entries of each settlement operation (see docs/settlement.md for the table of postings).
 
 References tie entries to their documents so that amounts can be read back by prefix: everything about an
-invoice is under ``invoice:<id>`` (its issue, notes against it, payments of it), everything about an order's
-escrow under ``escrow:<order id>``.
+invoice is under ``invoice:<id>`` (its issue, notes against it, payments of it), deposits into and
+refunds from an order's escrow under ``escrow:<order id>``; an escrow release pays one of the order's invoices
+and is filed under that invoice, the order named in the entry's memo.
 """
 
 import uuid
 from decimal import Decimal
 from enum import StrEnum
 
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from commerce.settlement import journal
+from commerce.settlement import journal, payee
 from commerce.settlement.invoice_models import Invoice
 from commerce.settlement.journal import AccountKind as A
 from commerce.settlement.journal import Line
+from commerce.settlement.models import JournalEntry, JournalPosting
 from commerce.settlement.rules import InvoiceKind
 
 
@@ -33,6 +36,10 @@ def _reversed(lines: list[Line]) -> list[Line]:
 
 def invoice_prefix(invoice_id: uuid.UUID) -> str:
     return f"invoice:{invoice_id}"
+
+
+def escrow_prefix(order_id: uuid.UUID) -> str:
+    return f"escrow:{order_id}"
 
 
 async def post_invoice(session: AsyncSession, invoice: Invoice) -> None:
@@ -60,46 +67,62 @@ def _transfer(payer: uuid.UUID, payer_from: A, payee: uuid.UUID, payee_to: A, am
             Line.dr(payee, payee_to, amount), Line.cr(payee, A.RECEIVABLE, amount)]
 
 
+async def payment_lines(session: AsyncSession, invoice: Invoice, *, payer_from: A, amount: Decimal) -> list[Line]:
+    """The buyer pays ``amount`` of the invoice from its ``payer_from`` account to the payee's bank: the supplier,
+    or the financier its receivable was assigned to (``payee.payee_of`` decides, for every payment method)."""
+    paid_to = await payee.payee_of(session, invoice_id=invoice.id, supplier_org_id=invoice.supplier_org_id)
+    return _transfer(invoice.buyer_org_id, payer_from, paid_to, A.BANK, amount)
+
+
 async def post_payment(session: AsyncSession, invoice: Invoice, *, payment_id: uuid.UUID, amount: Decimal) -> uuid.UUID:
-    """A bank transfer (or provider payment) of ``amount`` for the invoice, from the buyer's bank to the supplier's."""
+    """A bank transfer (or provider payment) of ``amount`` for the invoice, from the buyer's bank to the payee's."""
     return await journal.post_entry(
         session, currency=invoice.currency, kind="invoice.payment",
         reference=f"{invoice_prefix(invoice.id)}:payment:{payment_id}",
-        lines=_transfer(invoice.buyer_org_id, A.BANK, invoice.supplier_org_id, A.BANK, amount))
-
-
-def escrow_prefix(order_id: uuid.UUID) -> str:
-    return f"escrow:{order_id}"
+        lines=await payment_lines(session, invoice, payer_from=A.BANK, amount=amount))
 
 
 class EscrowStep(StrEnum):
     DEPOSIT = "deposit"  # the buyer's bank → escrow, still the buyer's money
-    RELEASE = "release"  # escrow pays the supplier: settles the buyer's payable and the supplier's receivable
+    RELEASE = "release"  # escrow pays an invoice of the order: settles the buyer's payable and the payee's claim
     REFUND = "refund"  # what is still held goes back to the buyer's bank
 
 
-def _escrow_lines(step: EscrowStep, buyer: uuid.UUID, supplier: uuid.UUID, amount: Decimal) -> list[Line]:
-    if step is EscrowStep.DEPOSIT:
-        return [Line.dr(buyer, A.ESCROW, amount), Line.cr(buyer, A.BANK, amount)]
-    if step is EscrowStep.REFUND:
-        return [Line.dr(buyer, A.BANK, amount), Line.cr(buyer, A.ESCROW, amount)]
-    return _transfer(buyer, A.ESCROW, supplier, A.BANK, amount)
-
-
 async def post_escrow(session: AsyncSession, *, step: EscrowStep, order_id: uuid.UUID, buyer_org_id: uuid.UUID,
-                      supplier_org_id: uuid.UUID, currency: str, payment_id: uuid.UUID, amount: Decimal) -> uuid.UUID:
-    """One escrow movement of an order, under ``escrow:<order>:<step>:<payment>``."""
+                      currency: str, payment_id: uuid.UUID, amount: Decimal) -> uuid.UUID:
+    """A deposit or refund of an order's escrow, under ``escrow:<order>:<step>:<payment>`` (the buyer's own
+    books: bank ↔ escrow)."""
+    if step is EscrowStep.RELEASE:
+        raise ValueError("a release pays an invoice: use post_escrow_release")
+    lines = [Line.dr(buyer_org_id, A.ESCROW, amount), Line.cr(buyer_org_id, A.BANK, amount)]
     return await journal.post_entry(
         session, currency=currency, kind=f"escrow.{step.value}",
         reference=f"{escrow_prefix(order_id)}:{step.value}:{payment_id}",
-        lines=_escrow_lines(step, buyer_org_id, supplier_org_id, amount))
+        lines=lines if step is EscrowStep.DEPOSIT else _reversed(lines))
+
+
+async def post_escrow_release(session: AsyncSession, invoice: Invoice, *, order_id: uuid.UUID,
+                              payment_id: uuid.UUID, amount: Decimal) -> uuid.UUID:
+    """Escrow of the order pays ``amount`` of one of its invoices. Filed under the invoice
+    (``invoice:<id>:escrow-release:<payment>``, the order named in the memo), so the invoice's outstanding amount
+    and the reconciliation statements include it, like any other payment of the invoice."""
+    return await journal.post_entry(
+        session, currency=invoice.currency, kind="escrow.release", memo=escrow_prefix(order_id),
+        reference=f"{invoice_prefix(invoice.id)}:escrow-release:{payment_id}",
+        lines=await payment_lines(session, invoice, payer_from=A.ESCROW, amount=amount))
 
 
 async def escrow_held(session: AsyncSession, *, order_id: uuid.UUID, buyer_org_id: uuid.UUID,
                       currency: str) -> Decimal:
-    """The buyer's money for this order still in escrow (read as the buyer)."""
-    return await journal.balance(session, org_id=buyer_org_id, account=A.ESCROW, currency=currency,
-                                 reference_prefix=escrow_prefix(order_id))
+    """The buyer's money for this order still in escrow (read as the buyer): its escrow postings of the order —
+    deposits and refunds under ``escrow:<order>``, releases under the invoice they paid with the order as memo."""
+    prefix = escrow_prefix(order_id)
+    held = await session.scalar(
+        select(func.coalesce(func.sum(JournalPosting.debit - JournalPosting.credit), 0))
+        .join(JournalEntry, JournalEntry.id == JournalPosting.entry_id)
+        .where(JournalPosting.account_id == journal.account_id(buyer_org_id, A.ESCROW, currency),
+               or_(JournalEntry.reference.startswith(f"{prefix}:"), JournalEntry.memo == prefix)))
+    return Decimal(held or 0)
 
 
 async def outstanding(session: AsyncSession, invoice: Invoice, *, viewer_org_id: uuid.UUID) -> Decimal:

@@ -40,7 +40,7 @@ CATEGORIES = {
     "invoice.issued": "invoice", "debit_note.issued": "debit_note", "credit_note.issued": "credit_note",
     "invoice.rejected": "reversal", "invoice.payment": "payment", "payment.stripe": "payment",
     "refund.stripe": "refund", "finance.assignment": "assignment", "finance.settlement": "payment",
-    "finance.early_payment": "payment",
+    "finance.early_payment": "payment", "escrow.release": "payment",
 }
 
 DOCUMENT_CATEGORIES = frozenset({"invoice", "debit_note", "credit_note", "reversal"})

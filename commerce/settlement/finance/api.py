@@ -42,7 +42,8 @@ async def make_offer(request_id: uuid.UUID, body: schemas.OfferCreate, principal
                      _key: Idempotent) -> schemas.OfferOut:
     """Offer an annual discount rate: as a financier (factoring) or as the invoice's buyer (dynamic discounting)."""
     offer = await service.make_offer(session, actor=principal.actor, org_kind=principal.org_kind,
-                                     request_id=request_id, annual_rate_pct=body.annual_rate_pct, today=today())
+                                     request_id=request_id, annual_rate_pct=body.annual_rate_pct, today=today(),
+                                     expires_on=body.expires_on)
     return schemas.OfferOut.model_validate(offer)
 
 
@@ -57,7 +58,15 @@ async def accept_offer(offer_id: uuid.UUID, principal: Financing, session: DbSes
                        _key: Idempotent) -> schemas.OfferOut:
     """Accept an offer: the receivable is assigned to the financier, or the buyer pays early, at once."""
     return schemas.OfferOut.model_validate(await service.accept_offer(session, actor=principal.actor,
-                                                                      offer_id=offer_id))
+                                                                      offer_id=offer_id, today=today()))
+
+
+@router.post("/offers/{offer_id}/withdraw")
+async def withdraw_offer(offer_id: uuid.UUID, principal: Financing, session: DbSession,
+                         _key: Idempotent) -> schemas.OfferOut:
+    """Withdraw your offer while the supplier has not accepted it."""
+    return schemas.OfferOut.model_validate(await service.withdraw_offer(session, actor=principal.actor,
+                                                                        offer_id=offer_id))
 
 
 @router.get("/assignments")

@@ -1,4 +1,4 @@
-"""Finance requests, offers and receivable assignments (migration 0042).
+"""Finance requests, offers and receivable assignments (migrations 0042, 0043: offer expiry).
 
 A request (``org_id`` = the supplier) is seen by its buyer and, while open, by every financier organization
 (the receivables marketplace); an offer (``org_id`` = the financier, or the buyer for dynamic discounting) by
@@ -43,7 +43,8 @@ class FinanceOffer(IdMixin, CreatedAtMixin, TenantMixin, VersionedMixin, Base):
     days: Mapped[int]
     discount: Mapped[Decimal]
     advance: Mapped[Decimal]  # what the supplier receives now: amount − discount
-    status: Mapped[str] = mapped_column(String(12))  # offered | accepted | declined
+    status: Mapped[str] = mapped_column(String(12))  # offered | accepted | declined | withdrawn
+    expires_on: Mapped[dt.date | None] = mapped_column(Date)  # last day it can be accepted (None: until maturity)
 
 
 class ReceivableAssignment(IdMixin, CreatedAtMixin, TenantMixin, VersionedMixin, Base):

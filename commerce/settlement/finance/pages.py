@@ -84,7 +84,7 @@ async def make_offer(request_id: uuid.UUID, request: Request, principal: Member,
 @router.post("/offers/{offer_id}/accept")
 async def accept_offer(offer_id: uuid.UUID, request: Request, principal: Member, tx: Tx) -> Response:
     async def action(session: AsyncSession, form: FormData) -> None:
-        await service.accept_offer(session, actor=principal.actor, offer_id=offer_id)
+        await service.accept_offer(session, actor=principal.actor, offer_id=offer_id, today=_today())
     return await _run(request, principal, tx, action)
 
 

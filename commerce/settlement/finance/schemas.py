@@ -15,6 +15,7 @@ class RequestCreate(StrictModel):
 
 class OfferCreate(StrictModel):
     annual_rate_pct: Decimal = Field(gt=0, le=100, max_digits=9, decimal_places=6)
+    expires_on: dt.date | None = None  # last day the supplier may accept; None: until maturity
 
 
 class RequestOut(ApiModel):
@@ -40,6 +41,7 @@ class OfferOut(ApiModel):
     discount: Decimal
     advance: Decimal
     status: str
+    expires_on: dt.date | None
 
 
 class AssignmentOut(ApiModel):

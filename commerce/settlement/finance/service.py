@@ -56,13 +56,17 @@ async def request_early_payment(session: AsyncSession, *, actor: Actor, invoice_
 
 
 async def make_offer(session: AsyncSession, *, actor: Actor, org_kind: str, request_id: uuid.UUID,
-                     annual_rate_pct: Decimal, today: dt.date) -> FinanceOffer:
-    """A financier (factoring) or the invoice's buyer (dynamic discounting) offers a discount rate."""
+                     annual_rate_pct: Decimal, today: dt.date, expires_on: dt.date | None = None) -> FinanceOffer:
+    """A financier (factoring) or the invoice's buyer (dynamic discounting) offers a discount rate, open until
+    ``expires_on`` (included; None: until the invoice matures) unless withdrawn."""
     request = await get_request(session, request_id)
     if request.status != "open":
         raise Conflict("The request is no longer open.", code="finance_request_closed")
     if not ZERO < annual_rate_pct <= MAX_ANNUAL_RATE:
         raise Invalid(f"The annual rate must be above 0 and at most {MAX_ANNUAL_RATE} %.", code="finance_rate_invalid")
+    if expires_on is not None and not today <= expires_on <= request.maturity:
+        raise Invalid("An offer expires between today and the invoice's maturity.",
+                      code="finance_offer_expiry_invalid")
     if actor.org_id == request.buyer_org_id:
         kind = "dynamic_discount"
     elif org_kind == OrgKind.FINANCIER:
@@ -73,7 +77,7 @@ async def make_offer(session: AsyncSession, *, actor: Actor, org_kind: str, requ
     discount = postings.discount_for(request.amount, annual_rate_pct, days)
     offer = FinanceOffer(org_id=actor.org_id, request_id=request.id, supplier_org_id=request.org_id, kind=kind,
                          annual_rate_pct=annual_rate_pct, days=days, discount=discount,
-                         advance=request.amount - discount, status="offered")
+                         advance=request.amount - discount, status="offered", expires_on=expires_on)
     session.add(offer)
     await session.flush()
     await _announce(session, actor, "finance.offered", request, {"offer_id": str(offer.id), "kind": kind,
@@ -81,11 +85,17 @@ async def make_offer(session: AsyncSession, *, actor: Actor, org_kind: str, requ
     return offer
 
 
-async def accept_offer(session: AsyncSession, *, actor: Actor, offer_id: uuid.UUID) -> FinanceOffer:
-    """The supplier accepts: the receivable is assigned to the financier (or the buyer pays early) at once."""
-    offer = await session.get(FinanceOffer, offer_id)
+async def _offer(session: AsyncSession, offer_id: uuid.UUID) -> FinanceOffer:
+    offer = await session.scalar(select(FinanceOffer).where(FinanceOffer.id == offer_id).with_for_update())
     if offer is None:
         raise NotFound("No such offer.", code="finance_offer_not_found")
+    return offer
+
+
+async def accept_offer(session: AsyncSession, *, actor: Actor, offer_id: uuid.UUID, today: dt.date) -> FinanceOffer:
+    """The supplier accepts a standing, unexpired offer: the receivable is assigned to the financier (or the
+    buyer pays early) at once."""
+    offer = await _offer(session, offer_id)
     if offer.supplier_org_id != actor.org_id:
         raise Forbidden("Only the supplier can accept an offer.", code="finance_not_supplier")
     request = await session.scalar(select(FinanceRequest).where(FinanceRequest.id == offer.request_id)
@@ -93,6 +103,8 @@ async def accept_offer(session: AsyncSession, *, actor: Actor, offer_id: uuid.UU
     assert request is not None
     if request.status != "open" or offer.status != "offered":
         raise Conflict("The request is no longer open.", code="finance_request_closed")
+    if offer.expires_on is not None and offer.expires_on < today:
+        raise Conflict("The offer has expired.", code="finance_offer_expired")
     request.status, offer.status = "accepted", "accepted"
     await session.execute(update(FinanceOffer).where(FinanceOffer.request_id == request.id,
                                                      FinanceOffer.id != offer.id).values(status="declined"))
@@ -100,6 +112,20 @@ async def accept_offer(session: AsyncSession, *, actor: Actor, offer_id: uuid.UU
         await _assign(session, actor, request, offer)
     else:
         await _pay_early(session, actor, request, offer)
+    return offer
+
+
+async def withdraw_offer(session: AsyncSession, *, actor: Actor, offer_id: uuid.UUID) -> FinanceOffer:
+    """The offeror takes back an offer not yet accepted."""
+    offer = await _offer(session, offer_id)
+    if offer.org_id != actor.org_id:
+        raise Forbidden("Only the offer's maker can withdraw it.", code="finance_not_offeror")
+    if offer.status != "offered":
+        raise Conflict("Only a standing offer can be withdrawn.", code="finance_offer_closed")
+    offer.status = "withdrawn"
+    await session.flush()
+    await _announce(session, actor, "finance.offer_withdrawn", await get_request(session, offer.request_id),
+                    {"offer_id": str(offer.id)})
     return offer
 
 
@@ -137,34 +163,31 @@ async def _pay_early(session: AsyncSession, actor: Actor, request: FinanceReques
 
 
 async def settle_assignment(session: AsyncSession, *, actor: Actor, assignment_id: uuid.UUID) -> ReceivableAssignment:
-    """At maturity the buyer pays the assigned invoice to the financier, not to the supplier."""
+    """At maturity the buyer pays the assigned invoice to the financier, not to the supplier: what it still owes
+    on the invoice (bank transfers or card payments since the assignment already went to the financier)."""
     assignment = await session.scalar(select(ReceivableAssignment).where(ReceivableAssignment.id == assignment_id)
                                       .with_for_update())
     if assignment is None:
         raise NotFound("No such assignment.", code="finance_assignment_not_found")
     if assignment.buyer_org_id != actor.org_id:
         raise Forbidden("Only the invoice's buyer pays the financier.", code="finance_not_buyer")
-    if assignment.status != "assigned":
+    owed = await invoice_postings.outstanding(session, await load_invoice(session, assignment.invoice_id),
+                                              viewer_org_id=actor.org_id)
+    if assignment.status != "assigned" or owed <= 0:
         raise Conflict("The assignment is already settled.", code="finance_already_settled")
     assignment.status = "settled"
     await journal.post_entry(
         session, currency=assignment.currency, kind="finance.settlement",
         reference=f"{invoice_postings.invoice_prefix(assignment.invoice_id)}:finance-settlement:{assignment.id}",
         lines=postings.settlement_lines(buyer=assignment.buyer_org_id, financier=assignment.financier_org_id,
-                                        amount=assignment.amount), posted_by_org_id=actor.org_id)
+                                        amount=owed), posted_by_org_id=actor.org_id)
     facts = {"assignment_id": str(assignment.id), "invoice_id": str(assignment.invoice_id),
-             "financier_org_id": str(assignment.financier_org_id), "amount": str(assignment.amount)}
+             "financier_org_id": str(assignment.financier_org_id), "amount": str(owed)}
     await emit(session, org_id=actor.org_id, topic="finance.settled", payload=facts)
     await record_evidence(session, org_id=actor.org_id, kind="finance.settled",
                           subject=f"invoice:{assignment.invoice_id}", payload=facts)
     await session.flush()
     return assignment
-
-
-async def assignee_of(session: AsyncSession, invoice_id: uuid.UUID) -> uuid.UUID | None:
-    """The financier an invoice's receivable was assigned to (payments of it go there), if any."""
-    return await session.scalar(select(ReceivableAssignment.financier_org_id).where(
-        ReceivableAssignment.invoice_id == invoice_id))
 
 
 async def get_request(session: AsyncSession, request_id: uuid.UUID) -> FinanceRequest:

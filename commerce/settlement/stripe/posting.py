@@ -11,8 +11,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from commerce.settlement import journal
-from commerce.settlement.finance import service as finance
+from commerce.settlement import journal, payee
 from commerce.settlement.journal import AccountKind, Line
 from commerce.settlement.stripe.models import StripePayment, StripeRefund
 from ledger.service import record_evidence
@@ -41,10 +40,10 @@ async def _card_payment_lines(session: AsyncSession, payment: StripePayment, amo
     """The buyer's bank pays its payable; the payee's receivable turns into money in its bank. The payee is the
     supplier, or the financier the invoice's receivable was assigned to (the payment is redirected to it)."""
     buyer = payment.org_id
-    assignee = await finance.assignee_of(session, payment.invoice_id) if payment.invoice_id else None
-    payee = assignee or payment.supplier_org_id
+    paid_to = payment.supplier_org_id if payment.invoice_id is None else \
+        await payee.payee_of(session, invoice_id=payment.invoice_id, supplier_org_id=payment.supplier_org_id)
     return [Line.dr(buyer, AccountKind.PAYABLE, amount), Line.cr(buyer, AccountKind.BANK, amount),
-            Line.dr(payee, AccountKind.BANK, amount), Line.cr(payee, AccountKind.RECEIVABLE, amount)]
+            Line.dr(paid_to, AccountKind.BANK, amount), Line.cr(paid_to, AccountKind.RECEIVABLE, amount)]
 
 
 def _mirrored(lines: list[Line]) -> list[Line]:

@@ -52,19 +52,29 @@ async def test_no_tax_system_issuer_is_reachable() -> None:
         await tax_issuer.issuer().issue(request)
 
 
-async def test_goods_received_releases_escrow_once(
+async def test_goods_received_and_then_invoiced_release_escrow_once(
         session: AsyncSession, sessionmaker: async_sessionmaker[AsyncSession], deal: Deal) -> None:
-    # given escrow paid and 5 of 10 boxes received
+    # given escrow paid and 5 of 10 boxes received, not yet invoiced
     buyer = owner_actor(deal.world.orders.buyer)
     await act_as(session, deal.world.orders.buyer)
     await payments.deposit_escrow(session, actor=buyer, order_id=deal.order.id, amount=Decimal("1130.00"))
     await receive(session, deal.world, deal.order, deal.line, "5")
     await session.commit()  # a savepoint of the test's transaction: the job's session sees it
-    event = {"org_id": str(buyer.org_id), "topic": "goods.received", "payload": {"order_id": str(deal.order.id)}}
-    # when the event is delivered twice
-    await jobs.run_escrow_step(sessionmaker, event, payments.release_escrow)
-    await jobs.run_escrow_step(sessionmaker, event, payments.release_escrow)
-    # then half was released, once
+    received = {"org_id": str(buyer.org_id), "topic": "goods.received", "payload": {"order_id": str(deal.order.id)}}
+    # when the receipt event is delivered, nothing is released: escrow pays invoices
+    await jobs.run_escrow_step(sessionmaker, received, payments.release_escrow)
+    await act_as(session, deal.world.orders.buyer)
+    assert await postings.escrow_held(session, order_id=deal.order.id, buyer_org_id=buyer.org_id,
+                                      currency="CNY") == Decimal("1130.00")
+    # when the 5 boxes are invoiced and the invoice event is delivered twice
+    issued = await invoice(session, deal.world, deal.order, deal.line, quantity="5")
+    await session.commit()
+    event = {"org_id": str(issued.supplier_org_id), "topic": "invoice.issued",
+             "payload": {"invoice_id": str(issued.id)}}
+    await jobs.run_invoice_release(sessionmaker, event)
+    await jobs.run_invoice_release(sessionmaker, event)
+    # then half was released, once, paying the invoice
     await act_as(session, deal.world.orders.buyer)
     assert await postings.escrow_held(session, order_id=deal.order.id, buyer_org_id=buyer.org_id,
                                       currency="CNY") == Decimal("565.00")
+    assert await postings.outstanding(session, issued, viewer_org_id=buyer.org_id) == Decimal(0)

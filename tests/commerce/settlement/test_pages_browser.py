@@ -27,18 +27,21 @@ pytestmark = pytest.mark.browser
 class Committed:
     world: LogisticsWorld
     finance: Member
+    treasurer: Member  # the supplier's finance member (bank statements)
 
 
 @pytest.fixture
 async def committed(engine: AsyncEngine) -> AsyncIterator[Committed]:
-    """A confirmed order of 10 boxes, 6 received, committed for the live server; the buyer's finance member."""
+    """A confirmed order of 10 boxes, 6 received, committed for the live server; the buyer's and the supplier's
+    finance members."""
     async with make_sessionmaker(engine)() as session, session.begin():
         world = await make_logistics_world(session)
         order, line = await settlement_order(session, world)
         await receive(session, world, order, line, "6")
         await as_owner(session)
         finance = await make_member(session, org=world.orders.buyer.org, roles=(Role.FINANCE,))
-    yield Committed(world, finance)
+        treasurer = await make_member(session, org=world.orders.supplier.org, roles=(Role.FINANCE,))
+    yield Committed(world, finance, treasurer)
     await truncate_all(engine)
 
 
@@ -68,3 +71,20 @@ async def test_invoice_exception_resolution_and_payment_instructions(
     await expect(finance.locator("#payment-reference")).to_have_text(re.compile(r"^TL[A-Z2-9]{10}$"))
     await expect(finance.locator("#schedule")).to_contain_text("开票后（账期）")
     await finance.screenshot(path=str(tmp_path / "2-approved.png"), full_page=True)
+
+
+async def test_bank_statement_upload_shows_the_unmatched_queue(
+    browser: Browser, live_server: str, committed: Committed, tmp_path: Path  # noqa: F811
+) -> None:
+    # given the supplier on the bank-statement page
+    page = await sign_in(browser, live_server, committed.treasurer, "/settlement/bank-statements")
+    await expect(page.locator("#unmatched")).to_contain_text("已导入的流水均已匹配。")
+    # when it uploads a statement whose credit names no invoice
+    csv = b"bank_ref,booking_date,amount,currency,remittance,payer_name\nCMB-77,2026-11-24,88.00,CNY,goods,Buyer\n"
+    await page.locator("#upload-statement input[type=file]").set_input_files(
+        files=[{"name": "statement.csv", "mimeType": "text/csv", "buffer": csv}])
+    await page.get_by_role("button", name="导入").click()
+    # then the line waits in the unmatched queue
+    await expect(page.locator("#unmatched")).to_contain_text("CMB-77")
+    await expect(page.locator("#unmatched")).to_contain_text("88 CNY")
+    await page.screenshot(path=str(tmp_path / "3-bank-statements.png"), full_page=True)

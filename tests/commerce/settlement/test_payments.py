@@ -1,5 +1,6 @@
 """Bank statements (CSV, camt.053) reconciled to invoices; escrow held, released on receipt, refunded."""
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
@@ -7,6 +8,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from commerce.settlement import journal, payments, postings, statements
+from commerce.settlement.account_statements import service as account_statements
 from commerce.settlement.journal import AccountKind
 from tests.commerce.settlement.conftest import Deal
 from tests.materials_factories import act_as, as_owner, owner_actor
@@ -113,12 +115,16 @@ class TestEscrow:
         await payments.deposit_escrow(session, actor=buyer, order_id=deal.order.id, amount=D("1130.00"))
         assert await postings.escrow_held(session, order_id=deal.order.id, buyer_org_id=buyer.org_id,
                                           currency="CNY") == D("1130.00")
-        # partial receipt: 4 of 10 boxes
+        # partial receipt: 4 of 10 boxes; nothing is released before they are invoiced
         await receive(session, deal.world, deal.order, deal.line, "4")
         await act_as(session, deal.world.orders.buyer)
+        assert await payments.release_escrow(session, actor=buyer, order_id=deal.order.id) == []
+        issued = await invoice(session, deal.world, deal.order, deal.line, quantity="4")
+        await act_as(session, deal.world.orders.buyer)
         released = await payments.release_escrow(session, actor=buyer, order_id=deal.order.id)
-        assert released is not None and released.amount == D("452.00")
-        assert await payments.release_escrow(session, actor=buyer, order_id=deal.order.id) is None
+        assert [(p.amount, p.invoice_id) for p in released] == [(D("452.00"), issued.id)]
+        assert await payments.release_escrow(session, actor=buyer, order_id=deal.order.id) == []
+        assert await postings.outstanding(session, issued, viewer_org_id=buyer.org_id) == D(0)
         # cancelled: the rest goes back
         await as_owner(session)
         await session.execute(text("UPDATE purchase_orders SET status = 'cancelled' WHERE id = :id"),
@@ -132,6 +138,33 @@ class TestEscrow:
         await act_as(session, deal.world.orders.supplier)
         assert await journal.balance(session, org_id=deal.order.supplier_org_id, account=AccountKind.BANK,
                                      currency="CNY") == D("452.00")
+
+    async def test_a_release_pays_the_orders_invoices_oldest_first_and_shows_on_the_statement(
+            self, session: AsyncSession, deal: Deal) -> None:
+        # given all 10 boxes received, invoiced on two fapiao, and the order's gross total in escrow
+        await receive(session, deal.world, deal.order, deal.line, "10")
+        older = await invoice(session, deal.world, deal.order, deal.line, quantity="4")
+        newer = await invoice(session, deal.world, deal.order, deal.line, quantity="6")
+        buyer = owner_actor(deal.world.orders.buyer)
+        await act_as(session, deal.world.orders.buyer)
+        await payments.deposit_escrow(session, actor=buyer, order_id=deal.order.id, amount=D("1130.00"))
+        # when escrow is released
+        released = await payments.release_escrow(session, actor=buyer, order_id=deal.order.id)
+        # then it paid the older invoice first, then the newer, and nothing is outstanding or held
+        assert [(p.invoice_id, p.amount) for p in released] == [(older.id, D("452.00")), (newer.id, D("678.00"))]
+        for issued in (older, newer):
+            assert await postings.outstanding(session, issued, viewer_org_id=buyer.org_id) == D(0)
+        assert await postings.escrow_held(session, order_id=deal.order.id, buyer_org_id=buyer.org_id,
+                                          currency="CNY") == D(0)
+        # and the supplier's reconciliation statement lists the releases as payments, closing at zero
+        supplier = owner_actor(deal.world.orders.supplier)
+        await act_as(session, deal.world.orders.supplier)
+        today = dt.date.today()
+        shown = await account_statements.statement(session, supplier, account_statements.key_for(
+            supplier, counterparty_org_id=buyer.org_id, side="supplier", currency="CNY",
+            period_start=today - dt.timedelta(days=1), period_end=today + dt.timedelta(days=1)))
+        assert [line.category for line in shown.lines].count("payment") == 2
+        assert shown.closing_balance == D(0)
 
     async def test_only_the_buyer_deposits_and_never_more_than_the_order(self, session: AsyncSession,
                                                                          deal: Deal) -> None:

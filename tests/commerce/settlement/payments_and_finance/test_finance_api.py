@@ -1,23 +1,29 @@
 """Supply-chain finance over the API: marketplace, offer, assignment as evidence, settlement to the financier,
 dynamic discounting, a card payment of an assigned invoice redirected, credit inputs; hostile cases."""
 
+import datetime as dt
+import uuid
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from commerce.settlement.finance import service
 from commerce.settlement.invoice_models import Invoice
 from commerce.settlement.journal import AccountKind as A
 from ledger.models import EvidenceRecord
 from tests.commerce.settlement.conftest import Deal
 from tests.factories import Member, make_member
-from tests.materials_factories import as_owner
+from tests.materials_factories import act_as, as_owner, owner_actor
 from tests.settlement_factories import invoice, receive
 from tests.stripe_support import balance, count, open_payment, pay
+from tradeloom.errors import Conflict
 from tradeloom.identity.roles import OrgKind, Role
 
 API = "/api/v1/finance"
+ONE_DAY = dt.timedelta(days=1)
 
 
 async def parties(session: AsyncSession, deal: Deal) -> tuple[Member, Member, Member]:
@@ -124,6 +130,42 @@ async def test_refusals(client: AsyncClient, session: AsyncSession, deal: Deal) 
     assert (by_supplier.status_code, by_supplier.json()["code"]) == (403, "finance_not_offeror")
     assert (usurious.status_code, usurious.json()["code"]) == (422, "finance_rate_invalid")
     assert (by_financier.status_code, by_financier.json()["code"]) == (403, "finance_not_supplier")
+
+
+async def test_offers_expire_and_can_be_withdrawn_by_their_maker_only(
+    client: AsyncClient, session: AsyncSession, deal: Deal,
+) -> None:
+    # given an approved invoice offered for early payment
+    supplier, _, financier = await parties(session, deal)
+    issued = await approved_invoice(session, deal)
+    request = (await post(client, "/requests", supplier, {"invoice_id": str(issued.id)})).json()
+    offers = f"/requests/{request['id']}/offers"
+    today = dt.date.today()
+    # when offers are made expiring yesterday, after maturity, and today
+    past = await post(client, offers, financier, {"annual_rate_pct": "8", "expires_on": str(today - ONE_DAY)})
+    late = await post(client, offers, financier, {"annual_rate_pct": "8",
+                                                  "expires_on": str(issued.due_date + ONE_DAY)})
+    offer = (await post(client, offers, financier, {"annual_rate_pct": "8", "expires_on": str(today)})).json()
+    # then only the last stands; the day after, it can no longer be accepted
+    assert (past.status_code, past.json()["code"]) == (422, "finance_offer_expiry_invalid")
+    assert (late.status_code, late.json()["code"]) == (422, "finance_offer_expiry_invalid")
+    assert offer["expires_on"] == str(today)
+    await act_as(session, supplier)
+    with pytest.raises(Conflict) as expired:
+        async with session.begin_nested():
+            await service.accept_offer(session, actor=owner_actor(supplier), offer_id=uuid.UUID(offer["id"]),
+                                       today=today + ONE_DAY)
+    assert expired.value.code == "finance_offer_expired"
+    # when the supplier tries to withdraw it, then the financier does, twice
+    by_supplier = await post(client, f"/offers/{offer['id']}/withdraw", supplier)
+    withdrawn = await post(client, f"/offers/{offer['id']}/withdraw", financier)
+    again = await post(client, f"/offers/{offer['id']}/withdraw", financier)
+    accepted = await post(client, f"/offers/{offer['id']}/accept", supplier)
+    # then only the maker could, once, and a withdrawn offer cannot be accepted
+    assert (by_supplier.status_code, by_supplier.json()["code"]) == (403, "finance_not_offeror")
+    assert (withdrawn.status_code, withdrawn.json()["status"]) == (200, "withdrawn")
+    assert (again.status_code, again.json()["code"]) == (409, "finance_offer_closed")
+    assert (accepted.status_code, accepted.json()["code"]) == (409, "finance_request_closed")
 
 
 async def test_credit_inputs_count_volumes_and_disputes(client: AsyncClient, session: AsyncSession,
