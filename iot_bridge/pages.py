@@ -15,7 +15,7 @@ from pathlib import Path
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 
-from iot_bridge import alarms, commands, live, registry
+from iot_bridge import alarms, commands, live, production, registry
 from iot_bridge.device_types import CommandSpec, ValueType, load_device_types
 from iot_bridge.models import Lifecycle
 from iot_bridge.telemetry import recent_readings
@@ -38,6 +38,7 @@ ALARM_STATUS_LABELS = {"active": N_("Unacknowledged"), "acknowledged": N_("Ackno
 SEVERITY_LABELS = {"critical": N_("Critical"), "major": N_("Major"), "minor": N_("Minor"), "warning": N_("Warning")}
 COMMAND_STATUS_LABELS = {"pending": N_("Waiting to be sent"), "sent": N_("Sent"), "acknowledged": N_("Acknowledged"),
                          "failed": N_("Failed"), "timed_out": N_("Timed out")}
+STATE_LABELS = {"run": N_("Running"), "idle": N_("Idle"), "down": N_("Down"), "No data yet": N_("No data yet")}
 LIFECYCLE_LABELS = {"provisioned": N_("Provisioned"), "active": N_("In service"), "maintenance": N_("In maintenance"),
                     "retired": N_("Retired")}
 
@@ -212,6 +213,22 @@ async def alarm_action(request: Request, principal: Member, tx: Tx, alarm_id: uu
     return RedirectResponse("/iot/alarms", status_code=303)
 
 
+@router.get("/iot/production")
+async def production_page(request: Request, principal: Member, tx: Tx) -> Response:
+    """The supplier's production orders with progress, state and ETA."""
+    progress = await production.list_production(await tx.session(), org_id=principal.org_id)
+    return render(request, "iot/production.html", {"progress": progress, "state_labels": STATE_LABELS},
+                  principal=principal)
+
+
+@router.get("/iot/production/orders/{order_id}/progress")
+async def order_progress(request: Request, principal: Member, tx: Tx, order_id: uuid.UUID) -> Response:
+    """The fragment the order page loads (buyer or supplier, by RLS); empty when nothing is in production."""
+    progress = await production.progress_for_order(await tx.session(), order_id=order_id)
+    return render(request, "iot/progress_fragment.html", {
+        "progress": progress, "order_id": order_id, "state_labels": STATE_LABELS}, principal=principal)
+
+
 def install(app: FastAPI) -> None:
     """Register the IoT pages, their templates and navigation items."""
     add_template_dir(Path(__file__).resolve().parent / "templates")
@@ -219,5 +236,6 @@ def install(app: FastAPI) -> None:
     for item in (
         NavItem("/iot", N_("Devices"), Permission.DEVICES_READ, order=60),
         NavItem("/iot/alarms", N_("Alarms"), Permission.DEVICES_READ, order=61),
+        NavItem("/iot/production", N_("Production"), Permission.DEVICES_READ, order=62),
     ):
         add_nav_item(item)

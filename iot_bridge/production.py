@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select, text, update
+from sqlalchemy import ColumnElement, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -104,6 +104,7 @@ async def apply_telemetry(session: AsyncSession, rows: Sequence[TelemetryRow]) -
         await _store_counts(session, production, [r for r in mine if _ROLE_BY_KEY[r.key] == "good_count"])
         _take_state(production, [r for r in mine if _ROLE_BY_KEY[r.key] == "state"])
         await _recompute(session, production)
+    await session.flush()
 
 
 _ROLE_BY_KEY = {  # telemetry key → "good_count" | "state", from the device types' production mappings
@@ -166,8 +167,9 @@ async def _transformation(session: AsyncSession, actor: Actor, production: Produ
     """Start (inputs: the order line) or finish (outputs: the good parts) as an EPCIS TransformationEvent."""
     line_epc = f"urn:tradeloom:order-line:{production.order_line_id}"
     parts = [{"epcClass": f"urn:tradeloom:production:{production.id}", "quantity": production.completed}]
+    event_id = uuid.uuid5(production.id, "finish" if finished else "start")  # a replay is a duplicate
     event = {
-        "type": "TransformationEvent", "eventID": f"urn:uuid:{uuid.uuid5(production.id, 'finish' if finished else 'start')}",
+        "type": "TransformationEvent", "eventID": f"urn:uuid:{event_id}",
         "eventTime": when.isoformat(), "eventTimeZoneOffset": "+00:00",
         "transformationID": f"urn:tradeloom:production:{production.id}", "bizStep": step,
         **({"outputQuantityList": parts} if finished else {"inputEPCList": [line_epc]}),
@@ -182,16 +184,16 @@ async def progress_for_order(session: AsyncSession, *, order_id: uuid.UUID) -> l
     return await _progress(session, ProductionOrder.order_id == order_id)
 
 
-async def list_production(session: AsyncSession) -> list[Progress]:
-    """The signed-in supplier's production orders, newest first."""
-    return await _progress(session, True)
+async def list_production(session: AsyncSession, *, org_id: uuid.UUID) -> list[Progress]:
+    """The supplier's own production orders, newest first."""
+    return await _progress(session, ProductionOrder.org_id == org_id)
 
 
-async def _progress(session: AsyncSession, condition: object) -> list[Progress]:
+async def _progress(session: AsyncSession, condition: ColumnElement[bool]) -> list[Progress]:
     rows = (await session.execute(
         select(ProductionOrder, OrderLine.line_no, OrderLine.material_code)
         .join(OrderLine, OrderLine.id == ProductionOrder.order_line_id)
-        .where(condition).order_by(ProductionOrder.created_at.desc())  # type: ignore[arg-type]
+        .where(condition).order_by(ProductionOrder.created_at.desc())
     )).all()
     return [Progress(p.id, p.order_id, line_no, code, p.work_centre, p.ordered, p.completed, p.state, p.status,
                      p.eta_at) for p, line_no, code in rows]
