@@ -18,6 +18,7 @@ from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from iot_bridge import alarms, commands, live, production, registry
 from iot_bridge.device_types import CommandSpec, ValueType, load_device_types
 from iot_bridge.models import Lifecycle
+from iot_bridge.schemas import MaintenanceRecordCreate
 from iot_bridge.telemetry import recent_readings
 from tradeloom.errors import Forbidden, TradeloomError
 from tradeloom.identity.roles import Permission
@@ -39,6 +40,8 @@ SEVERITY_LABELS = {"critical": N_("Critical"), "major": N_("Major"), "minor": N_
 COMMAND_STATUS_LABELS = {"pending": N_("Waiting to be sent"), "sent": N_("Sent"), "acknowledged": N_("Acknowledged"),
                          "failed": N_("Failed"), "timed_out": N_("Timed out")}
 STATE_LABELS = {"run": N_("Running"), "idle": N_("Idle"), "down": N_("Down"), "No data yet": N_("No data yet")}
+MAINTENANCE_KIND_LABELS = {"preventive": N_("Preventive"), "corrective": N_("Corrective"),
+                           "inspection": N_("Inspection"), "calibration": N_("Calibration")}
 LIFECYCLE_LABELS = {"provisioned": N_("Provisioned"), "active": N_("In service"), "maintenance": N_("In maintenance"),
                     "retired": N_("Retired")}
 
@@ -229,6 +232,39 @@ async def order_progress(request: Request, principal: Member, tx: Tx, order_id: 
         "progress": progress, "order_id": order_id, "state_labels": STATE_LABELS}, principal=principal)
 
 
+@router.get("/iot/maintenance")
+async def maintenance_page(request: Request, principal: Member, tx: Tx) -> Response:
+    """Maintenance schedules of the fleet (overdue marked) and the latest records."""
+    return await _maintenance_page(request, principal, tx, errors=[])
+
+
+async def _maintenance_page(request: Request, principal: Member, tx: Tx, errors: list[str],
+                            status_code: int = 200) -> Response:
+    schedules, records = await registry.maintenance_overview(await tx.session())
+    return render(request, "iot/maintenance.html", {
+        "schedules": schedules, "records": records, "today": dt.date.today(), "errors": errors,
+        "can_manage": principal.can(Permission.DEVICES_MANAGE), "kind_labels": MAINTENANCE_KIND_LABELS,
+    }, principal=principal, status_code=status_code)
+
+
+@router.post("/iot/maintenance/{schedule_id}/done")
+async def maintenance_done(request: Request, principal: Member, tx: Tx, schedule_id: uuid.UUID) -> Response:
+    """Record a schedule's task as done today (preventive), which moves its next due date on."""
+    await form_fields(request)
+    try:
+        if not principal.can(Permission.DEVICES_MANAGE):
+            raise Forbidden("You cannot record maintenance.", code="maintenance_refused")
+        session = await tx.session()
+        schedule = await registry.get_maintenance_schedule(session, schedule_id=schedule_id)
+        done = MaintenanceRecordCreate(kind="preventive", performed_on=dt.date.today(), schedule_id=schedule.id,
+                                       notes=schedule.task)
+        await registry.record_maintenance(session, actor=principal.actor, device_id=schedule.device_id, fields=done)
+    except TradeloomError as exc:
+        await tx.abandon()
+        return await _maintenance_page(request, principal, tx, form_errors(exc), status_code=409)
+    return RedirectResponse("/iot/maintenance", status_code=303)
+
+
 def install(app: FastAPI) -> None:
     """Register the IoT pages, their templates and navigation items."""
     add_template_dir(Path(__file__).resolve().parent / "templates")
@@ -237,5 +273,6 @@ def install(app: FastAPI) -> None:
         NavItem("/iot", N_("Devices"), Permission.DEVICES_READ, order=60),
         NavItem("/iot/alarms", N_("Alarms"), Permission.DEVICES_READ, order=61),
         NavItem("/iot/production", N_("Production"), Permission.DEVICES_READ, order=62),
+        NavItem("/iot/maintenance", N_("Maintenance"), Permission.DEVICES_READ, order=63),
     ):
         add_nav_item(item)
