@@ -199,4 +199,4 @@ async def maintenance_overview(
         select(MaintenanceRecord, Device.code).join(Device, Device.id == MaintenanceRecord.device_id)
         .order_by(MaintenanceRecord.performed_on.desc(), MaintenanceRecord.created_at.desc()).limit(limit)
     )
-    return [(s, code) for s, code in schedules.tuples()], [(r, code) for r, code in records.tuples()]
+    return [(s, code) for s, code in schedules], [(r, code) for r, code in records]
