@@ -15,7 +15,7 @@ from pathlib import Path
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 
-from iot_bridge import alarms, commands, live, production, registry
+from iot_bridge import alarms, commands, live, production, reconcile, registry
 from iot_bridge.device_types import CommandSpec, ValueType, load_device_types
 from iot_bridge.models import Lifecycle
 from iot_bridge.schemas import MaintenanceRecordCreate
@@ -112,6 +112,7 @@ async def _device_page(request: Request, principal: Member, tx: Tx, device_id: u
         "device": device, "spec": spec, "type_name": _type_names(request)[device.type_code], "latest": latest,
         "series": series, "alarms": await alarms.list_alarms(session, open_only=False, device_id=device.id, limit=20),
         "schedules": schedules, "records": records, "lifecycle_labels": LIFECYCLE_LABELS,
+        "mismatches": reconcile.mismatches(device),
         "alarm_status_labels": ALARM_STATUS_LABELS, "severity_labels": SEVERITY_LABELS, "errors": errors,
         "commands": await commands.commands_of(session, device_id=device.id, limit=10),
         "can_command": principal.can(Permission.DEVICES_MANAGE), "command_status_labels": COMMAND_STATUS_LABELS,
