@@ -5,7 +5,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from iot_bridge import alarms, commands, registry
+from iot_bridge import alarms, commands, production, registry
 from iot_bridge.device_types import load_device_types
 from iot_bridge.models import Lifecycle
 from iot_bridge.schemas import (
@@ -24,6 +24,8 @@ from iot_bridge.schemas import (
     MaintenanceRecordOut,
     MaintenanceScheduleCreate,
     MaintenanceScheduleOut,
+    ProductionOut,
+    ProductionStart,
 )
 from tradeloom.auth import Principal, requires
 from tradeloom.concurrency import ExpectedVersion, set_etag
@@ -177,3 +179,14 @@ async def request_command(
 async def list_commands(device_id: uuid.UUID, principal: Reader, session: DbSession) -> list[CommandOut]:
     """A device's latest commands with their status."""
     return [CommandOut.model_validate(c) for c in await commands.commands_of(session, device_id=device_id)]
+
+
+@router.post("/production-orders", status_code=201)
+async def start_production(
+    body: ProductionStart, principal: Manager, session: DbSession, response: Response, _key: Idempotent
+) -> ProductionOut:
+    """Put a confirmed line of one of your orders into production on your devices (EPCIS start event)."""
+    order = await production.start_production(session, actor=principal.actor, order_line_id=body.order_line_id,
+                                              work_centre=body.work_centre, device_ids=body.device_ids)
+    set_etag(response, order.version)
+    return ProductionOut.model_validate(order)

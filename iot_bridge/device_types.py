@@ -95,11 +95,19 @@ class TelemetryKey(_Spec):
     opcua: str = ""  # OPC UA node id; default: ns=2;s=<type code>.<key>
 
 
+class SetBy(_Spec):
+    """The command (and its parameter) that applies a desired attribute's value on the device."""
+
+    command: str
+    param: str
+
+
 class AttributeSpec(_Spec):
     key: str = Field(pattern=_CODE)
     type: ValueType
     access: Literal["reported", "desired"]
     unit: str | None = None
+    set_by: SetBy | None = None
 
 
 class CommandParam(_Spec):
@@ -213,6 +221,10 @@ class DeviceTypeSpec(_Spec):
                 raise ValueError(f"{self.code}: alarm rule {rule.code!r} watches unknown key {rule.key!r}")
         if self.production and not {self.production.good_count, self.production.state} <= set(keys):
             raise ValueError(f"{self.code}: production mapping names unknown telemetry keys")
+        for attribute in self.attributes:
+            setter = self.command(attribute.set_by.command) if attribute.set_by else None
+            if attribute.set_by and (setter is None or attribute.set_by.param not in {p.name for p in setter.params}):
+                raise ValueError(f"{self.code}: attribute {attribute.key!r} is set by an unknown command or parameter")
         self._check_register_overlap()
         return self
 

@@ -23,6 +23,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import TIMESTAMP
@@ -165,3 +166,42 @@ telemetry = Table(
     Index("ix_iot_telemetry_device_key_ts", "device_id", "key", "ts"),
     postgresql_partition_by="RANGE (ts)",
 )
+
+
+class ProductionStatus(StrEnum):
+    RUNNING = "running"
+    FINISHED = "finished"
+
+
+class ProductionOrder(IdMixin, CreatedAtMixin, TenantMixin, VersionedMixin, Base):
+    """A confirmed purchase-order line made on the supplier's (``org_id``) devices; the buyer may read it.
+
+    ``completed`` is recomputed by the bridge from ``iot_production_counts`` (see ``iot_bridge.production``).
+    """
+
+    __tablename__ = "iot_production_orders"
+
+    buyer_org_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    order_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("purchase_orders.id"), index=True)
+    order_line_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("order_lines.id"), unique=True)
+    work_centre: Mapped[str] = mapped_column(String(64))
+    device_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(PG_UUID(as_uuid=True)))
+    ordered: Mapped[int] = mapped_column(BigInteger)
+    completed: Mapped[int] = mapped_column(BigInteger, default=0)
+    state: Mapped[str | None] = mapped_column(String(16))
+    state_at: Mapped[dt.datetime | None]
+    eta_at: Mapped[dt.datetime | None]
+    status: Mapped[str] = mapped_column(String(16), default=ProductionStatus.RUNNING.value)
+    finished_at: Mapped[dt.datetime | None]
+
+
+class ProductionCount(TenantMixin, Base):
+    """One good-part counter reading of a device for a production order; the key makes replays harmless."""
+
+    __tablename__ = "iot_production_counts"
+
+    production_order_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("iot_production_orders.id"), primary_key=True)
+    device_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    ts: Mapped[dt.datetime] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True)  # -1 when the message had none
+    good_count: Mapped[int] = mapped_column(BigInteger)

@@ -15,9 +15,10 @@ from pathlib import Path
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 
-from iot_bridge import alarms, commands, live, registry
+from iot_bridge import alarms, commands, live, production, reconcile, registry
 from iot_bridge.device_types import CommandSpec, ValueType, load_device_types
 from iot_bridge.models import Lifecycle
+from iot_bridge.schemas import MaintenanceRecordCreate
 from iot_bridge.telemetry import recent_readings
 from tradeloom.errors import Forbidden, TradeloomError
 from tradeloom.identity.roles import Permission
@@ -38,6 +39,9 @@ ALARM_STATUS_LABELS = {"active": N_("Unacknowledged"), "acknowledged": N_("Ackno
 SEVERITY_LABELS = {"critical": N_("Critical"), "major": N_("Major"), "minor": N_("Minor"), "warning": N_("Warning")}
 COMMAND_STATUS_LABELS = {"pending": N_("Waiting to be sent"), "sent": N_("Sent"), "acknowledged": N_("Acknowledged"),
                          "failed": N_("Failed"), "timed_out": N_("Timed out")}
+STATE_LABELS = {"run": N_("Running"), "idle": N_("Idle"), "down": N_("Down"), "No data yet": N_("No data yet")}
+MAINTENANCE_KIND_LABELS = {"preventive": N_("Preventive"), "corrective": N_("Corrective"),
+                           "inspection": N_("Inspection"), "calibration": N_("Calibration")}
 LIFECYCLE_LABELS = {"provisioned": N_("Provisioned"), "active": N_("In service"), "maintenance": N_("In maintenance"),
                     "retired": N_("Retired")}
 
@@ -108,6 +112,7 @@ async def _device_page(request: Request, principal: Member, tx: Tx, device_id: u
         "device": device, "spec": spec, "type_name": _type_names(request)[device.type_code], "latest": latest,
         "series": series, "alarms": await alarms.list_alarms(session, open_only=False, device_id=device.id, limit=20),
         "schedules": schedules, "records": records, "lifecycle_labels": LIFECYCLE_LABELS,
+        "mismatches": reconcile.mismatches(device),
         "alarm_status_labels": ALARM_STATUS_LABELS, "severity_labels": SEVERITY_LABELS, "errors": errors,
         "commands": await commands.commands_of(session, device_id=device.id, limit=10),
         "can_command": principal.can(Permission.DEVICES_MANAGE), "command_status_labels": COMMAND_STATUS_LABELS,
@@ -212,6 +217,55 @@ async def alarm_action(request: Request, principal: Member, tx: Tx, alarm_id: uu
     return RedirectResponse("/iot/alarms", status_code=303)
 
 
+@router.get("/iot/production")
+async def production_page(request: Request, principal: Member, tx: Tx) -> Response:
+    """The supplier's production orders with progress, state and ETA."""
+    progress = await production.list_production(await tx.session(), org_id=principal.org_id)
+    return render(request, "iot/production.html", {"progress": progress, "state_labels": STATE_LABELS},
+                  principal=principal)
+
+
+@router.get("/iot/production/orders/{order_id}/progress")
+async def order_progress(request: Request, principal: Member, tx: Tx, order_id: uuid.UUID) -> Response:
+    """The fragment the order page loads (buyer or supplier, by RLS); empty when nothing is in production."""
+    progress = await production.progress_for_order(await tx.session(), order_id=order_id)
+    return render(request, "iot/progress_fragment.html", {
+        "progress": progress, "order_id": order_id, "state_labels": STATE_LABELS}, principal=principal)
+
+
+@router.get("/iot/maintenance")
+async def maintenance_page(request: Request, principal: Member, tx: Tx) -> Response:
+    """Maintenance schedules of the fleet (overdue marked) and the latest records."""
+    return await _maintenance_page(request, principal, tx, errors=[])
+
+
+async def _maintenance_page(request: Request, principal: Member, tx: Tx, errors: list[str],
+                            status_code: int = 200) -> Response:
+    schedules, records = await registry.maintenance_overview(await tx.session())
+    return render(request, "iot/maintenance.html", {
+        "schedules": schedules, "records": records, "today": dt.date.today(), "errors": errors,
+        "can_manage": principal.can(Permission.DEVICES_MANAGE), "kind_labels": MAINTENANCE_KIND_LABELS,
+    }, principal=principal, status_code=status_code)
+
+
+@router.post("/iot/maintenance/{schedule_id}/done")
+async def maintenance_done(request: Request, principal: Member, tx: Tx, schedule_id: uuid.UUID) -> Response:
+    """Record a schedule's task as done today (preventive), which moves its next due date on."""
+    await form_fields(request)
+    try:
+        if not principal.can(Permission.DEVICES_MANAGE):
+            raise Forbidden("You cannot record maintenance.", code="maintenance_refused")
+        session = await tx.session()
+        schedule = await registry.get_maintenance_schedule(session, schedule_id=schedule_id)
+        done = MaintenanceRecordCreate(kind="preventive", performed_on=dt.date.today(), schedule_id=schedule.id,
+                                       notes=schedule.task)
+        await registry.record_maintenance(session, actor=principal.actor, device_id=schedule.device_id, fields=done)
+    except TradeloomError as exc:
+        await tx.abandon()
+        return await _maintenance_page(request, principal, tx, form_errors(exc), status_code=409)
+    return RedirectResponse("/iot/maintenance", status_code=303)
+
+
 def install(app: FastAPI) -> None:
     """Register the IoT pages, their templates and navigation items."""
     add_template_dir(Path(__file__).resolve().parent / "templates")
@@ -219,5 +273,7 @@ def install(app: FastAPI) -> None:
     for item in (
         NavItem("/iot", N_("Devices"), Permission.DEVICES_READ, order=60),
         NavItem("/iot/alarms", N_("Alarms"), Permission.DEVICES_READ, order=61),
+        NavItem("/iot/production", N_("Production"), Permission.DEVICES_READ, order=62),
+        NavItem("/iot/maintenance", N_("Maintenance"), Permission.DEVICES_READ, order=63),
     ):
         add_nav_item(item)

@@ -136,6 +136,13 @@ async def add_maintenance_schedule(
     return schedule
 
 
+async def get_maintenance_schedule(session: AsyncSession, *, schedule_id: uuid.UUID) -> MaintenanceSchedule:
+    schedule = await session.get(MaintenanceSchedule, schedule_id)
+    if schedule is None:
+        raise NotFound("No maintenance schedule with this id.", code="maintenance_schedule_not_found")
+    return schedule
+
+
 async def record_maintenance(
     session: AsyncSession, *, actor: Actor, device_id: uuid.UUID, fields: MaintenanceRecordCreate
 ) -> MaintenanceRecord:
@@ -178,3 +185,18 @@ async def _record(
     await emit(session, org_id=actor.org_id, topic=topic, payload=payload)
     await record_audit(session, actor=actor, action=topic, object_type=object_type, object_id=object_id,
                        details=payload)
+
+
+async def maintenance_overview(
+    session: AsyncSession, *, limit: int = 200
+) -> tuple[list[tuple[MaintenanceSchedule, str]], list[tuple[MaintenanceRecord, str]]]:
+    """The organization's schedules (soonest due first) and latest records, each with its device's code."""
+    schedules = await session.execute(
+        select(MaintenanceSchedule, Device.code).join(Device, Device.id == MaintenanceSchedule.device_id)
+        .order_by(MaintenanceSchedule.next_due_on).limit(limit)
+    )
+    records = await session.execute(
+        select(MaintenanceRecord, Device.code).join(Device, Device.id == MaintenanceRecord.device_id)
+        .order_by(MaintenanceRecord.performed_on.desc(), MaintenanceRecord.created_at.desc()).limit(limit)
+    )
+    return [(s, code) for s, code in schedules], [(r, code) for r, code in records]

@@ -141,3 +141,22 @@ class CommandOut(ApiModel):
     result: dict[str, Any]
     requested_by: uuid.UUID | None
     created_at: dt.datetime
+
+
+class ProductionStart(StrictModel):
+    order_line_id: uuid.UUID
+    work_centre: str = Field(min_length=1, max_length=64)
+    device_ids: list[uuid.UUID] = Field(min_length=1, max_length=50)
+
+
+class ProductionOut(ApiModel):
+    id: uuid.UUID
+    order_id: uuid.UUID
+    order_line_id: uuid.UUID
+    work_centre: str
+    device_ids: list[uuid.UUID]
+    ordered: int
+    completed: int
+    state: str | None
+    status: str
+    eta_at: dt.datetime | None

@@ -23,7 +23,7 @@ from redis.asyncio import Redis
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from iot_bridge import alarms, commands, live
+from iot_bridge import alarms, commands, live, production, reconcile
 from iot_bridge.bridge.directory import Directory
 from iot_bridge.bridge.ingest import Effects, Ingestor
 from iot_bridge.models import Device
@@ -192,12 +192,14 @@ class Bridge:
                 async with self.sessionmaker() as session, session.begin():
                     if effects.rows:
                         await copy_rows(session, effects.rows)
+                        await production.apply_telemetry(session, effects.rows)
                     await alarms.apply_transitions(session, effects.transitions)
                     for org_id, device_code, answer in effects.command_answers:
                         await commands.acknowledge(session, org_id=org_id, device_code=device_code, answer=answer)
                     for device_id, reported in effects.reported_attributes.items():
                         await session.execute(update(Device).where(Device.id == device_id).values(
                             reported_attributes=Device.reported_attributes.op("||")(reported)))
+                    await reconcile.resend_desired(session, device_ids=list(effects.reported_attributes))
                 return
             except Exception:  # the database is away or refused the batch: keep it and try again
                 log.exception("iot bridge could not store a batch; retrying")

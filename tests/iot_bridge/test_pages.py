@@ -1,10 +1,12 @@
 """IoT pages through the app: dashboard, device list and detail, alarm console with acknowledge."""
 
+import datetime as dt
 import re
 
 from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from iot_bridge.models import MaintenanceSchedule
 from tests.factories import make_member
 from tests.iot_bridge.test_alarms_api import lathe_with_alarm
 from tests.tradeloom.test_pages import sign_in
@@ -44,3 +46,27 @@ async def test_pages_speak_chinese(client: AsyncClient, session: AsyncSession):
     await sign_in(client, member.user.email)
     page = await client.get("/iot", headers={"Accept-Language": "zh-CN"})
     assert "设备" in page.text
+
+
+async def test_maintenance_page_records_scheduled_work(client: AsyncClient, session: AsyncSession):
+    # given an operator whose lathe has an overdue oil change
+    member, other = await make_member(session), await make_member(session)
+    device_id = await lathe_with_alarm(session, member)
+    schedule = MaintenanceSchedule(org_id=member.org.id, device_id=device_id, task="Change spindle oil",
+                                   interval_days=30, next_due_on=dt.date.today() - dt.timedelta(days=2))
+    session.add(schedule)
+    await session.flush()
+    token = await sign_in(client, member.user.email)
+    page = await client.get("/iot/maintenance", headers={"Accept-Language": "zh-CN"})
+    assert "Change spindle oil" in page.text and "已逾期" in page.text
+    # when they mark it done today, a record appears and the schedule is due again in 30 days
+    done = await client.post(f"/iot/maintenance/{schedule.id}/done", data={"csrf_token": token})
+    assert done.status_code == 303
+    await session.refresh(schedule)
+    assert schedule.next_due_on == dt.date.today() + dt.timedelta(days=30)
+    page = await client.get("/iot/maintenance")
+    assert "预防性" in page.text and "已逾期" not in page.text
+    # another organization's schedule is not found
+    await sign_in(client, other.user.email)
+    refused = await client.post(f"/iot/maintenance/{schedule.id}/done", data={"csrf_token": token})
+    assert refused.status_code in (403, 404, 409)
