@@ -67,6 +67,7 @@ def _build_template(server_url: str) -> str:
         conn.execute("SELECT pg_advisory_lock(727001)")
         try:
             if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}_wip"')  # left by an interrupted run
                 conn.execute(f'CREATE DATABASE "{name}_wip"')
                 migrate.upgrade(with_database(server_url, f"{name}_wip"))
                 conn.execute(f'ALTER DATABASE "{name}_wip" RENAME TO "{name}"')

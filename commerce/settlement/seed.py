@@ -9,7 +9,7 @@ nothing once nbpf has invoices); every step goes through the settlement services
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from commerce.orders.models import OrderLine, PurchaseOrder
@@ -79,3 +79,4 @@ async def seed_settlement(session: AsyncSession, world: DemoWorld) -> None:
     await _invoice_whole_order(session, sales, orders[1], "44031002")
     await payments.deposit_escrow(session, actor=await _as(session, finance), order_id=orders[2].id,
                                   amount=orders[2].gross_total)
+    await session.execute(text("RESET ROLE"))  # back to the owner for the seeds that follow

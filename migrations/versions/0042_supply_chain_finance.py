@@ -1,7 +1,7 @@
 """supply chain finance
 
 Revision ID: 0042
-Revises: 0041
+Revises: 0041, 0031
 Create Date: 2026-11-25 15:31:09.222646+00:00
 """
 
@@ -14,9 +14,9 @@ from tradeloom.rls import CURRENT_ORG, grant_app
 
 
 revision: str = '0042'
-down_revision: str | None = '0041'
+down_revision: str | tuple[str, ...] | None = ('0041', '0031')  # 0031: the invoices table
 branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = ('0031',)  # the invoices table
+depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
