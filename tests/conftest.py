@@ -37,7 +37,7 @@ from tradeloom.settings import PROJECT_ROOT, Settings, get_settings
 
 TEMPLATE_ENV = "TRADELOOM_TEST_TEMPLATE_DB"
 MQTT_ENV = "TRADELOOM_TEST_MQTT_URL"
-BROKER_START_LIMIT_S = 30  # a failure bound only
+BROKER_LIMIT_S = 30  # start/stop failure bound only
 _embedded = EmbeddedServices()
 _embedded_broker: subprocess.Popen[bytes] | None = None
 
@@ -65,7 +65,7 @@ def _mqtt_url() -> str:
         sock.bind(("127.0.0.1", 0))
         port = int(sock.getsockname()[1])
     _embedded_broker = subprocess.Popen([sys.executable, "-m", "iot_bridge.embedded_broker", "--port", str(port)])
-    deadline = time.monotonic() + BROKER_START_LIMIT_S
+    deadline = time.monotonic() + BROKER_LIMIT_S
     while True:
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
@@ -121,7 +121,10 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         _embedded.stop()
         if _embedded_broker is not None:
             _embedded_broker.terminate()
-            _embedded_broker.wait()
+            try:
+                _embedded_broker.wait(BROKER_LIMIT_S)
+            except subprocess.TimeoutExpired:
+                _embedded_broker.kill()
 
 
 def _worker_index(worker_id: str) -> int:

@@ -27,6 +27,7 @@ from iot_bridge.credentials import hash_mqtt_password
 from iot_bridge.device_types import load_device_types
 from iot_bridge.edge.agent import EdgeAgent
 from iot_bridge.edge.config import EdgeConfig
+from iot_bridge.edge.spool import Spool
 from iot_bridge.models import Alarm, Device, DeviceCommand, EdgeNode, Protocol, telemetry
 from iot_bridge.plain_topics import TopicKind, plain_topic
 from iot_bridge.simulator.modbus_plc import ModbusPlcServer
@@ -87,9 +88,8 @@ class World:
     def bridge(self) -> Bridge:
         return self.running.bridge
 
-    async def restart_bridge(self) -> None:
-        """Stop the bridge and start a new one (no Sparkplug sessions in memory) with the same settings."""
-        await self.running.stop()
+    async def start_new_bridge(self) -> None:
+        """After ``running.stop()``: a new bridge (no Sparkplug sessions in memory) with the same settings."""
         old = self.bridge
         self.running = await RunningBridge.start(Bridge(old.settings, old.sessionmaker, old.redis, old.broker,
                                                         persistent_session=False, topic_filters=old.topic_filters))
@@ -286,10 +286,11 @@ async def lathe_plc() -> AsyncIterator[ModbusPlcServer]:
     await server.stop()
 
 
-def edge_agent(world: World, plc: ModbusPlcServer, tmp_path: Path) -> EdgeAgent:
+def edge_agent(world: World, plc: ModbusPlcServer, tmp_path: Path, primary_host_id: str | None = None) -> EdgeAgent:
     """The world's edge node "edge-1" as a real edge agent, in front of the lathe's PLC."""
     config = EdgeConfig.model_validate({
         "group_id": world.group, "edge_node_id": world.edge, "spool_path": tmp_path / "spool.sqlite",
+        "primary_host_id": primary_host_id,
         "modbus": [{"device_id": "lathe-1", "type": "cnc_lathe", "unit": 1, "host": "127.0.0.1", "port": plc.port,
                     "poll_interval_s": 0.05, "offline_after": 2}],
     })
@@ -320,3 +321,47 @@ async def test_a_command_through_the_api_reaches_the_plc_and_is_acknowledged_in_
         assert list(await lathe_plc.holding(1, 100)) == [90]
     listed = await committed_client.get(f"/api/v1/iot/devices/{world.lathe_id}/commands", headers=member.headers)
     assert listed.json()[0]["result"] == {"ok": True, "detail": ""}
+
+
+async def stored_value(world: World, engine: AsyncEngine, key: str, value: float) -> bool:
+    return (key, value) in await stored(engine, world.lathe_id)
+
+
+async def test_after_a_bridge_restart_data_without_a_birth_brings_one_rebirth_then_is_stored(
+    world: World, engine: AsyncEngine, lathe_plc: ModbusPlcServer, tmp_path: Path,
+):
+    # given an edge agent (no primary host) born to the bridge
+    async with running(edge_agent(world, lathe_plc, tmp_path)) as agent:
+        await world.until(lambda: world.bridge.totals["accepted"] >= 2)
+        # when the bridge restarts (forgetting the birth) and the lathe's values keep changing
+        await world.running.stop()
+        await world.start_new_bridge()
+        await lathe_plc.set_values(1, {"good_count": 11})
+        # then the bridge refuses the data without a birth and asks the node for a rebirth, which it sends
+        await world.until(lambda: agent.node.counters.rebirths == 1)
+        assert world.bridge.totals["no_birth"] >= 1
+        # and data from then on is stored
+        await lathe_plc.set_values(1, {"good_count": 12})
+        await world.until(lambda: stored_value(world, engine, "good_count", 12.0))
+        assert agent.node.counters.rebirths == 1
+        assert len([t for t, _ in world.received if t == f"spBv1.0/{world.group}/NCMD/{world.edge}"]) == 1
+
+
+async def test_with_the_bridge_as_primary_host_data_waits_in_the_spool_while_it_restarts(
+    world: World, engine: AsyncEngine, lathe_plc: ModbusPlcServer, tmp_path: Path,
+):
+    # given an edge agent publishing only while the bridge's STATE is online
+    agent = edge_agent(world, lathe_plc, tmp_path, primary_host_id=world.bridge.settings.iot_host_id)
+    async with running(agent):
+        await world.until(lambda: world.bridge.totals["accepted"] >= 2)
+        # when the bridge stops (STATE offline) and the lathe counts a part meanwhile
+        await world.running.stop()
+        await world.until(lambda: not agent.node.live)
+        await lathe_plc.set_values(1, {"good_count": 21})
+        spool = Spool(tmp_path / "spool.sqlite")
+        await world.until(lambda: spool.pending_count() >= 1)
+        # then the reading waits in the spool; once a bridge is back, the node is born again and replays it
+        await world.start_new_bridge()
+        await world.until(lambda: stored_value(world, engine, "good_count", 21.0))
+        await world.until(lambda: spool.pending_count() == 0)
+        spool.close()
