@@ -1,11 +1,14 @@
 """Commands to devices: requested through the API, sent by the bridge, acknowledged by the device.
 
 A command is a row first (``pending``, audited, with a correlation id and a deadline); the bridge sends
-pending rows — plain devices on ``tl/{org}/{code}/commands``, devices behind an edge node as a Sparkplug
-DCMD whose metrics are ``Commands/<name>/<param>`` plus ``Commands/correlation_id`` (the edge agent turns
-them into Modbus register or OPC UA node writes from the device type's mapping) — and marks them ``sent``.
-The device (or edge agent) answers on ``tl/{org}/{code}/commands/ack`` with the correlation id; a command
-not answered by its deadline becomes ``timed_out``.
+pending rows and marks them ``sent``:
+
+- plain devices get JSON on ``tl/{org}/{code}/commands`` and answer with JSON on ``tl/{org}/{code}/commands/ack``;
+- devices behind an edge node get a Sparkplug DCMD and their edge node answers in Sparkplug, with a DDATA
+  carrying the correlation id and the result (names in ``iot_bridge.sparkplug.commands``; the edge agent
+  turns the parameters into Modbus register or OPC UA node writes from the device type's mapping).
+
+Either answer goes through ``acknowledge``; a command not answered by its deadline becomes ``timed_out``.
 """
 
 import datetime as dt
@@ -20,14 +23,13 @@ from iot_bridge import registry
 from iot_bridge.device_types import load_device_types
 from iot_bridge.models import CommandStatus, Device, DeviceCommand, EdgeNode
 from iot_bridge.sparkplug import DataType, Metric
+from iot_bridge.sparkplug.commands import CORRELATION, command_metric
 from tradeloom.audit import Actor, record_audit
 from tradeloom.db import utcnow
 from tradeloom.errors import Conflict, Invalid
 from tradeloom.outbox.service import emit
 
 PENDING = "pending"  # stored but not yet published by the bridge
-COMMAND_PREFIX = "Commands/"
-CORRELATION_METRIC = "Commands/correlation_id"
 _SPARKPLUG_TYPES = {"double": DataType.DOUBLE, "int": DataType.INT64, "bool": DataType.BOOLEAN,
                     "string": DataType.STRING}
 
@@ -83,16 +85,15 @@ class OutgoingCommand:
     edge_node_id: str | None
 
     def sparkplug_metrics(self, timestamp: int) -> tuple[Metric, ...]:
-        """DCMD metrics: the parameters as ``Commands/<name>/<param>`` and the correlation id."""
+        """DCMD metrics: the parameters as ``Command/<name>/<param>`` and ``Command/<name>/CorrelationId``."""
         spec = load_device_types()[self.type_code].command(self.name)
         assert spec is not None
         types = {p.name: _SPARKPLUG_TYPES[p.type.value] for p in spec.params}
         return (
-            Metric(CORRELATION_METRIC, str(self.correlation_id), DataType.STRING, timestamp=timestamp),
-            *(Metric(f"{COMMAND_PREFIX}{self.name}/{key}", value, types[key], timestamp=timestamp)
+            Metric(command_metric(self.name, CORRELATION), str(self.correlation_id), DataType.STRING,
+                   timestamp=timestamp),
+            *(Metric(command_metric(self.name, key), value, types[key], timestamp=timestamp)
               for key, value in self.params.items()),
-            *(() if self.params else (Metric(f"{COMMAND_PREFIX}{self.name}", True, DataType.BOOLEAN,
-                                             timestamp=timestamp),)),
         )
 
 

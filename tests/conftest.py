@@ -1,14 +1,19 @@
 """Test fixtures: real PostgreSQL and Redis, a migrated template database copied per xdist worker.
 
-Servers: ``TRADELOOM_TEST_DATABASE_URL`` / ``TRADELOOM_TEST_REDIS_URL`` when set (CI points them at the
-machine's servers), otherwise an embedded PostgreSQL and Redis started once for the run. The template is
+Servers: ``TRADELOOM_TEST_DATABASE_URL`` / ``TRADELOOM_TEST_REDIS_URL`` / ``TRADELOOM_TEST_MQTT_URL`` when set
+(CI points them at the machine's servers), otherwise an embedded PostgreSQL, Redis and MQTT broker (amqtt)
+started once for the run. The template is
 built by the migrations (named after a hash of them, so a changed migration rebuilds it); each worker gets
 ``CREATE DATABASE … TEMPLATE``. Most tests run inside one transaction that is rolled back.
 """
 
 import hashlib
 import os
+import socket
+import subprocess
+import sys
 import tempfile
+import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -31,7 +36,10 @@ from tradeloom.embedded import EmbeddedServices, start_postgres, start_redis
 from tradeloom.settings import PROJECT_ROOT, Settings, get_settings
 
 TEMPLATE_ENV = "TRADELOOM_TEST_TEMPLATE_DB"
+MQTT_ENV = "TRADELOOM_TEST_MQTT_URL"
+BROKER_LIMIT_S = 30  # start/stop failure bound only
 _embedded = EmbeddedServices()
+_embedded_broker: subprocess.Popen[bytes] | None = None
 
 
 def _server_urls() -> tuple[str, str]:
@@ -45,6 +53,27 @@ def _server_urls() -> tuple[str, str]:
     if not redis_url:
         redis_url = start_redis(data_dir, _embedded)
     return database_url, redis_url
+
+
+def _mqtt_url() -> str:
+    """The configured test broker, or an embedded amqtt broker on a free loopback port for this run."""
+    global _embedded_broker
+    configured = get_settings().test_mqtt_url
+    if configured:
+        return configured
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    _embedded_broker = subprocess.Popen([sys.executable, "-m", "iot_bridge.embedded_broker", "--port", str(port)])
+    deadline = time.monotonic() + BROKER_LIMIT_S
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return f"mqtt://127.0.0.1:{port}"
+        except OSError:
+            if _embedded_broker.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the embedded MQTT broker did not start") from None
+            time.sleep(0.05)
 
 
 def _migrations_hash() -> str:
@@ -83,6 +112,7 @@ def pytest_configure(config: pytest.Config) -> None:
     database_url, redis_url = _server_urls()
     os.environ["TRADELOOM_TEST_DATABASE_URL"] = database_url
     os.environ["TRADELOOM_TEST_REDIS_URL"] = redis_url
+    os.environ[MQTT_ENV] = _mqtt_url()
     os.environ[TEMPLATE_ENV] = _build_template(database_url)
     get_settings.cache_clear()
 
@@ -90,6 +120,12 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_unconfigure(config: pytest.Config) -> None:
     if not hasattr(config, "workerinput"):
         _embedded.stop()
+        if _embedded_broker is not None:
+            _embedded_broker.terminate()
+            try:
+                _embedded_broker.wait(BROKER_LIMIT_S)
+            except subprocess.TimeoutExpired:
+                _embedded_broker.kill()
 
 
 def _worker_index(worker_id: str) -> int:

@@ -62,6 +62,7 @@ class Settings(BaseSettings):
     connector_retry_seconds: float = Field(default=2.0, ge=0, description="first retry delay of an ERP call")
     test_database_url: str | None = Field(default=None, description="tests only: server for per-worker databases")
     test_redis_url: str | None = Field(default=None, description="tests only: Redis server")
+    test_mqtt_url: str | None = Field(default=None, description="tests only: MQTT broker (unset ⇒ embedded amqtt)")
     prometheus_multiproc_dir: str | None = Field(
         default=None, validation_alias="PROMETHEUS_MULTIPROC_DIR",
         description="set by `tradeloom serve` so /metrics sums all gunicorn workers",

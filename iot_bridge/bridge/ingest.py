@@ -15,7 +15,8 @@ from iot_bridge.alarm_rules import AlarmEvaluator, Transition
 from iot_bridge.bridge.directory import Directory, KnownDevice, KnownEdgeNode
 from iot_bridge.bridge.sessions import SparkplugTracker
 from iot_bridge.plain_topics import PlainTopic, TopicKind, parse_plain_topic
-from iot_bridge.sparkplug import Payload, SparkplugTopic, TopicError, parse_topic
+from iot_bridge.sparkplug import MessageType, Payload, SparkplugTopic, TopicError, parse_topic
+from iot_bridge.sparkplug.commands import commands_in
 from iot_bridge.telemetry import TelemetryRow
 
 MAX_JSON_BYTES = 64 * 1024
@@ -80,6 +81,9 @@ class Ingestor:
             effects.online[device.id] = False
             return None
         self._born_devices.setdefault(parsed.edge_node_key, {})[device.code] = device
+        if parsed.message_type is MessageType.DDATA:
+            effects.command_answers.extend((device.org_id, device.code, answer)
+                                           for answer in _command_answers(outcome.payload))
         readings = _sparkplug_values(device, outcome.payload, now, effects)
         self._readings(device, readings, outcome.payload.seq, effects, now)
         return outcome.rejected
@@ -183,6 +187,12 @@ def _sparkplug_values(
         ts = dt.datetime.fromtimestamp(stamp / 1000, dt.UTC) if stamp else now
         readings.append((key.key, metric.value, ts, metric.is_historical))
     return readings
+
+
+def _command_answers(payload: Payload) -> list[dict[str, Any]]:
+    """Command results an edge node reported in a DDATA, as the JSON answers plain devices send."""
+    return [{"correlation_id": c.correlation_id, "ok": c.ok, "detail": c.detail}
+            for c in commands_in(payload.metrics) if c.correlation_id and c.result is not None]
 
 
 def _json_object(data: bytes) -> dict[str, Any] | None:

@@ -2,8 +2,14 @@
 
 Pure logic (no I/O): the bridge feeds every Sparkplug message of one edge node, in arrival order, to
 ``SparkplugTracker.track`` and acts on the ``Outcome``: store the metrics, ask for a Rebirth, or drop.
+
+Data from an edge node the shard holds no birth for (the bridge restarted, or the NBIRTH was lost) is
+refused as ``no_birth`` and answered with a Rebirth NCMD, as the Sparkplug spec asks of a host: at most one
+per edge node per ``REBIRTH_WINDOW_S`` (a node that missed the request is asked again after the window).
 """
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from iot_bridge.sparkplug import (
@@ -38,12 +44,16 @@ class Outcome:
     device_online: bool | None = None  # the topic's device went on/offline
 
 
+REBIRTH_WINDOW_S = 10.0
+
+
 class SparkplugTracker:
     """Sessions of all the edge nodes one bridge shard owns (keyed ``group/edge``)."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self.sessions: dict[str, EdgeNodeSession] = {}
-        self._rebirth_asked: set[str] = set()  # edge nodes asked once; cleared by their next NBIRTH
+        self._clock = clock
+        self._rebirth_asked: dict[str, float] = {}  # edge node → when asked; cleared by its next NBIRTH
 
     def track(self, topic: SparkplugTopic, data: bytes) -> Outcome:
         try:
@@ -60,7 +70,7 @@ class SparkplugTracker:
         bd_seq = birth.metric(BD_SEQ)
         if bd_seq is None or not isinstance(bd_seq.value, int) or birth.seq is None:
             return Outcome(rejected="birth_without_bdseq")
-        self._rebirth_asked.discard(topic.edge_node_key)
+        self._rebirth_asked.pop(topic.edge_node_key, None)
         self.sessions[topic.edge_node_key] = EdgeNodeSession(
             bd_seq=bd_seq.value, expected_seq=next_seq(birth.seq), aliases=AliasTable.from_birth(birth),
         )
@@ -107,8 +117,10 @@ class SparkplugTracker:
         return Outcome(rebirth=self._first_ask(topic), rejected=rejected)
 
     def _first_ask(self, topic: SparkplugTopic) -> bool:
-        """True once per edge node until it is born again: one Rebirth request, not one per message."""
-        if topic.edge_node_key in self._rebirth_asked:
+        """True once per edge node and window until it is born again: one Rebirth request, not one per message."""
+        now = self._clock()
+        asked = self._rebirth_asked.get(topic.edge_node_key)
+        if asked is not None and now - asked < REBIRTH_WINDOW_S:
             return False
-        self._rebirth_asked.add(topic.edge_node_key)
+        self._rebirth_asked[topic.edge_node_key] = now
         return True

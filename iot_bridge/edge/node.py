@@ -43,24 +43,15 @@ from iot_bridge.sparkplug import (
     parse_topic,
     state_topic,
 )
+from iot_bridge.sparkplug.commands import CORRELATION, RESULT, RESULT_OK, command_metric, commands_in, failed
 
 log = logging.getLogger(__name__)
-
-COMMAND_PREFIX = "Command/"
-CORRELATION = "CorrelationId"
-RESULT = "Result"
-RESULT_OK = "ok"
 
 Executor = Callable[[CommandSpec, dict[str, Any]], Awaitable[None]]
 
 
 class CommandFailed(Exception):
     """A device could not carry out a command; the message goes back to the host as the result."""
-
-
-def command_metric(command: str, part: str) -> str:
-    """``Command/<command>/<parameter | CorrelationId | Result>``: how commands travel in DCMD and DDATA."""
-    return f"{COMMAND_PREFIX}{command}/{part}"
 
 
 def now_ms() -> int:
@@ -361,21 +352,22 @@ class SparkplugEdgeNode:
             asyncio.get_running_loop().create_task(self._run_device_command(device, payload))
 
     async def _run_device_command(self, device: _Device, payload: Payload) -> None:
-        """Each ``Command/<name>/…`` group in the DCMD is one command; its result goes back in a DDATA."""
-        for name, params, correlation in _commands_in(payload):
+        """Each ``Command/<name>/…`` group in the DCMD is one command; its result goes back in a DDATA
+        (see ``iot_bridge.sparkplug.commands``)."""
+        for command in commands_in(payload.metrics):
             self.counters.commands += 1
-            spec = device.spec.command(name)
+            spec = device.spec.command(command.name)
             result = RESULT_OK
             try:
                 if spec is None:
-                    raise CommandFailed(f"unknown command {name!r}")
-                problems = spec.check_params(params)
+                    raise CommandFailed(f"unknown command {command.name!r}")
+                problems = spec.check_params(command.params)
                 if problems:
                     raise CommandFailed("; ".join(problems))
-                await device.executor(spec, params)
+                await device.executor(spec, command.params)
             except CommandFailed as exc:
-                result = f"failed: {exc}"
-            self._report_result(device, name, correlation, result)
+                result = failed(str(exc))
+            self._report_result(device, command.name, command.correlation_id, result)
 
     def _report_result(self, device: _Device, command: str, correlation: str, result: str) -> None:
         timestamp = now_ms()
@@ -386,22 +378,6 @@ class SparkplugEdgeNode:
         )
         if metrics and self._live:
             self._publish_data(device, metrics, self._spool.add(device.device_id, timestamp, metrics), timestamp)
-
-
-def _commands_in(payload: Payload) -> list[tuple[str, dict[str, Any], str]]:
-    """``(command, parameters, correlation id)`` for each command named in a DCMD payload."""
-    found: dict[str, tuple[dict[str, Any], list[str]]] = {}
-    for metric in payload.metrics:
-        if metric.name is None or not metric.name.startswith(COMMAND_PREFIX):
-            continue
-        command, _, part = metric.name[len(COMMAND_PREFIX):].partition("/")
-        params, correlation = found.setdefault(command, ({}, []))
-        if part == CORRELATION:
-            correlation.append(str(metric.value))
-        elif part and part != RESULT:
-            params[part] = metric.value
-    return [(command, params, correlation[0] if correlation else "") for command, (params, correlation) in
-            found.items()]
 
 
 def _wait_published(info: mqtt.MQTTMessageInfo) -> None:

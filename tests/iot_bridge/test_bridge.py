@@ -1,4 +1,4 @@
-"""The bridge against the real Mosquitto (127.0.0.1:1883), PostgreSQL and Redis.
+"""The bridge against a real MQTT broker (TRADELOOM_TEST_MQTT_URL), PostgreSQL and Redis.
 
 Each test uses its own Sparkplug group, organization and host id, so tests on other workers (and other
 projects' clients on the shared broker) do not see each other's messages.
@@ -8,12 +8,15 @@ import asyncio
 import datetime as dt
 import inspect
 import json
+import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import paho.mqtt.client as mqtt
 import pytest
+from httpx import AsyncClient
 from redis.asyncio import Redis
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
@@ -21,8 +24,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from iot_bridge import commands, live
 from iot_bridge.bridge.runner import Bridge, BrokerAddress
 from iot_bridge.credentials import hash_mqtt_password
+from iot_bridge.device_types import load_device_types
+from iot_bridge.edge.agent import EdgeAgent
+from iot_bridge.edge.config import EdgeConfig
+from iot_bridge.edge.spool import Spool
 from iot_bridge.models import Alarm, Device, DeviceCommand, EdgeNode, Protocol, telemetry
 from iot_bridge.plain_topics import TopicKind, plain_topic
+from iot_bridge.simulator.modbus_plc import ModbusPlcServer
 from iot_bridge.sparkplug import (
     BD_SEQ,
     NODE_REBIRTH,
@@ -36,12 +44,32 @@ from iot_bridge.sparkplug import (
     node_topic,
 )
 from tests.conftest import truncate_all
-from tests.factories import make_org
+from tests.factories import make_member, make_org
+from tests.iot_bridge.edge.peers import TEST_BROKER, free_port, running
 from tradeloom.audit import Actor
+from tradeloom.identity.models import Organization
 from tradeloom.settings import Settings
 
-BROKER = BrokerAddress("127.0.0.1", 1883, None, None)
+BROKER = BrokerAddress.from_url(os.environ["TRADELOOM_TEST_MQTT_URL"])  # set by tests/conftest.py
 WAIT_SECONDS = 30
+
+
+@dataclass
+class RunningBridge:
+    bridge: Bridge
+    stop_event: asyncio.Event
+    task: asyncio.Task[None]
+
+    @classmethod
+    async def start(cls, bridge: Bridge) -> "RunningBridge":
+        stop_event = asyncio.Event()
+        task = asyncio.create_task(bridge.run(stop_event))
+        await asyncio.wait_for(bridge.connected.wait(), WAIT_SECONDS)
+        return cls(bridge, stop_event, task)
+
+    async def stop(self) -> None:
+        self.stop_event.set()
+        await self.task
 
 
 @dataclass
@@ -51,10 +79,20 @@ class World:
     edge: str
     lathe_id: uuid.UUID  # Sparkplug device "lathe-1" under the edge node
     sensor_id: uuid.UUID  # plain MQTT device "th-1"
-    bridge: Bridge
+    running: RunningBridge
     publisher: mqtt.Client
     received: list[tuple[str, bytes]]
     sessionmaker: async_sessionmaker
+
+    @property
+    def bridge(self) -> Bridge:
+        return self.running.bridge
+
+    async def start_new_bridge(self) -> None:
+        """After ``running.stop()``: a new bridge (no Sparkplug sessions in memory) with the same settings."""
+        old = self.bridge
+        self.running = await RunningBridge.start(Bridge(old.settings, old.sessionmaker, old.redis, old.broker,
+                                                        persistent_session=False, topic_filters=old.topic_filters))
 
     def publish(self, topic: str, payload: bytes, qos: int = 1) -> None:
         self.publisher.publish(topic, payload, qos=qos).wait_for_publish(5)
@@ -104,18 +142,16 @@ async def world(engine: AsyncEngine, redis_url: str, test_settings: Settings) ->
     bridge = Bridge(settings, sessionmaker, redis, BROKER, persistent_session=False, topic_filters=[
         f"spBv1.0/g{tag}/#", f"tl/{org.id}/+/telemetry", f"tl/{org.id}/+/attributes", f"tl/{org.id}/+/commands/ack",
         f"tl/{other_org}/+/telemetry"])
-    stop = asyncio.Event()
-    task = asyncio.create_task(bridge.run(stop))
-    await asyncio.wait_for(bridge.connected.wait(), WAIT_SECONDS)
+    running = await RunningBridge.start(bridge)
     received: list[tuple[str, bytes]] = []
     publisher = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"test-pub-{tag}")
     publisher.on_message = lambda _c, _u, message: received.append((message.topic, message.payload))
     publisher.connect(BROKER.host, BROKER.port)
     publisher.loop_start()
     publisher.subscribe([(f"spBv1.0/g{tag}/NCMD/#", 1), (f"spBv1.0/g{tag}/DCMD/#", 1), (f"tl/{org.id}/+/commands", 1)])
-    yield World(org.id, f"g{tag}", "edge-1", lathe.id, sensor.id, bridge, publisher, received, sessionmaker)
-    stop.set()
-    await task  # the bridge's last word is its retained STATE offline: remove it from the shared broker
+    world = World(org.id, f"g{tag}", "edge-1", lathe.id, sensor.id, running, publisher, received, sessionmaker)
+    yield world
+    await world.running.stop()  # the bridge's last word is its retained STATE offline: remove it from the shared broker
     publisher.publish(f"spBv1.0/STATE/test-{tag}", b"", qos=1, retain=True).wait_for_publish(5)
     publisher.loop_stop()
     publisher.disconnect()
@@ -229,7 +265,7 @@ async def test_commands_go_out_as_json_and_dcmd_and_json_answers_are_recorded(wo
     # and the lathe's edge node a DCMD with the parameter and the correlation id as metrics
     (dcmd,) = [decode_payload(p) for t, p in world.received if "/DCMD/" in t]
     assert {m.name: m.value for m in dcmd.metrics} == {
-        "Commands/correlation_id": str(lathe_command), "Commands/set_feed_override/percent": 90}
+        "Command/set_feed_override/CorrelationId": str(lathe_command), "Command/set_feed_override/percent": 90}
     assert await command_status(world, sensor_command) == "sent"
     # when the device answers, the command is acknowledged
     world.publish(plain_topic(world.org_id, "th-1", TopicKind.COMMAND_ACK),
@@ -239,3 +275,93 @@ async def test_commands_go_out_as_json_and_dcmd_and_json_answers_are_recorded(wo
         return await command_status(world, sensor_command) == "acknowledged"
 
     await world.until(acknowledged)
+
+
+@pytest.fixture
+async def lathe_plc() -> AsyncIterator[ModbusPlcServer]:
+    """The lathe's PLC (Modbus unit 1) that the edge agent polls and writes commands to."""
+    server = ModbusPlcServer(free_port(), {1: load_device_types()["cnc_lathe"]})
+    await server.start()
+    yield server
+    await server.stop()
+
+
+def edge_agent(world: World, plc: ModbusPlcServer, tmp_path: Path, primary_host_id: str | None = None) -> EdgeAgent:
+    """The world's edge node "edge-1" as a real edge agent, in front of the lathe's PLC."""
+    config = EdgeConfig.model_validate({
+        "group_id": world.group, "edge_node_id": world.edge, "spool_path": tmp_path / "spool.sqlite",
+        "primary_host_id": primary_host_id,
+        "modbus": [{"device_id": "lathe-1", "type": "cnc_lathe", "unit": 1, "host": "127.0.0.1", "port": plc.port,
+                    "poll_interval_s": 0.05, "offline_after": 2}],
+    })
+    return EdgeAgent(config, TEST_BROKER)
+
+
+async def test_a_command_through_the_api_reaches_the_plc_and_is_acknowledged_in_sparkplug(
+    world: World, committed_client: AsyncClient, lathe_plc: ModbusPlcServer, tmp_path: Path,
+):
+    # given the lathe's edge agent is born to the bridge, and a manager of the lathe's organization
+    async with world.sessionmaker() as session, session.begin():
+        member = await make_member(session, org=await session.get(Organization, world.org_id))
+    async with running(edge_agent(world, lathe_plc, tmp_path)):
+        await world.until(lambda: world.bridge.totals["accepted"] >= 2)  # NBIRTH, DBIRTH
+        # when the manager commands a feed override through the API
+        response = await committed_client.post(
+            f"/api/v1/iot/devices/{world.lathe_id}/commands", json={"name": "set_feed_override",
+                                                                    "params": {"percent": 90}, "timeout_seconds": 60},
+            headers=member.headers | {"Idempotency-Key": uuid.uuid4().hex})
+        assert response.status_code == 202, response.text
+        correlation_id = uuid.UUID(response.json()["correlation_id"])
+
+        async def acknowledged() -> bool:
+            return await command_status(world, correlation_id) == "acknowledged"
+
+        # then the bridge sends the DCMD, the agent writes the register and answers in a DDATA
+        await world.until(acknowledged)
+        assert list(await lathe_plc.holding(1, 100)) == [90]
+    listed = await committed_client.get(f"/api/v1/iot/devices/{world.lathe_id}/commands", headers=member.headers)
+    assert listed.json()[0]["result"] == {"ok": True, "detail": ""}
+
+
+async def stored_value(world: World, engine: AsyncEngine, key: str, value: float) -> bool:
+    return (key, value) in await stored(engine, world.lathe_id)
+
+
+async def test_after_a_bridge_restart_data_without_a_birth_brings_one_rebirth_then_is_stored(
+    world: World, engine: AsyncEngine, lathe_plc: ModbusPlcServer, tmp_path: Path,
+):
+    # given an edge agent (no primary host) born to the bridge
+    async with running(edge_agent(world, lathe_plc, tmp_path)) as agent:
+        await world.until(lambda: world.bridge.totals["accepted"] >= 2)
+        # when the bridge restarts (forgetting the birth) and the lathe's values keep changing
+        await world.running.stop()
+        await world.start_new_bridge()
+        await lathe_plc.set_values(1, {"good_count": 11})
+        # then the bridge refuses the data without a birth and asks the node for a rebirth, which it sends
+        await world.until(lambda: agent.node.counters.rebirths == 1)
+        assert world.bridge.totals["no_birth"] >= 1
+        # and data from then on is stored
+        await lathe_plc.set_values(1, {"good_count": 12})
+        await world.until(lambda: stored_value(world, engine, "good_count", 12.0))
+        assert agent.node.counters.rebirths == 1
+        assert len([t for t, _ in world.received if t == f"spBv1.0/{world.group}/NCMD/{world.edge}"]) == 1
+
+
+async def test_with_the_bridge_as_primary_host_data_waits_in_the_spool_while_it_restarts(
+    world: World, engine: AsyncEngine, lathe_plc: ModbusPlcServer, tmp_path: Path,
+):
+    # given an edge agent publishing only while the bridge's STATE is online
+    agent = edge_agent(world, lathe_plc, tmp_path, primary_host_id=world.bridge.settings.iot_host_id)
+    async with running(agent):
+        await world.until(lambda: world.bridge.totals["accepted"] >= 2)
+        # when the bridge stops (STATE offline) and the lathe counts a part meanwhile
+        await world.running.stop()
+        await world.until(lambda: not agent.node.live)
+        await lathe_plc.set_values(1, {"good_count": 21})
+        spool = Spool(tmp_path / "spool.sqlite")
+        await world.until(lambda: spool.pending_count() >= 1)
+        # then the reading waits in the spool; once a bridge is back, the node is born again and replays it
+        await world.start_new_bridge()
+        await world.until(lambda: stored_value(world, engine, "good_count", 21.0))
+        await world.until(lambda: spool.pending_count() == 0)
+        spool.close()

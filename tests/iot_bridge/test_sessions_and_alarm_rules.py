@@ -4,7 +4,7 @@ import datetime as dt
 import uuid
 
 from iot_bridge.alarm_rules import AlarmEvaluator
-from iot_bridge.bridge.sessions import SparkplugTracker
+from iot_bridge.bridge.sessions import REBIRTH_WINDOW_S, SparkplugTracker
 from iot_bridge.device_types import DeviceTypeSpec, parse_device_types
 from iot_bridge.sparkplug import (
     BD_SEQ,
@@ -58,6 +58,14 @@ class TestSparkplugTracker:
     def test_data_before_any_birth_is_dropped_with_a_rebirth_request(self):
         outcome = SparkplugTracker().track(topic(MessageType.DDATA, "d1"), device_data(1))
         assert (outcome.payload, outcome.rebirth, outcome.rejected) == (None, True, "no_birth")
+
+    def test_without_a_birth_one_rebirth_request_per_window_until_the_node_is_born(self):
+        now = [100.0]
+        tracker = SparkplugTracker(clock=lambda: now[0])
+        asks = [tracker.track(topic(MessageType.DDATA, "d1"), device_data(seq)).rebirth for seq in (1, 2, 3)]
+        now[0] += REBIRTH_WINDOW_S
+        asks.append(tracker.track(topic(MessageType.DDATA, "d1"), device_data(4)).rebirth)
+        assert asks == [True, False, False, True]
 
     def test_a_stale_death_does_not_take_the_new_session_down(self):
         tracker = SparkplugTracker()

@@ -1,19 +1,21 @@
-"""Real peers for the edge tests: a Sparkplug recorder on Mosquitto, a TCP relay that can cut the line."""
+"""Real peers for the edge tests: a Sparkplug recorder on the test broker, a TCP relay that can cut the line."""
 
 import asyncio
 import contextlib
+import os
 import socket
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 import paho.mqtt.client as mqtt
 
+from iot_bridge.edge.agent import EdgeAgent
 from iot_bridge.edge.mqtt import BrokerAddress
 from iot_bridge.sparkplug import AliasTable, MessageType, Payload, SparkplugTopic, decode_payload, parse_topic
 
-MOSQUITTO = BrokerAddress("127.0.0.1", 1883)
+TEST_BROKER = BrokerAddress.from_url(os.environ["TRADELOOM_TEST_MQTT_URL"])  # set by tests/conftest.py
 WAIT_LIMIT_S = 30  # a failure bound only: a passing test never waits for it
 
 
@@ -24,8 +26,19 @@ def free_port() -> int:
 
 
 def unique_group() -> str:
-    """Mosquitto is shared by every test (and every helper): each test publishes under its own group."""
+    """The broker is shared by every test (and maybe other helpers): each test publishes under its own group."""
     return f"test-{uuid.uuid4().hex[:12]}"
+
+
+@contextlib.asynccontextmanager
+async def running(agent: EdgeAgent) -> AsyncIterator[EdgeAgent]:
+    """The agent runs for the block, then is cancelled (NDEATH, spool kept)."""
+    task = asyncio.create_task(agent.run())
+    try:
+        yield agent
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
 
 
 async def eventually(condition: Callable[[], bool]) -> None:
@@ -47,7 +60,7 @@ class Received:
 class SparkplugRecorder:
     """Subscribes to one Sparkplug group like a host application would and decodes what arrives."""
 
-    def __init__(self, group_id: str, broker: BrokerAddress = MOSQUITTO) -> None:
+    def __init__(self, group_id: str, broker: BrokerAddress = TEST_BROKER) -> None:
         self.group_id = group_id
         self.messages: list[Received] = []
         self._aliases: dict[str, AliasTable] = {}
@@ -104,10 +117,10 @@ class TcpRelay:
     """Forwards a local port to the broker; ``cut`` drops every connection, ``close`` stops listening.
 
     Lets a test take the broker away from an edge node and give it back without touching the shared
-    Mosquitto.
+    broker.
     """
 
-    def __init__(self, target: BrokerAddress = MOSQUITTO) -> None:
+    def __init__(self, target: BrokerAddress = TEST_BROKER) -> None:
         self.port = free_port()
         self.target = target
         self._server: asyncio.Server | None = None

@@ -1,7 +1,5 @@
-"""The edge agent against real peers: a pymodbus server (two PLCs) and Mosquitto, seen as a host would."""
+"""The edge agent against real peers: a pymodbus server (two PLCs) and the test broker, seen as a host would."""
 
-import asyncio
-import contextlib
 import itertools
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -11,7 +9,6 @@ import pytest
 from iot_bridge.device_types import load_device_types
 from iot_bridge.edge.agent import EdgeAgent
 from iot_bridge.edge.config import EdgeConfig
-from iot_bridge.edge.node import CORRELATION, RESULT, command_metric
 from iot_bridge.simulator.modbus_plc import ModbusPlcServer
 from iot_bridge.sparkplug import (
     NODE_REBIRTH,
@@ -24,22 +21,13 @@ from iot_bridge.sparkplug import (
     node_topic,
     rebirth_request,
 )
-from tests.iot_bridge.edge.peers import MOSQUITTO, Received, SparkplugRecorder, free_port, unique_group
+from iot_bridge.sparkplug.commands import CORRELATION, RESULT, command_metric
+from tests.iot_bridge.edge.peers import TEST_BROKER, Received, SparkplugRecorder, free_port, running, unique_group
 
 PRESS = {"state": "run", "good_count": 120, "scrap_count": 2, "strokes_per_minute": 40.0, "tonnage": 95.5,
          "die_height": 250.25, "lube_pressure": 3.5}
 LATHE = {"state": "idle", "good_count": 7, "scrap_count": 0, "spindle_speed": 1500.0, "spindle_load": 42.5,
          "spindle_temp": -3.5, "feed_rate": 300.0}
-
-
-@contextlib.asynccontextmanager
-async def running(agent: EdgeAgent) -> AsyncIterator[EdgeAgent]:
-    task = asyncio.create_task(agent.run())
-    try:
-        yield agent
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
 
 
 @pytest.fixture
@@ -75,7 +63,7 @@ def agent_for(plc: ModbusPlcServer, tmp_path: Path, group: str) -> EdgeAgent:
                     **device},
                    {"device_id": "lathe-01", "type": "cnc_lathe", "unit": 2, **device}],
     })
-    return EdgeAgent(config, MOSQUITTO)
+    return EdgeAgent(config, TEST_BROKER)
 
 
 async def test_births_data_deadband_commands_rebirth_and_offline(plc, tmp_path):

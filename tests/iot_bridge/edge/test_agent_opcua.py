@@ -5,11 +5,11 @@ import pytest
 from iot_bridge.device_types import load_device_types
 from iot_bridge.edge.agent import EdgeAgent
 from iot_bridge.edge.config import EdgeConfig
-from iot_bridge.edge.node import RESULT, command_metric
 from iot_bridge.edge.opcua import device_node_id
 from iot_bridge.simulator.opcua_machines import OpcUaMachineServer
 from iot_bridge.sparkplug import DataType, MessageType, device_topic
-from tests.iot_bridge.edge.peers import MOSQUITTO, SparkplugRecorder, free_port, unique_group
+from iot_bridge.sparkplug.commands import RESULT, command_metric
+from tests.iot_bridge.edge.peers import TEST_BROKER, SparkplugRecorder, free_port, unique_group
 from tests.iot_bridge.edge.test_agent_modbus import dcmd, replied, running
 
 CMM = {"state": "run", "good_count": 12, "out_of_tolerance_count": 1, "last_deviation": 0.012, "room_temp": 20.5}
@@ -46,7 +46,7 @@ async def test_subscription_births_changes_commands_and_offline(machines, tmp_pa
             {"device_id": "cmm-2", "type": "coordinate_measuring_machine", "node_prefix": "M2."},
         ]}],
     })
-    async with running(EdgeAgent(config, MOSQUITTO)):
+    async with running(EdgeAgent(config, TEST_BROKER)):
         # then both are born with the values the server holds
         await recorder.wait_for(lambda ms: len(recorder.of(MessageType.DBIRTH)) == 2)
         birth = recorder.of(MessageType.DBIRTH, "cmm-1")[0].values()

@@ -8,7 +8,7 @@ from iot_bridge.device_types import load_device_types
 from iot_bridge.edge.node import SparkplugEdgeNode
 from iot_bridge.edge.spool import Spool
 from iot_bridge.sparkplug import DataType, MessageType, Metric, state_payload, state_topic
-from tests.iot_bridge.edge.peers import MOSQUITTO, SparkplugRecorder, TcpRelay, eventually, unique_group
+from tests.iot_bridge.edge.peers import TEST_BROKER, SparkplugRecorder, TcpRelay, eventually, unique_group
 
 LATHE = {"state": "run", "good_count": 0, "spindle_speed": 1200.0}
 
@@ -99,7 +99,7 @@ async def test_with_a_primary_host_data_waits_in_the_spool_while_the_host_is_off
     group, host = unique_group(), f"host-{uuid.uuid4().hex[:8]}"
     recorder = SparkplugRecorder(group)
     spool = Spool(tmp_path / "spool.sqlite")
-    node = SparkplugEdgeNode(group_id=group, edge_node_id="edge-1", broker=MOSQUITTO, spool=spool,
+    node = SparkplugEdgeNode(group_id=group, edge_node_id="edge-1", broker=TEST_BROKER, spool=spool,
                              primary_host_id=host)
     node.add_device("lathe-01", load_device_types()["cnc_lathe"], no_command)
     node.device_online("lathe-01", LATHE)

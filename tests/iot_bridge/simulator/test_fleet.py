@@ -1,5 +1,5 @@
 """The simulated fleet: its plan covers every type and protocol, it is provisioned through the registry,
-and a small fleet really talks over Mosquitto, pymodbus and asyncua."""
+and a small fleet really talks over the test broker, pymodbus and asyncua."""
 
 import asyncio
 import collections
@@ -16,7 +16,7 @@ from iot_bridge.simulator.fleet import plan_fleet, provision_fleet
 from iot_bridge.simulator.runner import Fleet, FleetOptions
 from iot_bridge.sparkplug import MessageType
 from tests.factories import make_org
-from tests.iot_bridge.edge.peers import MOSQUITTO, WAIT_LIMIT_S, SparkplugRecorder, free_port, unique_group
+from tests.iot_bridge.edge.peers import TEST_BROKER, WAIT_LIMIT_S, SparkplugRecorder, free_port, unique_group
 from tradeloom.identity.roles import OrgKind
 
 
@@ -55,7 +55,7 @@ class JsonRecorder:
         self._arrived = asyncio.Event()
         loop = asyncio.get_running_loop()
         ready = threading.Event()
-        self._client = MOSQUITTO.client(f"rec-{uuid.uuid4().hex[:10]}")
+        self._client = TEST_BROKER.client(f"rec-{uuid.uuid4().hex[:10]}")
         self._client.on_connect = lambda c, u, f, r, p: c.subscribe(f"tl/{org_id}/+/telemetry", qos=1)
         self._client.on_subscribe = lambda *args: ready.set()
         def on_message(client, userdata, message):
@@ -63,7 +63,7 @@ class JsonRecorder:
             loop.call_soon_threadsafe(self._arrived.set)
 
         self._client.on_message = on_message
-        self._client.connect(MOSQUITTO.host, MOSQUITTO.port)
+        self._client.connect(TEST_BROKER.host, TEST_BROKER.port)
         self._client.loop_start()
         assert ready.wait(10)
 
@@ -84,7 +84,7 @@ async def test_a_small_fleet_speaks_every_protocol(tmp_path):
     plan = plan_fleet(10, group_id=group)
     recorder = SparkplugRecorder(group)
     sensors = JsonRecorder(org_id)
-    fleet = Fleet(plan, FleetOptions(broker=MOSQUITTO, org_id=org_id, rate=5, spool_dir=tmp_path,
+    fleet = Fleet(plan, FleetOptions(broker=TEST_BROKER, org_id=org_id, rate=5, spool_dir=tmp_path,
                                      base_port=free_port(), faults=False))
     running = asyncio.create_task(fleet.run())
     try:
