@@ -65,7 +65,7 @@ class TestConnectorApi:
         # given
         admin = await make_member(session)
         # when
-        response = await client.post(URL, json=body(erp, mapping_yaml="pulls:\n  - kind: invoices\n"),
+        response = await client.post(URL, json=body(erp, mapping_yaml="pulls:\n  - kind: fapiaos\n"),
                                      headers=admin.headers)
         listed = await client.get(URL, headers=admin.headers)
         # then
