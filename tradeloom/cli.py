@@ -23,40 +23,26 @@ from pydantic import ValidationError
 from sqlalchemy import select
 
 from catalog import jobs as catalog_jobs
-from catalog.governance import wiring as catalog_governance
-from catalog.seed import seed_catalog
-from commerce.contracts.seed import seed_contracts
 from commerce.logistics import jobs as logistics_jobs
-from commerce.logistics.seed import seed_logistics
-from commerce.orders import seed as order_seed
-from commerce.rfq.seed import seed_rfqs
 from commerce.settlement import overdue as settlement_overdue
-from commerce.settlement.seed import seed_settlement
-from integrations.bulk import service as bulk_service
 from integrations.connectors import jobs as connector_jobs
-from integrations.connectors import service as connector_service
-from integrations.edi import jobs as edi_jobs
 from integrations.edi.folder import watch_folder
-from integrations.webhooks import service as webhook_service
 from iot_bridge import service_main as iot_service
 from iot_bridge.edge.agent import run_edge_agent
 from iot_bridge.edge.config import load_edge_config
 from iot_bridge.edge.mqtt import DEFAULT_MQTT_URL, BrokerAddress
 from iot_bridge.embedded_broker import EMBEDDED_MQTT_URL
 from iot_bridge.running import until_stopped
-from iot_bridge.seed import seed_devices
 from iot_bridge.simulator.command import provision, run_fleet
 from iot_bridge.simulator.fleet import plan_fleet
 from iot_bridge.simulator.runner import FleetOptions
 from ledger import verify_cli
 from ledger.audit import audit_log
 from ledger.checkpoint import CheckpointError, VerifierKey
-from ledger.fabric import jobs as fabric_jobs
-from ledger.identifiers import jobs as identifier_jobs
-from ledger.sequencer import CHECKPOINT_SIGNED, run_sequencer, sequence_waiting
-from ledger.service import record_evidence
+from ledger.sequencer import run_sequencer, sequence_waiting
 from ledger.signing import log_signer
 from tradeloom import migrate, seed
+from tradeloom.composition import print_demo_logins, seed_demo_world, subscribe_consumers
 from tradeloom.db import libpq_url, make_engine, make_sessionmaker
 from tradeloom.embedded import start_missing
 from tradeloom.identity import service as identity
@@ -64,7 +50,6 @@ from tradeloom.identity.models import Organization
 from tradeloom.identity.roles import OrgKind, Role
 from tradeloom.jobs import sync_engine
 from tradeloom.observability import configure_logging
-from tradeloom.outbox.subscriptions import subscribe
 from tradeloom.settings import Settings, get_settings
 from tradeloom.worker import run_worker
 
@@ -104,8 +89,8 @@ def serve(host: str, port: int, workers: int, demo: bool, with_worker: bool) -> 
     with platform_services() as settings:
         migrate.upgrade(str(settings.database_url))
         if demo:
-            world = asyncio.run(_seed_demo(str(settings.database_url), settings.signing_secret()))
-            _print_demo_logins(world)
+            world = asyncio.run(seed_demo_world(str(settings.database_url), settings.signing_secret()))
+            print_demo_logins(world)
         metrics_dir = settings.data_dir / "metrics"
         shutil.rmtree(metrics_dir, ignore_errors=True)
         metrics_dir.mkdir(parents=True)
@@ -172,21 +157,6 @@ def worker(burst: bool, queues: tuple[str, ...]) -> None:
                           ("invoice-overdue", settlement_overdue.run_overdue_check)])
 
 
-def subscribe_consumers(settings: Settings) -> None:
-    """Which jobs consume which outbox topics (the dispatcher in this process sends them)."""
-    catalog_governance.install(record_evidence=record_evidence)
-    subscribe("*", "integrations.webhooks.jobs.fan_out")
-    logistics_jobs.subscribe_jobs()
-    subscribe(webhook_service.DELIVERY_REQUESTED, "integrations.webhooks.jobs.deliver_requested")
-    subscribe(bulk_service.BULK_REQUESTED, "integrations.bulk.jobs.run_bulk_job", queue="low")
-    subscribe(connector_service.SYNC_REQUESTED, "integrations.connectors.jobs.sync_connector_job", queue="low")
-    edi_jobs.subscribe_jobs()
-    if settings.idis_node_url:
-        subscribe(identifier_jobs.TOPICS, identifier_jobs.SYNC_JOB)
-    if settings.ledger_anchor_backend != "none":
-        subscribe(CHECKPOINT_SIGNED, f"{fabric_jobs.__name__}.{fabric_jobs.anchor_checkpoint.__name__}")
-
-
 @main.command("migrate")
 def migrate_command() -> None:
     """Apply all database migrations."""
@@ -200,31 +170,7 @@ def seed_demo() -> None:
     """Load the demo world (idempotent) and print its logins."""
     with platform_services() as settings:
         migrate.upgrade(str(settings.database_url))
-        _print_demo_logins(asyncio.run(_seed_demo(str(settings.database_url), settings.signing_secret())))
-
-
-async def _seed_demo(database_url: str, secret: str) -> seed.DemoWorld:
-    engine = make_engine(database_url, pool_size=1)
-    try:
-        async with make_sessionmaker(engine)() as session, session.begin():
-            world = await seed.seed_world(session)
-            await seed_catalog(session, world)
-            await order_seed.seed_orders(session, world)
-            await seed_logistics(session, world)
-            await seed_rfqs(session, world)
-            await seed_contracts(session, world, secret=secret)
-            await seed_settlement(session, world)
-            await seed_devices(session, world)
-            return world
-    finally:
-        await engine.dispose()
-
-
-def _print_demo_logins(world: seed.DemoWorld) -> None:
-    click.echo(f"\nDemo logins (password for all: {seed.DEMO_PASSWORD}):")
-    for login in world.logins():
-        click.echo(f"  {login}")
-    click.echo("")
+        print_demo_logins(asyncio.run(seed_demo_world(str(settings.database_url), settings.signing_secret())))
 
 
 @main.command("create-admin")
