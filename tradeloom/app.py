@@ -103,6 +103,14 @@ API_ROUTERS = (
     iot_api.router,
 )
 
+# Routes that take files (a drawing, a fapiao PDF, photos) get their own, larger body limit; data files that are
+# parsed in memory (catalogue imports, EDI interchanges, bank statements) keep the general one.
+FILE_UPLOAD_PATHS = (
+    "/api/v1/catalog/materials/*/attachments",
+    "/api/v1/settlement/invoices/*/fapiao-file",
+    "/api/v1/logistics/receipts/*/photos",
+)
+
 API_DESCRIPTION = """Tradeloom: catalogue → RFQ → contract → order → shipment → receipt → invoice → payment.
 
 Errors are RFC 9457 problem+json with a stable `code`. Writes that create or change documents accept
@@ -134,8 +142,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     stamp_records_with_request_id()
     install_error_handlers(app)
     install_storage_error_handlers(app)
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes,
-                       larger_under={"/api/v1/bulk/": settings.bulk_max_body_bytes})
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes, larger_for={
+        "/api/v1/bulk/**": settings.bulk_max_body_bytes,
+        **dict.fromkeys(FILE_UPLOAD_PATHS, settings.file_upload_max_bytes),
+    })
     app.add_middleware(RequestContextMiddleware)
     app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

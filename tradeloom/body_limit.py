@@ -1,5 +1,8 @@
 """Refuse request bodies over the configured size with 413, before any of it is parsed or stored."""
 
+import re
+from collections.abc import Mapping
+
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -13,13 +16,14 @@ class BodySizeLimitMiddleware:
     lets HTTPExceptions through its body parsing, so it reaches the problem+json handler.
     """
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int, larger_under: dict[str, int] | None = None) -> None:
+    def __init__(self, app: ASGIApp, *, max_bytes: int, larger_for: Mapping[str, int] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
-        self.larger_under = larger_under or {}  # path prefix → its own limit (bulk APIs take big bodies)
+        # path pattern → its own limit (bulk APIs and file uploads take big bodies)
+        self.larger_for = [(path_pattern(pattern), limit) for pattern, limit in (larger_for or {}).items()]
 
     def _limit(self, path: str) -> int:
-        return next((limit for prefix, limit in self.larger_under.items() if path.startswith(prefix)), self.max_bytes)
+        return next((limit for pattern, limit in self.larger_for if pattern.fullmatch(path)), self.max_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -50,3 +54,10 @@ class BodySizeLimitMiddleware:
     @staticmethod
     def _detail(max_bytes: int) -> str:
         return f"Request bodies are limited to {max_bytes} bytes."
+
+
+def path_pattern(pattern: str) -> re.Pattern[str]:
+    """``/api/v1/things/*/files`` matches one path segment per ``*``; a trailing ``/**`` matches any rest."""
+    rest = pattern.endswith("/**")
+    parts = (pattern[:-3] if rest else pattern).split("*")
+    return re.compile("[^/]+".join(map(re.escape, parts)) + ("/.*" if rest else ""))

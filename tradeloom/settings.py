@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     bulk_max_body_bytes: int = Field(
         default=32 * 1024 * 1024, ge=1024, description="limit for /api/v1/bulk bodies (up to 10,000 records)"
     )
+    file_upload_max_bytes: int = Field(
+        default=64 * 1024 * 1024, ge=1024,
+        description="limit for file uploads (material attachments, fapiao files, goods-receipt photos)",
+    )
     search_url: str | None = Field(
         default=None, description="OpenSearch URL for catalogue search; unset ⇒ PostgreSQL full-text search"
     )

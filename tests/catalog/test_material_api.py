@@ -199,6 +199,19 @@ class TestAttachments:
         assert (download.status_code, download.content) == (200, content)
         assert download.headers["content-disposition"] == "attachment; filename*=UTF-8''3.1%20cert.pdf"
 
+    async def test_a_drawing_larger_than_the_general_body_limit_is_accepted(
+        self, store_client: AsyncClient, supplier: Member, auditor: Member
+    ) -> None:
+        client = store_client
+        material = (await client.post(f"{API}/materials", json=bolt_body(), headers=supplier.headers)).json()
+        drawing = b"%PDF-1.7\n" + bytes(range(256)) * (5 * 4096)  # 5 MiB, over the 2 MiB limit of other bodies
+        uploaded = await client.post(f"{API}/materials/{material['id']}/attachments", headers=supplier.headers,
+                                     files={"file": ("assembly.pdf", drawing, "application/pdf")},
+                                     data={"kind": "drawing"})
+        assert (uploaded.status_code, uploaded.json()["size_bytes"]) == (201, len(drawing))
+        download = await client.get(f"{API}/attachments/{uploaded.json()['id']}/content", headers=auditor.headers)
+        assert hashlib.sha256(download.content).hexdigest() == hashlib.sha256(drawing).hexdigest()
+
     async def test_a_private_attachment_is_only_for_the_uploader(
         self, store_client: AsyncClient, supplier: Member, auditor: Member
     ) -> None:

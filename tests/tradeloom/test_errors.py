@@ -8,6 +8,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.factories import Member, make_member, site_body
+from tradeloom.body_limit import path_pattern
 from tradeloom.sites.models import Site
 
 
@@ -89,6 +90,17 @@ class TestOversizedBodies:
                                      | {"content-type": "application/json"})
         assert_problem(response, 413, "payload_too_large")
         assert await site_count(session) == 0
+
+
+    @pytest.mark.parametrize(("pattern", "path", "matches"), [
+        ("/api/v1/catalog/materials/*/attachments", "/api/v1/catalog/materials/7f3a/attachments", True),
+        ("/api/v1/catalog/materials/*/attachments", "/api/v1/catalog/materials/7f3a/b/attachments", False),
+        ("/api/v1/catalog/materials/*/attachments", "/api/v1/catalog/materials/7f3a/attachments/x", False),
+        ("/api/v1/bulk/**", "/api/v1/bulk/materials", True),
+        ("/api/v1/bulk/**", "/api/v1/bulkier", False),
+    ])
+    def test_larger_limits_apply_to_their_paths_only(self, pattern: str, path: str, matches: bool) -> None:
+        assert bool(path_pattern(pattern).fullmatch(path)) is matches
 
 
 class TestDuplicates:
