@@ -23,7 +23,7 @@ class ExportFormat(StrEnum):
     XLSX = "xlsx"
 
 
-@router.get("/suppliers/{supplier_org_id}/scorecard")
+@router.get("/suppliers/{supplier_org_id}/scorecard", response_model=schemas.ScorecardOut)
 async def scorecard(supplier_org_id: uuid.UUID, request: Request, principal: CurrentPrincipal,
                     session: DbSession) -> Response:
     """The supplier's rolling 12-month scorecard: platform-wide, from your own facts, trend and reviews."""
