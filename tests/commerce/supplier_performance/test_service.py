@@ -139,6 +139,13 @@ class TestReviews:
         assert (card.own.average_review_stars, [r.stars for r in card.reviews]) == (Decimal("4.0"), [4])
         assert await reviews.reviewable_orders(session, actor=owner_actor(buyer),
                                                supplier_org_id=world.orders.supplier.org.id) == []
+        # and another buyer reads neither the review nor its comment, only the platform score it moves
+        await as_owner(session)
+        other = await make_member(session, roles=(Role.BUYER,), kind=OrgKind.BUYER)
+        await act_as(session, other)
+        seen = await service.scorecard(session, actor=owner_actor(other), supplier_org_id=world.orders.supplier.org.id,
+                                       as_of=_today())
+        assert (seen.reviews, seen.platform.score) == ([], card.platform.score)
 
     async def test_only_the_buyer_of_a_finished_order_reviews(self, session: AsyncSession,
                                                               world: LogisticsWorld) -> None:
