@@ -16,6 +16,7 @@ from commerce.settlement import models as settlement_models
 from commerce.settlement.account_statements import models as account_statement_models
 from commerce.settlement.finance import models as finance_models
 from commerce.settlement.stripe import models as stripe_models
+from commerce.supplier_performance import models as supplier_performance_models
 from integrations.bulk import models as bulk_models
 from integrations.connectors import models as connector_models
 from integrations.edi import models as edi_models
@@ -63,5 +64,6 @@ MODEL_MODULES = (
     edi_models,
     punchout_models,
     iot_models,
+    supplier_performance_models,
 )
 target_metadata = Base.metadata

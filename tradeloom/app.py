@@ -29,6 +29,8 @@ from commerce.settlement.finance import api as finance_api
 from commerce.settlement.finance import pages as finance_pages
 from commerce.settlement.stripe import api as stripe_api
 from commerce.settlement.stripe import pages as stripe_pages
+from commerce.supplier_performance import api as supplier_performance_api
+from commerce.supplier_performance import pages as supplier_performance_pages
 from integrations import pages as integration_pages
 from integrations.bulk import api as bulk_api
 from integrations.changes import api as changes_api
@@ -101,6 +103,7 @@ API_ROUTERS = (
     account_statements_api.router,
     finance_api.router,
     iot_api.router,
+    supplier_performance_api.router,
 )
 
 # Routes that take files (a drawing, a fapiao PDF, photos) get their own, larger body limit; data files that are
@@ -173,5 +176,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     account_statement_pages.install(app)
     stripe_pages.install(app)
     finance_pages.install(app)
+    supplier_performance_pages.install(app)
     return app
 

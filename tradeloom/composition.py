@@ -13,6 +13,8 @@ from commerce.logistics.seed import seed_logistics
 from commerce.orders import seed as order_seed
 from commerce.rfq.seed import seed_rfqs
 from commerce.settlement.seed import seed_settlement
+from commerce.supplier_performance import jobs as supplier_performance_jobs
+from commerce.supplier_performance.seed import seed_reviews
 from integrations.bulk import service as bulk_service
 from integrations.connectors import service as connector_service
 from integrations.edi import jobs as edi_jobs
@@ -37,6 +39,7 @@ def subscribe_consumers(settings: Settings) -> None:
     subscribe(bulk_service.BULK_REQUESTED, "integrations.bulk.jobs.run_bulk_job", queue="low")
     subscribe(connector_service.SYNC_REQUESTED, "integrations.connectors.jobs.sync_connector_job", queue="low")
     edi_jobs.subscribe_jobs()
+    supplier_performance_jobs.subscribe_jobs()
     if settings.idis_node_url:
         subscribe(identifier_jobs.TOPICS, identifier_jobs.SYNC_JOB)
     if settings.ledger_anchor_backend != "none":
@@ -54,6 +57,7 @@ async def seed_demo_world(database_url: str, secret: str) -> seed.DemoWorld:
             await seed_rfqs(session, world)
             await seed_contracts(session, world, secret=secret)
             await seed_settlement(session, world)
+            await seed_reviews(session, world)
             await seed_devices(session, world)
             return world
     finally:

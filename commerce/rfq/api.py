@@ -68,7 +68,7 @@ async def get_rfq(rfq_id: uuid.UUID, principal: CurrentPrincipal, session: DbSes
 
 @router.get("/{rfq_id}/matches")
 async def matches(rfq_id: uuid.UUID, principal: Buyer, session: DbSession) -> list[schemas.LineMatchesOut]:
-    """Suppliers per line, best first: catalogue fit, price (price engine), lead time, rating."""
+    """Suppliers per line, best first by match score: catalogue fit, price, rating and lead time (weighted)."""
     found = await matching.match_suppliers(session, actor=principal.actor, rfq_id=rfq_id)
     return [schemas.LineMatchesOut(rfq_line_id=m.line.id, line_no=m.line.line_no,
                                    suppliers=[schemas.SupplierMatchOut.model_validate(s) for s in m.suppliers])

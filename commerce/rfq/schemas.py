@@ -109,7 +109,7 @@ class InvitationOut(ApiModel):
 
 
 class SupplierMatchOut(ApiModel):
-    """One supplier for one line: how well its catalogue fits, and the price engine's price if it has one."""
+    """One supplier for one line: catalogue fit, the price engine's price, rating, lead time, and the match score."""
 
     supplier_org_id: uuid.UUID
     fit: str = Field(description="material (offers this very material) | class (offers in the line's class)")
@@ -117,7 +117,11 @@ class SupplierMatchOut(ApiModel):
     unit_price: DecimalText | None = Field(description="per the line's unit")
     line_total: DecimalText | None
     lead_time_days: int | None
-    rating: DecimalText | None = Field(description="when ratings exist")
+    rating: DecimalText | None = Field(description="supplier performance stars 1–5 (3.0: no history, neutral)")
+    rating_score: DecimalText | None = Field(description="supplier performance score 0–100, platform-wide")
+    rated: bool = Field(description="false: the supplier has no history yet and the neutral prior stands in")
+    match_score: DecimalText = Field(description="0–100: fit 30 + price 40 + rating 20 + lead time 10 points")
+    parts: dict[str, DecimalText] = Field(description="points per factor: fit, price, rating, lead_time")
 
 
 class LineMatchesOut(ApiModel):

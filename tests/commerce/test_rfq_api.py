@@ -98,6 +98,11 @@ class TestMatchingAndInvitations:
                 for s in matches[0]["suppliers"]] == [
             (str(market.suppliers[0].org.id), "material", "450", 5),
             (str(market.suppliers[1].org.id), "material", "550", 2)]
+        # and the ranking is explained: neither has a history, so both get the neutral rating (3 stars, 10 points)
+        assert [(s["match_score"], s["parts"], s["rating"], s["rating_score"], s["rated"])
+                for s in matches[0]["suppliers"]] == [
+            ("84", {"fit": "30", "price": "40", "rating": "10", "lead_time": "4"}, "3", "50", False),
+            ("82.7", {"fit": "30", "price": "32.7", "rating": "10", "lead_time": "10"}, "3", "50", False)]
         # when the top one is invited in one action
         invited = await client.post(f"/api/v1/rfqs/{rfq['id']}/invitations/top", json={"top": 1},
                                     headers=market.buyer.headers)

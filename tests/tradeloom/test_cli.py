@@ -56,6 +56,8 @@ def test_seed_demo_is_idempotent(cli_database: dict[str, str]) -> None:
     with psycopg.connect(libpq_url(cli_database["TRADELOOM_DATABASE_URL"])) as conn:
         kinds = dict(conn.execute("SELECT kind, count(*) FROM organizations GROUP BY kind").fetchall())
         users = conn.execute("SELECT count(*) FROM users").fetchone()
+        reviews = conn.execute("SELECT count(*) FROM supplier_reviews").fetchone()
+    assert reviews == (2,)  # ecm rated nbpf on its received and closed demo orders, once
     assert kinds == {"platform_operator": 1, "buyer": 3, "supplier": 4, "both": 1, "logistics_provider": 1,
                      "financier": 1}
     assert users == (44,)  # operator 2, buyers 3 × 6, suppliers 5 × 4, logistics 2, financier 2

@@ -1,13 +1,19 @@
 """Supply–demand matching: for each RFQ line, the suppliers ranked by how well they fit.
 
-Ranking, in order: catalogue fit (an offer for the very material before an offer in the line's class),
-price (the price engine's line total for the line's quantity, in the RFQ's currency; none ranks last),
-lead time, rating (none yet: ``commerce/ratings`` will feed it), then supplier id for a stable order.
+Each supplier gets a match score out of 100, the sum of four weighted parts (``RANK_WEIGHTS``):
+
+- catalogue fit (30): an offer for the very material counts 1, an offer in the line's class 0.5;
+- price (40): the cheapest priced line total ÷ this supplier's (price engine, the RFQ's currency); unpriced 0;
+- rating (20): the supplier's platform-wide performance score ÷ 100 (``commerce.supplier_performance``); a
+  supplier without history gets the neutral prior 50, not zero;
+- lead time (10): the shortest lead time ÷ this supplier's (at least one day each); none known 0.
+
+Ties go to the supplier id, for a stable order. The parts are kept on the match to explain the ranking.
 """
 
 import datetime as dt
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,12 +23,15 @@ from catalog.service.pricing import quotes_for
 from commerce.rfq.models import Rfq, RfqLine
 from commerce.rfq.service.invitations import add_invitations
 from commerce.rfq.service.requests import ensure_open, own_rfq, rfq_lines
+from commerce.supplier_performance.service import ratings_for
 from tradeloom.audit import Actor
 from tradeloom.db import utcnow
 from tradeloom.errors import Conflict
 
-_NO_PRICE = Decimal("1E+30")
-_NO_LEAD_TIME = 10**6
+RANK_WEIGHTS: dict[str, Decimal] = {"fit": Decimal(30), "price": Decimal(40), "rating": Decimal(20),
+                                     "lead_time": Decimal(10)}
+_FIT = {"material": Decimal(1), "class": Decimal("0.5")}
+_TENTH = Decimal("0.1")
 
 
 @dataclass(frozen=True)
@@ -33,7 +42,11 @@ class SupplierMatch:
     unit_price: Decimal | None  # per the line's unit
     line_total: Decimal | None
     lead_time_days: int | None
-    rating: Decimal | None = None
+    rating: Decimal | None = None  # stars 1–5 (3.0: no history yet)
+    rating_score: Decimal | None = None  # 0–100
+    rated: bool = False  # False: the neutral prior stands in for a history
+    match_score: Decimal = Decimal(0)  # 0–100, the sum of ``parts``
+    parts: dict[str, Decimal] = field(default_factory=dict)  # points per RANK_WEIGHTS factor
 
 
 @dataclass(frozen=True)
@@ -42,12 +55,25 @@ class LineMatches:
     suppliers: list[SupplierMatch]
 
 
-def _rank(match: SupplierMatch, currency: str) -> tuple[int, int, Decimal, int, Decimal, str]:
-    priced = match.line_total is not None and match.currency == currency
-    return (0 if match.fit == "material" else 1, 0 if priced else 1,
-            match.line_total if priced and match.line_total is not None else _NO_PRICE,
-            match.lead_time_days if match.lead_time_days is not None else _NO_LEAD_TIME,
-            -(match.rating or Decimal(0)), str(match.supplier_org_id))
+def _priced(match: SupplierMatch, currency: str) -> Decimal | None:
+    return match.line_total if match.currency == currency and match.line_total else None
+
+
+def rank(matches: list[SupplierMatch], currency: str) -> list[SupplierMatch]:
+    """Score every match against the line's best price and lead time, best first."""
+    prices = [price for match in matches if (price := _priced(match, currency)) is not None]
+    leads = [max(match.lead_time_days, 1) for match in matches if match.lead_time_days is not None]
+    scored = []
+    for match in matches:
+        price = _priced(match, currency)
+        shares = {"fit": _FIT[match.fit],
+                  "price": min(prices) / price if price is not None else Decimal(0),
+                  "rating": (match.rating_score if match.rating_score is not None else Decimal(50)) / 100,
+                  "lead_time": Decimal(min(leads)) / max(match.lead_time_days, 1)
+                  if match.lead_time_days is not None else Decimal(0)}
+        parts = {name: (RANK_WEIGHTS[name] * share).quantize(_TENTH) for name, share in shares.items()}
+        scored.append(replace(match, parts=parts, match_score=sum(parts.values(), Decimal(0))))
+    return sorted(scored, key=lambda m: (-m.match_score, str(m.supplier_org_id)))
 
 
 async def _material_matches(
@@ -81,8 +107,19 @@ async def line_matches(session: AsyncSession, *, rfq: Rfq, lines: list[RfqLine])
             if class_code != line.class_code or offer.org_id in found:
                 continue
             found[offer.org_id] = SupplierMatch(offer.org_id, "class", None, None, None, offer.lead_time_days)
-        result.append(LineMatches(line, sorted(found.values(), key=lambda m: _rank(m, rfq.currency))))
-    return result
+        result.append(LineMatches(line, list(found.values())))
+    return await _rated(session, result, rfq.currency, on_date)
+
+
+async def _rated(session: AsyncSession, lines: list[LineMatches], currency: str, on_date: dt.date
+                 ) -> list[LineMatches]:
+    """Add each supplier's rating (one query for all suppliers of all lines), then rank every line."""
+    suppliers = sorted({m.supplier_org_id for line in lines for m in line.suppliers}, key=str)
+    ratings = await ratings_for(session, supplier_org_ids=suppliers, as_of=on_date)
+    return [LineMatches(line.line, rank([replace(m, rating=ratings[m.supplier_org_id].stars,
+                                                 rating_score=ratings[m.supplier_org_id].score,
+                                                 rated=ratings[m.supplier_org_id].has_history)
+                                         for m in line.suppliers], currency)) for line in lines]
 
 
 async def match_suppliers(session: AsyncSession, *, actor: Actor, rfq_id: uuid.UUID) -> list[LineMatches]:

@@ -66,3 +66,5 @@ class CreditInputsOut(ApiModel):
     average_days_late: Decimal
     max_days_late: int
     open_overdue: int
+    performance_score: Decimal = Field(description="platform-wide supplier scorecard 0–100 (50: no history)")
+    performance_stars: Decimal

@@ -19,6 +19,7 @@ from commerce.settlement.invoice_models import Invoice
 from commerce.settlement.invoices import load_invoice
 from commerce.settlement.journal import AccountKind
 from commerce.settlement.rules import InvoiceKind, InvoiceStatus
+from commerce.supplier_performance.service import ratings_for
 from ledger.service import record_evidence
 from tradeloom.audit import Actor, record_audit
 from tradeloom.db import flush_or_conflict
@@ -234,6 +235,8 @@ class CreditInputs:
     average_days_late: Decimal
     max_days_late: int
     open_overdue: int
+    performance_score: Decimal  # platform-wide supplier scorecard, 0–100 (50: no history yet)
+    performance_stars: Decimal
 
 
 async def credit_inputs(session: AsyncSession, *, actor: Actor, today: dt.date) -> CreditInputs:
@@ -244,6 +247,7 @@ async def credit_inputs(session: AsyncSession, *, actor: Actor, today: dt.date) 
     for invoice in invoices:
         volume[invoice.currency] += invoice.gross_total
     settled_on = await _settled_dates(session, actor.org_id, invoices)
+    performance = (await ratings_for(session, supplier_org_ids=[actor.org_id], as_of=today))[actor.org_id]
     lateness = [max((settled_on[i.id] - i.due_date).days, 0) for i in invoices if i.id in settled_on]
     late = [days for days in lateness if days > 0]
     return CreditInputs(
@@ -253,7 +257,8 @@ async def credit_inputs(session: AsyncSession, *, actor: Actor, today: dt.date) 
         average_days_late=(Decimal(sum(lateness)) / len(lateness)).quantize(Decimal("0.1")) if lateness else ZERO,
         max_days_late=max(lateness, default=0),
         open_overdue=sum(1 for i in invoices if i.id not in settled_on and i.due_date < today
-                         and i.status == InvoiceStatus.APPROVED))
+                         and i.status == InvoiceStatus.APPROVED),
+        performance_score=performance.score, performance_stars=performance.stars)
 
 
 async def _settled_dates(session: AsyncSession, org_id: uuid.UUID, invoices: list[Invoice]) -> dict[uuid.UUID, dt.date]:

@@ -177,3 +177,6 @@ async def test_credit_inputs_count_volumes_and_disputes(client: AsyncClient, ses
     inputs = (await client.get(f"{API}/credit-inputs", headers=supplier.headers)).json()
     assert (inputs["invoices"], inputs["disputed_invoices"], inputs["paid_invoices"]) == (2, 1, 0)
     assert Decimal(inputs["volume_by_currency"]["CNY"]) == Decimal("791.00")
+    # the supplier scorecard: 1 of 2 invoices clean, 1 of 1 receipt line on time, 4 of 4 accepted, 1 quick
+    # confirmation: 30·2.5/4 + 25·2.5/4 + 15·2.5/5 + 10·2.5/4 + 10·0.5 + 10·0.5 = 58.1
+    assert (inputs["performance_score"], inputs["performance_stars"]) == ("58.1", "3.3")
