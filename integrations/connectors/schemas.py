@@ -59,3 +59,4 @@ class ConnectorErrorOut(ApiModel):
 class ProfileOut(ApiModel):
     profile: str
     mapping_yaml: str
+    alternatives: dict[str, str] = Field(default_factory=dict)  # e.g. sap_s4hana_crm: customers and contacts

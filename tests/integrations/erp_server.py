@@ -2,10 +2,12 @@
 in the documented shapes of each system:
 
 - SAP S/4HANA OData v2: basic auth; ``GET /sap/opu/odata/sap/<service>/`` (service document,
-  ``d.EntitySets``) and ``/<service>/<EntitySet>?$format=json&$top&$skip&$expand`` (``d.results``).
+  ``d.EntitySets``) and ``/<service>/<EntitySet>?$format=json&$top&$skip&$expand`` (``d.results``;
+  ``$filter`` of ``eq`` / ``ne`` terms joined by ``and``).
 - Odoo: ``POST /jsonrpc`` with ``{"jsonrpc": "2.0", "method": "call", "params": {"service", "method",
   "args"}}``: ``common.login`` → uid (false when refused), ``object.execute_kw(db, uid, pwd, model,
-  "search_read", [domain], {fields, offset, limit})`` → list of dicts.
+  "search_read", [domain], {fields, offset, limit})`` → list of dicts (domains of ``=``, ``!=``, ``>``
+  terms, ``parent_id.x`` through a many2one of the same model).
 - Kingdee K/3 Cloud: ``POST …AuthService.ValidateUser.common.kdsvc`` → ``LoginResultType`` 1 and a
   ``kdservice-sessionid`` cookie; ``POST …DynamicFormService.ExecuteBillQuery.common.kdsvc`` with
   ``{"data": {FormId, FieldKeys, StartRow, Limit}}`` → rows as lists in FieldKeys order.
@@ -61,6 +63,32 @@ class FakeErp:
 
 def _page(items: list[Any], start: int, size: int) -> list[Any]:
     return items[start:start + size]
+
+
+def _odoo_value(record: dict[str, Any], path: str, records: list[dict[str, Any]]) -> Any:
+    """A field, or ``parent_id.customer_rank``: a field of the many2one's record (same model here)."""
+    head, _, rest = path.partition(".")
+    value = record.get(head, False)
+    if not rest:
+        return value
+    related = next((other for other in records if value and other.get("id") == value[0]), None)
+    return False if related is None else _odoo_value(related, rest, records)
+
+
+_ODOO_OPERATORS = {"=": lambda a, b: a == b, "!=": lambda a, b: a != b, ">": lambda a, b: a is not False and a > b}
+
+
+def odoo_domain(records: list[dict[str, Any]], domain: list[Any]) -> list[dict[str, Any]]:
+    """Records matching an Odoo domain of ``[field, operator, value]`` terms (implicitly ANDed)."""
+    return [record for record in records if all(
+        _ODOO_OPERATORS[operator](_odoo_value(record, path, records), value) for path, operator, value in domain)]
+
+
+def odata_filter(entities: list[dict[str, Any]], expression: str) -> list[dict[str, Any]]:
+    """Entities matching ``Field eq 'v' and Field ne 'w'`` (the subset of $filter the profiles use)."""
+    terms = [term.split(" ", 2) for term in expression.split(" and ") if term.strip()]
+    return [entity for entity in entities if all(
+        (str(entity.get(name, "")) == value.strip("'")) == (operator == "eq") for name, operator, value in terms)]
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -135,6 +163,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(404, {"error": {"code": "005056A509B11EE1B9A8FEC11C21578E",
                                        "message": {"value": "Resource not found"}}})
             return
+        entities = odata_filter(entities, query.get("$filter", ""))
         page = _page(entities, int(query.get("$skip", 0)), int(query.get("$top", 1000)))
         self._send(200, {"d": {"results": page}})
 
@@ -146,12 +175,12 @@ class _Handler(BaseHTTPRequestHandler):
             ok = (login, password) == (self.erp.username, self.erp.password)
             self._send(200, {"jsonrpc": "2.0", "id": body.get("id"), "result": 7 if ok else False})
             return
-        _database, uid, password, model, method, _domain, kwargs = params["args"]
+        _database, uid, password, model, method, (domain,), kwargs = params["args"]
         if uid != 7 or password != self.erp.password or method != "search_read":
             self._send(200, {"jsonrpc": "2.0", "id": body.get("id"), "error": {
                 "code": 200, "message": "Odoo Server Error", "data": {"message": "Access Denied"}}})
             return
-        records = self.erp.odoo.get(model, [])
+        records = odoo_domain(self.erp.odoo.get(model, []), domain)
         fields = kwargs.get("fields") or []
         page = [{key: record.get(key, False) for key in fields} if fields else record
                 for record in _page(records, kwargs.get("offset", 0), kwargs.get("limit", 80))]
