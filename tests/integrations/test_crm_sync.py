@@ -1,6 +1,7 @@
 """CRM customers and contacts pulled by connectors from the local ERP speaking Odoo JSON-RPC (res.partner)
 and SAP OData (API_BUSINESS_PARTNER): matched to platform buyers, refreshed on re-sync, never duplicated."""
 
+import uuid
 from typing import Any
 
 from httpx import AsyncClient
@@ -10,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from integrations.bulk.records import BulkKind
 from integrations.connectors.mapping import alternative_mappings, parse_mapping
 from integrations.crm.models import CrmContact, CrmCustomer
-from tests.factories import make_member, make_org
+from integrations.bulk.service import run_bulk
+from tests.factories import Member, make_member, make_org
 from tests.integrations.erp_server import FakeErp
 from tests.integrations.test_connectors import add_connector, count, open_errors, sync
 from tradeloom.db import apply_tenant
@@ -186,3 +188,32 @@ class TestCrmApi:
         assert (missing.status_code, missing.json()["code"]) == (404, "crm_customer_not_found")
         bad = await client.get("/api/v1/crm/customers?limit=0", headers=supplier.headers)
         assert bad.status_code == 422
+
+
+class TestBulkApi:
+    async def test_customers_and_contacts_sent_directly_are_refreshed_by_a_resend(
+        self, session: AsyncSession, sessionmaker: async_sessionmaker[AsyncSession], client: AsyncClient,
+    ) -> None:
+        # given
+        admin = await make_member(session, kind=OrgKind.SUPPLIER, roles=(Role.ORG_ADMIN,))
+        customers = [{"external_id": "C-1", "name": "Wuxi Pumps", "country": "CN"},
+                     {"external_id": "C-2", "name": "", "country": "China"}]
+        # when the CRM sends customers, then one contact twice (the second time with a new phone)
+        first = await _bulk(client, sessionmaker, admin, "customers", customers)
+        for phone in ("0510 1111", "0510 2222"):
+            await _bulk(client, sessionmaker, admin, "contacts",
+                        [{"external_id": "P-1", "customer_ref": "C-1", "name": "Qian Hao", "phone": phone}])
+        # then the bad customer is reported field by field, the contact exists once with the new phone
+        assert [r["status"] for r in first["results"]] == ["created", "rejected"]
+        assert {p["pointer"] for p in first["results"][1]["problems"]} == {"/name", "/country"}
+        await apply_tenant(session, org_id=admin.org.id)
+        assert await contacts_of(session) == [("P-1", "Qian Hao", None, "0510 2222", None)]
+
+
+async def _bulk(client: AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], member: Member, kind: str,
+                records: list[dict[str, Any]]) -> dict[str, Any]:
+    queued = await client.post(f"/api/v1/bulk/{kind}", headers=member.headers,
+                               json={"source_system": "crm-prod", "records": records})
+    assert queued.status_code == 202, queued.text
+    await run_bulk(sessionmaker, org_id=member.org.id, job_id=uuid.UUID(queued.json()["id"]))
+    return dict((await client.get(queued.json()["url"], headers=member.headers)).json())
