@@ -14,6 +14,12 @@ in the documented shapes of each system:
 - Yonyou U8+ OpenAPI: ``GET /system/token`` → ``{"errcode": "0", "token": {"id", "expiresIn"}}``;
   ``GET /api/<resource>/batch_get?token&page_index&rows_per_page`` → ``errcode``, ``page_count`` and the list.
 
+- Salesforce REST: ``POST /services/oauth2/token`` (form: ``grant_type=client_credentials``, ``client_id``,
+  ``client_secret``) → ``access_token`` (400 ``invalid_client`` when refused); ``GET /services/data/v60.0/query?q=``
+  with ``Authorization: Bearer`` → ``{totalSize, done, records, nextRecordsUrl}`` in batches of
+  ``salesforce_batch`` (the records of the sObject named after ``FROM``; the WHERE clause is not evaluated),
+  401 ``INVALID_SESSION_ID`` without the token.
+
 Faults for hostile tests: ``fail_next`` answers that many requests with 500; ``stall_next`` answers that
 many requests only after ``stall_seconds`` (longer than the client's timeout).
 """
@@ -33,6 +39,7 @@ import pytest
 
 KINGDEE = "/k3cloud/Kingdee.BOS.WebApi.ServicesStub."
 SAP = "/sap/opu/odata/sap/"
+SALESFORCE = "/services/data/v60.0/"
 
 
 @dataclass
@@ -44,6 +51,8 @@ class FakeErp:
     odoo: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # model → records
     kingdee: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # FormId → records by field key
     yonyou: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # resource → records
+    salesforce: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # sObject → records
+    salesforce_batch: int = 2
     fail_next: int = 0
     stall_next: int = 0
     stall_seconds: float = 2.0
@@ -116,7 +125,10 @@ class _Handler(BaseHTTPRequestHandler):
         return fault is not None
 
     def _body(self) -> Any:
-        return json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"null")
+        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if (self.headers.get("Content-Type") or "").startswith("application/x-www-form-urlencoded"):
+            return {key: values[0] for key, values in parse_qs(raw.decode()).items()}
+        return json.loads(raw or b"null")
 
     def do_GET(self) -> None:
         parts = urlsplit(self.path)
@@ -130,6 +142,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._yonyou_token(query)
         elif parts.path.startswith("/api/"):
             self._yonyou_list(parts.path.removeprefix("/api/"), query)
+        elif parts.path.startswith(SALESFORCE):
+            self._salesforce(parts.path.removeprefix(SALESFORCE), query)
         else:
             self._send(404, {"error": "no such path"})
 
@@ -144,6 +158,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._kingdee_login(body)
         elif self.path == KINGDEE + "DynamicFormService.ExecuteBillQuery.common.kdsvc":
             self._kingdee_query(body)
+        elif self.path == "/services/oauth2/token":
+            self._salesforce_token(body)
         else:
             self._send(404, {"error": "no such path"})
 
@@ -223,6 +239,32 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(200, {"errcode": "0", "errmsg": "", "page_index": str(index), "rows_per_page": str(size),
                          "row_count": str(len(records)), "page_count": str(pages),
                          name: _page(records, (index - 1) * size, size)})
+
+    # Salesforce REST
+    def _salesforce_token(self, form: dict[str, str]) -> None:
+        if (form.get("grant_type"), form.get("client_id"), form.get("client_secret")) != (
+                "client_credentials", self.erp.username, self.erp.password):
+            self._send(400, {"error": "invalid_client", "error_description": "invalid client credentials"})
+            return
+        self._send(200, {"access_token": "sf-token-1", "instance_url": self.erp.url, "token_type": "Bearer"})
+
+    def _salesforce(self, path: str, query: dict[str, str]) -> None:
+        if self.headers.get("Authorization") != "Bearer sf-token-1":
+            self._send(401, [{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}])
+            return
+        if path == "sobjects":
+            self._send(200, {"sobjects": [{"name": name} for name in sorted(self.erp.salesforce)]})
+            return
+        if path == "query":
+            sobject, start = query.get("q", "").split(" FROM ")[1].split()[0], 0
+        else:  # query/<sObject>-<start>: the nextRecordsUrl of a batch
+            sobject, _, offset = path.removeprefix("query/").rpartition("-")
+            start = int(offset)
+        records = self.erp.salesforce.get(sobject, [])
+        end = start + self.erp.salesforce_batch
+        done = end >= len(records)
+        self._send(200, {"totalSize": len(records), "done": done, "records": records[start:end]}
+                   | ({} if done else {"nextRecordsUrl": f"{SALESFORCE}query/{sobject}-{end}"}))
 
 
 @contextmanager

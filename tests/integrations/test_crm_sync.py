@@ -9,12 +9,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from integrations.bulk.records import BulkKind
-from integrations.connectors.mapping import alternative_mappings, parse_mapping
-from integrations.crm.models import CrmContact, CrmCustomer
 from integrations.bulk.service import run_bulk
+from integrations.connectors import service as connector_service
+from integrations.connectors.mapping import alternative_mappings, parse_mapping, profile_mapping
+from integrations.crm.models import CrmContact, CrmCustomer
 from tests.factories import Member, make_member, make_org
 from tests.integrations.erp_server import FakeErp
-from tests.integrations.test_connectors import add_connector, count, open_errors, sync
+from tests.integrations.test_connectors import OPTIONS, add_connector, count, open_errors, sync
 from tradeloom.db import apply_tenant
 from tradeloom.identity.roles import OrgKind, Role
 
@@ -55,6 +56,8 @@ class TestShippedCrmMappings:
         assert kinds == {"odoo_crm": [BulkKind.CUSTOMERS, BulkKind.CONTACTS], "odoo_srm": [BulkKind.QUALIFICATIONS],
                          "sap_s4hana_crm": [BulkKind.CUSTOMERS, BulkKind.CONTACTS, BulkKind.CONTACTS],
                          "sap_s4hana_idoc": [BulkKind.ORDERS]}
+        assert [pull.kind for pull in parse_mapping(profile_mapping("salesforce")).pulls] == [
+            BulkKind.CUSTOMERS, BulkKind.CONTACTS]
 
 
 class TestOdooCrm:
@@ -217,3 +220,40 @@ async def _bulk(client: AsyncClient, sessionmaker: async_sessionmaker[AsyncSessi
     assert queued.status_code == 202, queued.text
     await run_bulk(sessionmaker, org_id=member.org.id, job_id=uuid.UUID(queued.json()["id"]))
     return dict((await client.get(queued.json()["url"], headers=member.headers)).json())
+
+
+class TestSalesforce:
+    async def test_accounts_and_contacts_page_by_page(
+        self, session: AsyncSession, sessionmaker: async_sessionmaker[AsyncSession], erp: FakeErp,
+    ) -> None:
+        # given a Salesforce org with three customer accounts (two query batches) and a contact
+        supplier = await make_member(session, kind=OrgKind.SUPPLIER, roles=(Role.ORG_ADMIN,))
+        buyer = await make_org(session, kind=OrgKind.BUYER)
+        erp.salesforce["Account"] = [
+            {"attributes": {"type": "Account"}, "Id": f"001A{n}", "Name": name, "Tax_Id__c": tax, "Phone": None,
+             "BillingCity": "Shanghai", "BillingCountryCode": "CN"}
+            for n, name, tax in ((1, "Huadong Metals", buyer.uscc), (2, "Pudong Tools", None), (3, "Jiading Auto", ""))]
+        erp.salesforce["Contact"] = [{"attributes": {"type": "Contact"}, "Id": "003B1", "Name": "Zhou Jie",
+                                      "Email": "zhou.jie@metals.example", "Phone": None, "Title": "Buyer",
+                                      "AccountId": "001A1"}]
+        credentials = {"client_id": "tradeloom", "client_secret": "s3cret"}
+        connector = await add_connector(session, supplier, erp, "salesforce", credentials=credentials)
+        # when
+        outcome = await sync(sessionmaker, connector)
+        # then the second batch was followed, and the accounts and the contact are in
+        await apply_tenant(session, org_id=supplier.org.id)
+        assert outcome.status == "succeeded", await open_errors(session, connector)
+        assert erp.calls.count("GET /services/data/v60.0/query/Account-2") == 1
+        assert [(c[0], c[3]) for c in await customers_of(session)] == [
+            ("001A1", buyer.id), ("001A2", None), ("001A3", None)]
+        assert await contacts_of(session) == [("003B1", "Zhou Jie", "zhou.jie@metals.example", None, "Buyer")]
+
+    async def test_wrong_client_credentials_are_refused_not_retried(
+        self, session: AsyncSession, erp: FakeErp,
+    ) -> None:
+        supplier = await make_member(session, kind=OrgKind.SUPPLIER, roles=(Role.ORG_ADMIN,))
+        connector = await add_connector(session, supplier, erp, "salesforce",
+                                        credentials={"client_id": "tradeloom", "client_secret": "wrong"})
+        check = await connector_service.test_connection(session, connector_id=connector.id, options=OPTIONS)
+        assert not check.ok and "invalid_client" in check.message
+        assert erp.calls == ["POST /services/oauth2/token"]
