@@ -83,7 +83,7 @@ async def get_qualification(qualification_id: uuid.UUID, principal: CurrentPrinc
 
 @router.post("/{qualification_id}/review")
 async def review(qualification_id: uuid.UUID, body: ReviewIn, principal: Buyer, session: DbSession,
-                 expected_version: ExpectedVersion, response: Response) -> QualificationOut:
+                 expected_version: ExpectedVersion, response: Response, _key: Idempotent) -> QualificationOut:
     """Approve or reject (with a note) a document a supplier submitted to you (If-Match)."""
     qualification = await service.review_qualification(
         session, actor=principal.actor, qualification_id=qualification_id, expected_version=expected_version,

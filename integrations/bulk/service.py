@@ -2,8 +2,10 @@
 
 Idempotent by external id: a record whose ``(source_system, external_id)`` is mapped already is reported
 ``existing`` with our object's id and nothing is written, so replaying a job (or sending the same order
-twice) creates nothing twice. Jobs of one organization and source system run one after another (an
-advisory lock), so two concurrent jobs with the same ids cannot both create them.
+twice) creates nothing twice. CRM customers and contacts and SRM qualification documents (``UPSERT_KINDS``)
+are refreshed instead: their known records update the row they are mapped to, still reported ``existing``.
+Jobs of one organization and source system run one after another (an advisory lock), so two concurrent
+jobs with the same ids cannot both create them.
 
 The records' writes and the report are stored in one transaction; if writing fails unexpectedly the
 job is ``failed`` and nothing of it is stored. Progress is written in short transactions of its own.

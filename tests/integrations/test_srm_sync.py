@@ -4,18 +4,28 @@ approved, refreshed when renewed (reminders start again), unknown suppliers queu
 import datetime as dt
 from typing import Any
 
+import redis
+from httpx import AsyncClient
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from commerce.qualifications.expiry import send_reminders
+from commerce.qualifications import service
+from commerce.qualifications.expiry import check_once, send_reminders
 from commerce.qualifications.models import SupplierQualification
+from commerce.qualifications.rules import DocType
 from integrations.connectors.mapping import alternative_mappings
+from integrations.webhooks.signing import signature_is_valid
 from tests.factories import make_member, make_org
+from tests.integrations.conftest import Receiver
 from tests.integrations.erp_server import FakeErp
 from tests.integrations.test_connectors import add_connector, open_errors, sync
+from tests.integrations.test_webhooks import allow_loopback, job_environment, run_jobs, subscribed  # noqa: F401
 from tests.materials_factories import as_owner
-from tradeloom.db import apply_tenant
+from tradeloom import jobs
+from tradeloom.audit import Actor
+from tradeloom.db import apply_tenant, make_sessionmaker
 from tradeloom.identity.roles import OrgKind, Role
+from tradeloom.outbox.dispatcher import dispatch_due
 
 
 def certificate(record_id: int, vat: str, valid_until: str, **extra: Any) -> dict[str, Any]:
@@ -52,3 +62,28 @@ async def test_certificates_sync_and_renew(session: AsyncSession, sessionmaker: 
     assert again.summary["qualifications"]["existing"] == 1
     rows = list(await session.scalars(select(SupplierQualification).execution_options(populate_existing=True)))
     assert [(r.valid_until, r.reminded_30_at) for r in rows] == [(dt.date(2029, 12, 20), None)]
+
+
+async def test_an_expiry_reminder_reaches_the_suppliers_webhook(
+    committed_client: AsyncClient, engine: AsyncEngine, redis_client: redis.Redis, receiver: Receiver,
+    job_environment: None, allow_loopback: None,  # noqa: F811
+) -> None:
+    # given a supplier subscribed to its qualification events, and an approved document 30 days from its end
+    async with make_sessionmaker(engine)() as setup, setup.begin():
+        buyer = await make_member(setup, roles=(Role.BUYER,), kind=OrgKind.BUYER)
+        supplier = await make_member(setup, roles=(Role.ORG_ADMIN,), kind=OrgKind.SUPPLIER)
+        await apply_tenant(setup, org_id=buyer.org.id)
+        await service.record_qualification(setup, actor=Actor(org_id=buyer.org.id), supplier_org_id=supplier.org.id,
+                                           fields=service.QualificationFields(
+                                               DocType.ISO_9001, "CN-QMS-HOOK", "CQC",
+                                               dt.date.today() + dt.timedelta(days=30), is_required=True))
+    subscription = await subscribed(committed_client, supplier, receiver.url, ["supplier.qualification.*"])
+    # when the daily check, the outbox dispatcher and the jobs run (the check twice)
+    assert (await check_once(), await check_once()) == (1, 0)
+    dispatch_due(jobs.sync_engine(), redis_client)
+    run_jobs(redis_client)
+    # then the supplier's receiver got one signed supplier.qualification.expiring
+    ((headers, body),) = receiver.requests
+    assert headers["tradeloom-event"] == "supplier.qualification.expiring"
+    assert signature_is_valid(subscription["secret"], body, headers["tradeloom-signature"])
+    assert b'"days_before":30' in body and b'"number":"CN-QMS-HOOK"' in body
