@@ -15,8 +15,9 @@ from integrations.bulk import service as bulk
 from integrations.connectors import service as connectors
 from integrations.connectors.api import call_options
 from integrations.connectors.clients import CLIENTS
-from integrations.connectors.mapping import profile_mapping
+from integrations.connectors.mapping import alternative_mappings, profile_mapping
 from integrations.connectors.schemas import ConnectorIn
+from integrations.crm import service as crm
 from integrations.webhooks import service as webhooks
 from tradeloom.audit import record_audit
 from tradeloom.errors import Invalid, TradeloomError
@@ -52,8 +53,8 @@ def _connector_fields(form: Any) -> ConnectorIn:
     """The connector form as the API's body (same validation); a new connector starts from its profile's
     shipped mapping when the mapping box is empty."""
     profile, mapping = str(form.get("profile") or ""), str(form.get("mapping_yaml") or "")
-    if not mapping.strip() and profile in CLIENTS:
-        mapping = profile_mapping(profile)
+    if not mapping.strip() and profile in CLIENTS:  # the chosen shipped mapping of the profile (CRM, SRM …)
+        mapping = alternative_mappings(profile).get(str(form.get("starting_mapping") or ""), profile_mapping(profile))
     return ConnectorIn.model_validate({
         "name": form.get("name"), "profile": profile, "base_url": form.get("base_url"), "mapping_yaml": mapping,
         "schedule_minutes": form.get("schedule_minutes") or None, "is_active": form.get("is_active") == "on",
@@ -68,6 +69,8 @@ async def _overview(request: Request, principal: Member, session: AsyncSession, 
         "connectors": await connectors.list_connectors(session),
         "jobs": await bulk.recent_jobs(session, limit=10),
         "scopes": SCOPES, "profiles": sorted(CLIENTS), "errors": errors or [], "new_key": new_key,
+        "mappings": [name for profile in sorted(CLIENTS) for name in alternative_mappings(profile)],
+        "crm": await crm.crm_counts(session),
     }
     return render(request, "integrations/overview.html", context, principal=principal, status_code=status_code)
 
@@ -260,6 +263,20 @@ async def bulk_job(job_id: uuid.UUID, request: Request, principal: Member, tx: T
     job = await bulk.get_job(await tx.session(), job_id=job_id)
     template = "integrations/bulk_progress.html" if request.headers.get("HX-Request") else "integrations/bulk.html"
     return render(request, template, {"job": job, "results": job.results[:500]}, principal=principal)
+
+
+@router.get("/crm")
+async def crm_records(request: Request, principal: Member, tx: Tx) -> Response:
+    """The customers and contacts the CRM connectors brought in."""
+    principal.require(Permission.INTEGRATION_MANAGE)
+    session = await tx.session()
+    customers = await crm.list_customers(session, query=request.query_params.get("q"), linked=None, limit=500)
+    contacts = await crm.list_contacts(session, customer_id=None, limit=1000)
+    return render(request, "integrations/crm.html", {
+        "customers": customers, "contacts": contacts, "query": request.query_params.get("q") or "",
+        "customer_names": {customer.id: customer.name for customer in customers},
+        "buyers": await crm.buyer_names(session, {c.buyer_org_id for c in customers if c.buyer_org_id})},
+        principal=principal)
 
 
 def install(app: FastAPI) -> None:

@@ -10,6 +10,7 @@ from catalog.search import models as search_models
 from commerce.contracts import models as contract_models
 from commerce.logistics import models as logistics_models
 from commerce.orders import models as order_models
+from commerce.qualifications import models as qualification_models
 from commerce.rfq import models as rfq_models
 from commerce.settlement import invoice_models as settlement_invoice_models
 from commerce.settlement import models as settlement_models
@@ -19,6 +20,7 @@ from commerce.settlement.stripe import models as stripe_models
 from commerce.supplier_performance import models as supplier_performance_models
 from integrations.bulk import models as bulk_models
 from integrations.connectors import models as connector_models
+from integrations.crm import models as crm_models
 from integrations.edi import models as edi_models
 from integrations.external_ids import models as external_id_models
 from integrations.punchout import models as punchout_models
@@ -65,5 +67,7 @@ MODEL_MODULES = (
     punchout_models,
     iot_models,
     supplier_performance_models,
+    qualification_models,
+    crm_models,
 )
 target_metadata = Base.metadata

@@ -18,6 +18,8 @@ from commerce.logistics import pages as logistics_pages
 from commerce.orders import api as orders_api
 from commerce.orders import pages as order_pages
 from commerce.orders.placer import OrdersPlacer
+from commerce.qualifications import api as qualifications_api
+from commerce.qualifications import pages as qualification_pages
 from commerce.rfq import api as rfq_api
 from commerce.rfq import pages as rfq_pages
 from commerce.settlement import api as settlement_api
@@ -35,6 +37,7 @@ from integrations import pages as integration_pages
 from integrations.bulk import api as bulk_api
 from integrations.changes import api as changes_api
 from integrations.connectors import api as connectors_api
+from integrations.crm import api as crm_api
 from integrations.edi import api as edi_api
 from integrations.edi import pages as edi_pages
 from integrations.external_ids import api as external_ids_api
@@ -86,6 +89,8 @@ API_ROUTERS = (
     bulk_api.router,
     external_ids_api.router,
     connectors_api.router,
+    crm_api.router,
+    qualifications_api.router,
     edi_api.router,
     punchout_api.router,
     *catalog_api.routers,
@@ -157,6 +162,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     pages.install(app)
     rfq_pages.install(app)
+    qualification_pages.install(app)
     contract_pages.install(app)
     order_pages.install(app)
     logistics_pages.install(app)

@@ -24,6 +24,7 @@ from sqlalchemy import select
 
 from catalog import jobs as catalog_jobs
 from commerce.logistics import jobs as logistics_jobs
+from commerce.qualifications import expiry as qualification_expiry
 from commerce.settlement import overdue as settlement_overdue
 from integrations.connectors import jobs as connector_jobs
 from integrations.edi.folder import watch_folder
@@ -154,7 +155,8 @@ def worker(burst: bool, queues: tuple[str, ...]) -> None:
         run_worker(queues=queues or ("high", "default", "low"), burst=burst,
                    loops=[("ledger-sequencer", sequencer), ("connector-scheduler", scheduler),
                           ("reservation-expiry", logistics_jobs.run_reservation_expiry),
-                          ("invoice-overdue", settlement_overdue.run_overdue_check)])
+                          ("invoice-overdue", settlement_overdue.run_overdue_check),
+                          ("qualification-expiry", qualification_expiry.run_expiry_check)])
 
 
 @main.command("migrate")

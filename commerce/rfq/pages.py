@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog.service.materials import find_material_by_code
 from commerce.order_port import order_placer
+from commerce.qualifications.service import expired_required
 from commerce.rfq import schemas
 from commerce.rfq.service import award, comparison, invitations, matching, questions, quotations, requests
 from commerce.rfq.service.requests import database_now
@@ -116,6 +117,9 @@ async def _detail(request: Request, principal: Principal, session: AsyncSession,
     shown = {view.rfq.org_id, *(i.supplier_org_id for i in context.get("invitations", []))}
     shown |= {m.supplier_org_id for line in context.get("matches", []) for m in line.suppliers}
     context["orgs"] = await org_names(session, shown)
+    # suppliers lacking a valid document the buyer requires (an expired ISO 9001 …) are flagged in the lists
+    context["lacking"] = await expired_required(session, buyer_org_id=view.rfq.org_id, today=dt.date.today(),
+                                                supplier_org_ids=shown - {view.rfq.org_id}) if is_buyer else {}
     return render(request, "rfq/detail.html", context, principal=principal, status_code=status_code)
 
 

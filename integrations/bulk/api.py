@@ -23,6 +23,9 @@ PERMISSION_BY_KIND = {
     BulkKind.PARTNERS: Permission.INTEGRATION_MANAGE,
     BulkKind.STOCK_LEVELS: Permission.STOCK_MANAGE,
     BulkKind.INVOICES: Permission.INVOICE_ISSUE,
+    BulkKind.CUSTOMERS: Permission.INTEGRATION_MANAGE,
+    BulkKind.CONTACTS: Permission.INTEGRATION_MANAGE,
+    BulkKind.QUALIFICATIONS: Permission.RFQ_MANAGE,  # the buyer keeps its suppliers' documents
 }
 JOBS = f"{router.prefix}/jobs"
 

@@ -32,12 +32,18 @@ class BulkKind(StrEnum):
     PARTNERS = "partners"
     STOCK_LEVELS = "stock_levels"
     INVOICES = "invoices"
+    CUSTOMERS = "customers"
+    CONTACTS = "contacts"
+    QUALIFICATIONS = "qualifications"
 
 
 OBJECT_TYPE = {BulkKind.MATERIALS: ObjectType.MATERIAL, BulkKind.OFFERS: ObjectType.OFFER,
                BulkKind.PRICE_LISTS: ObjectType.PRICE_LIST, BulkKind.ORDERS: ObjectType.PURCHASE_ORDER,
                BulkKind.PARTNERS: ObjectType.ORGANIZATION, BulkKind.STOCK_LEVELS: ObjectType.STOCK_COUNT,
-               BulkKind.INVOICES: ObjectType.INVOICE}
+               BulkKind.INVOICES: ObjectType.INVOICE, BulkKind.CUSTOMERS: ObjectType.CRM_CUSTOMER,
+               BulkKind.CONTACTS: ObjectType.CRM_CONTACT, BulkKind.QUALIFICATIONS: ObjectType.QUALIFICATION}
+# kinds whose records are refreshed when sent again (a CRM contact's new phone number), not just "existing"
+UPSERT_KINDS = frozenset({BulkKind.CUSTOMERS, BulkKind.CONTACTS, BulkKind.QUALIFICATIONS})
 IMPORT_KIND = {BulkKind.MATERIALS: ImportKind.MATERIALS, BulkKind.OFFERS: ImportKind.OFFERS,
                BulkKind.PRICE_LISTS: ImportKind.PRICE_LISTS}
 
@@ -198,10 +204,55 @@ class InvoiceRecord(BulkRecord):
         return self
 
 
+class CustomerRecord(BulkRecord):
+    """A customer company of the sender's CRM; linked to the platform organization with the same USCC or tax
+    id (else the same name) where there is one, else kept as a CRM customer record only."""
+
+    name: str = Field(min_length=1, max_length=300)
+    tax_id: str | None = Field(default=None, max_length=40)
+    email: str | None = Field(default=None, max_length=254)
+    phone: str | None = Field(default=None, max_length=60)
+    city: str | None = Field(default=None, max_length=120)
+    country: str | None = Field(default=None, min_length=2, max_length=2)
+
+
+class ContactRecord(BulkRecord):
+    """A person of the sender's CRM, at the customer it names by the sender's key (``customer_ref``).
+
+    Fields left out are left as they are: two pulls may fill one contact (SAP keeps the person's name on
+    the person and the e-mail on the relationship to the company)."""
+
+    customer_ref: str | None = Field(default=None, min_length=1, max_length=120)
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    email: str | None = Field(default=None, max_length=254)
+    phone: str | None = Field(default=None, max_length=60)
+    role: str | None = Field(default=None, max_length=120)
+
+
+class QualificationRecord(BulkRecord):
+    """A supplier's qualification document as the buyer's SRM holds it; the supplier named by its USCC or by
+    the sender's partner number (``supplier_ref``) once synced."""
+
+    supplier_uscc: str | None = Field(default=None, min_length=18, max_length=18)
+    supplier_ref: str | None = Field(default=None, min_length=1, max_length=120)
+    doc_type: str = Field(min_length=1, max_length=32)
+    number: str = Field(min_length=1, max_length=80)
+    issuer: str = Field(min_length=1, max_length=200)
+    valid_from: dt.date | None = None
+    valid_until: dt.date
+    is_required: bool = False
+
+    @model_validator(mode="after")
+    def _one_supplier(self) -> "QualificationRecord":
+        exactly_one(self.supplier_uscc, self.supplier_ref, "supplier", ("supplier_uscc", "supplier_ref"))
+        return self
+
+
 RECORD_MODEL: dict[BulkKind, type[BulkRecord]] = {
     BulkKind.MATERIALS: MaterialRecord, BulkKind.OFFERS: OfferRecord,
     BulkKind.PRICE_LISTS: PriceListRecord, BulkKind.ORDERS: OrderRecord, BulkKind.PARTNERS: PartnerRecord,
     BulkKind.STOCK_LEVELS: StockLevelRecord, BulkKind.INVOICES: InvoiceRecord,
+    BulkKind.CUSTOMERS: CustomerRecord, BulkKind.CONTACTS: ContactRecord, BulkKind.QUALIFICATIONS: QualificationRecord,
 }
 
 

@@ -2,8 +2,10 @@
 
 Idempotent by external id: a record whose ``(source_system, external_id)`` is mapped already is reported
 ``existing`` with our object's id and nothing is written, so replaying a job (or sending the same order
-twice) creates nothing twice. Jobs of one organization and source system run one after another (an
-advisory lock), so two concurrent jobs with the same ids cannot both create them.
+twice) creates nothing twice. CRM customers and contacts and SRM qualification documents (``UPSERT_KINDS``)
+are refreshed instead: their known records update the row they are mapped to, still reported ``existing``.
+Jobs of one organization and source system run one after another (an advisory lock), so two concurrent
+jobs with the same ids cannot both create them.
 
 The records' writes and the report are stored in one transaction; if writing fails unexpectedly the
 job is ``failed`` and nothing of it is stored. Progress is written in short transactions of its own.
@@ -23,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import defer
 
 from integrations.bulk.catalog_records import write_catalog_records
+from integrations.bulk.crm_records import write_contact_records, write_customer_records, write_qualification_records
 from integrations.bulk.models import BulkJob
 from integrations.bulk.order_records import link_partner_records, write_order_records
 from integrations.bulk.outcome import Outcomes, Problem, validation_problems
@@ -30,6 +33,7 @@ from integrations.bulk.records import (
     MAX_RECORDS,
     OBJECT_TYPE,
     RECORD_MODEL,
+    UPSERT_KINDS,
     BulkKind,
     BulkRecord,
     InvoiceRecord,
@@ -48,6 +52,8 @@ log = logging.getLogger(__name__)
 
 BULK_REQUESTED = "integration.bulk_requested"
 BULK_FINISHED = "integration.bulk_finished"
+UPSERT_WRITERS = {BulkKind.CUSTOMERS: write_customer_records, BulkKind.CONTACTS: write_contact_records,
+                  BulkKind.QUALIFICATIONS: write_qualification_records}
 
 
 async def request_bulk(session: AsyncSession, *, actor: Actor, kind: BulkKind, source_system: str,
@@ -156,7 +162,11 @@ async def _write(sessionmaker: async_sessionmaker[AsyncSession], session: AsyncS
             outcomes.existing[index] = object_id
         else:
             fresh.append((index, record))
-    if claimed.kind is BulkKind.PARTNERS:
+    if claimed.kind in UPSERT_KINDS:  # refreshed when sent again: the writer updates the known ones too
+        await UPSERT_WRITERS[claimed.kind](session, actor=claimed.actor, source_system=claimed.source_system,
+                                           records=[(i, r, known.get(r.external_id)) for i, r in parsed],
+                                           outcomes=outcomes)
+    elif claimed.kind is BulkKind.PARTNERS:
         partners = [(index, record) for index, record in fresh if isinstance(record, PartnerRecord)]
         await link_partner_records(session, records=partners, outcomes=outcomes)
     elif claimed.kind is BulkKind.ORDERS:

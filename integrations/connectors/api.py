@@ -9,7 +9,7 @@ from integrations.bulk.api import job_url
 from integrations.bulk.schemas import BulkJobOut
 from integrations.connectors import inbound, service
 from integrations.connectors.clients import CLIENTS
-from integrations.connectors.mapping import profile_mapping
+from integrations.connectors.mapping import alternative_mappings, profile_mapping
 from integrations.connectors.schemas import (
     ConnectionCheckOut,
     ConnectorErrorOut,
@@ -35,7 +35,8 @@ def call_options(request: Request) -> CallOptions:
 @router.get("/profiles")
 async def list_profiles(principal: Manager) -> list[ProfileOut]:
     """The shipped profiles with their starting mapping."""
-    return [ProfileOut(profile=profile, mapping_yaml=profile_mapping(profile)) for profile in sorted(CLIENTS)]
+    return [ProfileOut(profile=profile, mapping_yaml=profile_mapping(profile),
+                       alternatives=alternative_mappings(profile)) for profile in sorted(CLIENTS)]
 
 
 @router.post("", status_code=201)

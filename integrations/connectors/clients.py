@@ -249,5 +249,43 @@ class YonyouClient(ErpClient):
             page_index += 1
 
 
+class SalesforceClient(ErpClient):
+    """Salesforce-style REST: an OAuth 2.0 token (client credentials flow at ``/services/oauth2/token``, or a
+    given ``access_token``), then the query API ``GET /services/data/<version>/query?q=<SOQL>`` → ``records``,
+    following ``nextRecordsUrl`` until ``done``. The token answer's ``instance_url`` is not followed: calls
+    stay on the connector's checked URL (the My Domain URL)."""
+
+    profile = "salesforce"
+    api_version = "v60.0"
+
+    async def login(self) -> None:
+        token = self.credentials.get("access_token")
+        if not token:
+            answer = await self.call("POST", "/services/oauth2/token", data={
+                "grant_type": "client_credentials", "client_id": self.credential("client_id"),
+                "client_secret": self.credential("client_secret")})
+            token = answer.get("access_token") if isinstance(answer, dict) else None
+            if not token:
+                raise ConnectorRefused("Salesforce gave no access token")
+        self.http.headers["Authorization"] = f"Bearer {token}"
+
+    async def check(self) -> str:
+        answer = await self.call("GET", f"/services/data/{self.api_version}/sobjects")
+        return f"{len(answer.get('sobjects') or [])} objects readable"
+
+    async def pull(self, source: Mapping[str, Any]) -> AsyncIterator[list[dict[str, Any]]]:
+        answer = await self.call("GET", f"/services/data/{self.api_version}/query", params={"q": source["query"]})
+        while True:
+            records = answer.get("records") if isinstance(answer, dict) else None
+            if not isinstance(records, list):
+                raise ConnectorRefused("the query answer has no records list")
+            if records:
+                yield records
+            if answer.get("done", True) or not answer.get("nextRecordsUrl"):
+                return
+            answer = await self.call("GET", str(answer["nextRecordsUrl"]))
+
+
 CLIENTS: dict[str, type[ErpClient]] = {
-    client.profile: client for client in (SapODataClient, OdooClient, KingdeeClient, YonyouClient)}
+    client.profile: client for client in (SapODataClient, OdooClient, KingdeeClient, YonyouClient,
+                                           SalesforceClient)}

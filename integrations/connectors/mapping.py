@@ -18,7 +18,8 @@ fields is the external id, and how each of our fields is made::
               unit_price: {from: NetPriceAmount, currency_from: DocumentCurrency, to_currency: CNY}
 
 Our field names may be dotted (``attributes.thread``) to fill a nested object. Field rules: ``from`` (a path),
-``const``, ``default`` (when the value is missing or empty), ``map`` (their code → ours; an unmapped code is
+``const``, ``default`` (when the value is missing, empty or Odoo's ``false``), ``map`` (their code → ours; an
+unmapped code is
 an error), ``transform`` (a list of: strip, upper, lower, text, decimal, date, sap_date, yyyymmdd), ``to_unit`` +
 ``unit_from`` (convert a quantity with the catalogue's unit table) and ``to_currency`` + ``currency_from``
 (convert an amount with the platform's exchange rates). ``unit_from`` and ``currency_from`` are paths too,
@@ -187,9 +188,14 @@ def _context_value(path: str, scopes: list[Any]) -> Any:
     return None
 
 
+def _missing(value: Any) -> bool:
+    """None, an empty string, or Odoo's ``false`` for an empty field (``is``: a 0 is a value)."""
+    return value is None or value == "" or value is False
+
+
 def _value(name: str, rule: FieldRule, scopes: list[Any], converter: Converter) -> Any:
     value = rule.const if rule.from_ is None else read_path(scopes[0], rule.from_)
-    if value in (None, ""):
+    if _missing(value):
         return rule.default
     if rule.map is not None:
         if str(value) not in rule.map:
@@ -246,3 +252,9 @@ PROFILE_DIR = Path(__file__).parent / "profiles"
 def profile_mapping(profile: str) -> str:
     """The mapping shipped for a profile: the starting point an org admin edits."""
     return (PROFILE_DIR / f"{profile}.yaml").read_text(encoding="utf-8")
+
+
+def alternative_mappings(profile: str) -> dict[str, str]:
+    """Further shipped mappings for a profile (``sap_s4hana_crm``: customers and contacts instead of orders)."""
+    return {path.stem: path.read_text(encoding="utf-8")
+            for path in sorted(PROFILE_DIR.glob(f"{profile}_*.yaml"))}

@@ -17,7 +17,7 @@ class Connector(IdMixin, CreatedAtMixin, TenantMixin, VersionedMixin, Base):
     __table_args__ = (Index("uq_connectors_name", "org_id", "name", unique=True),)
 
     name: Mapped[str] = mapped_column(String(40))  # also the source_system of its external ids
-    profile: Mapped[str] = mapped_column(String(32))  # sap_s4hana, odoo, kingdee_k3cloud, yonyou_u8
+    profile: Mapped[str] = mapped_column(String(32))  # sap_s4hana, odoo, kingdee_k3cloud, yonyou_u8, salesforce
     base_url: Mapped[str] = mapped_column(String(500))
     credentials: Mapped[dict[str, Any]] = mapped_column(default=dict)  # write-only through the API
     mapping_yaml: Mapped[str] = mapped_column(Text)

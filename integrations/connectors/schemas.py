@@ -14,7 +14,7 @@ class ConnectorIn(StrictModel):
     """A connector; ``name`` is also the source system of the external ids it records."""
 
     name: SourceSystem
-    profile: Annotated[str, Field(examples=["sap_s4hana", "odoo", "kingdee_k3cloud", "yonyou_u8"])]
+    profile: Annotated[str, Field(examples=["sap_s4hana", "odoo", "kingdee_k3cloud", "yonyou_u8", "salesforce"])]
     base_url: Annotated[str, Field(max_length=500)]
     mapping_yaml: Annotated[str, Field(min_length=1, max_length=100_000)]
     schedule_minutes: Annotated[int | None, Field(ge=5, le=7 * 24 * 60)] = None
@@ -59,3 +59,4 @@ class ConnectorErrorOut(ApiModel):
 class ProfileOut(ApiModel):
     profile: str
     mapping_yaml: str
+    alternatives: dict[str, str] = Field(default_factory=dict)  # e.g. sap_s4hana_crm: customers and contacts

@@ -111,6 +111,10 @@ async def _hand_over(sessionmaker: async_sessionmaker[AsyncSession], connector: 
                                                     entry["external_id"]))
                 elif entry["external_id"] is not None:
                     synced.add(entry["external_id"])
+    earlier = outcome.summary.get(result.kind.value)  # a second pull of the same kind adds to the first
+    if earlier is not None:
+        counts = {key: earlier[key] + value for key, value in counts.items()}
+        job_ids = earlier["jobs"] + job_ids
     outcome.summary[result.kind.value] = counts | {"jobs": job_ids}
 
 

@@ -23,6 +23,9 @@ class ObjectType(StrEnum):
     ORGANIZATION = "organization"
     STOCK_COUNT = "stock_count"  # a counted stock level: names the warehouse location it was applied at
     INVOICE = "invoice"
+    CRM_CUSTOMER = "crm_customer"
+    CRM_CONTACT = "crm_contact"
+    QUALIFICATION = "qualification"
 
 
 @dataclass(frozen=True)

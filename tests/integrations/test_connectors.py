@@ -57,7 +57,7 @@ async def open_errors(session: AsyncSession, connector: Connector) -> list[tuple
 
 def sap_world(erp: FakeErp, world: OrderWorld, *order_numbers: str) -> None:
     erp.odata["API_BUSINESS_PARTNER/A_BusinessPartner"] = [{
-        "BusinessPartner": "17300001", "BusinessPartnerFullName": "Supplier Co.",
+        "BusinessPartner": "17300001", "BusinessPartnerCategory": "2", "BusinessPartnerFullName": "Supplier Co.",
         "to_BusinessPartnerTax": {"results": [{"BPTaxType": "CN5", "BPTaxNumber": world.supplier.org.uscc}]}}]
     erp.odata["API_PURCHASEORDER_PROCESS_SRV/A_PurchaseOrder"] = [{
         "PurchaseOrder": number, "Supplier": "17300001", "DocumentCurrency": "CNY",
@@ -159,7 +159,8 @@ class TestProfiles:
     ) -> None:
         # given
         world = await make_world(session)
-        erp.odoo["product.product"] = [{"id": 7, "default_code": "OD-7", "x_tradeloom_code": world.bolt.code,
+        erp.odoo["product.product"] = [{"id": 7, "sale_ok": True, "default_code": "OD-7",
+                                        "x_tradeloom_code": world.bolt.code,
                                         "list_price": 2, "currency_id": [2, "USD"], "uom_id": [1, "Units"],
                                         "x_moq": 50}]
         connector = await add_connector(session, world.supplier, erp, "odoo")
