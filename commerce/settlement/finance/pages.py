@@ -28,7 +28,7 @@ router = APIRouter(prefix="/settlement/finance", route_class=TransactionalRoute,
 PAGE = "/settlement/finance"
 BUCKET_LABELS = {"0-30": N_("Within 30 days"), "31-60": N_("31–60 days"), "61-90": N_("61–90 days"),
                  "90+": N_("Over 90 days")}
-OFFER_LABELS = {"offered": N_("Open"), "accepted": N_("Accepted"), "declined": N_("Declined"),
+OFFER_LABELS = {"offered": N_("Standing"), "accepted": N_("Accepted"), "declined": N_("Declined"),
                 "withdrawn": N_("Withdrawn"), "expired": N_("Expired")}
 
 
