@@ -7,6 +7,7 @@ import uuid
 from decimal import Decimal
 
 import pytest
+from httpx import AsyncClient
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,11 +18,15 @@ from commerce.orders.service.transitions import advance_order
 from commerce.settlement import jobs, milestones, overdue, payments, postings
 from commerce.settlement.milestone_models import PaymentRequest
 from commerce.settlement.models import JournalPosting
+from commerce.settlement.providers import PLATFORM_COLLECTION_ACCOUNT
 from commerce.settlement.rules import Milestone
 from tests.commerce.settlement.conftest import Deal
+from tests.factories import make_member
 from tests.materials_factories import act_as, as_owner, owner_actor
 from tests.settlement_factories import invoice, receive
+from tests.tradeloom.test_pages import sign_in
 from tradeloom.errors import Conflict
+from tradeloom.identity.roles import Role
 from tradeloom.outbox.models import OutboxEvent
 
 D = Decimal
@@ -181,3 +186,44 @@ class TestPaymentRequests:
         announced = await session.scalar(select(func.count()).select_from(OutboxEvent).where(
             OutboxEvent.topic == "payment_request.overdue"))
         assert announced == 2  # to the supplier and to the buyer
+
+
+class TestPages:
+    async def test_both_parties_see_the_request_the_buyer_with_transfer_instructions(
+            self, client: AsyncClient, session: AsyncSession, deal: Deal) -> None:
+        # given an open prepayment request
+        await _terms(session, deal, "30% prepayment, net 30")
+        request = await _open(session, deal, Milestone.CONFIRMATION)
+        assert request is not None
+        await as_owner(session)
+        buyer = await make_member(session, org=deal.world.orders.buyer.org, roles=(Role.FINANCE,))
+        supplier = await make_member(session, org=deal.world.orders.supplier.org, roles=(Role.FINANCE,))
+        # when the buyer opens the invoices page
+        await sign_in(client, buyer.user.email)
+        seen = await client.get("/settlement/invoices")
+        # then the request shows with the collection account, its reference and a card button
+        assert seen.status_code == 200
+        row = seen.text.split(f'data-request="{request.id}"')[1].split("</tr>")[0]
+        assert request.payment_reference in row and PLATFORM_COLLECTION_ACCOUNT.account_number in row
+        assert 'name="payment_request_id"' in row and "339" in row
+        # and the supplier sees it too, without the payer's buttons
+        client.cookies.clear()
+        await sign_in(client, supplier.user.email)
+        supplier_row = (await client.get("/settlement/invoices")).text.split(f'data-request="{request.id}"')[1]
+        assert request.payment_reference in supplier_row.split("</tr>")[0]
+        assert 'name="payment_request_id"' not in supplier_row.split("</tr>")[0]
+
+    async def test_the_api_lists_requests_with_instructions(self, client: AsyncClient, session: AsyncSession,
+                                                           deal: Deal) -> None:
+        await _terms(session, deal, "预付30%，发货60%，收货后10%")
+        for milestone in (Milestone.CONFIRMATION, Milestone.SHIPMENT):
+            await _open(session, deal, milestone)
+        listed = await client.get("/api/v1/settlement/payment-requests", params={"order_id": str(deal.order.id)},
+                                  headers=deal.world.orders.buyer.headers)
+        assert listed.status_code == 200
+        assert [(row["milestone"], row["amount"], row["status"]) for row in listed.json()] == [
+            ("confirmation", "339.0000", "open"), ("shipment", "678.0000", "open")]
+        assert listed.json()[0]["instructions"]["reference"] == listed.json()[0]["payment_reference"]
+        await as_owner(session)
+        outsider = await make_member(session, roles=(Role.FINANCE,))
+        assert (await client.get("/api/v1/settlement/payment-requests", headers=outsider.headers)).json() == []
