@@ -13,6 +13,7 @@ from tests.commerce.settlement.conftest import Deal
 from tests.factories import Member, make_member
 from tests.materials_factories import as_owner, owner_actor
 from tests.settlement_factories import receive
+from tests.tradeloom.test_pages import sign_in
 from tradeloom.identity.roles import OrgKind, Role
 
 URL = "/api/v1/settlement"
@@ -108,3 +109,34 @@ async def test_class_default_is_inherited_from_the_nearest_ancestor(session: Asy
     assert await tax_rates.class_default(session, class_code="100101") == "9"
     assert await tax_rates.class_default(session, class_code="10") == "13"
     assert await tax_rates.fraction_on(session, code="13", on=dt.date(2026, 1, 1)) == Decimal("0.13")
+
+
+async def test_the_operator_manages_rates_on_the_page(client: AsyncClient, session: AsyncSession,
+                                                      deal: Deal) -> None:
+    # given the platform operator signed in
+    operator = await _operator(session)
+    csrf = await sign_in(client, operator.user.email)
+    # when a rate and a class default are added through the forms, and a bad rate is tried
+    added = await client.post("/settlement/tax-rates", data={
+        "csrf_token": csrf, "code": "5", "rate_pct": "5", "name_zh": "5% 征收率", "name_en": "5% simplified",
+        "valid_from": "2026-01-01"})
+    mapped = await client.post("/settlement/tax-rates/classes", data={"csrf_token": csrf, "class_code": "1001",
+                                                                      "tax_rate_code": "9"})
+    bad = await client.post("/settlement/tax-rates", data={
+        "csrf_token": csrf, "code": "X!", "rate_pct": "150", "name_zh": "x", "name_en": "x", "valid_from": "2026-01-01"})
+    page = await client.get("/settlement/tax-rates")
+    # then both are listed; the bad one is shown again with the reason and stores nothing
+    assert (added.status_code, mapped.status_code, bad.status_code) == (303, 303, 422)
+    assert 'role="alert"' in bad.text
+    assert "<code>5</code>" in page.text and "5% 征收率" in page.text  # the Chinese name on a Chinese page
+    assert "<td>1001</td>" in page.text
+    assert [row.code for row in await tax_rates.list_rates(session)].count("5") == 1
+    # and a supplier may read the page but not change the table
+    client.cookies.clear()
+    await as_owner(session)
+    clerk = await make_member(session, org=deal.world.orders.supplier.org, roles=(Role.FINANCE,))
+    clerk_csrf = await sign_in(client, clerk.user.email)
+    assert (await client.get("/settlement/tax-rates")).status_code == 200
+    refused = await client.post("/settlement/tax-rates/classes", data={"csrf_token": clerk_csrf,
+                                                                       "class_code": "1001", "tax_rate_code": "13"})
+    assert refused.status_code == 403
