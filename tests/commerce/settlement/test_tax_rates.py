@@ -123,7 +123,8 @@ async def test_the_operator_manages_rates_on_the_page(client: AsyncClient, sessi
     mapped = await client.post("/settlement/tax-rates/classes", data={"csrf_token": csrf, "class_code": "1001",
                                                                       "tax_rate_code": "9"})
     bad = await client.post("/settlement/tax-rates", data={
-        "csrf_token": csrf, "code": "X!", "rate_pct": "150", "name_zh": "x", "name_en": "x", "valid_from": "2026-01-01"})
+        "csrf_token": csrf, "code": "X!", "rate_pct": "150", "name_zh": "x", "name_en": "x",
+        "valid_from": "2026-01-01"})
     page = await client.get("/settlement/tax-rates")
     # then both are listed; the bad one is shown again with the reason and stores nothing
     assert (added.status_code, mapped.status_code, bad.status_code) == (303, 303, 422)
