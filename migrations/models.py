@@ -13,10 +13,12 @@ from commerce.orders import models as order_models
 from commerce.qualifications import models as qualification_models
 from commerce.rfq import models as rfq_models
 from commerce.settlement import invoice_models as settlement_invoice_models
+from commerce.settlement import milestone_models as settlement_milestone_models
 from commerce.settlement import models as settlement_models
 from commerce.settlement.account_statements import models as account_statement_models
 from commerce.settlement.finance import models as finance_models
 from commerce.settlement.stripe import models as stripe_models
+from commerce.settlement.tax_rates import models as tax_rate_models
 from commerce.supplier_performance import models as supplier_performance_models
 from integrations.bulk import models as bulk_models
 from integrations.connectors import models as connector_models
@@ -56,11 +58,13 @@ MODEL_MODULES = (
     order_models,
     settlement_models,
     settlement_invoice_models,
+    settlement_milestone_models,
     logistics_models,
     external_id_models,
     bulk_models,
     connector_models,
     stripe_models,
+    tax_rate_models,
     account_statement_models,
     finance_models,
     edi_models,

@@ -233,7 +233,7 @@ async def committed_client(test_settings: Settings, engine: AsyncEngine, redis_u
 
 
 # Reference data the migrations load (the class tree, exchange rates): later tests in the worker need it.
-MIGRATION_DATA_TABLES = frozenset({"material_classes", "fx_rates"})
+MIGRATION_DATA_TABLES = frozenset({"material_classes", "fx_rates", "tax_rates"})
 
 
 async def truncate_all(engine: AsyncEngine) -> None:

@@ -11,6 +11,7 @@ from catalog import jobs as catalog_jobs
 from catalog import pages as catalog_pages
 from catalog.governance import wiring as catalog_governance
 from catalog.search import api as catalog_search_api
+from commerce import payment_port
 from commerce.contracts import api as contracts_api
 from commerce.contracts import pages as contract_pages
 from commerce.logistics import api as logistics_api
@@ -29,8 +30,11 @@ from commerce.settlement.account_statements import api as account_statements_api
 from commerce.settlement.account_statements import pages as account_statement_pages
 from commerce.settlement.finance import api as finance_api
 from commerce.settlement.finance import pages as finance_pages
+from commerce.settlement.milestones import PrepaymentGate
 from commerce.settlement.stripe import api as stripe_api
 from commerce.settlement.stripe import pages as stripe_pages
+from commerce.settlement.tax_rates import api as tax_rates_api
+from commerce.settlement.tax_rates import pages as tax_rate_pages
 from commerce.supplier_performance import api as supplier_performance_api
 from commerce.supplier_performance import pages as supplier_performance_pages
 from integrations import pages as integration_pages
@@ -104,6 +108,7 @@ API_ROUTERS = (
     ledger_api.router,
     ledger_files_api.router,
     settlement_api.router,
+    tax_rates_api.router,
     stripe_api.router,
     account_statements_api.router,
     finance_api.router,
@@ -172,12 +177,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     catalog_pages.install(app)
     integration_pages.install(app)
     settlement_pages.install(app)
+    tax_rate_pages.install(app)
     edi_pages.install(app)
     punchout_pages.install(app)
     iot_pages.install(app)
     install_trace_sources(RegistryItemSource(), LogBundleSource(log_signer(settings).verifier_key))
     catalog_jobs.subscribe_jobs()
     settlement_jobs.subscribe_jobs()
+    payment_port.install_gate(PrepaymentGate())  # orders ask settlement before production and shipping
     stripe_api.install(app)
     account_statement_pages.install(app)
     stripe_pages.install(app)

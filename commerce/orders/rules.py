@@ -65,10 +65,12 @@ class LineAmounts:
     gross: Decimal
 
 
-def line_amounts(quantity: Decimal, unit_price: Decimal, tax_rate: TaxRate) -> LineAmounts:
-    """Net and tax each rounded half-up to 2 places; gross is their sum."""
+def line_amounts(quantity: Decimal, unit_price: Decimal, tax_rate: TaxRate | Decimal) -> LineAmounts:
+    """Net and tax each rounded half-up to 2 places; gross is their sum. The rate is a China VAT rate or, for
+    rates configured elsewhere (settlement's tax-rate table), the exact fraction (``Decimal("0.05")``)."""
+    fraction = tax_rate.fraction if isinstance(tax_rate, TaxRate) else tax_rate
     net = (quantity * unit_price).quantize(CENTS, rounding=ROUND_HALF_UP)
-    tax = (net * tax_rate.fraction).quantize(CENTS, rounding=ROUND_HALF_UP)
+    tax = (net * fraction).quantize(CENTS, rounding=ROUND_HALF_UP)
     return LineAmounts(net, tax, net + tax)
 
 

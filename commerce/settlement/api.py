@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Request, Response, UploadFile
 
-from commerce.settlement import invoices, journal, notes, payments, service
+from commerce.settlement import invoices, journal, milestones, notes, payments, service
 from commerce.settlement.invoice_models import Invoice
 from commerce.settlement.rules import InvoiceStatus, is_overdue
 from commerce.settlement.schemas import (
@@ -21,6 +21,7 @@ from commerce.settlement.schemas import (
     NoteCreate,
     PaymentInstructionsOut,
     PaymentOut,
+    PaymentRequestOut,
     ResolutionIn,
     StatementLineOut,
     TolerancesIn,
@@ -193,3 +194,14 @@ async def balances(principal: CurrentPrincipal, session: DbSession) -> list[Bala
     """The caller's trial balance: every account's debits minus credits, per currency."""
     return [BalanceOut(account=kind.value, currency=currency, balance=amount)
             for kind, currency, amount in await journal.trial_balance(session, org_id=principal.org_id)]
+
+
+@router.get("/payment-requests")
+async def list_payment_requests(principal: CurrentPrincipal, session: DbSession, order_id: uuid.UUID | None = None,
+                                status: str | None = None) -> list[PaymentRequestOut]:
+    """Milestone payment requests of the caller's orders (as buyer or supplier), with transfer instructions."""
+    today = dt.date.today()
+    return [PaymentRequestOut.model_validate(request).model_copy(update={
+        "overdue": request.status == "open" and request.due_date < today,
+        "instructions": milestones.transfer_instructions(request)})
+        for request in await milestones.list_requests(session, order_id=order_id, status=status)]

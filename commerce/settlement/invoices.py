@@ -19,17 +19,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from commerce.logistics.receipts import received_quantities
 from commerce.orders.models import OrderLine, PurchaseOrder
 from commerce.orders.service.queries import order_detail
-from commerce.settlement import postings
+from commerce.settlement import advances, postings
 from commerce.settlement.invoice_models import Invoice, InvoiceLine, MatchTolerance
 from commerce.settlement.rules import (
     RESOLVED_STATE,
     FapiaoType,
     InvoiceKind,
     InvoiceStatus,
+    LineAmounts,
     LineMatch,
     MatchInput,
     Resolution,
-    TaxRate,
     Tolerances,
     due_date,
     exceeds_ordered,
@@ -38,6 +38,7 @@ from commerce.settlement.rules import (
     line_amounts,
     match_reasons,
 )
+from commerce.settlement.tax_rates import service as tax_rates
 from ledger.service import record_evidence
 from tradeloom.audit import Actor, record_audit
 from tradeloom.concurrency import check_version
@@ -57,7 +58,7 @@ class InvoiceLineDraft:
     order_line_id: uuid.UUID
     quantity: Decimal
     unit_price: Decimal
-    tax_rate: TaxRate
+    tax_rate: str  # a code of the tax-rate table in force on the fapiao's issue date (``TaxRate`` members are)
 
 
 @dataclass(frozen=True)
@@ -123,20 +124,34 @@ def _new_payment_reference() -> str:
 
 
 def _line_row(index: int, draft: InvoiceLineDraft, order_line: OrderLine, reasons: list[dict[str, str]],
-              ) -> dict[str, object]:
-    amounts = line_amounts(draft.quantity, draft.unit_price, draft.tax_rate)
+              rate: Decimal) -> dict[str, object]:
+    amounts = line_amounts(draft.quantity, draft.unit_price, rate)
     return {
         "line_no": index + 1, "order_id": draft.order_id, "order_line_id": draft.order_line_id,
         "material_code": order_line.material_code, "quantity": draft.quantity, "unit": order_line.unit,
-        "unit_price": draft.unit_price, "tax_rate": draft.tax_rate.value, "net": amounts.net, "tax": amounts.tax,
+        "unit_price": draft.unit_price, "tax_rate": str(draft.tax_rate), "net": amounts.net, "tax": amounts.tax,
         "gross": amounts.gross, "match_status": (LineMatch.EXCEPTION if reasons else LineMatch.MATCHED).value,
         "match_reasons": reasons,
     }
 
 
+async def _rate_problem(session: AsyncSession, draft: InvoiceLineDraft, order_line: OrderLine,
+                        issue_date: dt.date) -> tuple[Decimal | None, str | None]:
+    """The line's rate as a fraction, or why it is wrong: not in force on the issue date, or not the material's
+    rate (its class's default rate from the tax-rate table; the order line's rate when the class has none)."""
+    code = str(draft.tax_rate)
+    row = await tax_rates.rate_on(session, code=code, on=issue_date)
+    if row is None:
+        return None, f"tax rate {code} is not a rate in force on {issue_date}"
+    expected = await tax_rates.class_default(session, class_code=order_line.material_class) or order_line.tax_rate
+    if code != expected:
+        return row.rate, f"tax rate {code} is not the rate of this material ({expected})"
+    return row.rate, None
+
+
 async def _matched_lines(
     session: AsyncSession, drafts: Sequence[InvoiceLineDraft], order_lines: dict[uuid.UUID, OrderLine],
-    tolerances: Tolerances,
+    tolerances: Tolerances, issue_date: dt.date,
 ) -> list[dict[str, object]]:
     """Each draft checked against its order line (refusing what can never be invoiced) and matched."""
     ids = [draft.order_line_id for draft in drafts]
@@ -148,9 +163,9 @@ async def _matched_lines(
         if order_line is None or order_line.order_id != draft.order_id:
             problems.append(_problem(index, "not a line of that order"))
             continue
-        if draft.tax_rate.value != order_line.tax_rate:
-            problems.append(_problem(index, f"tax rate {draft.tax_rate.value} is not the rate of this material "
-                                            f"({order_line.tax_rate})"))
+        rate, rate_problem = await _rate_problem(session, draft, order_line, issue_date)
+        if rate_problem:
+            problems.append(_problem(index, rate_problem))
         invoiced[draft.order_line_id] += draft.quantity
         facts = MatchInput(ordered=order_line.confirmed_quantity or order_line.quantity,
                            order_price=order_line.unit_price, received=received[draft.order_line_id],
@@ -158,7 +173,8 @@ async def _matched_lines(
         if exceeds_ordered(facts, tolerances):
             problems.append(_problem(index, f"invoiced quantity {facts.invoiced_total.normalize():f} exceeds the "
                                             f"ordered {facts.ordered.normalize():f}"))
-        rows.append(_line_row(index, draft, order_line, match_reasons(facts, tolerances)))
+        if rate is not None:
+            rows.append(_line_row(index, draft, order_line, match_reasons(facts, tolerances), rate))
     if problems:
         raise Invalid("Some invoice lines cannot be accepted.", code="invoice_lines_invalid", errors=problems)
     return rows
@@ -180,10 +196,10 @@ async def issue_invoice(
     _check_drafts(lines)
     order, order_lines = await _order_lines(session, actor, lines)
     tolerances = await tolerances_of(session, buyer_org_id=order.buyer_org_id)
-    rows = await _matched_lines(session, lines, order_lines, tolerances)
+    rows = await _matched_lines(session, lines, order_lines, tolerances, fapiao.issue_date)
     seller = await get_organization(session, order.supplier_org_id)
     buyer = await get_organization(session, order.buyer_org_id)
-    totals = invoice_totals([line_amounts(d.quantity, d.unit_price, d.tax_rate) for d in lines])
+    totals = invoice_totals([LineAmounts(row["net"], row["tax"], row["gross"]) for row in rows])  # type: ignore[arg-type]
     states = [LineMatch(str(row["match_status"])) for row in rows]
     invoice = Invoice(
         kind=InvoiceKind.INVOICE.value, buyer_org_id=order.buyer_org_id, supplier_org_id=order.supplier_org_id,
@@ -194,6 +210,8 @@ async def issue_invoice(
         payment_reference=_new_payment_reference(),
     )
     await record_document(session, actor, invoice, rows)
+    for order_id in sorted({row["order_id"] for row in rows}, key=str):  # milestone money paid before the invoice
+        await advances.apply_advances(session, order_id=order_id, viewer_org_id=actor.org_id)  # type: ignore[arg-type]
     return invoice
 
 

@@ -4,13 +4,14 @@ cancelled order gets back what is still held. Both are idempotent (the amounts a
 deposited, released and refunded before, so a redelivered event releases or refunds nothing more)."""
 
 import asyncio
+import datetime as dt
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from commerce.settlement import payments
+from commerce.settlement import milestones, payments
 from tradeloom.audit import Actor
 from tradeloom.db import make_engine, make_sessionmaker, tenant_transaction
 from tradeloom.jobs import require_url
@@ -29,6 +30,24 @@ def subscribe_jobs() -> None:
     subscribe(ORDER_CANCELLED, "commerce.settlement.jobs.refund_on_cancellation")
     for topic in INVOICE_TOPICS:
         subscribe(topic, "commerce.settlement.jobs.release_on_invoice")
+    for topic in milestones.MILESTONE_TOPICS:
+        subscribe(topic, "commerce.settlement.jobs.open_payment_request")
+
+
+def open_payment_request(event: dict[str, Any]) -> None:
+    """The order reached a milestone: open its payment request if the terms put a share on it (idempotent)."""
+    asyncio.run(_with_sessionmaker(lambda sessionmaker: run_open_request(sessionmaker, event)))
+
+
+async def run_open_request(sessionmaker: Callable[[], AsyncSession], event: dict[str, Any],
+                           today: dt.date | None = None) -> None:
+    """One transaction as the event's organization (the party whose step reached the milestone)."""
+    org_id = uuid.UUID(str(event["org_id"]))
+    async with tenant_transaction(sessionmaker, org_id=org_id) as session:  # type: ignore[arg-type]
+        await milestones.open_request(session, actor=Actor(org_id=org_id),
+                                      order_id=uuid.UUID(str(event["payload"]["order_id"])),
+                                      milestone=milestones.MILESTONE_TOPICS[str(event["topic"])],
+                                      today=today or dt.date.today())
 
 
 def release_on_receipt(event: dict[str, Any]) -> None:

@@ -46,6 +46,7 @@ class AccountKind(StrEnum):
     PURCHASES = "purchases"  # net purchases invoiced
     VAT_OUTPUT = "vat_output"  # VAT charged on sales (销项税)
     VAT_INPUT = "vat_input"  # VAT paid on purchases (进项税)
+    ADVANCES = "advances"  # milestone payments before the invoice: prepaid (预付) / received in advance (预收)
 
 
 @dataclass(frozen=True)

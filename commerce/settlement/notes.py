@@ -22,7 +22,8 @@ from commerce.settlement.invoices import (
     record_document,
     settle_credit_requests,
 )
-from commerce.settlement.rules import InvoiceKind, InvoiceStatus, LineMatch, TaxRate, invoice_totals, line_amounts
+from commerce.settlement.rules import InvoiceKind, InvoiceStatus, LineAmounts, LineMatch, invoice_totals, line_amounts
+from commerce.settlement.tax_rates import service as tax_rates
 from tradeloom.audit import Actor
 from tradeloom.errors import Forbidden, Invalid
 
@@ -40,13 +41,13 @@ class NoteLineDraft:
     unit_price: Decimal  # for a price adjustment: the difference per unit
 
 
-def _note_line(index: int, draft: NoteLineDraft, original: InvoiceLine) -> dict[str, object]:
+def _note_line(index: int, draft: NoteLineDraft, original: InvoiceLine, rate: Decimal) -> dict[str, object]:
     if draft.quantity <= 0 or draft.unit_price <= 0:
         raise Invalid("Note quantities and prices are positive.", code="note_lines_invalid")
     if draft.adjusts is Adjusts.QUANTITY and draft.quantity > original.quantity:
         raise Invalid(f"Line {original.line_no} was invoiced for {original.quantity.normalize():f} only.",
                       code="note_lines_invalid")
-    amounts = line_amounts(draft.quantity, draft.unit_price, TaxRate(original.tax_rate))
+    amounts = line_amounts(draft.quantity, draft.unit_price, rate)
     return {"line_no": index + 1, "order_id": original.order_id, "order_line_id": original.order_line_id,
             "material_code": original.material_code, "quantity": draft.quantity, "unit": original.unit,
             "unit_price": draft.unit_price, "tax_rate": original.tax_rate, "net": amounts.net, "tax": amounts.tax,
@@ -70,9 +71,11 @@ async def issue_note(
     missing = [draft.invoice_line_no for draft in lines if draft.invoice_line_no not in originals]
     if missing:
         raise Invalid(f"The invoice has no line {missing[0]}.", code="note_lines_invalid")
-    rows = [_note_line(i, draft, originals[draft.invoice_line_no]) for i, draft in enumerate(lines)]
-    totals = invoice_totals([line_amounts(d.quantity, d.unit_price, TaxRate(originals[d.invoice_line_no].tax_rate))
-                             for d in lines])
+    rates = {code: await tax_rates.fraction_on(session, code=code, on=invoice.issue_date)  # the invoice's rates
+             for code in {line.tax_rate for line in originals.values()}}
+    rows = [_note_line(i, draft, originals[draft.invoice_line_no], rates[originals[draft.invoice_line_no].tax_rate])
+            for i, draft in enumerate(lines)]
+    totals = invoice_totals([LineAmounts(row["net"], row["tax"], row["gross"]) for row in rows])  # type: ignore[arg-type]
     note = Invoice(
         kind=kind.value, corrects_invoice_id=invoice.id, buyer_org_id=invoice.buyer_org_id,
         supplier_org_id=invoice.supplier_org_id, currency=invoice.currency, status=InvoiceStatus.APPROVED.value,

@@ -1,5 +1,6 @@
-"""Due dates enforced: a worker loop marks invoices past their due date with something still outstanding and
-announces each once (``invoice.overdue``, to the supplier's and the buyer's subscribers).
+"""Due dates enforced: a worker loop marks invoices past their due date with something still outstanding, and
+milestone payment requests still open after their due date, and announces each once (``invoice.overdue``,
+``payment_request.overdue``, to the supplier's and the buyer's subscribers).
 
 Runs as the database owner across all organizations (a platform loop, like the reservation expiry); the
 outstanding amount is read from the supplier's books, as the supplier would see it.
@@ -13,7 +14,7 @@ import threading
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from commerce.settlement import postings
+from commerce.settlement import milestones, postings
 from commerce.settlement.invoice_models import Invoice
 from commerce.settlement.rules import InvoiceKind, InvoiceStatus, is_overdue
 from tradeloom.db import make_engine, make_sessionmaker
@@ -45,6 +46,11 @@ async def mark_overdue(session: AsyncSession, *, today: dt.date) -> int:
                  "due_date": invoice.due_date.isoformat()}
         for org_id in (invoice.supplier_org_id, invoice.buyer_org_id):
             await emit(session, org_id=org_id, topic="invoice.overdue", payload=facts)
+        marked += 1
+    for request in await milestones.mark_overdue(session, today=today):  # milestone shares not paid on their day
+        for org_id in (request.supplier_org_id, request.buyer_org_id):
+            await emit(session, org_id=org_id, topic="payment_request.overdue",
+                       payload=milestones.request_facts(request))
         marked += 1
     await session.flush()
     return marked

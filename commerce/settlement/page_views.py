@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from commerce.logistics.receipts import received_quantities
 from commerce.orders.models import OrderLine, PurchaseOrder
 from commerce.orders.service.queries import OrderFilter, list_orders, order_detail
-from commerce.settlement import invoices, payments, postings, service
+from commerce.settlement import invoices, milestones, payments, postings, service
 from commerce.settlement.invoice_models import Invoice, Payment
 from commerce.settlement.rules import (
     CENTS,
@@ -109,4 +109,7 @@ async def invoice_list(session: AsyncSession, principal: Principal) -> dict[str,
         "inbox": [i for i in found if i.buyer_org_id == principal.org_id],
         "payments": received,
         "orders": await invoiceable_orders(session, principal) if principal.can(Permission.INVOICE_ISSUE) else [],
+        "payment_requests": [(request, milestones.transfer_instructions(request))
+                             for request in await milestones.list_requests(session)],
+        "today": dt.date.today(),
     }

@@ -34,7 +34,8 @@ STATUS_LABELS = {"approved": N_("Approved for payment"), "exception": N_("Match 
                  "credit_requested": N_("Credit note requested")}
 KIND_LABELS = {"invoice": N_("Invoice"), "credit_note": N_("Credit note"), "debit_note": N_("Debit note"),
                "payment": N_("Payment"), "escrow_deposit": N_("Escrow deposit"),
-               "escrow_release": N_("Escrow release"), "escrow_refund": N_("Escrow refund")}
+               "escrow_release": N_("Escrow release"), "escrow_refund": N_("Escrow refund"),
+               "milestone": N_("Milestone payment")}
 FAPIAO_TYPE_LABELS = {"special": N_("Special VAT fapiao"), "ordinary": N_("Ordinary VAT fapiao"),
                       "electronic": N_("E-fapiao")}
 MILESTONE_LABELS = {"confirmation": N_("Prepayment on confirmation"), "shipment": N_("On shipment"),

@@ -15,9 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from commerce.logistics.receipts import received_quantities
 from commerce.orders.models import PurchaseOrder
 from commerce.orders.service.queries import order_detail
-from commerce.settlement import postings
+from commerce.settlement import advances, payee, postings
 from commerce.settlement.invoice_models import BankStatementLine, Invoice, InvoiceLine, Payment
 from commerce.settlement.invoices import load_invoice
+from commerce.settlement.milestone_models import PaymentRequest
 from commerce.settlement.postings import EscrowStep
 from commerce.settlement.rules import CENTS, InvoiceKind, InvoiceStatus
 from commerce.settlement.statements import StatementCredit, parse_camt053, parse_csv
@@ -27,6 +28,7 @@ from tradeloom.errors import Forbidden, Invalid, NotFound
 from tradeloom.outbox.service import emit
 
 PAYMENT_REFERENCE = re.compile(r"TL[A-HJ-NP-Z2-9]{10}")
+PAYS_INVOICE = ("payment", "escrow_release")  # payment kinds that pay the payee of an invoice
 ESCROW_STATES = ("confirmed", "in_production", "partially_shipped", "shipped", "received")
 
 
@@ -48,6 +50,9 @@ async def _record(session: AsyncSession, actor: Actor, payment: Payment, topic: 
     await emit(session, org_id=actor.org_id, topic=topic, payload=facts)
     await record_audit(session, actor=actor, action=topic, object_type="payment", object_id=payment.id)
     await record_evidence(session, org_id=actor.org_id, kind=topic, subject=f"payment:{payment.id}", payload=facts)
+    if payment.invoice_id is not None and payment.kind in PAYS_INVOICE:
+        await payee.count_payment(session, by_org_id=actor.org_id, invoice_id=payment.invoice_id,
+                                  amount=payment.amount, via=payment.method)
     return payment
 
 
@@ -64,6 +69,30 @@ async def record_invoice_payment(
         id=payment_id, invoice_id=invoice.id, buyer_org_id=invoice.buyer_org_id,
         supplier_org_id=invoice.supplier_org_id, method=method, kind="payment", amount=amount,
         currency=invoice.currency, reference=reference, journal_entry_id=entry), "payment.received")
+
+
+async def record_request_payment(session: AsyncSession, *, actor: Actor, request: PaymentRequest, amount: Decimal,
+                                 method: str, reference: str) -> Payment:
+    """Money received for a milestone's payment request (on account until the order is invoiced; then set off
+    against its invoices): the request is ``paid`` once the money covers it."""
+    payment_id = uuid.uuid4()
+    entry = await advances.post_advance(session, request, payment_id=payment_id, amount=amount)
+    payment = await _record(session, actor, Payment(
+        id=payment_id, order_id=request.order_id, buyer_org_id=request.buyer_org_id,
+        supplier_org_id=request.supplier_org_id, method=method, kind="milestone", amount=amount,
+        currency=request.currency, reference=reference, journal_entry_id=entry), "payment.received")
+    await advances.count_request_payment(session, request_id=request.id, amount=amount, viewer_org_id=actor.org_id)
+    return payment
+
+
+async def _request_for(session: AsyncSession, actor: Actor, credit: StatementCredit) -> PaymentRequest | None:
+    """The caller's (as supplier) payment request whose reference the remittance quotes, in that currency."""
+    quoted = PAYMENT_REFERENCE.search(credit.remittance.upper())
+    if quoted is None:
+        return None
+    return await session.scalar(select(PaymentRequest).where(
+        PaymentRequest.payment_reference == quoted.group(), PaymentRequest.supplier_org_id == actor.org_id,
+        PaymentRequest.currency == credit.currency))
 
 
 def parse_statement(filename: str, content: bytes) -> list[StatementCredit]:
@@ -114,6 +143,11 @@ async def import_statement(session: AsyncSession, *, actor: Actor, filename: str
         if line_id is None:
             duplicates += 1
             continue
+        request = await _request_for(session, actor, credit)
+        if request is not None:
+            await _settle_request_line(session, actor, line_id, request)
+            matched += 1
+            continue
         invoice = await _invoice_for(session, actor, credit)
         if invoice is None:
             unmatched += 1
@@ -128,6 +162,15 @@ async def _settle_line(session: AsyncSession, actor: Actor, line_id: uuid.UUID, 
     await record_invoice_payment(session, actor=actor, invoice=invoice, amount=line.amount, method="bank_transfer",
                                  reference=f"bank:{line.bank_ref}")
     line.status, line.invoice_id = "matched", invoice.id
+    await session.flush()
+
+
+async def _settle_request_line(session: AsyncSession, actor: Actor, line_id: uuid.UUID,
+                               request: PaymentRequest) -> None:
+    line = await session.get_one(BankStatementLine, line_id)
+    await record_request_payment(session, actor=actor, request=request, amount=line.amount, method="bank_transfer",
+                                 reference=f"bank:{line.bank_ref}")
+    line.status, line.note = "matched", f"{request.order_number} {request.milestone} {request.payment_reference}"
     await session.flush()
 
 

@@ -8,7 +8,7 @@ gross = net + tax. An invoice's totals are the sums of its lines, never recomput
 import datetime as dt
 import re
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
 from commerce.orders.rules import LineAmounts, TaxRate, line_amounts, order_totals
@@ -181,3 +181,27 @@ def installment_due(installment: Installment, *, reached: dict[Milestone, dt.dat
     if installment.milestone is Milestone.INVOICE:
         return due_date(invoice_date, payment_terms) if invoice_date else None
     return reached.get(installment.milestone)
+
+
+MILESTONE_REQUESTS = (Milestone.CONFIRMATION, Milestone.SHIPMENT, Milestone.RECEIPT)  # shares paid on request
+_BEFORE_PRODUCTION = ("before production", "before manufacturing", "生产前", "投产前")
+
+
+def milestone_share(payment_terms: str, milestone: Milestone) -> Decimal:
+    """The percentage of the order the terms put on ``milestone`` (0: none)."""
+    return next((item.percent for item in payment_schedule(payment_terms) if item.milestone is milestone),
+                Decimal(0))
+
+
+def share_amount(gross_total: Decimal, percent: Decimal) -> Decimal:
+    """A share of the order's gross total, rounded half-up to the cent (like every line amount)."""
+    return (gross_total * percent / HUNDRED).quantize(CENTS, rounding=ROUND_HALF_UP)
+
+
+def prepayment_gates(payment_terms: str, action: str) -> bool:
+    """Whether the prepayment must be paid before the order's ``action``: always before shipping; before
+    production only when the terms say so ("30% prepayment before production", "生产前预付30%")."""
+    if action in ("ship", "ship-partially"):
+        return True
+    lowered = (payment_terms or "").lower()
+    return action == "start-production" and any(words in lowered for words in _BEFORE_PRODUCTION)

@@ -8,11 +8,12 @@ from typing import Any
 from pydantic import Field
 
 from commerce.settlement.notes import Adjusts
-from commerce.settlement.rules import FapiaoType, InvoiceKind, Resolution, TaxRate
+from commerce.settlement.rules import FapiaoType, InvoiceKind, Resolution
 from tradeloom.schemas import ApiModel, StrictModel
 
 Quantity = Field(gt=0, max_digits=18, decimal_places=6)
 Money = Field(ge=0, max_digits=18, decimal_places=4)
+TaxRateCode = Field(min_length=1, max_length=8, pattern=r"^[0-9a-z.]+$")
 FapiaoNumber = Field(min_length=8, max_length=20, pattern=r"^[0-9A-Za-z]+$")
 
 
@@ -21,7 +22,7 @@ class InvoiceLineIn(StrictModel):
     order_line_id: uuid.UUID
     quantity: Decimal = Quantity
     unit_price: Decimal = Money
-    tax_rate: TaxRate
+    tax_rate: str = TaxRateCode  # a code of the tax-rate table in force on the issue date ("13", "9", "exempt" …)
 
 
 class InvoiceCreate(StrictModel):
@@ -152,3 +153,59 @@ class BalanceOut(ApiModel):
     account: str
     currency: str
     balance: Decimal
+
+
+class PaymentRequestOut(ApiModel):
+    """A milestone's payment request, with the bank transfer instructions to pay it."""
+
+    id: uuid.UUID
+    order_id: uuid.UUID
+    order_number: str
+    buyer_org_id: uuid.UUID
+    supplier_org_id: uuid.UUID
+    milestone: str
+    percent: Decimal
+    amount: Decimal
+    currency: str
+    due_date: dt.date
+    payment_reference: str
+    paid_amount: Decimal
+    status: str
+    overdue: bool = False
+    instructions: dict[str, str] = Field(default_factory=dict)
+
+
+class TaxRateIn(StrictModel):
+    country: str = Field(default="CN", pattern=r"^[A-Z]{2}$")
+    code: str = TaxRateCode
+    rate_pct: Decimal = Field(ge=0, lt=100, max_digits=8, decimal_places=4)  # 13 for 13 %
+    name_zh: str = Field(min_length=1, max_length=100)
+    name_en: str = Field(min_length=1, max_length=100)
+    valid_from: dt.date
+    valid_to: dt.date | None = None
+
+
+class TaxRateEndIn(StrictModel):
+    valid_to: dt.date
+
+
+class TaxRateOut(ApiModel):
+    id: uuid.UUID
+    country: str
+    code: str
+    rate: Decimal
+    name_zh: str
+    name_en: str
+    valid_from: dt.date
+    valid_to: dt.date | None
+
+
+class ClassTaxRateIn(StrictModel):
+    country: str = Field(default="CN", pattern=r"^[A-Z]{2}$")
+    tax_rate_code: str = TaxRateCode
+
+
+class ClassTaxRateOut(ApiModel):
+    class_code: str
+    country: str
+    tax_rate_code: str

@@ -11,6 +11,7 @@ from sqlalchemy import delete, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from commerce import payment_port
 from commerce.orders.errors import InvalidOrderLine
 from commerce.orders.models import OrderApproval, OrderLine, PurchaseOrder
 from commerce.orders.rules import (
@@ -216,9 +217,14 @@ async def advance_order(
     session: AsyncSession, *, actor: Actor, order_id: uuid.UUID, expected_version: int, action: SimpleStep,
     note: str | None = None,
 ) -> PurchaseOrder:
-    """Production, shipping, receipt and closing: the step's party moves the order on."""
+    """Production, shipping, receipt and closing: the step's party moves the order on (if the payment terms let
+    it: settlement's gate, through ``commerce.payment_port``, refuses shipping before the prepayment is paid)."""
     step = STEPS[action.value]
     order = await begin_step(session, actor=actor, order_id=order_id, expected_version=expected_version, step=step)
+    await payment_port.check_step(session, order=payment_port.OrderFacts(
+        id=order.id, number=order.number, buyer_org_id=order.buyer_org_id, supplier_org_id=order.supplier_org_id,
+        currency=order.currency, gross_total=order.gross_total, payment_terms=order.payment_terms),
+        action=step.action)
     previous = await _move(session, order, step.target)
     await record_step(session, actor=actor, order=order, topic=step.topic, from_status=previous, note=note)
     return order

@@ -1,4 +1,5 @@
-"""Finance requests, offers and receivable assignments (migrations 0042, 0043: offer expiry).
+"""Finance requests, offers and receivable assignments (migrations 0042, 0043: offer expiry, 0110: what the
+financier was paid and when the assignment was settled).
 
 A request (``org_id`` = the supplier) is seen by its buyer and, while open, by every financier organization
 (the receivables marketplace); an offer (``org_id`` = the financier, or the buyer for dynamic discounting) by
@@ -61,3 +62,5 @@ class ReceivableAssignment(IdMixin, CreatedAtMixin, TenantMixin, VersionedMixin,
     maturity: Mapped[dt.date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(12))  # assigned | settled
     evidence_entry_id: Mapped[int | None]
+    paid_amount: Mapped[Decimal] = mapped_column(default=Decimal(0))  # buyer's payments redirected to the financier
+    settled_at: Mapped[dt.datetime | None]

@@ -28,6 +28,8 @@ router = APIRouter(prefix="/settlement/finance", route_class=TransactionalRoute,
 PAGE = "/settlement/finance"
 BUCKET_LABELS = {"0-30": N_("Within 30 days"), "31-60": N_("31–60 days"), "61-90": N_("61–90 days"),
                  "90+": N_("Over 90 days")}
+OFFER_LABELS = {"offered": N_("Standing"), "accepted": N_("Accepted"), "declined": N_("Declined"),
+                "withdrawn": N_("Withdrawn"), "expired": N_("Expired")}
 
 
 def _today() -> dt.date:
@@ -52,6 +54,8 @@ async def _page(request: Request, principal: Principal, session: AsyncSession, e
         "errors": errors, "eligible": eligible, "own_requests": [r for r in requests if r.org_id == principal.org_id],
         "offered": offered, "market": market, "is_financier": principal.org_kind == OrgKind.FINANCIER,
         "assignments": await service.list_assignments(session),
+        "offers_made": await service.offers_made(session, org_id=principal.org_id),
+        "offer_state": lambda offer: service.offer_state(offer, today), "today": today, "offer_labels": OFFER_LABELS,
         "chart": {"labels": [gettext(BUCKET_LABELS[name]) for name in buckets],
                   "amounts": [f"{amount:.2f}" for amount in buckets.values()]},
     }, principal=principal, status_code=status_code)
@@ -75,9 +79,11 @@ async def request_early_payment(request: Request, principal: Member, tx: Tx) -> 
 @router.post("/requests/{request_id}/offers")
 async def make_offer(request_id: uuid.UUID, request: Request, principal: Member, tx: Tx) -> Response:
     async def action(session: AsyncSession, form: FormData) -> None:
-        body = schemas.OfferCreate.model_validate({"annual_rate_pct": form.get("annual_rate_pct")})
+        body = schemas.OfferCreate.model_validate({"annual_rate_pct": form.get("annual_rate_pct"),
+                                                   "expires_on": form.get("expires_on") or None})
         await service.make_offer(session, actor=principal.actor, org_kind=principal.org_kind, request_id=request_id,
-                                 annual_rate_pct=Decimal(body.annual_rate_pct), today=_today())
+                                 annual_rate_pct=Decimal(body.annual_rate_pct), today=_today(),
+                                 expires_on=body.expires_on)
     return await _run(request, principal, tx, action)
 
 
@@ -85,6 +91,13 @@ async def make_offer(request_id: uuid.UUID, request: Request, principal: Member,
 async def accept_offer(offer_id: uuid.UUID, request: Request, principal: Member, tx: Tx) -> Response:
     async def action(session: AsyncSession, form: FormData) -> None:
         await service.accept_offer(session, actor=principal.actor, offer_id=offer_id, today=_today())
+    return await _run(request, principal, tx, action)
+
+
+@router.post("/offers/{offer_id}/withdraw")
+async def withdraw_offer(offer_id: uuid.UUID, request: Request, principal: Member, tx: Tx) -> Response:
+    async def action(session: AsyncSession, form: FormData) -> None:
+        await service.withdraw_offer(session, actor=principal.actor, offer_id=offer_id)
     return await _run(request, principal, tx, action)
 
 

@@ -22,7 +22,7 @@ from commerce.settlement.rules import InvoiceKind, InvoiceStatus
 from commerce.supplier_performance.service import ratings_for
 from ledger.service import record_evidence
 from tradeloom.audit import Actor, record_audit
-from tradeloom.db import flush_or_conflict
+from tradeloom.db import flush_or_conflict, utcnow
 from tradeloom.errors import Conflict, Forbidden, Invalid, NotFound
 from tradeloom.identity.roles import OrgKind
 from tradeloom.outbox.service import emit
@@ -176,7 +176,8 @@ async def settle_assignment(session: AsyncSession, *, actor: Actor, assignment_i
                                               viewer_org_id=actor.org_id)
     if assignment.status != "assigned" or owed <= 0:
         raise Conflict("The assignment is already settled.", code="finance_already_settled")
-    assignment.status = "settled"
+    assignment.status, assignment.settled_at = "settled", utcnow()
+    assignment.paid_amount += owed
     await journal.post_entry(
         session, currency=assignment.currency, kind="finance.settlement",
         reference=f"{invoice_postings.invoice_prefix(assignment.invoice_id)}:finance-settlement:{assignment.id}",
@@ -209,6 +210,22 @@ async def list_requests(session: AsyncSession, *, status: str | None = None) -> 
 async def offers_for(session: AsyncSession, request_id: uuid.UUID) -> list[FinanceOffer]:
     return list(await session.scalars(select(FinanceOffer).where(FinanceOffer.request_id == request_id)
                                       .order_by(FinanceOffer.discount, FinanceOffer.created_at)))
+
+
+async def offers_made(session: AsyncSession, *, org_id: uuid.UUID) -> list[tuple[FinanceOffer, FinanceRequest]]:
+    """The offers the organization made (as financier or as buyer), newest first, each with its request."""
+    rows = await session.execute(select(FinanceOffer, FinanceRequest)
+                                 .join(FinanceRequest, FinanceRequest.id == FinanceOffer.request_id)
+                                 .where(FinanceOffer.org_id == org_id)
+                                 .order_by(FinanceOffer.created_at.desc()).limit(200))
+    return [(offer, request) for offer, request in rows]
+
+
+def offer_state(offer: FinanceOffer, today: dt.date) -> str:
+    """What the pages show: the stored status, or ``expired`` for a standing offer past its last day."""
+    if offer.status == "offered" and offer.expires_on is not None and offer.expires_on < today:
+        return "expired"
+    return offer.status
 
 
 async def list_assignments(session: AsyncSession) -> list[ReceivableAssignment]:

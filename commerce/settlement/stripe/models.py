@@ -24,6 +24,7 @@ class StripePayment(IdMixin, CreatedAtMixin, TenantMixin, VersionedMixin, Base):
     supplier_org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id"), index=True)
     reference: Mapped[str] = mapped_column(String(100))  # what it pays, e.g. an invoice number
     invoice_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    payment_request_id: Mapped[uuid.UUID | None]  # a milestone's payment request it pays (migration 0111)
     currency: Mapped[str] = mapped_column(String(3))
     amount: Mapped[Decimal]
     capture_method: Mapped[str] = mapped_column(String(16))  # automatic | manual

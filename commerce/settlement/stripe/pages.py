@@ -9,12 +9,14 @@ from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
 
-from commerce.settlement import invoices, postings
+from commerce.settlement import invoices, milestones, postings
 from commerce.settlement.rules import InvoiceStatus
 from commerce.settlement.stripe import service
 from commerce.settlement.stripe.api import stripe_gateway
+from commerce.settlement.stripe.gateway import StripeGateway
 from commerce.settlement.stripe.local_server import DECLINED_METHOD, SUCCEEDING_METHOD
 from tradeloom.auth import Principal
+from tradeloom.errors import NotFound
 from tradeloom.identity.roles import Permission
 from tradeloom.transaction import TransactionalRoute, Tx
 from tradeloom.web.forms import ShowAgain, run_form_action
@@ -62,6 +64,9 @@ async def open_for_invoice(request: Request, principal: Member, tx: Tx) -> Respo
     gateway = stripe_gateway(request)
 
     async def action(session: AsyncSession, form: FormData) -> None:
+        if form.get("payment_request_id"):
+            await _open_for_request(session, gateway, principal, _uuid(form.get("payment_request_id")))
+            return
         invoice = await invoices.load_invoice(session, _uuid(form.get("invoice_id")))
         outstanding = await postings.outstanding(session, invoice, viewer_org_id=principal.org_id)
         await service.create_payment(session, gateway, actor=principal.actor, supplier_org_id=invoice.supplier_org_id,
@@ -69,6 +74,17 @@ async def open_for_invoice(request: Request, principal: Member, tx: Tx) -> Respo
                                      invoice_id=invoice.id)
 
     return await run_form_action(request, tx, action, done_url=PAGE, show_again=_show_again(request, principal))
+
+
+async def _open_for_request(session: AsyncSession, gateway: StripeGateway, principal: Principal,
+                            request_id: uuid.UUID) -> None:
+    """A card payment of what is still open on one of the buyer's milestone payment requests."""
+    request = next((r for r in await milestones.list_requests(session, status="open") if r.id == request_id), None)
+    if request is None or request.buyer_org_id != principal.org_id:
+        raise NotFound("No such open payment request of yours.", code="payment_request_not_found")
+    await service.create_payment(session, gateway, actor=principal.actor, supplier_org_id=request.supplier_org_id,
+                                 amount=request.amount - request.paid_amount, currency=request.currency,
+                                 reference=request.payment_reference, payment_request_id=request.id)
 
 
 @router.post("/{payment_id}/pay")

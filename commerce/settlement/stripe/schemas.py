@@ -17,6 +17,7 @@ class PaymentCreate(StrictModel):
     reference: str = Field(min_length=1, max_length=100)
     capture_method: Literal["automatic", "manual"] = "automatic"
     invoice_id: uuid.UUID | None = None
+    payment_request_id: uuid.UUID | None = None  # a milestone payment request (not together with invoice_id)
 
 
 class PaymentConfirm(StrictModel):
@@ -34,6 +35,7 @@ class PaymentOut(ApiModel):
     supplier_org_id: uuid.UUID
     reference: str
     invoice_id: uuid.UUID | None
+    payment_request_id: uuid.UUID | None = None
     currency: str
     amount: Decimal
     capture_method: str

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from commerce.settlement.milestone_models import PaymentRequest
 from commerce.settlement.stripe import posting
 from commerce.settlement.stripe.gateway import IntentState, RefundState, StripeGateway, StripeRefused
 from commerce.settlement.stripe.models import StripePayment, StripeRefund
@@ -32,14 +33,20 @@ CAPTURE_METHODS = ("automatic", "manual")
 async def create_payment(
     session: AsyncSession, gateway: StripeGateway, *, actor: Actor, supplier_org_id: uuid.UUID, amount: Decimal,
     currency: str, reference: str, capture_method: str = "automatic", invoice_id: uuid.UUID | None = None,
+    payment_request_id: uuid.UUID | None = None,
 ) -> StripePayment:
-    """Open a PaymentIntent for the buyer's payment to a supplier; it waits for a card."""
+    """Open a PaymentIntent for the buyer's payment to a supplier (of an invoice, or of a milestone's payment
+    request); it waits for a card."""
+    if payment_request_id is not None:
+        await _check_request(session, actor=actor, request_id=payment_request_id, supplier_org_id=supplier_org_id,
+                             currency=currency, invoice_id=invoice_id)
     if supplier_org_id == actor.org_id:
         raise Invalid("An organization cannot pay itself.", code="payment_to_self")
     if capture_method not in CAPTURE_METHODS:
         raise Invalid(f"capture_method must be one of {', '.join(CAPTURE_METHODS)}.", code="capture_method_invalid")
     payment = StripePayment(org_id=actor.org_id, supplier_org_id=supplier_org_id, amount=amount, currency=currency,
                             reference=reference, invoice_id=invoice_id, capture_method=capture_method,
+                            payment_request_id=payment_request_id,
                             status="created")
     session.add(payment)
     await session.flush()
@@ -53,6 +60,17 @@ async def create_payment(
     await record_audit(session, actor=actor, action="stripe_payment.created", object_type="stripe_payment",
                        object_id=str(payment.id))
     return payment
+
+
+async def _check_request(session: AsyncSession, *, actor: Actor, request_id: uuid.UUID, supplier_org_id: uuid.UUID,
+                         currency: str, invoice_id: uuid.UUID | None) -> None:
+    """A card pays a milestone request of the caller's own order, to that order's supplier, in its currency."""
+    request = await session.get(PaymentRequest, request_id)
+    if request is None or request.buyer_org_id != actor.org_id:
+        raise NotFound("No such payment request of yours.", code="payment_request_not_found")
+    if invoice_id is not None or request.supplier_org_id != supplier_org_id or request.currency != currency:
+        raise Invalid("A payment request is paid to its order's supplier, in its currency, without an invoice.",
+                      code="payment_request_mismatch")
 
 
 async def confirm_payment(session: AsyncSession, gateway: StripeGateway, *, actor: Actor, payment_id: uuid.UUID,

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from commerce.settlement import journal, payments, postings
 from commerce.settlement.finance import service as finance
+from commerce.settlement.finance.models import ReceivableAssignment
 from commerce.settlement.invoice_models import Invoice
 from commerce.settlement.journal import AccountKind as A
 from commerce.settlement.models import JournalPosting
@@ -22,6 +23,7 @@ from tests.materials_factories import act_as, as_owner, owner_actor
 from tests.settlement_factories import invoice, receive
 from tradeloom.errors import Conflict
 from tradeloom.identity.roles import OrgKind, Role
+from tradeloom.outbox.models import OutboxEvent
 
 D = Decimal
 GROSS = D("1130.00")
@@ -88,6 +90,15 @@ async def test_bank_transfers_of_a_financed_invoice_pay_the_financier_and_balanc
         assert await booked(financier.org.id, A.RECEIVABLE) == GROSS - paid
         assert await booked(issued.supplier_org_id, A.RECEIVABLE) == 0
         assert await booked(issued.supplier_org_id, A.BANK) == advance
+        # … the assignment counts what reached the financier and is settled once that covers it …
+        assignment = await session.scalar(select(ReceivableAssignment).where(
+            ReceivableAssignment.invoice_id == issued.id).execution_options(populate_existing=True))
+        assert assignment is not None
+        assert (assignment.paid_amount, assignment.status) == (paid, "settled" if paid >= GROSS else "assigned")
+        assert (assignment.settled_at is not None) == (paid >= GROSS)
+        settled_events = await session.scalar(select(func.count()).select_from(OutboxEvent).where(
+            OutboxEvent.topic == "finance.settled", OutboxEvent.payload["invoice_id"].astext == str(issued.id)))
+        assert settled_events == (1 if paid >= GROSS else 0)
         # … and the buyer owes exactly what the financier is owed
         await act_as(session, deal.world.orders.buyer)
         assert await postings.outstanding(session, issued, viewer_org_id=issued.buyer_org_id) == GROSS - paid

@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 from playwright.async_api import Browser, Page, expect
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from commerce.settlement.finance.models import FinanceOffer
 from tests.browser import browser, page, serve  # noqa: F401 - fixtures
 from tests.commerce.test_browser import supplier_page
 from tests.conftest import truncate_all
@@ -91,3 +93,45 @@ async def test_financier_buys_a_receivable_in_the_marketplace(page: Page, browse
     await supplier.reload()
     await supplier.get_by_role("button", name="接受").click()
     await expect(supplier.locator("table.assignments")).to_contain_text("已转让")
+
+
+async def test_offers_expire_and_are_withdrawn_on_the_pages(page: Page, browser: Browser,  # noqa: F811
+                                                            stripe_live_server: str, parties: Parties,
+                                                            engine: AsyncEngine) -> None:
+    # given the supplier's request in the marketplace
+    supplier = await supplier_page(browser, stripe_live_server, parties.supplier.user.email)
+    await supplier.goto(f"{stripe_live_server}/settlement/finance")
+    await supplier.get_by_role("button", name="申请提前付款").click()
+    financier = await supplier_page(browser, stripe_live_server, parties.financier.user.email)
+    await financier.goto(f"{stripe_live_server}/settlement/finance")
+    # when the financier offers, open until today, then withdraws the offer
+    await financier.get_by_label("年化贴现率（%）").fill("12")
+    await financier.get_by_label("有效期至（可选）").fill(TODAY.isoformat())
+    await financier.get_by_role("button", name="报价", exact=True).click()
+    made = financier.locator("table.offers-made tbody tr")
+    await expect(made.first.locator(".offer-state")).to_have_text("有效")
+    await expect(made.first).to_contain_text(TODAY.isoformat())
+    await financier.get_by_role("button", name="撤回").click()
+    # then it stands withdrawn and the supplier has nothing to accept
+    await expect(made.first.locator(".offer-state")).to_have_text("已撤回")
+    await expect(financier.get_by_role("button", name="撤回")).to_have_count(0)
+    await supplier.reload()
+    await expect(supplier.get_by_role("button", name="接受")).to_have_count(0)
+    # when a second offer passes its last day (moved into the past in the database)
+    await financier.get_by_label("年化贴现率（%）").fill("10")
+    await financier.get_by_role("button", name="报价", exact=True).click()
+    async with make_sessionmaker(engine)() as session, session.begin():
+        await session.execute(update(FinanceOffer).where(FinanceOffer.status == "offered")
+                              .values(expires_on=TODAY - dt.timedelta(days=1)))
+    # then both parties see it expired and the supplier gets no accept button
+    await financier.reload()
+    await expect(financier.locator("table.offers-made .offer-state").first).to_have_text("已过期")
+    await supplier.reload()
+    await expect(supplier.locator(".offer .offer-state").first).to_have_text("已过期")
+    await expect(supplier.get_by_role("button", name="接受")).to_have_count(0)
+    # and a fresh offer is accepted as before
+    await financier.get_by_label("年化贴现率（%）").fill("11")
+    await financier.get_by_role("button", name="报价", exact=True).click()
+    await supplier.reload()
+    await supplier.get_by_role("button", name="接受").click()
+    await expect(supplier.locator("table.assignments .assignment-state")).to_have_text("已转让")
