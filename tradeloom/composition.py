@@ -14,7 +14,7 @@ from commerce.orders import seed as order_seed
 from commerce.rfq.seed import seed_rfqs
 from commerce.settlement.seed import seed_settlement
 from integrations.bulk import service as bulk_service
-from integrations.connectors import service as connector_service
+from integrations.connectors import jobs as connector_jobs
 from integrations.edi import jobs as edi_jobs
 from integrations.webhooks import service as webhook_service
 from iot_bridge.seed import seed_devices
@@ -35,7 +35,7 @@ def subscribe_consumers(settings: Settings) -> None:
     logistics_jobs.subscribe_jobs()
     subscribe(webhook_service.DELIVERY_REQUESTED, "integrations.webhooks.jobs.deliver_requested")
     subscribe(bulk_service.BULK_REQUESTED, "integrations.bulk.jobs.run_bulk_job", queue="low")
-    subscribe(connector_service.SYNC_REQUESTED, "integrations.connectors.jobs.sync_connector_job", queue="low")
+    connector_jobs.subscribe_jobs()
     edi_jobs.subscribe_jobs()
     if settings.idis_node_url:
         subscribe(identifier_jobs.TOPICS, identifier_jobs.SYNC_JOB)
