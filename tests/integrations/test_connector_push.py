@@ -3,6 +3,7 @@ key recorded, replays sending nothing twice, failures retried with backoff, into
 
 import datetime as dt
 import uuid
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -11,6 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from commerce.orders.models import PurchaseOrder
 from commerce.orders.service import transitions
+from commerce.orders.service.common import order_lines
+from commerce.settlement.invoices import InvoiceLineDraft, issue_invoice
+from commerce.settlement.rules import TaxRate
 from integrations.connectors import jobs, push
 from integrations.connectors.models import Connector, ConnectorError, ConnectorPush
 from integrations.external_ids.models import ExternalId
@@ -19,6 +23,7 @@ from tests.integrations.erp_push_server import PushErp
 from tests.integrations.test_connectors import OPTIONS, add_connector, open_errors
 from tests.materials_factories import act_as, as_owner, owner_actor
 from tests.orders_factories import OrderWorld, award_line, make_world, place_order
+from tests.settlement_factories import fapiao
 from tradeloom.audit import Actor
 from tradeloom.db import apply_tenant
 from tradeloom.errors import Conflict
@@ -145,6 +150,35 @@ class TestPushOrders:
                             "entry": [{"inventorycode": material_ref, "quantity": "300", "originalprice": "0.42",
                                        "arrivedate": "2026-12-10"}]}
             assert push_erp.calls.count("GET /system/tradeid") == 1
+
+
+    async def test_sap_gets_the_invoice_against_the_order_pushed_before(
+        self, session: AsyncSession, sessionmaker: async_sessionmaker[AsyncSession], push_erp: PushErp,
+    ) -> None:
+        # given: the order went to SAP as 4500000001, then the supplier invoices all 300 pieces
+        world, connector, order = await setup(session, push_erp, "sap_s4hana")
+        await jobs._push_for_event(sessionmaker, event(order), OPTIONS)
+        line = (await order_lines(session, order.id))[0]
+        await act_as(session, world.supplier)
+        document = await issue_invoice(session, actor=owner_actor(world.supplier), fapiao=fapiao("44009999"), lines=[
+            InvoiceLineDraft(order.id, line.id, Decimal(300), Decimal("0.42"), TaxRate.STANDARD)])
+        await as_owner(session)
+        issued = {"topic": "invoice.issued", "org_id": str(world.supplier.org.id), "payload": {
+            "invoice_id": str(document.id), "fapiao_number": "44009999", "buyer_org_id": str(order.buyer_org_id)}}
+        # when
+        statuses = await jobs._push_for_event(sessionmaker, issued, OPTIONS)
+        # then
+        assert statuses == ["sent"]
+        (sent,) = push_erp.created["API_SUPPLIERINVOICE_PROCESS_SRV/A_SupplierInvoice"]
+        assert sent == {
+            "CompanyCode": "1010", "DocumentDate": "/Date(1795132800000)/", "PostingDate": "/Date(1795132800000)/",
+            "InvoicingParty": "17300001", "SupplierInvoiceIDByInvcgParty": "44009999", "DocumentCurrency": "CNY",
+            "InvoiceGrossAmount": "142.38", "to_SuplrInvcItemPurOrdRef": [{
+                "SupplierInvoiceItem": "10", "PurchaseOrder": "4500000001", "PurchaseOrderItem": "10",
+                "DocumentCurrency": "CNY", "SupplierInvoiceItemAmount": "126", "QuantityInPurchaseOrderUnit": "300",
+                "PurchaseOrderQuantityUnit": "PC"}]}
+        rows = {row.kind: row.external_id for row in await pushed(session, connector)}
+        assert rows == {"purchase_order": "4500000001", "invoice": "5105600002"}
 
 
 def order_line_code(sent: dict[str, Any]) -> str:
