@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from functools import lru_cache
 
 from integrations.connectors.clients import ConnectorRefused
+from tradeloom.errors import Unavailable
 from tradeloom.secret_box import SecretBox, SecretBoxError, is_sealed
 from tradeloom.settings import get_settings
 
@@ -19,8 +20,13 @@ def _box(keyring: str) -> SecretBox:
 
 
 def credentials_box(keyring: str = "") -> SecretBox:
-    """The box of the given keyring (from ``CallOptions``), else of the process settings."""
-    return _box(keyring or get_settings().secrets_keyring())
+    """The box of the given keyring (from ``CallOptions``), else of the process settings; 503 when production
+    runs without ``TRADELOOM_SECRETS_KEY``."""
+    try:
+        return _box(keyring or get_settings().secrets_keyring())
+    except RuntimeError:
+        raise Unavailable("TRADELOOM_SECRETS_KEY is not configured: connector credentials cannot be sealed or "
+                          "opened.", code="secrets_key_missing") from None
 
 
 def _context(connector_id: uuid.UUID, name: str) -> str:

@@ -34,8 +34,12 @@ class CallOptions:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "CallOptions":
+        try:
+            keyring = settings.secrets_keyring()
+        except RuntimeError:  # production without TRADELOOM_SECRETS_KEY: box() answers 503
+            keyring = ""
         return cls(frozenset(host.lower() for host in settings.connector_allowed_hosts),
-                   settings.connector_timeout_seconds, settings.connector_retry_seconds, settings.secrets_keyring())
+                   settings.connector_timeout_seconds, settings.connector_retry_seconds, keyring)
 
     def box(self) -> SecretBox:
         return credentials_box(self.keyring)
