@@ -102,8 +102,9 @@ class PushKind(StrEnum):
     INVOICE = "invoice"
 
 
-PUSH_EVENTS = {"order.confirmed": PushKind.PURCHASE_ORDER, "order.changed": PushKind.PURCHASE_ORDER,
-               "invoice.issued": PushKind.INVOICE, "invoice.approved": PushKind.INVOICE}
+# a document is pushed once (a create): later changes of it are not sent as updates
+PUSH_EVENTS = {"order.confirmed": PushKind.PURCHASE_ORDER, "invoice.issued": PushKind.INVOICE,
+               "invoice.approved": PushKind.INVOICE}
 
 
 class Push(_Spec):

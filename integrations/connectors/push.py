@@ -53,7 +53,6 @@ MAX_BACKOFF = dt.timedelta(hours=6)
 # the events a push may be sent on, and where the document's id and number are in their payload
 TOPICS: dict[str, tuple[PushKind, str, str]] = {
     "order.confirmed": (PushKind.PURCHASE_ORDER, "order_id", "number"),
-    "order.changed": (PushKind.PURCHASE_ORDER, "order_id", "number"),
     "invoice.issued": (PushKind.INVOICE, "invoice_id", "fapiao_number"),
     "invoice.approved": (PushKind.INVOICE, "invoice_id", "fapiao_number"),
 }
@@ -69,7 +68,7 @@ def _pushes_on(connector: Connector, topic: str) -> list[Push]:
 
 
 async def queue_pushes(session: AsyncSession, *, topic: str, payload: Mapping[str, Any]) -> list[uuid.UUID]:
-    """Queue the pushes this event calls for (in the caller's tenant); returns the ids still pending."""
+    """Queue the pushes this event calls for (in the caller's tenant); returns the ids to send now."""
     if topic not in TOPICS:
         return []
     kind, id_key, number_key = TOPICS[topic]
@@ -83,7 +82,8 @@ async def queue_pushes(session: AsyncSession, *, topic: str, payload: Mapping[st
                 status="pending", attempts=0, next_attempt_at=now, created_at=now, updated_at=now,
             ).on_conflict_do_nothing(index_elements=["connector_id", "kind", "object_id"]))
     pending = await session.scalars(select(ConnectorPush.id).where(
-        ConnectorPush.object_id == object_id, ConnectorPush.kind == kind.value, ConnectorPush.status == "pending"))
+        ConnectorPush.object_id == object_id, ConnectorPush.kind == kind.value, ConnectorPush.status == "pending",
+        ConnectorPush.next_attempt_at <= now))  # one waiting out its backoff is left to the scheduler
     return list(pending.all())
 
 

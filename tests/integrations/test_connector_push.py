@@ -16,6 +16,7 @@ from commerce.orders.service.common import order_lines
 from commerce.settlement.invoices import InvoiceLineDraft, issue_invoice
 from commerce.settlement.rules import TaxRate
 from integrations.connectors import jobs, push
+from integrations.connectors.mapping import parse_mapping
 from integrations.connectors.models import Connector, ConnectorError, ConnectorPush
 from integrations.external_ids.models import ExternalId
 from integrations.external_ids.service import Link, ObjectType, record_links
@@ -26,7 +27,7 @@ from tests.orders_factories import OrderWorld, award_line, make_world, place_ord
 from tests.settlement_factories import fapiao
 from tradeloom.audit import Actor
 from tradeloom.db import apply_tenant
-from tradeloom.errors import Conflict
+from tradeloom.errors import Conflict, Invalid
 
 REFS = {"sap_s4hana": ("17300001", "TG11"), "odoo": ("42", "311"), "kingdee_k3cloud": ("VEN0001", "01.01.0042"),
         "yonyou_u8": ("V001", "INV-0042")}
@@ -272,3 +273,21 @@ async def _error_ids(session: AsyncSession, connector: Connector) -> list[uuid.U
     rows = await session.scalars(select(ConnectorError.id).where(ConnectorError.connector_id == connector.id,
                                                                  ConnectorError.status == "open"))
     return list(rows.all())
+
+
+class TestPushMapping:
+    @pytest.mark.parametrize(("events", "message"), [
+        ("[invoice.issued]", "purchase_order is pushed on order.confirmed, not on invoice.issued"),
+        ("[order.shipped]", "not on order.shipped"),
+    ])
+    def test_a_push_on_an_event_that_does_not_send_its_kind_is_refused(self, events: str, message: str) -> None:
+        with pytest.raises(Invalid) as refused:
+            parse_mapping(f"pushes:\n  - kind: purchase_order\n    events: {events}\n    target: {{model: x}}\n"
+                          "    fields: {a: number}\n")
+        assert refused.value.code == "connector_mapping_invalid"
+        assert any(message in error["detail"] for error in refused.value.errors)
+
+    def test_a_mapping_must_pull_or_push_something(self) -> None:
+        with pytest.raises(Invalid) as refused:
+            parse_mapping("pulls: []\npushes: []\n")
+        assert "name at least one pull or push" in refused.value.errors[0]["detail"]

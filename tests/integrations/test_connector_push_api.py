@@ -2,6 +2,7 @@
 409), hidden from other organizations; and the scheduler queueing pushes whose next attempt has come."""
 
 import datetime as dt
+import re
 import uuid
 
 import pytest
@@ -61,6 +62,10 @@ async def test_pushes_are_listed_retried_and_shown_on_the_page(
     page = await client.get(f"/integrations/connectors/{connector.id}")
     assert page.status_code == 200
     assert order.number in page.text and "4500000001" in page.text and 'class="push-sent"' in page.text
+    stored = re.search(r"已加密保存： ([a-z_, ]+)<", page.text)  # the names only, in Chinese by default
+    assert stored is not None and stored.group(1) == ("acct_id, app_key, app_secret, database, from_account, password, "
+                                                     "to_account, username")
+    assert "s3cret" not in page.text and "tlsec1" not in page.text
 
 
 @pytest.mark.usefixtures("allow_loopback")

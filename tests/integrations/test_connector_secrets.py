@@ -2,22 +2,27 @@
 by the API, opened only to sign in; key rotation by key id; plain rows from before are sealed by a reseal."""
 
 import base64
+import importlib
 import uuid
 from dataclasses import replace
 
 import pytest
+from alembic.operations import Operations
+from alembic.runtime.migration import MigrationContext
 from httpx import AsyncClient
-from sqlalchemy import select, update
+from sqlalchemy import create_engine, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from integrations.connectors import service
 from integrations.connectors.models import Connector
-from integrations.connectors.secrets import open_credentials, reseal_credentials
+from integrations.connectors.secrets import credentials_box, open_credentials, reseal_credentials
 from tests.factories import make_member
 from tests.integrations.erp_server import FakeErp
 from tests.integrations.test_connector_api import URL, allow_loopback, created  # noqa: F401  (fixture)
 from tests.integrations.test_connectors import OPTIONS, add_connector
+from tradeloom.db import driver_url
 from tradeloom.secret_box import SecretBox, SecretBoxError, is_sealed
+from tradeloom.settings import Settings
 
 OLD = "old:" + base64.b64encode(b"o" * 32).decode()
 NEW = "new:" + base64.b64encode(b"n" * 32).decode()
@@ -113,3 +118,36 @@ class TestStoredCredentials:
                                               options=replace(OPTIONS, keyring=NEW))
         # then
         assert check.ok is False and "no secrets key 'test1'" in check.message
+
+
+def test_migration_0130_seals_plain_rows_once_and_its_downgrade_opens_them(test_settings: Settings) -> None:
+    # given a connector stored before encryption (plain values), committed: the migration runs as the owner
+    migration = importlib.import_module("migrations.versions.0130_seal_connector_credentials")
+    engine = create_engine(driver_url(str(test_settings.database_url)))
+    connector_id, table = uuid.uuid4(), Connector.__table__  # type: ignore[attr-defined]
+    plain = {"username": "tradeloom", "password": "s3cret"}
+    try:
+        with engine.begin() as conn:
+            conn.execute(table.insert().values(
+                id=connector_id, org_id=uuid.uuid4(), name="sap-legacy", profile="sap_s4hana",
+                base_url="https://s4.example.com", credentials=plain, mapping_yaml="pulls: []",
+                is_active=False, last_summary={}, consecutive_failures=0, version=1))
+
+        def run(step: str) -> dict[str, str]:
+            with engine.begin() as conn, Operations.context(MigrationContext.configure(conn)):
+                getattr(migration, step)()
+            with engine.begin() as conn:
+                return dict(conn.execute(select(table.c.credentials).where(table.c.id == connector_id)).scalar_one())
+
+        # when
+        sealed = run("upgrade")
+        again = run("upgrade")
+        opened = run("downgrade")
+        # then
+        assert all(value.startswith("tlsec1:test1:") for value in sealed.values()) and again == sealed
+        assert open_credentials(credentials_box(), connector_id, sealed) == plain
+        assert opened == plain
+    finally:
+        with engine.begin() as conn:
+            conn.execute(table.delete().where(table.c.id == connector_id))
+        engine.dispose()
