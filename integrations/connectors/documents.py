@@ -1,5 +1,5 @@
-"""Our documents as plain facts for a push mapping to read: the purchase order and the invoice, with the keys
-their system already knows (supplier, materials, the order an invoice is for) from the external ids.
+"""Our documents as plain facts for a push mapping to read: the purchase order, the invoice and the goods receipt,
+with the keys their system already knows (supplier, materials, the order) from the external ids.
 
 Amounts and quantities are strings of plain decimals, dates ISO dates: the mapping's transforms take it from
 there. ``*_ref`` fields are their keys in the connector's source system (None when never synced).
@@ -13,11 +13,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from commerce.logistics.models import GoodsReceipt, GoodsReceiptLine
 from commerce.orders.models import OrderLine
 from commerce.orders.service.queries import order_detail
 from commerce.settlement.invoices import invoice_lines, load_invoice
 from integrations.connectors.mapping import PushKind
 from integrations.external_ids.service import ObjectType, their_ids
+from tradeloom.errors import NotFound
 from tradeloom.identity.service import get_organization
 from tradeloom.sites.models import Site
 
@@ -83,8 +85,35 @@ async def invoice_facts(session: AsyncSession, *, invoice_id: uuid.UUID, source_
     }
 
 
+async def goods_receipt_facts(session: AsyncSession, *, receipt_id: uuid.UUID, source_system: str) -> dict[str, Any]:
+    """A goods receipt with its lines (accepted and rejected per order line and batch); the order by their key."""
+    receipt = await session.get(GoodsReceipt, receipt_id)
+    if receipt is None:
+        raise NotFound("No such goods receipt.", code="goods_receipt_not_found")
+    order = (await order_detail(session, order_id=receipt.order_id)).order
+    site = await session.get(Site, order.delivery_site_id)
+    rows = list((await session.scalars(select(GoodsReceiptLine).where(GoodsReceiptLine.receipt_id == receipt_id)
+                                       .order_by(GoodsReceiptLine.id))).all())
+    orders = await _refs(session, source_system, ObjectType.PURCHASE_ORDER, [receipt.order_id])
+    materials = await _refs(session, source_system, ObjectType.MATERIAL, (row.material_id for row in rows))
+    line_numbers = dict((await session.execute(select(OrderLine.id, OrderLine.line_no).where(
+        OrderLine.id.in_([row.order_line_id for row in rows])))).all())
+    return {
+        "id": str(receipt.id), "number": receipt.number, "inspection": receipt.inspection,
+        "received_date": receipt.received_at.date().isoformat(), "order_number": order.number,
+        "order_ref": orders.get(receipt.order_id),
+        "lines": [{
+            "order_ref": orders.get(receipt.order_id), "order_item_no": str(line_numbers[row.order_line_id] * 10),
+            "material_ref": materials.get(row.material_id), "batch": row.batch, "accepted": _text(row.accepted),
+            "rejected": _text(row.rejected), "unit": row.unit, "delivery_site_code": site.code if site else None,
+        } for row in rows],
+    }
+
+
 async def document_facts(session: AsyncSession, *, kind: PushKind, object_id: uuid.UUID,
                          source_system: str) -> dict[str, Any]:
     if kind == PushKind.PURCHASE_ORDER:
         return await purchase_order_facts(session, order_id=object_id, source_system=source_system)
+    if kind == PushKind.GOODS_RECEIPT:
+        return await goods_receipt_facts(session, receipt_id=object_id, source_system=source_system)
     return await invoice_facts(session, invoice_id=object_id, source_system=source_system)

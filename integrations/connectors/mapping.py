@@ -100,11 +100,12 @@ class PushKind(StrEnum):
 
     PURCHASE_ORDER = "purchase_order"
     INVOICE = "invoice"
+    GOODS_RECEIPT = "goods_receipt"
 
 
 # a document is pushed once (a create): later changes of it are not sent as updates
 PUSH_EVENTS = {"order.confirmed": PushKind.PURCHASE_ORDER, "invoice.issued": PushKind.INVOICE,
-               "invoice.approved": PushKind.INVOICE}
+               "invoice.approved": PushKind.INVOICE, "goods.received": PushKind.GOODS_RECEIPT}
 
 
 class Push(_Spec):

@@ -55,8 +55,10 @@ TOPICS: dict[str, tuple[PushKind, str, str]] = {
     "order.confirmed": (PushKind.PURCHASE_ORDER, "order_id", "number"),
     "invoice.issued": (PushKind.INVOICE, "invoice_id", "fapiao_number"),
     "invoice.approved": (PushKind.INVOICE, "invoice_id", "fapiao_number"),
+    "goods.received": (PushKind.GOODS_RECEIPT, "receipt_id", "receipt_number"),
 }
-OBJECT_TYPES = {PushKind.PURCHASE_ORDER: ObjectType.PURCHASE_ORDER, PushKind.INVOICE: ObjectType.INVOICE}
+OBJECT_TYPES = {PushKind.PURCHASE_ORDER: ObjectType.PURCHASE_ORDER, PushKind.INVOICE: ObjectType.INVOICE,
+                PushKind.GOODS_RECEIPT: ObjectType.GOODS_RECEIPT}
 
 
 def _pushes_on(connector: Connector, topic: str) -> list[Push]:

@@ -23,6 +23,7 @@ class ObjectType(StrEnum):
     ORGANIZATION = "organization"
     STOCK_COUNT = "stock_count"  # a counted stock level: names the warehouse location it was applied at
     INVOICE = "invoice"
+    GOODS_RECEIPT = "goods_receipt"
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 - SAP OData v2: ``GET <service>/`` with ``x-csrf-token: Fetch`` → the token in ``x-csrf-token`` and a session
   cookie; ``POST <service>/<EntitySet>`` needs both (else ``403`` with ``x-csrf-token: Required``) → ``201
   {"d": {...the entity with its new key...}}``; an entity without ``Supplier``/``InvoicingParty`` is 400
-  with the OData error shape.
+  with the OData error shape (a material document: an item without ``PurchaseOrder``).
 - Odoo: ``object.execute_kw(db, uid, pwd, model, "create", [values])`` → the new id.
 - Kingdee: ``…DynamicFormService.Save.common.kdsvc`` ``{"formid", "data": {"Model"}}`` → ``Result`` with
   ``ResponseStatus`` (``IsSuccess``, ``Errors``, ``SuccessEntitys``), ``Id`` and ``Number``.
@@ -24,7 +24,8 @@ import pytest
 
 from tests.integrations.erp_server import KINGDEE, SAP, FakeErp, _Handler, serving
 
-SAP_KEYS = {"A_PurchaseOrder": ("PurchaseOrder", "45000000"), "A_SupplierInvoice": ("SupplierInvoice", "51056000")}
+SAP_KEYS = {"A_PurchaseOrder": ("PurchaseOrder", "45000000"), "A_SupplierInvoice": ("SupplierInvoice", "51056000"),
+            "A_MaterialDocumentHeader": ("MaterialDocument", "49000000")}
 
 
 @dataclass
@@ -92,7 +93,9 @@ class _PushHandler(_Handler):
                        {"x-csrf-token": "Required"})
             return
         entity_set = path.partition("/")[2]
-        if not (body.get("Supplier") or body.get("InvoicingParty")):
+        items = body.get("to_MaterialDocumentItem") or []
+        if not (body.get("Supplier") or body.get("InvoicingParty") or (items and all(
+                item.get("PurchaseOrder") for item in items))):
             self._send(400, {"error": {"code": "ME/083", "message": {"lang": "en", "value": "Enter a supplier"}}})
             return
         key, stem = SAP_KEYS[entity_set]

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from commerce.logistics.models import GoodsReceipt
 from commerce.orders.models import PurchaseOrder
 from commerce.orders.service import transitions
 from commerce.orders.service.common import order_lines
@@ -22,9 +23,10 @@ from integrations.external_ids.models import ExternalId
 from integrations.external_ids.service import Link, ObjectType, record_links
 from tests.integrations.erp_push_server import PushErp
 from tests.integrations.test_connectors import OPTIONS, add_connector, open_errors
+from tests.logistics_factories import make_logistics_world
 from tests.materials_factories import act_as, as_owner, owner_actor
 from tests.orders_factories import OrderWorld, award_line, make_world, place_order
-from tests.settlement_factories import fapiao
+from tests.settlement_factories import fapiao, receive
 from tradeloom.audit import Actor
 from tradeloom.db import apply_tenant
 from tradeloom.errors import Conflict, Invalid
@@ -180,6 +182,38 @@ class TestPushOrders:
                 "PurchaseOrderQuantityUnit": "PC"}]}
         rows = {row.kind: row.external_id for row in await pushed(session, connector)}
         assert rows == {"purchase_order": "4500000001", "invoice": "5105600002"}
+
+
+    async def test_sap_gets_the_goods_receipt_as_a_material_document_against_the_order(
+        self, session: AsyncSession, sessionmaker: async_sessionmaker[AsyncSession], push_erp: PushErp,
+    ) -> None:
+        # given: the order went to SAP as 4500000001; the buyer receives 300 pieces
+        logistics = await make_logistics_world(session)
+        world = logistics.orders
+        connector = await add_connector(session, world.buyer, push_erp, "sap_s4hana")
+        await as_owner(session)
+        await linked(session, world, connector, "sap_s4hana")
+        order = await confirmed(session, world)
+        await jobs._push_for_event(sessionmaker, event(order), OPTIONS)
+        await receive(session, logistics, order, (await order_lines(session, order.id))[0], "300")
+        receipt = await session.scalar(select(GoodsReceipt).where(GoodsReceipt.order_id == order.id))
+        assert receipt is not None
+        received = {"topic": "goods.received", "org_id": str(world.buyer.org.id), "payload": {
+            "receipt_id": str(receipt.id), "receipt_number": receipt.number, "buyer_org_id": str(order.buyer_org_id)}}
+        # when
+        statuses = await jobs._push_for_event(sessionmaker, received, OPTIONS)
+        # then
+        assert statuses == ["sent"]
+        (sent,) = push_erp.created["API_MATERIAL_DOCUMENT_SRV/A_MaterialDocumentHeader"]
+        day = receipt.received_at.date()
+        odata_day = f"/Date({int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC).timestamp() * 1000)})/"
+        assert sent == {
+            "GoodsMovementCode": "01", "PostingDate": odata_day, "DocumentDate": odata_day,
+            "MaterialDocumentHeaderText": receipt.number, "to_MaterialDocumentItem": [{
+                "Material": "TG11", "Plant": "1010", "GoodsMovementType": "101", "PurchaseOrder": "4500000001",
+                "PurchaseOrderItem": "10", "QuantityInEntryUnit": "300", "EntryUnit": "PC"}]}
+        rows = {row.kind: row.external_id for row in await pushed(session, connector)}
+        assert rows == {"purchase_order": "4500000001", "goods_receipt": "4900000002"}
 
 
 def order_line_code(sent: dict[str, Any]) -> str:
