@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from integrations.bulk import service as bulk
+from integrations.connectors import push
 from integrations.connectors import service as connectors
 from integrations.connectors.api import call_options
 from integrations.connectors.clients import CLIENTS
@@ -37,7 +38,8 @@ LABELS = {
     "queued": N_("queued"), "running": N_("running"), "succeeded": N_("succeeded"), "failed": N_("failed"),
     "partial": N_("partial"), "created": N_("created"), "existing": N_("already there"),
     "rejected": N_("rejected"), "fetch": N_("fetching"), "map": N_("mapping"), "record": N_("record refused"),
-    "pending": N_("pending"), "delivered": N_("delivered"), "dead": N_("dead"),
+    "pending": N_("pending"), "delivered": N_("delivered"), "dead": N_("dead"), "push": N_("sending"),
+    "sent": N_("sent"), "purchase_order": N_("purchase order"), "invoice": N_("invoice"),
 }
 
 
@@ -191,8 +193,10 @@ async def _connector_page(request: Request, principal: Member, session: AsyncSes
                           errors: list[str], status_code: int = 200, check: Any = None) -> Response:
     connector = await connectors.get_connector(session, connector_id=connector_id)
     queue = await connectors.list_errors(session, connector_id=connector_id, status="open")
+    pushes = await push.list_pushes(session, connector_id=connector_id, status=None, limit=50)
     return render(request, "integrations/connector.html",
                   {"connector": connector, "queue": queue, "errors": errors, "check": check,
+                   "pushes": pushes, "push_counts": await push.push_counts(session, connector_id=connector_id),
                    "profiles": sorted(CLIENTS)}, principal=principal, status_code=status_code)
 
 
@@ -254,6 +258,20 @@ async def connector_dismiss(connector_id: uuid.UUID, error_id: uuid.UUID, reques
                             tx: Tx) -> Response:
     return await _connector_action(request, principal, tx, connector_id, lambda session: connectors.dismiss_error(
         session, actor=principal.actor, error_id=error_id))
+
+
+@router.post("/connectors/{connector_id}/errors/{error_id}/retry")
+async def connector_retry_error(connector_id: uuid.UUID, error_id: uuid.UUID, request: Request, principal: Member,
+                                tx: Tx) -> Response:
+    return await _connector_action(request, principal, tx, connector_id, lambda session: push.retry_error(
+        session, actor=principal.actor, error_id=error_id))
+
+
+@router.post("/connectors/{connector_id}/pushes/{push_id}/retry")
+async def connector_retry_push(connector_id: uuid.UUID, push_id: uuid.UUID, request: Request, principal: Member,
+                               tx: Tx) -> Response:
+    return await _connector_action(request, principal, tx, connector_id, lambda session: push.retry_push(
+        session, actor=principal.actor, push_id=push_id))
 
 
 @router.get("/bulk/{job_id}")

@@ -35,6 +35,10 @@ from tradeloom.db import libpq_url, make_engine
 from tradeloom.embedded import EmbeddedServices, start_postgres, start_redis
 from tradeloom.settings import PROJECT_ROOT, Settings, get_settings
 
+# One secrets key for the whole run (tests only, never a deployment's): the app's settings and the
+# process settings (jobs, connector calls) seal and open connector credentials alike.
+os.environ.setdefault("TRADELOOM_SECRETS_KEY", "test1:" + "dGVzdC1vbmx5LXNlY3JldHMta2V5LTMyLWJ5dGVzISE=")
+
 TEMPLATE_ENV = "TRADELOOM_TEST_TEMPLATE_DB"
 MQTT_ENV = "TRADELOOM_TEST_MQTT_URL"
 BROKER_LIMIT_S = 30  # start/stop failure bound only

@@ -16,7 +16,7 @@ from commerce.settlement.seed import seed_settlement
 from commerce.supplier_performance import jobs as supplier_performance_jobs
 from commerce.supplier_performance.seed import seed_reviews
 from integrations.bulk import service as bulk_service
-from integrations.connectors import service as connector_service
+from integrations.connectors import jobs as connector_jobs
 from integrations.edi import jobs as edi_jobs
 from integrations.webhooks import service as webhook_service
 from iot_bridge.seed import seed_devices
@@ -37,7 +37,7 @@ def subscribe_consumers(settings: Settings) -> None:
     logistics_jobs.subscribe_jobs()
     subscribe(webhook_service.DELIVERY_REQUESTED, "integrations.webhooks.jobs.deliver_requested")
     subscribe(bulk_service.BULK_REQUESTED, "integrations.bulk.jobs.run_bulk_job", queue="low")
-    subscribe(connector_service.SYNC_REQUESTED, "integrations.connectors.jobs.sync_connector_job", queue="low")
+    connector_jobs.subscribe_jobs()
     edi_jobs.subscribe_jobs()
     supplier_performance_jobs.subscribe_jobs()
     if settings.idis_node_url:

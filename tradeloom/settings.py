@@ -1,5 +1,6 @@
 """Configuration. The only module that reads the environment (``TRADELOOM_*`` variables)."""
 
+import base64
 import secrets
 from collections.abc import Callable
 from functools import lru_cache
@@ -64,6 +65,17 @@ class Settings(BaseSettings):
     )
     connector_timeout_seconds: float = Field(default=30.0, gt=0, le=300, description="per ERP call")
     connector_retry_seconds: float = Field(default=2.0, ge=0, description="first retry delay of an ERP call")
+    platform_gs1_prefix: str = Field(
+        default="0200000", pattern=r"^\d{6,12}$",
+        description="company prefix of SSCCs for suppliers without their own GS1 prefix; the default is in GS1's "
+        "restricted-circulation range (02): unique on this platform only — set a licensed prefix in production",
+    )
+    secrets_key: SecretStr | None = Field(
+        default=None,
+        description="AES-256-GCM keys for stored secrets (connector credentials): 'kid:base64key[,kid:base64key…]', "
+        "the first encrypts, all decrypt (rotation); unset ⇒ one made once and kept in <data_dir>/secrets.key "
+        "(not production)",
+    )
     test_database_url: str | None = Field(default=None, description="tests only: server for per-worker databases")
     test_redis_url: str | None = Field(default=None, description="tests only: Redis server")
     test_mqtt_url: str | None = Field(default=None, description="tests only: MQTT broker (unset ⇒ embedded amqtt)")
@@ -138,6 +150,13 @@ class Settings(BaseSettings):
         """The configured key, or (outside production) one made once and kept in the data dir."""
         return self._configured_or_kept(
             self.secret_key, "SECRET_KEY", "secret.key", lambda: secrets.token_urlsafe(48)
+        )
+
+    def secrets_keyring(self) -> str:
+        """The configured secrets keys, or (outside production) one made once and kept in the data dir."""
+        return self._configured_or_kept(
+            self.secrets_key, "SECRETS_KEY", "secrets.key",
+            lambda: "dev1:" + base64.b64encode(secrets.token_bytes(32)).decode(),
         )
 
     def ledger_signer_key(self, generate: Callable[[str], str]) -> str:

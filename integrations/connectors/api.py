@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from integrations.bulk.api import job_url
 from integrations.bulk.schemas import BulkJobOut
-from integrations.connectors import inbound, service
+from integrations.connectors import inbound, push, service
 from integrations.connectors.clients import CLIENTS
 from integrations.connectors.mapping import alternative_mappings, profile_mapping
 from integrations.connectors.schemas import (
@@ -15,6 +15,8 @@ from integrations.connectors.schemas import (
     ConnectorErrorOut,
     ConnectorIn,
     ConnectorOut,
+    ConnectorPushesOut,
+    ConnectorPushOut,
     ProfileOut,
 )
 from integrations.connectors.service import CallOptions
@@ -118,3 +120,28 @@ async def dismiss_error(error_id: uuid.UUID, principal: Manager, session: DbSess
     """Take an error off the open queue."""
     return ConnectorErrorOut.model_validate(
         await service.dismiss_error(session, actor=principal.actor, error_id=error_id))
+
+
+@router.post("/errors/{error_id}/retry", status_code=202)
+async def retry_error(error_id: uuid.UUID, principal: Manager, session: DbSession,
+                      _key: Idempotent) -> ConnectorErrorOut:
+    """Retry what failed: a push error sends its document again, any other error pulls again (202)."""
+    return ConnectorErrorOut.model_validate(await push.retry_error(session, actor=principal.actor, error_id=error_id))
+
+
+@router.get("/{connector_id}/pushes")
+async def list_pushes(connector_id: uuid.UUID, principal: Manager, session: DbSession,
+                      status: Literal["pending", "sent", "failed"] | None = None) -> ConnectorPushesOut:
+    """Our documents sent (or to be sent) to the ERP, newest first, with the counts per status."""
+    await service.get_connector(session, connector_id=connector_id)
+    return ConnectorPushesOut(
+        counts=await push.push_counts(session, connector_id=connector_id),
+        pushes=[ConnectorPushOut.model_validate(p)
+                for p in await push.list_pushes(session, connector_id=connector_id, status=status)])
+
+
+@router.post("/pushes/{push_id}/retry", status_code=202)
+async def retry_push(push_id: uuid.UUID, principal: Manager, session: DbSession,
+                     _key: Idempotent) -> ConnectorPushOut:
+    """Send a failed or waiting document again now (202); one already sent is 409 ``connector_push_sent``."""
+    return ConnectorPushOut.model_validate(await push.retry_push(session, actor=principal.actor, push_id=push_id))

@@ -19,8 +19,8 @@ fields is the external id, and how each of our fields is made::
 
 Our field names may be dotted (``attributes.thread``) to fill a nested object. Field rules: ``from`` (a path),
 ``const``, ``default`` (when the value is missing, empty or Odoo's ``false``), ``map`` (their code → ours; an
-unmapped code is
-an error), ``transform`` (a list of: strip, upper, lower, text, decimal, date, sap_date, yyyymmdd), ``to_unit`` +
+unmapped code is an error), ``transform`` (a list of: strip, upper, lower, text, decimal, integer, date, sap_date,
+odata_date, yyyymmdd), ``to_unit`` +
 ``unit_from`` (convert a quantity with the catalogue's unit table) and ``to_currency`` + ``currency_from``
 (convert an amount with the platform's exchange rates). ``unit_from`` and ``currency_from`` are paths too,
 read from the line first and then from the whole record; ``unit_map`` turns their unit names into catalogue
@@ -31,6 +31,7 @@ import datetime as dt
 import re
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -41,7 +42,8 @@ from catalog.units import convert
 from integrations.bulk.records import BulkKind
 from tradeloom.errors import Invalid, TradeloomError
 
-Transform = Literal["strip", "upper", "lower", "text", "decimal", "date", "sap_date", "yyyymmdd"]
+Transform = Literal["strip", "upper", "lower", "text", "decimal", "integer", "date", "sap_date", "odata_date",
+                    "yyyymmdd"]
 MONEY_PLACES = Decimal("0.0001")
 _SAP_DATE = re.compile(r"^/Date\((-?\d+)(?:[+-]\d+)?\)/$")
 
@@ -93,10 +95,49 @@ class Pull(_Spec):
     fields: dict[str, Rule]
 
 
-class MappingDocument(_Spec):
-    """A connector's whole mapping document."""
+class PushKind(StrEnum):
+    """Our documents a connector can send to their system."""
 
-    pulls: list[Pull] = Field(min_length=1, max_length=20)
+    PURCHASE_ORDER = "purchase_order"
+    INVOICE = "invoice"
+    GOODS_RECEIPT = "goods_receipt"
+
+
+# a document is pushed once (a create): later changes of it are not sent as updates
+PUSH_EVENTS = {"order.confirmed": PushKind.PURCHASE_ORDER, "invoice.issued": PushKind.INVOICE,
+               "invoice.approved": PushKind.INVOICE, "goods.received": PushKind.GOODS_RECEIPT}
+
+
+class Push(_Spec):
+    """One of our documents sent to their system: ``fields`` are built from our document (paths into it), the
+    same rules as a pull in the other direction; ``response_id`` is the path of their key in the answer."""
+
+    kind: PushKind
+    events: list[str] = Field(min_length=1)  # outbox topics that send it, e.g. [order.confirmed]
+    target: dict[str, Any]  # profile-specific: SAP {service, entity}, Odoo {model}, Kingdee {form_id}, …
+    response_id: str = ""  # empty: the answer itself is their key (Odoo's create)
+    fields: dict[str, Rule]
+
+    @model_validator(mode="after")
+    def _known_events(self) -> "Push":
+        wrong = [event for event in self.events if PUSH_EVENTS.get(event) is not self.kind]
+        if wrong:
+            known = ", ".join(event for event, kind in PUSH_EVENTS.items() if kind is self.kind)
+            raise ValueError(f"{self.kind.value} is pushed on {known}, not on {', '.join(wrong)}")
+        return self
+
+
+class MappingDocument(_Spec):
+    """A connector's whole mapping document: what it pulls, what it pushes (at least one of them)."""
+
+    pulls: list[Pull] = Field(default_factory=list, max_length=20)
+    pushes: list[Push] = Field(default_factory=list, max_length=20)
+
+    @model_validator(mode="after")
+    def _something(self) -> "MappingDocument":
+        if not self.pulls and not self.pushes:
+            raise ValueError("name at least one pull or push")
+        return self
 
 
 def parse_mapping(text: str) -> MappingDocument:
@@ -154,6 +195,11 @@ def _transformed(value: Any, transform: Transform) -> Any:
         return dt.datetime.strptime(str(value), "%Y%m%d").date().isoformat()
     if transform == "decimal":
         return str(Decimal(str(value)))
+    if transform == "integer":  # Odoo ids
+        return int(str(value))
+    if transform == "odata_date":  # an ISO date as OData v2 writes it
+        day = dt.date.fromisoformat(str(value)[:10])
+        return f"/Date({int(dt.datetime.combine(day, dt.time(), dt.UTC).timestamp() * 1000)})/"
     text = str(value)
     return {"strip": text.strip(), "upper": text.upper(), "lower": text.lower(), "text": text}[transform]
 
@@ -236,6 +282,11 @@ def _place(ours: dict[str, Any], name: str, value: Any) -> None:
     for parent in parents:
         ours = ours.setdefault(parent, {})
     ours[leaf] = value
+
+
+def map_document(push: Push, ours: Mapping[str, Any], converter: Converter) -> dict[str, Any]:
+    """Their record for one of our documents (``ours``: the facts of ``integrations.connectors.documents``)."""
+    return _mapped(push.fields, [ours], converter)
 
 
 def map_record(pull: Pull, theirs: Mapping[str, Any], converter: Converter) -> dict[str, Any]:

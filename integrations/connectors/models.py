@@ -47,3 +47,31 @@ class ConnectorError(IdMixin, TenantMixin, Base):
     occurrences: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class ConnectorPush(IdMixin, CreatedAtMixin, TenantMixin, Base):
+    """One of our documents to be sent to (or sent to) one connector's system: once per document and kind.
+
+    ``pending`` waits for its next attempt (``next_attempt_at``, backing off while their system fails);
+    ``sent`` carries their key (also recorded in the external ids); ``failed`` was refused, or gave up after
+    the last attempt, and sits in the error queue until someone retries it.
+    """
+
+    __tablename__ = "connector_pushes"
+    __table_args__ = (
+        Index("uq_connector_pushes_document", "connector_id", "kind", "object_id", unique=True),
+        Index("ix_connector_pushes_due", "status", "next_attempt_at"),
+    )
+
+    connector_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("connectors.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))  # purchase_order, invoice
+    object_id: Mapped[uuid.UUID]
+    document_number: Mapped[str] = mapped_column(String(40))
+    topic: Mapped[str] = mapped_column(String(64))  # the event that queued it
+    status: Mapped[str] = mapped_column(String(8), default="pending")  # pending, sent, failed
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[dt.datetime | None]
+    external_id: Mapped[str | None] = mapped_column(String(120))
+    last_error: Mapped[str | None] = mapped_column(String(1000))
+    sent_at: Mapped[dt.datetime | None]
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)

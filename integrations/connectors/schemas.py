@@ -4,9 +4,10 @@ import datetime as dt
 import uuid
 from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
 from integrations.bulk.schemas import SourceSystem
+from integrations.connectors.secrets import masked
 from tradeloom.schemas import ApiModel, StrictModel
 
 
@@ -35,6 +36,8 @@ class ConnectorOut(ApiModel):
     last_status: str | None
     last_summary: dict[str, Any]
     consecutive_failures: int
+    credentials: Annotated[dict[str, str], BeforeValidator(masked),
+                           Field(description="the credential names; values are write-only, shown masked")]
     version: int
 
 
@@ -60,3 +63,24 @@ class ProfileOut(ApiModel):
     profile: str
     mapping_yaml: str
     alternatives: dict[str, str] = Field(default_factory=dict)  # e.g. sap_s4hana_crm: customers and contacts
+
+
+class ConnectorPushOut(ApiModel):
+    id: uuid.UUID
+    kind: str
+    object_id: uuid.UUID
+    document_number: str
+    topic: str
+    status: str
+    attempts: int
+    next_attempt_at: dt.datetime | None
+    external_id: str | None
+    last_error: str | None
+    sent_at: dt.datetime | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class ConnectorPushesOut(ApiModel):
+    counts: dict[str, int] = Field(description="pending, sent and failed pushes of the connector")
+    pushes: list[ConnectorPushOut]

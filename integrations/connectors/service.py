@@ -1,9 +1,7 @@
 """Connectors: set one up (mapping checked on save), test its connection, list its sync state and errors."""
 
 import uuid
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,12 +10,14 @@ from integrations.connectors.clients import CLIENTS, ConnectorRefused, Connector
 from integrations.connectors.mapping import parse_mapping
 from integrations.connectors.models import Connector, ConnectorError
 from integrations.connectors.schemas import ConnectorIn
+from integrations.connectors.secrets import credentials_box, open_credentials, seal_credentials
 from integrations.webhooks.ssrf import check_target
 from tradeloom.audit import Actor, record_audit
 from tradeloom.concurrency import check_version
 from tradeloom.db import flush_or_conflict, utcnow
 from tradeloom.errors import Invalid, NotFound
 from tradeloom.outbox.service import emit
+from tradeloom.secret_box import SecretBox
 from tradeloom.settings import Settings
 
 SYNC_REQUESTED = "integration.connector_sync_requested"
@@ -30,11 +30,19 @@ class CallOptions:
     allowed_hosts: frozenset[str]
     timeout_seconds: float
     retry_seconds: float
+    keyring: str = ""  # TRADELOOM_SECRETS_KEY; empty: the process settings'
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "CallOptions":
+        try:
+            keyring = settings.secrets_keyring()
+        except RuntimeError:  # production without TRADELOOM_SECRETS_KEY: box() answers 503
+            keyring = ""
         return cls(frozenset(host.lower() for host in settings.connector_allowed_hosts),
-                   settings.connector_timeout_seconds, settings.connector_retry_seconds)
+                   settings.connector_timeout_seconds, settings.connector_retry_seconds, keyring)
+
+    def box(self) -> SecretBox:
+        return credentials_box(self.keyring)
 
 
 def transport(connector: Connector, options: CallOptions) -> Transport:
@@ -53,10 +61,11 @@ async def create_connector(session: AsyncSession, *, actor: Actor, fields: Conne
                            options: CallOptions) -> Connector:
     """Save a connector after checking its profile, mapping (422 naming the fault) and URL."""
     _checked(fields, options)
+    connector_id = uuid.uuid4()
     connector = Connector(
-        org_id=actor.org_id, name=fields.name, profile=fields.profile, base_url=fields.base_url,
-        credentials=fields.credentials or {}, mapping_yaml=fields.mapping_yaml,
-        schedule_minutes=fields.schedule_minutes, is_active=fields.is_active,
+        id=connector_id, org_id=actor.org_id, name=fields.name, profile=fields.profile, base_url=fields.base_url,
+        credentials=seal_credentials(options.box(), connector_id, fields.credentials or {}),
+        mapping_yaml=fields.mapping_yaml, schedule_minutes=fields.schedule_minutes, is_active=fields.is_active,
         next_sync_at=utcnow() if fields.schedule_minutes else None, last_summary={}, consecutive_failures=0)
     session.add(connector)
     await flush_or_conflict(session, f"You already have a connector called {fields.name}.", "connector_name_taken")
@@ -75,7 +84,7 @@ async def update_connector(session: AsyncSession, *, actor: Actor, connector_id:
     connector.mapping_yaml, connector.schedule_minutes = fields.mapping_yaml, fields.schedule_minutes
     connector.is_active = fields.is_active
     if fields.credentials is not None:
-        connector.credentials = fields.credentials
+        connector.credentials = seal_credentials(options.box(), connector.id, fields.credentials)
     if fields.is_active:
         connector.consecutive_failures = 0
     await flush_or_conflict(session, f"You already have a connector called {fields.name}.", "connector_name_taken")
@@ -138,12 +147,13 @@ async def test_connection(session: AsyncSession, *, connector_id: uuid.UUID, opt
     """Sign in to their system and make one harmless call; says what went wrong if it did not work."""
     connector = await get_connector(session, connector_id=connector_id)
     check_target(connector.base_url, allowed_hosts=options.allowed_hosts, what="connector")
-    return await check_connection(connector.profile, transport(connector, options), connector.credentials)
+    return await check_connection(connector, options)
 
 
-async def check_connection(profile: str, erp_transport: Transport, credentials: Mapping[str, Any]) -> ConnectionCheck:
+async def check_connection(connector: Connector, options: CallOptions) -> ConnectionCheck:
     try:
-        async with CLIENTS[profile](erp_transport, credentials) as erp:
+        credentials = open_credentials(options.box(), connector.id, connector.credentials)
+        async with CLIENTS[connector.profile](transport(connector, options), credentials) as erp:
             return ConnectionCheck(True, await erp.check())
     except (ConnectorUnavailable, ConnectorRefused) as exc:
         return ConnectionCheck(False, str(exc))

@@ -24,6 +24,7 @@ from integrations.bulk.service import request_bulk, run_bulk
 from integrations.connectors.clients import CLIENTS, ConnectorRefused, ConnectorUnavailable
 from integrations.connectors.mapping import Converter, MappingError, Pull, map_record, parse_mapping, read_path
 from integrations.connectors.models import Connector, ConnectorError
+from integrations.connectors.secrets import open_credentials
 from integrations.connectors.service import CallOptions, transport
 from tradeloom.audit import Actor
 from tradeloom.db import tenant_transaction, utcnow
@@ -73,7 +74,8 @@ def map_into(result: PullResult, pull: Pull, theirs: dict[str, Any], converter: 
 async def _fetch(connector: Connector, options: CallOptions, pulls: Sequence[Pull], converter: Converter,
                  outcome: SyncOutcome) -> list[PullResult]:
     results = []
-    async with CLIENTS[connector.profile](transport(connector, options), connector.credentials) as erp:
+    credentials = open_credentials(options.box(), connector.id, connector.credentials)
+    async with CLIENTS[connector.profile](transport(connector, options), credentials) as erp:
         for pull in pulls:
             if IDOC_SOURCE in pull.source:
                 continue  # IDocs are sent to us (receive_idoc), not pulled

@@ -5,12 +5,20 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from integrations.edi import service
+from integrations.edi import service, sscc
 from integrations.edi.inbound import receive_interchange
-from integrations.edi.schemas import InterchangeOut, MessageOutcomeOut, PartnerIn, PartnerOut, ReceivedOut
+from integrations.edi.schemas import (
+    Gs1PrefixIn,
+    Gs1PrefixOut,
+    InterchangeOut,
+    MessageOutcomeOut,
+    PartnerIn,
+    PartnerOut,
+    ReceivedOut,
+)
 from tradeloom.auth import Principal, requires
 from tradeloom.concurrency import ExpectedVersion, set_etag
-from tradeloom.errors import Invalid, problem_response
+from tradeloom.errors import Invalid, NotFound, problem_response
 from tradeloom.idempotency import Idempotent
 from tradeloom.identity.roles import Permission
 from tradeloom.transaction import DbSession, TransactionalRoute
@@ -105,3 +113,20 @@ async def download_interchange(interchange_id: uuid.UUID, principal: Orderer, se
         interchange = await service.take_outbound(session, interchange_id=interchange_id)
     return Response(interchange.content, media_type=EDIFACT, headers={
         "Content-Disposition": f'attachment; filename="{interchange.filename or interchange.id}"'})
+
+
+@router.put("/gs1-prefix")
+async def set_gs1_prefix(body: Gs1PrefixIn, principal: Manager, session: DbSession) -> Gs1PrefixOut:
+    """Register your GS1 company prefix: SSCCs of your parcels and pallets are numbered under it."""
+    return Gs1PrefixOut.model_validate(await sscc.set_company_prefix(session, actor=principal.actor,
+                                                                      company_prefix=body.company_prefix))
+
+
+@router.get("/gs1-prefix")
+async def get_gs1_prefix(principal: Manager, session: DbSession) -> Gs1PrefixOut:
+    """Your GS1 company prefix and the last SSCC serial reference used (404 when none is registered)."""
+    found = await sscc.company_prefix(session)
+    if found is None:
+        raise NotFound("No GS1 company prefix is registered; SSCCs use the platform's prefix.",
+                       code="gs1_prefix_not_found")
+    return Gs1PrefixOut.model_validate(found)

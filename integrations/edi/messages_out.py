@@ -78,6 +78,7 @@ class PackageFacts:
     kind: str  # package | pallet
     parent: str | None
     lines: tuple[DespatchLineFacts, ...]
+    sscc: str | None = None  # SSCC-18 (integrations.edi.sscc)
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,9 @@ class InvoiceFacts:
     tax_total: Decimal
     gross_total: Decimal
     lines: tuple[InvoiceLineFacts, ...]
+    document_code: str = "380"  # 380 invoice, 381 credit note, 383 debit note
+    original_fapiao_number: str | None = None  # a note's invoice (RFF+IV)
+    original_issue_date: dt.date | None = None
 
 
 class _Item(Protocol):
@@ -196,7 +200,8 @@ def _despatched_lines(lines: Iterable[DespatchLineFacts]) -> list[Segment]:
 
 def despatch_advice(facts: DespatchFacts, today: dt.date) -> list[Segment]:
     """DESADV for one shipment: the consignment (CPS+1) with what travels loose, then one CPS per package
-    (PAC: CT parcel or PX pallet; GIN+ML its label) with the lines packed in it."""
+    (PAC: CT parcel or PX pallet; PCI+33E with GIN+BJ its SSCC, PCI+24 with GIN+ML its label) with the lines
+    packed in it."""
     body = _header("351", facts.number, facts, today)
     body.insert(2, _date("11", facts.despatch_date))
     body += [Segment("CPS", "1"), *_despatched_lines(facts.loose)]
@@ -204,16 +209,25 @@ def despatch_advice(facts: DespatchFacts, today: dt.date) -> list[Segment]:
     for package in facts.packages:
         parent = hierarchy[package.parent] if package.parent else "1"
         body += [Segment("CPS", hierarchy[package.label], parent),
-                 Segment("PAC", "1", "", "PX" if package.kind == "pallet" else "CT"),
-                 Segment("PCI", "24"), Segment("GIN", "ML", package.label), *_despatched_lines(package.lines)]
+                 Segment("PAC", "1", "", "PX" if package.kind == "pallet" else "CT")]
+        if package.sscc:
+            body += [Segment("PCI", "33E"), Segment("GIN", "BJ", package.sscc)]
+        body += [Segment("PCI", "24"), Segment("GIN", "ML", package.label), *_despatched_lines(package.lines)]
     line_count = len({line.line_no for group in (facts.loose, *(p.lines for p in facts.packages)) for line in group})
     return [*body, Segment("CNT", ["2", str(line_count)])]
 
 
 def invoice(facts: InvoiceFacts, today: dt.date) -> list[Segment]:
-    """INVOIC for one fapiao: VAT per line (TAX+7) and totals: MOA 79 net, 124 tax, 77 gross."""
-    body = _header("380", facts.fapiao_number, facts, today)
+    """INVOIC for one fapiao: VAT per line (TAX+7) and totals: MOA 79 net, 124 tax, 77 gross. A credit note
+    (BGM 381) or debit note (383) names the invoice it corrects (RFF+IV, DTM+171 its date); its amounts are
+    what it credits or charges, as positive numbers."""
+    body = _header(facts.document_code, facts.fapiao_number, facts, today)
     body.insert(2, _date("3", facts.issue_date))
+    if facts.original_fapiao_number:
+        reference = [Segment("RFF", ["IV", facts.original_fapiao_number])]
+        if facts.original_issue_date:
+            reference.append(_date("171", facts.original_issue_date))
+        body[4:4] = reference  # SG1 after the order reference, before the parties
     for line in facts.lines:
         body += _item(line)
         body += [

@@ -7,7 +7,7 @@ sent twice is refused by the database itself, not by a check that a concurrent u
 import datetime as dt
 import uuid
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -68,3 +68,28 @@ class EdiOrder(IdMixin, CreatedAtMixin, TenantMixin, Base):
     message_reference: Mapped[str] = mapped_column(String(14))
     document_number: Mapped[str] = mapped_column(String(35))  # BGM 1004, the buyer's order number
     purchase_order_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("purchase_orders.id"), unique=True)
+
+
+class Gs1CompanyPrefix(IdMixin, CreatedAtMixin, TenantMixin, Base):
+    """A supplier's GS1 company prefix (licensed by GS1, e.g. GS1 China's 690–699 numbers) and the last SSCC
+    serial reference allocated under it."""
+
+    __tablename__ = "gs1_company_prefixes"
+    __table_args__ = (UniqueConstraint("org_id"), UniqueConstraint("company_prefix"))
+
+    company_prefix: Mapped[str] = mapped_column(String(12))
+    last_serial_reference: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class ShipmentSscc(IdMixin, CreatedAtMixin, Base):
+    """The SSCC-18 of one parcel or pallet of a shipment: allocated once, seen by both parties."""
+
+    __tablename__ = "shipment_ssccs"
+
+    package_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("shipment_packages.id", ondelete="CASCADE"),
+                                                  unique=True)
+    shipment_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    buyer_org_id: Mapped[uuid.UUID]
+    supplier_org_id: Mapped[uuid.UUID]
+    sscc: Mapped[str] = mapped_column(String(18), unique=True)
+    source: Mapped[str] = mapped_column(String(8))  # company (the supplier's prefix) | platform (the fallback)

@@ -1,6 +1,6 @@
 """What we send a partner when an order it placed by EDI moves on: ORDRSP when the supplier confirms, a
-DESADV for every shipment dispatched against it (a partial delivery sends its own), an INVOIC for every
-invoice issued for it.
+DESADV for every shipment dispatched against it (a partial delivery sends its own, with the SSCC of every
+parcel and pallet), an INVOIC for every invoice, credit note (BGM 381) and debit note (383) issued for it.
 
 Sending is idempotent per document and message type (the order for ORDRSP, the shipment for DESADV, the
 invoice for INVOIC): an outbox event delivered twice sends one interchange.
@@ -37,8 +37,12 @@ from integrations.edi.messages_out import (
 )
 from integrations.edi.models import EdiInterchange, EdiOrder
 from integrations.edi.service import get_partner, send_interchange
+from integrations.edi.sscc import ssccs_of
 from tradeloom.db import utcnow
 from tradeloom.identity.service import get_organization
+
+INVOICE_TOPICS = ("invoice.issued", "credit_note.issued", "debit_note.issued")
+DOCUMENT_CODES = {"invoice": "380", "credit_note": "381", "debit_note": "383"}  # BGM 1001
 
 
 @dataclass(frozen=True)
@@ -104,9 +108,11 @@ async def despatch_facts(session: AsyncSession, *, shipment_id: uuid.UUID, partn
     line_numbers = await _line_numbers(session, (line.order_line_id for line in view.lines))
     gtins = await _gtins(session, (line.material_id for line in view.lines))
     labels = {package.id: package.label for package in view.packages}
+    ssccs = await ssccs_of(session, shipment_id=shipment_id)
     packages = tuple(PackageFacts(
         label=package.label, kind=package.kind, parent=labels.get(package.parent_id) if package.parent_id else None,
         lines=_packed_lines(view, [item for item in view.items if item.package_id == package.id], line_numbers, gtins),
+        sscc=ssccs.get(package.id),
     ) for package in sorted(view.packages, key=lambda p: p.kind != "pallet"))
     loose = _packed_lines(view, [item for item in view.items if item.package_id is None], line_numbers, gtins)
     buyer_uscc, supplier_uscc = await _usccs(session, shipment.buyer_org_id, shipment.supplier_org_id)
@@ -118,6 +124,7 @@ async def despatch_facts(session: AsyncSession, *, shipment_id: uuid.UUID, partn
 async def invoice_facts(session: AsyncSession, *, invoice_id: uuid.UUID, partner_order_number: str) -> InvoiceFacts:
     """One issued invoice as the INVOIC builder takes it: its fapiao number, lines and VAT."""
     document = await load_invoice(session, invoice_id)
+    original = await load_invoice(session, document.corrects_invoice_id) if document.corrects_invoice_id else None
     rows = await invoice_lines(session, invoice_id)
     line_numbers = await _line_numbers(session, (row.order_line_id for row in rows))
     materials = await session.execute(select(OrderLine.id, OrderLine.material_id)
@@ -133,7 +140,9 @@ async def invoice_facts(session: AsyncSession, *, invoice_id: uuid.UUID, partner
                         partner_order_number=partner_order_number, buyer_uscc=document.buyer_uscc,
                         supplier_uscc=document.seller_uscc, currency=document.currency,
                         net_total=document.net_total, tax_total=document.tax_total,
-                        gross_total=document.gross_total, lines=lines)
+                        gross_total=document.gross_total, lines=lines, document_code=DOCUMENT_CODES[document.kind],
+                        original_fapiao_number=original.fapiao_number if original else None,
+                        original_issue_date=original.issue_date if original else None)
 
 
 async def _ordrsp(session: AsyncSession, order_id: uuid.UUID, partner_order_number: str) -> tuple[str, list[Segment]]:
@@ -150,11 +159,12 @@ async def _desadv(session: AsyncSession, shipment_id: uuid.UUID, partner_order_n
 async def _invoic(session: AsyncSession, invoice_id: uuid.UUID, partner_order_number: str
                   ) -> tuple[str, list[Segment]]:
     facts = await invoice_facts(session, invoice_id=invoice_id, partner_order_number=partner_order_number)
-    return f"INVOIC for fapiao {facts.fapiao_number}", invoice(facts, utcnow().date())
+    what = {"381": "credit note", "383": "debit note"}.get(facts.document_code, "fapiao")
+    return f"INVOIC for {what} {facts.fapiao_number}", invoice(facts, utcnow().date())
 
 
 async def _subject(session: AsyncSession, topic: str, payload: Mapping[str, Any]) -> Subject:
-    if topic == "invoice.issued":
+    if topic in INVOICE_TOPICS:
         invoice_id = uuid.UUID(str(payload["invoice_id"]))
         rows = await invoice_lines(session, invoice_id)
         return Subject(tuple(dict.fromkeys(row.order_id for row in rows)), invoice_id)
@@ -168,6 +178,8 @@ MESSAGE_FOR_TOPIC: dict[str, tuple[str, Body]] = {
     "order.confirmed": ("ORDRSP", _ordrsp),
     "shipment.dispatched": ("DESADV", _desadv),
     "invoice.issued": ("INVOIC", _invoic),
+    "credit_note.issued": ("INVOIC", _invoic),
+    "debit_note.issued": ("INVOIC", _invoic),
 }
 
 

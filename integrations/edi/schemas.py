@@ -66,3 +66,13 @@ class MessageOutcomeOut(ApiModel):
 class ReceivedOut(ApiModel):
     interchange: InterchangeOut
     messages: list[MessageOutcomeOut]
+
+
+class Gs1PrefixIn(StrictModel):
+    company_prefix: str = Field(min_length=6, max_length=12, examples=["6901234"],
+                                description="the GS1 company prefix licensed to your organization")
+
+
+class Gs1PrefixOut(ApiModel):
+    company_prefix: str
+    last_serial_reference: int

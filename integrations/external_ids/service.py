@@ -26,6 +26,7 @@ class ObjectType(StrEnum):
     CRM_CUSTOMER = "crm_customer"
     CRM_CONTACT = "crm_contact"
     QUALIFICATION = "qualification"
+    GOODS_RECEIPT = "goods_receipt"
 
 
 @dataclass(frozen=True)
@@ -83,3 +84,17 @@ async def list_links(session: AsyncSession, *, source_system: str | None, object
     if after is not None:
         query = query.where(ExternalId.id > after)
     return list((await session.scalars(query)).all())
+
+
+async def their_ids(session: AsyncSession, *, source_system: str, object_type: ObjectType,
+                    object_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """The other way round: their key for each of our objects that has one (row-level security: the caller's)."""
+    if not object_ids:
+        return {}
+    rows = await session.execute(select(ExternalId.object_id, ExternalId.external_id).where(
+        ExternalId.source_system == source_system, ExternalId.object_type == object_type.value,
+        ExternalId.object_id.in_(sorted(set(object_ids)))).order_by(ExternalId.created_at))
+    found: dict[uuid.UUID, str] = {}
+    for object_id, external_id in rows:
+        found.setdefault(object_id, external_id)
+    return found

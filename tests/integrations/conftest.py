@@ -6,6 +6,7 @@ from http.server import BaseHTTPRequestHandler
 
 import pytest
 
+from tests.integrations.erp_push_server import push_erp  # noqa: F401  (the local ERP that takes pushes)
 from tests.integrations.erp_server import erp, serving  # noqa: F401  (erp: the local ERP fixture)
 
 

@@ -56,7 +56,8 @@ class TestConnectorApi:
         connector = await created(client, admin, erp)
         tested = await client.post(f"{URL}/{connector['id']}/test", headers=admin.headers)
         # then
-        assert "credentials" not in connector and connector["version"] == 1
+        assert connector["credentials"] == {"database": "********", "password": "********", "username": "********"}
+        assert connector["version"] == 1
         assert tested.json() == {"ok": True, "message": "signed in as uid 7"}
 
     async def test_a_bad_mapping_is_a_problem_and_nothing_is_saved(
