@@ -57,8 +57,10 @@ async def reindex_everything(sessionmaker: async_sessionmaker[AsyncSession], set
         async for batch in service.material_id_batches(reader):
             async with indexing_session(sessionmaker) as session:
                 indexed += await service.index_materials(service.backend_for(session, settings), batch)
-    async with sessionmaker() as owner, owner.begin():
-        # Fresh statistics after a bulk rewrite: with stale ones the planner mistakes how many rows a
-        # tsquery matches and scans every search vector instead of using the GIN index.
-        await owner.execute(text("ANALYZE materials, material_search_facts, search_words"))
+    async with sessionmaker() as owner:
+        # A reindex rewrites every row: VACUUM takes the dead versions out (a search's bitmap heap scan
+        # would visit them; autovacuum may be slow or off) and ANALYZE gives fresh statistics (with stale
+        # ones the planner mistakes how many rows a tsquery matches). VACUUM needs autocommit.
+        connection = await owner.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        await connection.execute(text("VACUUM (ANALYZE) materials, material_search_facts, search_words"))
     return indexed

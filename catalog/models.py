@@ -37,7 +37,8 @@ class MaterialClass(Base):
 class Material(IdMixin, CreatedAtMixin, VersionedMixin, Base):
     __tablename__ = "materials"
     __table_args__ = (
-        Index("ix_materials_search_vector", "search_vector", postgresql_using="gin"),
+        Index("ix_materials_search_vector", "search_vector", postgresql_using="gin",
+              postgresql_with={"fastupdate": "off"}),
         Index("ix_materials_class_status", "class_code", "status"),
     )
 

@@ -22,12 +22,16 @@ from sqlalchemy.orm import Mapped, mapped_column
 from catalog.models import Material, SupplierOffer
 from tradeloom.db import Base, utcnow
 
+# Search reads every GIN index far more often than it writes: no pending list that each search must scan
+# (migration 0100; docs/search.md "Performance").
+NO_PENDING_LIST = {"fastupdate": "off"}
 TRIGRAM_INDEXES = (
-    Index("ix_materials_name_zh_trgm", Material.name_zh, postgresql_using="gin",
+    Index("ix_materials_name_zh_trgm", Material.name_zh, postgresql_using="gin", postgresql_with=NO_PENDING_LIST,
           postgresql_ops={"name_zh": "gin_trgm_ops"}),
-    Index("ix_materials_name_en_trgm", Material.name_en, postgresql_using="gin",
+    Index("ix_materials_name_en_trgm", Material.name_en, postgresql_using="gin", postgresql_with=NO_PENDING_LIST,
           postgresql_ops={"name_en": "gin_trgm_ops"}),
-    Index("ix_materials_code_trgm", Material.code, postgresql_using="gin", postgresql_ops={"code": "gin_trgm_ops"}),
+    Index("ix_materials_code_trgm", Material.code, postgresql_using="gin", postgresql_with=NO_PENDING_LIST,
+          postgresql_ops={"code": "gin_trgm_ops"}),
     Index("ix_supplier_offers_supplier_part_number_trgm", SupplierOffer.supplier_part_number,
           postgresql_using="gin", postgresql_ops={"supplier_part_number": "gin_trgm_ops"}),
 )
@@ -42,7 +46,7 @@ class SearchWord(Base):
 
     __tablename__ = "search_words"
     __table_args__ = (Index("ix_search_words_word_trgm", "word", postgresql_using="gin",
-                            postgresql_ops={"word": "gin_trgm_ops"}),)
+                            postgresql_with=NO_PENDING_LIST, postgresql_ops={"word": "gin_trgm_ops"}),)
 
     word: Mapped[str] = mapped_column(String(100), primary_key=True)
 
@@ -52,9 +56,11 @@ class MaterialSearchFacts(Base):
 
     __tablename__ = "material_search_facts"
     __table_args__ = (
-        Index("ix_material_search_facts_supplier_ids", "supplier_ids", postgresql_using="gin"),
+        Index("ix_material_search_facts_supplier_ids", "supplier_ids", postgresql_using="gin",
+              postgresql_with=NO_PENDING_LIST),
         Index("ix_material_search_facts_class_code", "class_code"),
-        Index("ix_material_search_facts_lexemes", "lexemes", postgresql_using="gin"),
+        Index("ix_material_search_facts_lexemes", "lexemes", postgresql_using="gin",
+              postgresql_with=NO_PENDING_LIST),
     )
 
     material_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("materials.id", ondelete="CASCADE"), primary_key=True)

@@ -11,8 +11,21 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, delete, func, literal, literal_column, null, select, text, true, union_all
-from sqlalchemy.dialects.postgresql import JSONB, insert
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    bindparam,
+    delete,
+    func,
+    literal,
+    literal_column,
+    null,
+    select,
+    text,
+    union_all,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog.models import Material, MaterialClass
@@ -25,9 +38,9 @@ from catalog.search.models import MaterialSearchFacts as Facts
 from catalog.search.models import SearchWord
 from catalog.search.query import (
     CATALOGUE_CURRENCY,
-    PRICE_BOUNDS,
     MatchKind,
     SearchQuery,
+    SortOrder,
     TextPlan,
     highlight,
     plan_text,
@@ -42,9 +55,15 @@ _SET_VECTOR = text(
     " || setweight(array_to_tsvector(CAST(:context AS text[])), 'B') WHERE id = :id"
 )
 # The search path reads the lexemes next to the facet columns: one table, one GIN index, no join (see
-# docs/search.md for the EXPLAIN figures); materials.search_vector stays the catalogue's own copy.
-_COPY_LEXEMES = text("UPDATE material_search_facts f SET lexemes = m.search_vector FROM materials m"
-                     " WHERE m.id = f.material_id AND m.id = ANY(:ids)")
+# docs/search.md for the EXPLAIN figures); materials.search_vector stays the catalogue's own copy. They go in
+# with the facts row itself (one row version, not an insert then an update leaving a dead tuple behind).
+
+
+def _weighted(words: str, weight: str) -> ColumnElement[Any]:
+    return func.setweight(func.array_to_tsvector(bindparam(words, type_=ARRAY(String))), literal_column(f"'{weight}'"))
+
+
+_LEXEMES = _weighted("names", "A").op("||")(_weighted("context", "B"))
 _CLEAR_VECTOR = text("UPDATE materials SET search_vector = NULL WHERE id = ANY(:ids) AND search_vector IS NOT NULL")
 
 
@@ -57,33 +76,33 @@ class PostgresSearch:
     async def index_materials(self, material_ids: Sequence[uuid.UUID]) -> int:
         documents, gone = await load_documents(self.session, material_ids)
         if documents:
+            tokens = [(d, d.name_tokens(), d.context_tokens()) for d in documents]
             await self.session.execute(_SET_VECTOR, [
-                {"id": d.material_id, "names": d.name_tokens(), "context": d.context_tokens()} for d in documents
+                {"id": d.material_id, "names": names, "context": context} for d, names, context in tokens
             ])
-            await self._store_facts(documents)
-            await self.session.execute(_COPY_LEXEMES, {"ids": [d.material_id for d in documents]})
-            await self._store_words(documents)
+            await self._store_facts(tokens)
+            await self._store_words({token for _, names, context in tokens for token in [*names, *context]})
         if gone:
             await self.remove(list(gone))
         return len(documents)
 
-    async def _store_facts(self, documents: list[MaterialDocument]) -> None:
+    async def _store_facts(self, tokens: list[tuple[MaterialDocument, list[str], list[str]]]) -> None:
         rows = [
             {"material_id": d.material_id, "code": d.code, "class_code": d.class_code, "attributes": d.attributes,
              "currency": CATALOGUE_CURRENCY,
              "best_price": d.offers.best_price, "supplier_ids": list(d.offers.supplier_ids),
              "offer_count": d.offers.offer_count, "in_stock": d.offers.in_stock,
-             "lead_time_days": d.offers.lead_time_days}
-            for d in documents
+             "lead_time_days": d.offers.lead_time_days, "names": names, "context": context}
+            for d, names, context in tokens
         ]
-        statement = insert(Facts)
-        updated = {column: statement.excluded[column] for column in rows[0] if column != "material_id"}
+        statement = insert(Facts).values(lexemes=_LEXEMES)
+        updated = {column: statement.excluded[column] for column in [*rows[0], "lexemes"]
+                   if column not in ("material_id", "names", "context")}
         await self.session.execute(statement.on_conflict_do_update(
             index_elements=[Facts.material_id], set_={**updated, "indexed_at": func.now()}), rows)
 
-    async def _store_words(self, documents: list[MaterialDocument]) -> None:
-        words = sorted({token for d in documents for token in [*d.name_tokens(), *d.context_tokens()]
-                        if CORRECTABLE_WORD.fullmatch(token)})
+    async def _store_words(self, tokens: set[str]) -> None:
+        words = sorted(token for token in tokens if CORRECTABLE_WORD.fullmatch(token))
         if words:
             await self.session.execute(insert(SearchWord).on_conflict_do_nothing(), [{"word": w} for w in words])
 
@@ -101,9 +120,11 @@ class PostgresSearch:
             return await self._run(hits, query, classes, plan, MatchKind.EXACT)
         if not plan.groups:
             return await self._run(pg_sql.all_hits(), query, classes, plan, MatchKind.ALL)
-        result = await self._run(pg_sql.text_hits(plan), query, classes, plan, MatchKind.TEXT)
+        ranked = query.sort is SortOrder.RELEVANCE
+        result = await self._run(pg_sql.text_hits(plan, ranked=ranked), query, classes, plan, MatchKind.TEXT)
         if result.total == 0 and (corrected := await self._corrected(query.text)) is not None:
-            result = await self._run(pg_sql.text_hits(corrected), query, classes, corrected, MatchKind.FUZZY)
+            corrected_hits = pg_sql.text_hits(corrected, ranked=ranked)
+            result = await self._run(corrected_hits, query, classes, corrected, MatchKind.FUZZY)
         if result.total == 0:
             similar = pg_sql.matched_hits(pg_sql.similar_matches(query.text.strip()))
             result = await self._run(similar, query, classes, plan, MatchKind.FUZZY)
@@ -123,7 +144,11 @@ class PostgresSearch:
 
     async def _run(self, found: Select[Any], query: SearchQuery, classes: catalogue.ClassFilter,
                    plan: TextPlan, kind: MatchKind) -> SearchResult:
-        hits = pg_sql.filtered(found, query, classes.codes).cte("hits").prefix_with("MATERIALIZED")
+        statement = pg_sql.filtered(found, query, classes.codes)
+        if not classes.attribute_keys:  # the attributes are only counted for a class's attribute facets
+            statement = statement.with_only_columns(
+                *[column for column in statement.selected_columns if column.key != "attributes"])
+        hits = statement.cte("hits").prefix_with("MATERIALIZED")
         counts, details = await self._aggregate(hits, query, classes.attribute_keys)
         total = counts.pop("total", [("", 0)])[0][1]
         page = [value for value, _ in sorted(counts.pop("page", []), key=lambda item: item[1])]
@@ -140,16 +165,19 @@ class PostgresSearch:
 
         Rows are (facet, value, count, detail): a class or supplier facet's detail is its [zh, en] names, a
         page row's (count = rank) the hit itself. One round trip for the whole search result."""
-        rank = func.row_number().over(order_by=pg_sql.sort_keys(hits, query.sort))
-        page = (select(hits, rank.label("rank")).order_by(*pg_sql.sort_keys(hits, query.sort))
-                .offset(query.offset).limit(query.limit).subquery())
-        supplier = func.unnest(hits.c.supplier_ids).table_valued("supplier_id").render_derived()
+        # The page is a top-N sort under LIMIT; its rows are numbered after (a window over all the hits
+        # would sort every hit in full).
+        ordered = (select(hits).order_by(*pg_sql.sort_keys(hits, query.sort)).offset(query.offset)
+                   .limit(query.limit).subquery("ordered"))
+        rank = func.row_number().over(order_by=pg_sql.sort_keys(ordered, query.sort))
+        page = select(ordered, rank.label("rank")).subquery()
+        # unnest in the select list (one ProjectSet), not a lateral function scan per hit
+        supplier = select(func.unnest(hits.c.supplier_ids).label("supplier_id")).subquery("supplier")
         top_suppliers = (select(supplier.c.supplier_id, func.count().label("n"))
-                         .select_from(hits.join(supplier, true()))
                          .group_by(supplier.c.supplier_id).order_by(func.count().desc()).limit(SUPPLIER_FACET_SIZE)
                          .subquery())
         by_class = select(hits.c.class_code, func.count().label("n")).group_by(hits.c.class_code).subquery()
-        bucket = func.width_bucket(hits.c.best_price, literal(list(PRICE_BOUNDS)))
+        bucket = pg_sql.price_bucket(hits.c.best_price)
         nothing = null().cast(JSONB)
         parts = [
             select(literal("total"), literal(""), func.count(), nothing).select_from(hits),

@@ -122,19 +122,27 @@ def plan_text(text: str) -> TextPlan:
 
 
 def highlight(text: str, terms: set[str]) -> str:
-    """The text HTML-escaped, with every occurrence of a query term (compared normalized) wrapped in <em>."""
+    """The text HTML-escaped, with every occurrence of a query term (compared normalized) wrapped in <em>.
+
+    Overlapping or touching occurrences become one <em>. Works on spans, not characters: 20 hits × 2 names
+    per search, and a character loop cost ~0.5 ms a name on the shared machine."""
     folded = normalize_text(text)
     if len(folded) != len(text) or not terms:
         return html.escape(text)  # normalization changed the length: positions would not line up
-    marks = [False] * len(text)
-    for term in sorted(terms, key=len, reverse=True):
-        for match in re.finditer(re.escape(term), folded):
-            marks[match.start():match.end()] = [True] * (match.end() - match.start())
+    spans = sorted((match.start(), match.end()) for term in terms if term
+                   for match in re.finditer(re.escape(term), folded))
+    merged: list[list[int]] = []
+    for start, end in spans:
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
     parts: list[str] = []
-    for position, char in enumerate(text):
-        opening = marks[position] and (position == 0 or not marks[position - 1])
-        closing = marks[position] and (position == len(text) - 1 or not marks[position + 1])
-        parts.append(("<em>" if opening else "") + html.escape(char) + ("</em>" if closing else ""))
+    position = 0
+    for start, end in merged:
+        parts += [html.escape(text[position:start]), "<em>", html.escape(text[start:end]), "</em>"]
+        position = end
+    parts.append(html.escape(text[position:]))
     return "".join(parts)
 
 
