@@ -78,12 +78,24 @@ def served(url: str, workers: int, port: int) -> Iterator[psutil.Process]:
         _wait_until_up(f"http://127.0.0.1:{port}/readyz", server)
         yield psutil.Process(server.pid)
     finally:
-        server.terminate()
+        stop(server)
+
+
+def stop(server: subprocess.Popen[bytes]) -> None:
+    """Terminate ``tradeloom serve``; kill it and its children if it has not stopped after 30 s."""
+    children = psutil.Process(server.pid).children(recursive=True)
+    server.terminate()
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        for process in [*children, psutil.Process(server.pid)]:
+            with contextlib.suppress(psutil.Error):
+                process.kill()
         server.wait(timeout=30)
 
 
 def _wait_until_up(url: str, server: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 300  # a loaded shared machine starts gunicorn slowly
+    deadline = time.monotonic() + 600  # a loaded shared machine starts gunicorn slowly (minutes at load 20+)
     while time.monotonic() < deadline and server.poll() is None:
         with contextlib.suppress(httpx.TransportError):
             if httpx.get(url, timeout=2).status_code == 200:
@@ -93,18 +105,29 @@ def _wait_until_up(url: str, server: subprocess.Popen[bytes]) -> None:
 
 
 def cpu_seconds(server: psutil.Process) -> dict[str, float]:
-    """CPU seconds so far of the app (gunicorn + workers + tradeloom worker), PostgreSQL and the generators.
+    """CPU seconds so far of the app (gunicorn + workers + tradeloom worker), the generators, and each
+    PostgreSQL backend serving the bench database (``pg:<pid>``).
 
-    PostgreSQL is the bench server's postmaster and its children (exited backends included), not every
-    ``postgres`` process on the machine: on a shared machine those serve other work too.
+    Only the bench database's backends count as PostgreSQL: the machine's server serves other work too.
+    Use ``cpu_used`` for the difference of two snapshots.
     """
     groups = {"app": [server, *server.children(recursive=True)],
               "generator": [p for p in psutil.process_iter(["name"]) if p.info["name"] in ("wrk", "locust")]}
     totals = {group: sum(process_cpu(p, reaped=True) for p in processes) for group, processes in groups.items()}
-    postmaster = bench_postmaster()
-    totals["postgres"] = process_cpu(postmaster, reaped=True) + sum(
-        process_cpu(p, reaped=False) for p in postmaster.children())
+    with psycopg.connect(libpq_url(SERVER_URL)) as conn:
+        pids = [row[0] for row in conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", (DATABASE,))]
+    for pid in pids:
+        with contextlib.suppress(psutil.Error):
+            totals[f"pg:{pid}"] = process_cpu(psutil.Process(pid), reaped=False)
     return totals
+
+
+def cpu_used(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    """CPU seconds between two ``cpu_seconds`` snapshots per group; PostgreSQL = its backends' sum (a
+    backend that ended in between is missed)."""
+    used = {k: after[k] - before.get(k, 0.0) for k in after if not k.startswith("pg:")}
+    used["postgres"] = sum(after[k] - before.get(k, 0.0) for k in after if k.startswith("pg:"))
+    return used
 
 
 def bench_postmaster() -> psutil.Process:
@@ -224,7 +247,7 @@ def main() -> None:
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "machine": machine(), "load_before": load_before,
         "args": vars(args), "data": _data_summary(url),
         "orders": {k: v for k, v in orders.items() if k != "order_ids"}, "checks": checks.as_dict(),
-        "cpu_orders": {k: cpu_after[k] - cpu_before[k] for k in cpu_after}, "mixed": mixed,
+        "cpu_orders": cpu_used(cpu_before, cpu_after), "mixed": mixed,
         "pgbench_tps": pgbench_tps(SERVER_URL),
     }
     (out / "report.json").write_text(json.dumps(result, indent=2, default=str))
