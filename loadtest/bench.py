@@ -44,6 +44,7 @@ from tradeloom.db import libpq_url
 SECTION = "## Load test (make bench)"
 HERE = Path(__file__).parent
 DATABASE = "tl_bench"
+REDIS_URL = os.environ.get("TRADELOOM_BENCH_REDIS_URL", "redis://127.0.0.1:6379/9")
 
 
 def _database_ready(url: str) -> bool:
@@ -66,7 +67,7 @@ def prepare(args: argparse.Namespace) -> str:
 @contextlib.contextmanager
 def served(url: str, workers: int, port: int) -> Iterator[psutil.Process]:
     """``tradeloom serve`` with production settings until the block ends; yields its process."""
-    env = os.environ | {"TRADELOOM_DATABASE_URL": url, "TRADELOOM_REDIS_URL": "redis://127.0.0.1:6379/9",
+    env = os.environ | {"TRADELOOM_DATABASE_URL": url, "TRADELOOM_REDIS_URL": REDIS_URL,
                         "TRADELOOM_ENVIRONMENT": "production", "TRADELOOM_SECRET_KEY": secrets.token_hex(32),
                         "TRADELOOM_LEDGER_SIGNING_KEY": generate_signer_key("bench.tradeloom.local/log"),
                         "TRADELOOM_LOG_LEVEL": "WARNING", "TRADELOOM_HANDLE_PREFIX": PREFIX,
@@ -77,12 +78,24 @@ def served(url: str, workers: int, port: int) -> Iterator[psutil.Process]:
         _wait_until_up(f"http://127.0.0.1:{port}/readyz", server)
         yield psutil.Process(server.pid)
     finally:
-        server.terminate()
+        stop(server)
+
+
+def stop(server: subprocess.Popen[bytes]) -> None:
+    """Terminate ``tradeloom serve``; kill it and its children if it has not stopped after 30 s."""
+    children = psutil.Process(server.pid).children(recursive=True)
+    server.terminate()
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        for process in [*children, psutil.Process(server.pid)]:
+            with contextlib.suppress(psutil.Error):
+                process.kill()
         server.wait(timeout=30)
 
 
 def _wait_until_up(url: str, server: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 600  # a loaded shared machine starts gunicorn slowly (minutes at load 20+)
     while time.monotonic() < deadline and server.poll() is None:
         with contextlib.suppress(httpx.TransportError):
             if httpx.get(url, timeout=2).status_code == 200:
@@ -92,19 +105,45 @@ def _wait_until_up(url: str, server: subprocess.Popen[bytes]) -> None:
 
 
 def cpu_seconds(server: psutil.Process) -> dict[str, float]:
-    """CPU seconds so far of the app (gunicorn + workers + tradeloom worker), PostgreSQL and the generators."""
+    """CPU seconds so far of the app (gunicorn + workers + tradeloom worker), the generators, and each
+    PostgreSQL backend serving the bench database (``pg:<pid>``).
+
+    Only the bench database's backends count as PostgreSQL: the machine's server serves other work too.
+    Use ``cpu_used`` for the difference of two snapshots.
+    """
     groups = {"app": [server, *server.children(recursive=True)],
-              "postgres": [p for p in psutil.process_iter(["name"]) if p.info["name"] == "postgres"],
               "generator": [p for p in psutil.process_iter(["name"]) if p.info["name"] in ("wrk", "locust")]}
-    totals = {}
-    for group, processes in groups.items():
-        total = 0.0
-        for process in processes:
-            with contextlib.suppress(psutil.Error):
-                times = process.cpu_times()
-                total += times.user + times.system + times.children_user + times.children_system
-        totals[group] = total
+    totals = {group: sum(process_cpu(p, reaped=True) for p in processes) for group, processes in groups.items()}
+    with psycopg.connect(libpq_url(SERVER_URL)) as conn:
+        pids = [row[0] for row in conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", (DATABASE,))]
+    for pid in pids:
+        with contextlib.suppress(psutil.Error):
+            totals[f"pg:{pid}"] = process_cpu(psutil.Process(pid), reaped=False)
     return totals
+
+
+def cpu_used(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    """CPU seconds between two ``cpu_seconds`` snapshots per group; PostgreSQL = its backends' sum (a
+    backend that ended in between is missed)."""
+    used = {k: after[k] - before.get(k, 0.0) for k in after if not k.startswith("pg:")}
+    used["postgres"] = sum(after[k] - before.get(k, 0.0) for k in after if k.startswith("pg:"))
+    return used
+
+
+def bench_postmaster() -> psutil.Process:
+    """The postmaster of the bench server (its data directory must be readable: the server is on this host)."""
+    with psycopg.connect(libpq_url(SERVER_URL)) as conn:
+        row = conn.execute("SELECT current_setting('data_directory')").fetchone()
+    assert row
+    return psutil.Process(int((Path(row[0]) / "postmaster.pid").read_text().split()[0]))
+
+
+def process_cpu(process: psutil.Process, *, reaped: bool) -> float:
+    """User + system CPU seconds of a process, with ``reaped`` also those of its children that have exited."""
+    with contextlib.suppress(psutil.Error):
+        times = process.cpu_times()
+        return times.user + times.system + ((times.children_user + times.children_system) if reaped else 0.0)
+    return 0.0
 
 
 def run_wrk(base: str, carts: Path, results: Path, *, seconds: float, connections: int, tag: str) -> dict[str, Any]:
@@ -208,7 +247,7 @@ def main() -> None:
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "machine": machine(), "load_before": load_before,
         "args": vars(args), "data": _data_summary(url),
         "orders": {k: v for k, v in orders.items() if k != "order_ids"}, "checks": checks.as_dict(),
-        "cpu_orders": {k: cpu_after[k] - cpu_before[k] for k in cpu_after}, "mixed": mixed,
+        "cpu_orders": cpu_used(cpu_before, cpu_after), "mixed": mixed,
         "pgbench_tps": pgbench_tps(SERVER_URL),
     }
     (out / "report.json").write_text(json.dumps(result, indent=2, default=str))

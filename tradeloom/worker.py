@@ -1,10 +1,16 @@
-"""``tradeloom worker``: the outbox dispatcher, housekeeping and other platform loops (threads) beside an RQ worker."""
+"""``tradeloom worker``: the outbox dispatcher, housekeeping and other platform loops (threads) beside an RQ worker.
+
+The RQ worker runs each job in this process (``SimpleWorker``), not in a process forked per job:
+this process runs threads, and a fork copies whatever lock another thread holds at that moment (a job was
+seen hanging on SQLAlchemy's mapper lock until its timeout) and the pooled database connections of the
+loops' engine. A fork per job also cost more CPU than most jobs themselves (decision 0020).
+"""
 
 import logging
 import threading
 from collections.abc import Callable, Sequence
 
-from rq import Worker
+from rq import SimpleWorker
 
 from tradeloom.housekeeping import run_housekeeping
 from tradeloom.jobs import QUEUES, redis_connection, sync_engine
@@ -36,4 +42,5 @@ def run_worker(
     for name, loop in loops:
         threading.Thread(target=loop, name=name, daemon=True).start()
     log.info("worker started", extra={"queues": list(queues)})
-    Worker(list(queues), connection=redis).work(burst=burst, with_scheduler=True, logging_level=settings.log_level)
+    SimpleWorker(list(queues), connection=redis).work(burst=burst, with_scheduler=True,
+                                                      logging_level=settings.log_level)

@@ -24,6 +24,7 @@ from catalog.units import dimension_of
 from commerce.orders.errors import InvalidOrderLine
 from commerce.orders.models import FxRate, OrderLine, OrderNumberSequence, PurchaseOrder
 from commerce.orders.rules import OrderSource, OrderStatus, TaxRate, is_whole_quantity, line_amounts, order_totals
+from commerce.orders.service.budgets import active_rules
 from commerce.orders.service.common import StepRecord, step_record, write_steps
 from commerce.orders.service.transitions import submit_steps
 from tradeloom.audit import Actor
@@ -167,11 +168,15 @@ async def _place(
     classes = [_check_line(i, draft, materials.get(draft.material_id)) for i, draft in enumerate(lines)]
     amounts = [line_amounts(draft.quantity, draft.unit_price, draft.tax_rate) for draft in lines]
     totals = order_totals(amounts)
+    fx_rate = await _fx_rate(session, currency)
     now = utcnow()
+    # The buyer's number counter row stays locked until commit, and the buyer's other orders queue on it:
+    # everything that only reads comes before it (decision 0020).
+    number = await _next_number(session, actor.org_id, now.year)
     order = PurchaseOrder(
-        id=uuid.uuid4(), number=await _next_number(session, actor.org_id, now.year), buyer_org_id=actor.org_id,
+        id=uuid.uuid4(), number=number, buyer_org_id=actor.org_id,
         supplier_org_id=supplier_org_id, delivery_site_id=delivery_site_id, currency=currency,
-        fx_rate_to_cny=await _fx_rate(session, currency), payment_terms=terms.payment_terms,
+        fx_rate_to_cny=fx_rate, payment_terms=terms.payment_terms,
         requested_date=terms.requested_date, cost_centre=terms.cost_centre, source=source.value,
         reference=reference, status=OrderStatus.DRAFT.value, net_total=totals.net, tax_total=totals.tax,
         gross_total=totals.gross, approvals_required=0, approvals_given=0, created_by_user_id=actor.user_id,
@@ -253,11 +258,12 @@ async def create_order_from_cart(
     if len(currencies) > 1:
         raise Invalid(f"The supplier prices these lines in {', '.join(currencies)}; order them separately.",
                       code="order_mixed_currencies")
+    rules = await active_rules(session, org_id=actor.org_id, currency=currencies[0]) if submit else None
     placed = await _place(session, actor=actor, supplier_org_id=supplier_org_id, delivery_site_id=delivery_site_id,
                           currency=currencies[0], lines=[draft for draft, _ in priced], source=OrderSource.CART,
                           reference=None, terms=terms, materials=materials)
     steps = [placed.created]
     if submit:
-        steps += await submit_steps(session, actor=actor, order=placed.order, lines=placed.lines)
+        steps += await submit_steps(session, actor=actor, order=placed.order, lines=placed.lines, rules=rules)
     await write_steps(session, actor=actor, steps=steps)
     return placed.order

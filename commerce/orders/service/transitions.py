@@ -19,6 +19,7 @@ from commerce.orders.rules import (
     RELEASES_BUDGET,
     STEPS,
     OrderStatus,
+    RuleView,
     SimpleStep,
     TaxRate,
     approvals_needed,
@@ -69,11 +70,14 @@ async def submit_order(
 
 
 async def submit_steps(
-    session: AsyncSession, *, actor: Actor, order: PurchaseOrder, lines: Sequence[OrderLine], note: str | None = None
+    session: AsyncSession, *, actor: Actor, order: PurchaseOrder, lines: Sequence[OrderLine], note: str | None = None,
+    rules: Sequence[RuleView] | None = None,
 ) -> list[StepRecord]:
     """Submit a draft the caller has checked (``begin_step``) or placed in this transaction; the steps taken
-    (submitted, and sent when no approval is needed) are returned for the caller to write."""
-    rules = await active_rules(session, org_id=order.buyer_org_id, currency=order.currency)
+    (submitted, and sent when no approval is needed) are returned for the caller to write. ``rules`` are the
+    buyer's active approval rules in the order's currency when the caller has read them already."""
+    if rules is None:
+        rules = await active_rules(session, org_id=order.buyer_org_id, currency=order.currency)
     order.approvals_required = approvals_needed(rules, currency=order.currency, gross=order.gross_total,
                                                 classes={line.material_class for line in lines})
     order.approvals_given = 0
