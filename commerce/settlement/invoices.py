@@ -109,7 +109,7 @@ async def _already_invoiced(session: AsyncSession, order_line_ids: Sequence[uuid
         .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
         .where(InvoiceLine.order_line_id.in_(order_line_ids), Invoice.status != InvoiceStatus.REJECTED.value, counted)
         .group_by(InvoiceLine.order_line_id))
-    found = dict(rows.tuples().all())
+    found = dict(rows.all())
     return {line_id: found.get(line_id, Decimal(0)) for line_id in order_line_ids}
 
 

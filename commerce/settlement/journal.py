@@ -209,4 +209,4 @@ async def trial_balance(session: AsyncSession, *, org_id: uuid.UUID) -> list[tup
         .where(SettlementAccount.org_id == org_id)
         .group_by(SettlementAccount.kind, SettlementAccount.currency)
         .order_by(SettlementAccount.currency, SettlementAccount.kind))
-    return [(AccountKind(kind), currency, Decimal(amount)) for kind, currency, amount in rows.tuples().all()]
+    return [(AccountKind(kind), currency, Decimal(amount)) for kind, currency, amount in rows.all()]

@@ -212,7 +212,7 @@ async def _escrow_totals(session: AsyncSession, order_id: uuid.UUID) -> dict[str
     rows = await session.execute(select(Payment.kind, func.sum(Payment.amount))
                                  .where(Payment.order_id == order_id, Payment.method == "escrow")
                                  .group_by(Payment.kind))
-    return {kind: total for kind, total in rows.tuples().all()}
+    return {kind: total for kind, total in rows.all()}
 
 
 async def escrow_in_use(session: AsyncSession, *, order_id: uuid.UUID) -> bool:
