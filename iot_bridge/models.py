@@ -17,6 +17,7 @@ from sqlalchemy import (
     Double,
     ForeignKey,
     Index,
+    LargeBinary,
     String,
     Table,
     Text,
@@ -205,3 +206,22 @@ class ProductionCount(TenantMixin, Base):
     ts: Mapped[dt.datetime] = mapped_column(primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True)  # -1 when the message had none
     good_count: Mapped[int] = mapped_column(BigInteger)
+
+
+class EdgeSession(TenantMixin, Base):
+    """The bridge's Sparkplug session of an edge node, saved with each batch so a restart loses nothing.
+
+    Births are kept as received (the protobuf bytes: aliases and datatypes come from them again);
+    ``expected_seq`` is the seq the next message must carry, committed with the batch that advanced it.
+    """
+
+    __tablename__ = "iot_edge_sessions"
+
+    group_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    edge_node_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    bd_seq: Mapped[int] = mapped_column(BigInteger)
+    expected_seq: Mapped[int]
+    online: Mapped[bool] = mapped_column(default=True)
+    node_birth: Mapped[bytes] = mapped_column(LargeBinary)
+    device_births: Mapped[dict[str, Any]] = mapped_column(default=dict)  # device code → birth, base64
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
