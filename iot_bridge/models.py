@@ -194,6 +194,8 @@ class ProductionOrder(IdMixin, CreatedAtMixin, TenantMixin, VersionedMixin, Base
     eta_at: Mapped[dt.datetime | None]
     status: Mapped[str] = mapped_column(String(16), default=ProductionStatus.RUNNING.value)
     finished_at: Mapped[dt.datetime | None]
+    inspected: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))  # CMM measurements
+    out_of_tolerance: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
 
 
 class ProductionCount(TenantMixin, Base):
@@ -225,3 +227,16 @@ class EdgeSession(TenantMixin, Base):
     node_birth: Mapped[bytes] = mapped_column(LargeBinary)
     device_births: Mapped[dict[str, Any]] = mapped_column(default=dict)  # device code → birth, base64
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class QualityResult(TenantMixin, Base):
+    """One part measured by a measuring device (CMM) in a production order; the key makes replays harmless."""
+
+    __tablename__ = "iot_quality_results"
+
+    production_order_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("iot_production_orders.id"), primary_key=True)
+    device_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    ts: Mapped[dt.datetime] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True)  # -1 when the message had none
+    deviation: Mapped[float] = mapped_column(Double)
+    in_tolerance: Mapped[bool]
