@@ -4,14 +4,17 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from iot_bridge import alarms, commands, production, registry
+from iot_bridge import alarms, commands, production, reconcile, registry
 from iot_bridge.device_types import load_device_types
-from iot_bridge.models import Lifecycle
+from iot_bridge.models import Device, Lifecycle
 from iot_bridge.schemas import (
     AlarmOut,
+    AttributeSyncOut,
     CommandOut,
     CommandRequest,
+    DesiredAttributesSet,
     DeviceCreate,
     DeviceOut,
     DevicePage,
@@ -161,6 +164,33 @@ async def clear_alarm(
     alarm = await alarms.clear(session, actor=principal.actor, alarm_id=alarm_id, expected_version=expected_version)
     set_etag(response, alarm.version)
     return AlarmOut.model_validate(alarm)
+
+
+@router.get("/devices/{device_id}/desired-attributes")
+async def desired_attributes(
+    device_id: uuid.UUID, principal: Reader, session: DbSession, response: Response,
+) -> list[AttributeSyncOut]:
+    """Desired vs reported values of the device's desired attributes (in_sync / pending / drift)."""
+    device = await registry.get_device(session, device_id=device_id)
+    set_etag(response, device.version)
+    return await _sync_out(session, device)
+
+
+@router.put("/devices/{device_id}/desired-attributes")
+async def set_desired_attributes(
+    device_id: uuid.UUID, body: DesiredAttributesSet, principal: Manager, session: DbSession, response: Response,
+    expected_version: ExpectedVersion,
+) -> list[AttributeSyncOut]:
+    """Set desired values (If-Match: the device's ETag); those a command applies are sent to the device now."""
+    device = await reconcile.set_desired(session, actor=principal.actor, device_id=device_id,
+                                         expected_version=expected_version, values=body.values)
+    set_etag(response, device.version)
+    return await _sync_out(session, device)
+
+
+async def _sync_out(session: AsyncSession, device: Device) -> list[AttributeSyncOut]:
+    return [AttributeSyncOut.model_validate(state, from_attributes=True)
+            for state in await reconcile.sync_states(session, device)]
 
 
 @router.post("/devices/{device_id}/commands", status_code=202)

@@ -191,6 +191,8 @@ class AlarmRuleSpec(_Spec):
 class ProductionMapping(_Spec):
     good_count: str
     state: str
+    deviation: str | None = None  # a measuring device's (CMM) deviation of the last part from nominal
+    tolerance: float | None = Field(default=None, gt=0)  # |deviation| above it: the part is out of tolerance
 
 
 class LocalizedName(_Spec):
@@ -221,6 +223,10 @@ class DeviceTypeSpec(_Spec):
                 raise ValueError(f"{self.code}: alarm rule {rule.code!r} watches unknown key {rule.key!r}")
         if self.production and not {self.production.good_count, self.production.state} <= set(keys):
             raise ValueError(f"{self.code}: production mapping names unknown telemetry keys")
+        if self.production and (self.production.deviation is None) != (self.production.tolerance is None):
+            raise ValueError(f"{self.code}: production deviation and tolerance go together")
+        if self.production and self.production.deviation not in (None, *keys):
+            raise ValueError(f"{self.code}: production deviation names an unknown telemetry key")
         for attribute in self.attributes:
             setter = self.command(attribute.set_by.command) if attribute.set_by else None
             if attribute.set_by and (setter is None or attribute.set_by.param not in {p.name for p in setter.params}):

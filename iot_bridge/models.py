@@ -17,6 +17,7 @@ from sqlalchemy import (
     Double,
     ForeignKey,
     Index,
+    LargeBinary,
     String,
     Table,
     Text,
@@ -193,6 +194,8 @@ class ProductionOrder(IdMixin, CreatedAtMixin, TenantMixin, VersionedMixin, Base
     eta_at: Mapped[dt.datetime | None]
     status: Mapped[str] = mapped_column(String(16), default=ProductionStatus.RUNNING.value)
     finished_at: Mapped[dt.datetime | None]
+    inspected: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))  # CMM measurements
+    out_of_tolerance: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
 
 
 class ProductionCount(TenantMixin, Base):
@@ -205,3 +208,35 @@ class ProductionCount(TenantMixin, Base):
     ts: Mapped[dt.datetime] = mapped_column(primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True)  # -1 when the message had none
     good_count: Mapped[int] = mapped_column(BigInteger)
+
+
+class EdgeSession(TenantMixin, Base):
+    """The bridge's Sparkplug session of an edge node, saved with each batch so a restart loses nothing.
+
+    Births are kept as received (the protobuf bytes: aliases and datatypes come from them again);
+    ``expected_seq`` is the seq the next message must carry, committed with the batch that advanced it.
+    """
+
+    __tablename__ = "iot_edge_sessions"
+
+    group_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    edge_node_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    bd_seq: Mapped[int] = mapped_column(BigInteger)
+    expected_seq: Mapped[int]
+    online: Mapped[bool] = mapped_column(default=True)
+    node_birth: Mapped[bytes] = mapped_column(LargeBinary)
+    device_births: Mapped[dict[str, Any]] = mapped_column(default=dict)  # device code → birth, base64
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class QualityResult(TenantMixin, Base):
+    """One part measured by a measuring device (CMM) in a production order; the key makes replays harmless."""
+
+    __tablename__ = "iot_quality_results"
+
+    production_order_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("iot_production_orders.id"), primary_key=True)
+    device_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    ts: Mapped[dt.datetime] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True)  # -1 when the message had none
+    deviation: Mapped[float] = mapped_column(Double)
+    in_tolerance: Mapped[bool]

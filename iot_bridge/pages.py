@@ -14,16 +14,18 @@ from pathlib import Path
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.datastructures import FormData
 
 from iot_bridge import alarms, commands, live, production, reconcile, registry
 from iot_bridge.device_types import CommandSpec, ValueType, load_device_types
 from iot_bridge.models import Lifecycle
 from iot_bridge.schemas import MaintenanceRecordCreate
 from iot_bridge.telemetry import recent_readings
-from tradeloom.errors import Forbidden, TradeloomError
+from tradeloom.errors import Forbidden, Invalid, TradeloomError
 from tradeloom.identity.roles import Permission
 from tradeloom.transaction import TransactionalRoute, Tx
-from tradeloom.web.forms import form_errors, form_fields
+from tradeloom.web.forms import form_errors, form_fields, run_form_action
 from tradeloom.web.i18n import request_locale
 from tradeloom.web.labels import N_
 from tradeloom.web.navigation import NavItem, add_nav_item
@@ -42,6 +44,7 @@ COMMAND_STATUS_LABELS = {"pending": N_("Waiting to be sent"), "sent": N_("Sent")
 STATE_LABELS = {"run": N_("Running"), "idle": N_("Idle"), "down": N_("Down"), "No data yet": N_("No data yet")}
 MAINTENANCE_KIND_LABELS = {"preventive": N_("Preventive"), "corrective": N_("Corrective"),
                            "inspection": N_("Inspection"), "calibration": N_("Calibration")}
+SYNC_LABELS = {"in_sync": N_("In sync"), "pending": N_("Being applied"), "drift": N_("Drift")}
 LIFECYCLE_LABELS = {"provisioned": N_("Provisioned"), "active": N_("In service"), "maintenance": N_("In maintenance"),
                     "retired": N_("Retired")}
 
@@ -112,11 +115,36 @@ async def _device_page(request: Request, principal: Member, tx: Tx, device_id: u
         "device": device, "spec": spec, "type_name": _type_names(request)[device.type_code], "latest": latest,
         "series": series, "alarms": await alarms.list_alarms(session, open_only=False, device_id=device.id, limit=20),
         "schedules": schedules, "records": records, "lifecycle_labels": LIFECYCLE_LABELS,
-        "mismatches": reconcile.mismatches(device),
+        "sync": await reconcile.sync_states(session, device), "sync_labels": SYNC_LABELS,
+        "desired_specs": [a for a in spec.attributes if a.access == "desired"],
         "alarm_status_labels": ALARM_STATUS_LABELS, "severity_labels": SEVERITY_LABELS, "errors": errors,
         "commands": await commands.commands_of(session, device_id=device.id, limit=10),
         "can_command": principal.can(Permission.DEVICES_MANAGE), "command_status_labels": COMMAND_STATUS_LABELS,
     }, principal=principal, status_code=status_code)
+
+
+@router.post("/iot/devices/{device_id}/desired")
+async def set_desired(request: Request, principal: Member, tx: Tx, device_id: uuid.UUID) -> Response:
+    """The desired settings form: one attribute's value (empty removes it), with the device's version."""
+
+    async def action(session: AsyncSession, form: FormData) -> None:
+        if not principal.can(Permission.DEVICES_MANAGE):
+            raise Forbidden("You cannot change device settings.", code="desired_refused")
+        device = await registry.get_device(session, device_id=device_id)
+        key, text = str(form.get("key", "")), str(form.get("value", "")).strip()
+        spec = next((a for a in load_device_types()[device.type_code].attributes if a.key == key), None)
+        value = None if not text or spec is None else _typed(spec.type, text)
+        try:
+            version = int(str(form.get("version", "")))
+        except ValueError:
+            raise Invalid("The form is missing the device's version.", code="version_missing") from None
+        await reconcile.set_desired(session, actor=principal.actor, device_id=device_id, expected_version=version,
+                                    values={key: value})
+
+    async def show_again(_session: AsyncSession, errors: list[str], status: int) -> Response:
+        return await _device_page(request, principal, tx, device_id, errors, status_code=status)
+
+    return await run_form_action(request, tx, action, done_url=f"/iot/devices/{device_id}", show_again=show_again)
 
 
 @router.post("/iot/devices/{device_id}/commands/{name}")
@@ -219,10 +247,43 @@ async def alarm_action(request: Request, principal: Member, tx: Tx, alarm_id: uu
 
 @router.get("/iot/production")
 async def production_page(request: Request, principal: Member, tx: Tx) -> Response:
-    """The supplier's production orders with progress, state and ETA."""
-    progress = await production.list_production(await tx.session(), org_id=principal.org_id)
-    return render(request, "iot/production.html", {"progress": progress, "state_labels": STATE_LABELS},
-                  principal=principal)
+    """The supplier's production orders with progress, state and ETA, and the form to start one."""
+    return await _production_page(request, principal, await tx.session(), [], 200)
+
+
+async def _production_page(request: Request, principal: Member, session: AsyncSession, errors: list[str],
+                           status_code: int) -> Response:
+    can_start = principal.can(Permission.DEVICES_MANAGE)
+    return render(request, "iot/production.html", {
+        "progress": await production.list_production(session, org_id=principal.org_id),
+        "state_labels": STATE_LABELS, "errors": errors, "can_start": can_start, "type_names": _type_names(request),
+        "lines": await production.startable_lines(session, org_id=principal.org_id) if can_start else [],
+        "devices": await production.productive_devices(session) if can_start else [],
+    }, principal=principal, status_code=status_code)
+
+
+@router.post("/iot/production")
+async def start_production(request: Request, principal: Member, tx: Tx) -> Response:
+    """The start form: a confirmed order line, its work centre and the devices that make it."""
+
+    async def action(session: AsyncSession, form: FormData) -> None:
+        if not principal.can(Permission.DEVICES_MANAGE):
+            raise Forbidden("You cannot start production.", code="production_refused")
+        try:
+            line_id = uuid.UUID(str(form.get("order_line_id", "")))
+            device_ids = [uuid.UUID(str(value)) for value in form.getlist("device_ids")]
+        except ValueError:
+            raise Invalid("Choose an order line and at least one device.", code="production_form_invalid") from None
+        work_centre = str(form.get("work_centre", "")).strip()
+        if not work_centre or len(work_centre) > 64:
+            raise Invalid("Name the work centre (at most 64 characters).", code="work_centre_invalid")
+        await production.start_production(session, actor=principal.actor, order_line_id=line_id,
+                                          work_centre=work_centre, device_ids=device_ids)
+
+    async def show_again(session: AsyncSession, errors: list[str], status: int) -> Response:
+        return await _production_page(request, principal, session, errors, status)
+
+    return await run_form_action(request, tx, action, done_url="/iot/production", show_again=show_again)
 
 
 @router.get("/iot/production/orders/{order_id}/progress")

@@ -10,28 +10,27 @@ log.
 """
 
 import datetime as dt
-import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, select, text
+from sqlalchemy import ColumnElement, func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from commerce.orders.models import OrderLine, PurchaseOrder
 from commerce.orders.rules import OrderStatus
+from iot_bridge import quality
 from iot_bridge.device_types import load_device_types
+from iot_bridge.epcis_events import capture_event
 from iot_bridge.models import Device, ProductionCount, ProductionOrder, ProductionStatus
 from iot_bridge.telemetry import TelemetryRow
-from ledger.epcis import service as epcis
 from tradeloom.audit import Actor, record_audit
 from tradeloom.db import utcnow
 from tradeloom.errors import Conflict, Invalid, NotFound
 from tradeloom.outbox.service import emit
 
 RATE_WINDOW = dt.timedelta(minutes=15)
-EPCIS_CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
 
 
 @dataclass(frozen=True)
@@ -48,6 +47,8 @@ class Progress:
     state: str | None
     status: str
     eta_at: dt.datetime | None
+    inspected: int = 0  # parts measured by a CMM of the order
+    out_of_tolerance: int = 0
 
     @property
     def percent(self) -> int:
@@ -90,6 +91,37 @@ async def start_production(
     return production
 
 
+@dataclass(frozen=True)
+class StartableLine:
+    """A confirmed line of the supplier's orders that is not in production yet (the start form's choices)."""
+
+    id: uuid.UUID
+    order_number: str
+    line_no: int
+    material_code: str
+    quantity: int
+
+
+async def startable_lines(session: AsyncSession, *, org_id: uuid.UUID) -> list[StartableLine]:
+    in_production = select(ProductionOrder.order_line_id)
+    rows = (await session.execute(
+        select(OrderLine.id, PurchaseOrder.number, OrderLine.line_no, OrderLine.material_code,
+               func.coalesce(OrderLine.confirmed_quantity, OrderLine.quantity))
+        .join(PurchaseOrder, PurchaseOrder.id == OrderLine.order_id)
+        .where(PurchaseOrder.supplier_org_id == org_id, PurchaseOrder.status == OrderStatus.CONFIRMED,
+               OrderLine.id.not_in(in_production))
+        .order_by(PurchaseOrder.number, OrderLine.line_no).limit(200)
+    )).all()
+    return [StartableLine(i, number, no, code, int(qty)) for i, number, no, code, qty in rows]
+
+
+async def productive_devices(session: AsyncSession) -> list[Device]:
+    """The organization's devices (RLS) whose type counts good parts, in service."""
+    productive = [code for code, spec in load_device_types().items() if spec.production is not None]
+    return list((await session.scalars(select(Device).where(
+        Device.type_code.in_(productive), Device.lifecycle != "retired").order_by(Device.code).limit(500))).all())
+
+
 async def apply_telemetry(session: AsyncSession, rows: Sequence[TelemetryRow]) -> None:
     """Progress of the running production orders whose devices sent these rows (the bridge's transaction)."""
     relevant = [row for row in rows if row.key in _ROLE_BY_KEY]
@@ -103,13 +135,15 @@ async def apply_telemetry(session: AsyncSession, rows: Sequence[TelemetryRow]) -
         mine = [row for row in relevant if row.device_id in production.device_ids]
         await _store_counts(session, production, [r for r in mine if _ROLE_BY_KEY[r.key] == "good_count"])
         _take_state(production, [r for r in mine if _ROLE_BY_KEY[r.key] == "state"])
+        await quality.apply_measurements(session, production, [r for r in mine if _ROLE_BY_KEY[r.key] == "deviation"])
         await _recompute(session, production)
     await session.flush()
 
 
-_ROLE_BY_KEY = {  # telemetry key → "good_count" | "state", from the device types' production mappings
+_ROLE_BY_KEY = {  # telemetry key → "good_count" | "state" | "deviation", from the types' production mappings
     key: role for spec in load_device_types().values() if spec.production is not None
-    for role, key in (("good_count", spec.production.good_count), ("state", spec.production.state))
+    for role, key in (("good_count", spec.production.good_count), ("state", spec.production.state),
+                      ("deviation", spec.production.deviation)) if key is not None
 }
 
 
@@ -174,9 +208,8 @@ async def _transformation(session: AsyncSession, actor: Actor, production: Produ
         "transformationID": f"urn:tradeloom:production:{production.id}", "bizStep": step,
         **({"outputQuantityList": parts} if finished else {"inputEPCList": [line_epc]}),
     }
-    document = {"@context": [EPCIS_CONTEXT], "type": "EPCISDocument", "schemaVersion": "2.0",
-                "creationDate": when.isoformat(), "epcisBody": {"eventList": [event]}}
-    await epcis.capture(session, actor=actor, body=json.dumps(document).encode())
+    await capture_event(session, actor, event, when)
+
 
 
 async def progress_for_order(session: AsyncSession, *, order_id: uuid.UUID) -> list[Progress]:
@@ -196,4 +229,4 @@ async def _progress(session: AsyncSession, condition: ColumnElement[bool]) -> li
         .where(condition).order_by(ProductionOrder.created_at.desc())
     )).all()
     return [Progress(p.id, p.order_id, line_no, code, p.work_centre, p.ordered, p.completed, p.state, p.status,
-                     p.eta_at) for p, line_no, code in rows]
+                     p.eta_at, p.inspected, p.out_of_tolerance) for p, line_no, code in rows]

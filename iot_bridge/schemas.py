@@ -123,6 +123,18 @@ class AlarmOut(ApiModel):
     version: int
 
 
+class DesiredAttributesSet(StrictModel):
+    values: dict[str, Any] = Field(description="desired attribute → value; null removes it", max_length=50)
+
+
+class AttributeSyncOut(ApiModel):
+    key: str
+    desired: Any
+    reported: Any
+    state: str = Field(description="in_sync, pending (a command applies it) or drift")
+    sent_by_command: bool
+
+
 class CommandRequest(StrictModel):
     name: str = Field(max_length=64, description="one of the device type's commands")
     params: dict[str, Any] = Field(default_factory=dict)

@@ -96,5 +96,5 @@ async def recent_readings(
         .where(telemetry.c.device_id == device_id, telemetry.c.key == key, telemetry.c.ts >= since)
         .order_by(telemetry.c.ts.desc()).limit(limit)
     )
-    rows = (await session.execute(query)).tuples().all()
-    return [(ts, value) for ts, value in reversed(rows)]
+    rows = (await session.execute(query)).all()
+    return [(row.ts, row.value_num) for row in reversed(rows)]

@@ -13,6 +13,7 @@ from typing import Any
 
 from iot_bridge.alarm_rules import AlarmEvaluator, Transition
 from iot_bridge.bridge.directory import Directory, KnownDevice, KnownEdgeNode
+from iot_bridge.bridge.saved_sessions import EdgeRef, SavedBirth
 from iot_bridge.bridge.sessions import SparkplugTracker
 from iot_bridge.plain_topics import PlainTopic, TopicKind, parse_plain_topic
 from iot_bridge.sparkplug import MessageType, Payload, SparkplugTopic, TopicError, parse_topic
@@ -36,6 +37,12 @@ class Effects:
     command_answers: list[tuple[uuid.UUID, str, dict[str, Any]]] = field(default_factory=list)  # org, code, body
     rejected: Counter[str] = field(default_factory=Counter)
     accepted: int = 0
+    births: list[SavedBirth] = field(default_factory=list)  # Sparkplug births to save, in arrival order
+    touched: dict[str, EdgeRef] = field(default_factory=dict)  # edge nodes whose session moved on
+
+    def has_writes(self) -> bool:
+        return bool(self.rows or self.transitions or self.reported_attributes or self.command_answers
+                    or self.births or self.touched)
 
 
 class Ingestor:
@@ -67,6 +74,7 @@ class Ingestor:
         if edge is None:
             return "unknown_edge_node"
         outcome = self.tracker.track(parsed, data)
+        self._note_session(edge, parsed, data, outcome.payload is not None, effects)
         if outcome.rebirth:
             effects.rebirths.append(parsed)
         if outcome.node_online is False:
@@ -87,6 +95,17 @@ class Ingestor:
         readings = _sparkplug_values(device, outcome.payload, now, effects)
         self._readings(device, readings, outcome.payload.seq, effects, now)
         return outcome.rejected
+
+    def _note_session(self, edge: KnownEdgeNode, topic: SparkplugTopic, data: bytes, taken: bool,
+                      effects: Effects) -> None:
+        """What of the node's session the batch must save (``iot_bridge.bridge.saved_sessions``)."""
+        session = self.tracker.sessions.get(topic.edge_node_key)
+        if session is None:
+            return
+        effects.touched[topic.edge_node_key] = (edge.org_id, topic.group_id, topic.edge_node_id)
+        if taken and topic.message_type in (MessageType.NBIRTH, MessageType.DBIRTH):
+            effects.births.append(SavedBirth(edge.org_id, topic.group_id, topic.edge_node_id, topic.device_id,
+                                             session.bd_seq, data))
 
     async def _device_of(self, edge: KnownEdgeNode, topic: SparkplugTopic) -> KnownDevice | None:
         """The topic's device, only if it is registered under this very edge node (else: forged or unknown)."""

@@ -13,7 +13,7 @@ import datetime as dt
 import json
 import logging
 import zlib
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -24,6 +24,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from iot_bridge import alarms, commands, live, production, reconcile
+from iot_bridge.bridge import saved_sessions
 from iot_bridge.bridge.directory import Directory
 from iot_bridge.bridge.ingest import Effects, Ingestor
 from iot_bridge.models import Device
@@ -97,6 +98,8 @@ class Bridge:
         self.connected = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._client: mqtt.Client | None = None
+        self._inbox: deque[Inbound] = deque()  # filled by paho's network thread, drained in the event loop
+        self._drain_scheduled = False
 
     async def run(self, stop: asyncio.Event) -> None:
         """Connect, ingest until ``stop`` is set, then announce STATE offline and disconnect."""
@@ -107,7 +110,7 @@ class Bridge:
             open_pairs = await alarms.open_alarm_pairs(session)
         born_at = int(utcnow().timestamp() * 1000)
         self._client = self._connect(born_at)
-        workers = [asyncio.create_task(self._work(queue, set(open_pairs))) for queue in self.queues]
+        workers = [asyncio.create_task(self._work(index, set(open_pairs))) for index in range(len(self.queues))]
         workers.append(asyncio.create_task(self._send_commands()))
         try:
             await stop.wait()
@@ -140,10 +143,11 @@ class Bridge:
             self._loop.call_soon_threadsafe(self.connected.set)
 
         def on_message(_client: mqtt.Client, _userdata: object, message: mqtt.MQTTMessage) -> None:
-            inbound = Inbound(message.topic, message.payload, message.mid, message.qos)
-            queue = self.queues[zlib.crc32(shard_key(inbound.topic).encode()) % len(self.queues)]
-            assert self._loop is not None
-            self._loop.call_soon_threadsafe(queue.put_nowait, inbound)
+            self._inbox.append(Inbound(message.topic, message.payload, message.mid, message.qos))
+            if not self._drain_scheduled:  # one wake-up of the event loop per burst, not one per message
+                self._drain_scheduled = True
+                assert self._loop is not None
+                self._loop.call_soon_threadsafe(self._drain_inbox)
 
         client.on_connect = on_connect
         client.on_message = on_message
@@ -152,13 +156,28 @@ class Bridge:
         client.loop_start()
         return client
 
-    async def _work(self, queue: asyncio.Queue[Inbound], open_alarms: set[tuple]) -> None:
+    def _drain_inbox(self) -> None:
+        """In the event loop: hand what paho's thread received to the shards (a message appended after the
+        flag is cleared schedules another drain, so nothing waits)."""
+        self._drain_scheduled = False
+        inbox, queues = self._inbox, self.queues
+        while inbox:
+            inbound = inbox.popleft()
+            queues[self._shard_of(shard_key(inbound.topic))].put_nowait(inbound)
+
+    def _shard_of(self, key: str) -> int:
+        return zlib.crc32(key.encode()) % len(self.queues)
+
+    async def _work(self, index: int, open_alarms: set[tuple]) -> None:
+        queue = self.queues[index]
         first, until = storable_days(utcnow().date(), self.settings.iot_telemetry_retention_days)
         ingestor = Ingestor(
             self.directory, storable_from=dt.datetime.combine(first, dt.time(), dt.UTC),
             storable_until=dt.datetime.combine(until + dt.timedelta(days=1), dt.time(), dt.UTC),
         )
         ingestor.alarms.active |= open_alarms
+        async with self.sessionmaker() as session:
+            await saved_sessions.restore(session, ingestor.tracker, lambda key: self._shard_of(key) == index)
         last_offline_check = utcnow()
         while True:
             batch = await self._take_batch(queue)
@@ -168,7 +187,7 @@ class Bridge:
             if (now - last_offline_check).total_seconds() >= OFFLINE_CHECK_SECONDS:
                 effects.transitions.extend(ingestor.check_offline(now))
                 last_offline_check = now
-            await self._store(effects)
+            await self._store(effects, ingestor)
             await self._publish(ingestor, effects, now)
             for message in batch:
                 self._client.ack(message.mid, message.qos)  # type: ignore[union-attr]
@@ -183,9 +202,9 @@ class Bridge:
             batch.append(queue.get_nowait())
         return batch
 
-    async def _store(self, effects: Effects) -> None:
+    async def _store(self, effects: Effects, ingestor: Ingestor) -> None:
         """One transaction for the batch, retried until the database takes it (order is kept meanwhile)."""
-        if not (effects.rows or effects.transitions or effects.reported_attributes or effects.command_answers):
+        if not effects.has_writes():
             return
         while True:
             try:
@@ -200,6 +219,7 @@ class Bridge:
                         await session.execute(update(Device).where(Device.id == device_id).values(
                             reported_attributes=Device.reported_attributes.op("||")(reported)))
                     await reconcile.resend_desired(session, device_ids=list(effects.reported_attributes))
+                    await saved_sessions.save(session, ingestor.tracker, effects.births, effects.touched)
                 return
             except Exception:  # the database is away or refused the batch: keep it and try again
                 log.exception("iot bridge could not store a batch; retrying")

@@ -55,6 +55,15 @@ class SparkplugTracker:
         self._clock = clock
         self._rebirth_asked: dict[str, float] = {}  # edge node → when asked; cleared by its next NBIRTH
 
+    def restore(self, key: str, *, bd_seq: int, expected_seq: int, online: bool, node_birth: bytes,
+                device_births: dict[str, bytes]) -> None:
+        """A session saved by an earlier bridge (``iot_bridge.bridge.saved_sessions``), births as received."""
+        self.sessions[key] = EdgeNodeSession(
+            bd_seq=bd_seq, expected_seq=expected_seq, aliases=AliasTable.from_birth(decode_payload(node_birth)),
+            devices={code: AliasTable.from_birth(decode_payload(birth)) for code, birth in device_births.items()},
+            online=online,
+        )
+
     def track(self, topic: SparkplugTopic, data: bytes) -> Outcome:
         try:
             if topic.message_type is MessageType.NBIRTH:

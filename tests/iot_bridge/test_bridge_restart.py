@@ -1,0 +1,123 @@
+"""No data lost across bridge restarts for edge nodes that do not follow the bridge's STATE (no primary host).
+
+The bridge's persistent MQTT session makes the broker keep QoS 1 messages while it is away; the Sparkplug
+sessions it saves with each batch (``iot_edge_sessions``) let a new bridge decode them on return.
+Against the real Mosquitto (TRADELOOM_TEST_MQTT_URL), PostgreSQL and Redis.
+"""
+
+import asyncio
+import contextlib
+
+import paho.mqtt.client as mqtt
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from iot_bridge.bridge.runner import Bridge
+from iot_bridge.models import telemetry
+from iot_bridge.sparkplug import (
+    BD_SEQ,
+    DataType,
+    MessageType,
+    Metric,
+    Payload,
+    device_topic,
+    encode_payload,
+    node_topic,
+)
+from tests.iot_bridge.bridge_world import BROKER, RunningBridge, World, now_ms
+
+MESSAGES = 240  # DDATA seq 2 … ; stays under Mosquitto's default queue of 1,000 per offline session
+
+
+class EdgeNodeWithoutPrimaryHost:
+    """Publishes as soon as it is connected (QoS 1), whatever the bridge's STATE says; seq wraps at 256."""
+
+    def __init__(self, world: World) -> None:
+        self.world, self.seq, self.count = world, 0, 0
+
+    def _send(self, kind: MessageType, metrics: tuple[Metric, ...], device: str | None = "lathe-1") -> None:
+        topic = (device_topic(self.world.group, kind, self.world.edge, device) if device
+                 else node_topic(self.world.group, kind, self.world.edge))
+        payload = Payload(timestamp=now_ms(), seq=self.seq, metrics=metrics)
+        self.world.publish(topic, encode_payload(payload), qos=1)
+        self.seq = (self.seq + 1) % 256
+
+    def births(self) -> None:
+        self._send(MessageType.NBIRTH, (Metric(BD_SEQ, 0, DataType.UINT64),), device=None)
+        self._send(MessageType.DBIRTH, (Metric("good_count", 0, DataType.INT64, alias=2),))
+
+    def count_parts(self, n: int) -> None:
+        """``n`` DDATA, by alias only (undecodable without the DBIRTH), good_count 1, 2, 3 …"""
+        for _ in range(n):
+            self.count += 1
+            self._send(MessageType.DDATA, (Metric(None, self.count, DataType.INT64, alias=2),))
+
+
+async def counts_stored(engine: AsyncEngine, world: World) -> set[int]:
+    async with engine.connect() as conn:
+        values = await conn.scalars(select(telemetry.c.value_num).where(
+            telemetry.c.device_id == world.lathe_id, telemetry.c.key == "good_count"))
+        return {int(v) for v in values}
+
+
+def persistent(old: Bridge) -> Bridge:
+    return Bridge(old.settings, old.sessionmaker, old.redis, old.broker, persistent_session=True,
+                  topic_filters=old.topic_filters)
+
+
+async def crash(running: RunningBridge) -> None:
+    """The bridge's connection dies without DISCONNECT and its process state is gone (like kill -9)."""
+    client = running.bridge._client
+    assert client is not None
+    client.loop_stop()
+    sock = client.socket()
+    if sock is not None:
+        sock.close()
+    running.task.cancel()
+    with contextlib.suppress(BaseException):
+        await running.task
+
+
+def forget_session(world: World) -> None:
+    """Remove the bridge's persistent session from the shared broker."""
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"{world.bridge.settings.iot_host_id}-bridge",
+                         clean_session=True, protocol=mqtt.MQTTv311)
+    client.connect(BROKER.host, BROKER.port)
+    client.disconnect()
+
+
+async def test_no_sequence_number_is_lost_when_the_bridge_stops_or_crashes_under_load(
+    world: World, engine: AsyncEngine,
+):
+    # given a bridge with a persistent session and a born edge node without primary host
+    await world.running.stop()
+    world.running = await RunningBridge.start(persistent(world.bridge))
+    node = EdgeNodeWithoutPrimaryHost(world)
+    try:
+        node.births()
+        node.count_parts(40)
+        await world.until(lambda: world.bridge.totals["accepted"] >= 42)
+        # when the bridge stops, the node keeps publishing, and a new bridge (nothing in memory) starts
+        await world.running.stop()
+        node.count_parts(100)  # the seq wraps past 255 on the way
+        world.running = await RunningBridge.start(persistent(world.bridge))
+        node.count_parts(20)
+        # and that bridge crashes while the node publishes, and another one starts
+        publishing = asyncio.create_task(asyncio.to_thread(node.count_parts, 60))
+        await asyncio.sleep(0.05)
+        await crash(world.running)
+        await publishing
+        world.running = await RunningBridge.start(persistent(world.bridge))
+        node.count_parts(20)
+        # then every reading is stored, none was refused for want of a birth
+        expected = set(range(node.count + 1))
+        await world.until(lambda: _all_stored(engine, world, expected))
+        assert world.bridge.totals["no_birth"] == 0
+        assert node.count == MESSAGES
+    finally:
+        await world.running.stop()
+        forget_session(world)
+
+
+async def _all_stored(engine: AsyncEngine, world: World, expected: set[int]) -> bool:
+    return await counts_stored(engine, world) >= expected
