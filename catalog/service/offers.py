@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import delete, insert, or_, select
+from sqlalchemy import delete, func, insert, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import flag_modified
@@ -249,3 +249,13 @@ async def offers_in_classes(
         .order_by(SupplierOffer.org_id, SupplierOffer.id)
     )
     return [(offer, class_code) for offer, class_code in (await session.execute(query)).all()]
+
+
+async def stock_of_offers(session: AsyncSession, *, offer_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Decimal]:
+    """Quantity in stock per offer (in the offer's order unit), summed over the supplier's sites; offers
+    without stock figures are absent."""
+    if not offer_ids:
+        return {}
+    rows = await session.execute(select(OfferStock.offer_id, func.sum(OfferStock.quantity))
+                                 .where(OfferStock.offer_id.in_(offer_ids)).group_by(OfferStock.offer_id))
+    return {offer_id: quantity for offer_id, quantity in rows.all()}

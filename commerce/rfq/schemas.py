@@ -121,7 +121,7 @@ class SupplierMatchOut(ApiModel):
     rating_score: DecimalText | None = Field(description="supplier performance score 0–100, platform-wide")
     rated: bool = Field(description="false: the supplier has no history yet and the neutral prior stands in")
     match_score: DecimalText = Field(description="0–100: fit 30 + price 40 + rating 20 + lead time 10 points")
-    parts: dict[str, DecimalText] = Field(description="points per factor: fit, price, rating, lead_time")
+    parts: dict[str, DecimalText] = Field(description="points per factor: fit, price, rating, lead_time, capacity")
 
 
 class LineMatchesOut(ApiModel):

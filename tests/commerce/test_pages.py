@@ -40,7 +40,7 @@ async def test_rfq_to_signed_contract_through_the_pages(client: AsyncClient, ses
     assert "截止时间前报价保持密封。" in sealed
     # and the buyer's matches explain the ranking, rating included (no history yet: neutral 3 stars)
     assert 'class="rating">★ 3</a> <span class="muted">(暂无履约记录)</span>' in sealed
-    assert re.search(r"匹配度 [\d.]+/100：目录匹配 30 · 价格 [\d.]+ · 评级 10 · 交期 [\d.]+", sealed)
+    assert re.search(r"匹配度 [\d.]+/100：目录匹配 25 · 价格 [\d.]+ · 评级 10 · 交期 [\d.]+ · 产能 [\d.]+", sealed)
     # then after the deadline the buyer sees the matrix and awards a spot contract
     await close_bidding(session, rfq_url.rsplit("/", 1)[1])
     matrix = (await client.get(rfq_url, headers=buyer)).text

@@ -1,12 +1,14 @@
 """RFQs over the API: invitations and matching, Q&A, sealed quotations with revisions, comparison, award."""
 
+from decimal import Decimal
 from typing import Any
 
 from httpx import AsyncClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tests.commerce_factories import Market, close_bidding, make_market, quotation_body, rfq_body
+from catalog.models import OfferStock, SupplierOffer
+from tests.commerce_factories import Market, close_bidding, make_market, make_site, quotation_body, rfq_body
 from tests.factories import Member
 from tests.materials_factories import as_owner
 from tradeloom.outbox.models import OutboxEvent
@@ -101,8 +103,9 @@ class TestMatchingAndInvitations:
         # and the ranking is explained: neither has a history, so both get the neutral rating (3 stars, 10 points)
         assert [(s["match_score"], s["parts"], s["rating"], s["rating_score"], s["rated"])
                 for s in matches[0]["suppliers"]] == [
-            ("84", {"fit": "30", "price": "40", "rating": "10", "lead_time": "4"}, "3", "50", False),
-            ("82.7", {"fit": "30", "price": "32.7", "rating": "10", "lead_time": "10"}, "3", "50", False)]
+            ("74", {"fit": "25", "price": "35", "rating": "10", "lead_time": "4", "capacity": "0"}, "3", "50", False),
+            ("73.6", {"fit": "25", "price": "28.6", "rating": "10", "lead_time": "10", "capacity": "0"}, "3", "50",
+             False)]
         # when the top one is invited in one action
         invited = await client.post(f"/api/v1/rfqs/{rfq['id']}/invitations/top", json={"top": 1},
                                     headers=market.buyer.headers)
@@ -110,6 +113,23 @@ class TestMatchingAndInvitations:
             (str(market.suppliers[0].org.id), "matched")]
         inbox = (await client.get("/api/v1/rfqs/inbox", headers=market.suppliers[0].headers)).json()
         assert [r["id"] for r in inbox] == [rfq["id"]]
+
+    async def test_stock_for_the_whole_quantity_lifts_a_dearer_supplier(
+        self, client: AsyncClient, session: AsyncSession
+    ) -> None:
+        # given the dearer supplier holding the 50 boxes the line needs in its warehouse
+        market = await make_market(session)
+        stocked = market.suppliers[1]
+        offer_id = await session.scalar(select(SupplierOffer.id).where(SupplierOffer.org_id == stocked.org.id))
+        session.add(OfferStock(offer_id=offer_id, site_id=await make_site(session, stocked, "WH-1"),
+                               org_id=stocked.org.id, quantity=Decimal(50)))
+        await session.flush()
+        rfq = await _issue(client, market, supplier_org_ids=[])
+        # when the buyer asks for matches
+        matches = (await client.get(f"/api/v1/rfqs/{rfq['id']}/matches", headers=market.buyer.headers)).json()
+        # then its full capacity (10 points) puts it first: 25 + 28.6 + 10 + 10 + 10 against 74
+        assert [(s["supplier_org_id"], s["match_score"], s["parts"]["capacity"]) for s in matches[0]["suppliers"]] == [
+            (str(stocked.org.id), "83.6", "10"), (str(market.suppliers[0].org.id), "74", "0")]
 
     async def test_open_rfq_reaches_every_supplier_with_offers_in_the_class(
         self, client: AsyncClient, session: AsyncSession

@@ -1,12 +1,14 @@
 """Supply–demand matching: for each RFQ line, the suppliers ranked by how well they fit.
 
-Each supplier gets a match score out of 100, the sum of four weighted parts (``RANK_WEIGHTS``):
+Each supplier gets a match score out of 100, the sum of five weighted parts (``RANK_WEIGHTS``):
 
-- catalogue fit (30): an offer for the very material counts 1, an offer in the line's class 0.5;
-- price (40): the cheapest priced line total ÷ this supplier's (price engine, the RFQ's currency); unpriced 0;
+- catalogue fit (25): an offer for the very material counts 1, an offer in the line's class 0.5;
+- price (35): the cheapest priced line total ÷ this supplier's (price engine, the RFQ's currency); unpriced 0;
 - rating (20): the supplier's platform-wide performance score ÷ 100 (``commerce.supplier_performance``); a
   supplier without history gets the neutral prior 50, not zero;
-- lead time (10): the shortest lead time ÷ this supplier's (at least one day each); none known 0.
+- lead time (10): the shortest lead time ÷ this supplier's (at least one day each); none known 0;
+- capacity (10): the share of the line's quantity the supplier holds in stock for the offered material now
+  (``offer_stock``, fed by logistics), at most 1; class fits and suppliers without stock figures 0.
 
 Ties go to the supplier id, for a stable order. The parts are kept on the match to explain the ranking.
 """
@@ -18,7 +20,7 @@ from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from catalog.service.offers import offers_in_classes
+from catalog.service.offers import offers_in_classes, stock_of_offers
 from catalog.service.pricing import quotes_for
 from commerce.rfq.models import Rfq, RfqLine
 from commerce.rfq.service.invitations import add_invitations
@@ -28,8 +30,8 @@ from tradeloom.audit import Actor
 from tradeloom.db import utcnow
 from tradeloom.errors import Conflict
 
-RANK_WEIGHTS: dict[str, Decimal] = {"fit": Decimal(30), "price": Decimal(40), "rating": Decimal(20),
-                                     "lead_time": Decimal(10)}
+RANK_WEIGHTS: dict[str, Decimal] = {"fit": Decimal(25), "price": Decimal(35), "rating": Decimal(20),
+                                     "lead_time": Decimal(10), "capacity": Decimal(10)}
 _FIT = {"material": Decimal(1), "class": Decimal("0.5")}
 _TENTH = Decimal("0.1")
 
@@ -45,6 +47,7 @@ class SupplierMatch:
     rating: Decimal | None = None  # stars 1–5 (3.0: no history yet)
     rating_score: Decimal | None = None  # 0–100
     rated: bool = False  # False: the neutral prior stands in for a history
+    stock_cover: Decimal | None = None  # stock on hand ÷ the line's quantity, at most 1 (None: not known)
     match_score: Decimal = Decimal(0)  # 0–100, the sum of ``parts``
     parts: dict[str, Decimal] = field(default_factory=dict)  # points per RANK_WEIGHTS factor
 
@@ -70,7 +73,8 @@ def rank(matches: list[SupplierMatch], currency: str) -> list[SupplierMatch]:
                   "price": min(prices) / price if price is not None else Decimal(0),
                   "rating": (match.rating_score if match.rating_score is not None else Decimal(50)) / 100,
                   "lead_time": Decimal(min(leads)) / max(match.lead_time_days, 1)
-                  if match.lead_time_days is not None else Decimal(0)}
+                  if match.lead_time_days is not None else Decimal(0),
+                  "capacity": match.stock_cover or Decimal(0)}
         parts = {name: (RANK_WEIGHTS[name] * share).quantize(_TENTH) for name, share in shares.items()}
         scored.append(replace(match, parts=parts, match_score=sum(parts.values(), Decimal(0))))
     return sorted(scored, key=lambda m: (-m.match_score, str(m.supplier_org_id)))
@@ -86,12 +90,15 @@ async def _material_matches(
                                   quantity=line.quantity, unit=line.unit, on_date=on_date)
     except Conflict:  # the material is no longer purchasable: class fit only
         return {}
+    stock = await stock_of_offers(session, offer_ids=[quote.offer_id for quote in quotes if quote.offer_id])
     found: dict[uuid.UUID, SupplierMatch] = {}
     for quote in quotes:  # best first: the first quote of a supplier is its best
+        in_stock = stock.get(quote.offer_id) if quote.offer_id else None
         found.setdefault(quote.supplier_org_id, SupplierMatch(
             supplier_org_id=quote.supplier_org_id, fit="material", currency=quote.currency,
             unit_price=(quote.line_total / line.quantity).quantize(Decimal("0.0001")), line_total=quote.line_total,
-            lead_time_days=quote.lead_time_days))
+            lead_time_days=quote.lead_time_days,
+            stock_cover=min(in_stock / quote.quantity_in_order_unit, Decimal(1)) if in_stock is not None else None))
     return found
 
 
