@@ -28,6 +28,7 @@ def test_highlight_joins_touching_and_overlapping_terms_and_escapes() -> None:
         "<em>Stainless</em> &lt;<em>bolt</em>&gt; <em>M8</em>")
     assert highlight("不锈钢六角螺栓", {"不锈钢六", "六角", "螺栓"}) == "<em>不锈钢六角螺栓</em>"
     assert highlight("a&b", set()) == "a&amp;b"
+    assert highlight("M8 螺栓螺栓螺栓", {"螺栓螺栓"}) == "M8 <em>螺栓螺栓螺栓</em>"  # a term overlapping itself
 
 
 async def test_text_sorted_by_price_is_in_price_order(session: AsyncSession, world: World) -> None:
