@@ -33,7 +33,7 @@ from tradeloom.settings import Settings
 def subscribe_consumers(settings: Settings) -> None:
     """Which jobs consume which outbox topics (the dispatcher in this process sends them)."""
     catalog_governance.install(record_evidence=record_evidence)
-    subscribe("*", "integrations.webhooks.jobs.fan_out")
+    subscribe("*", "integrations.webhooks.jobs.fan_out_batch", batch=True)
     logistics_jobs.subscribe_jobs()
     subscribe(webhook_service.DELIVERY_REQUESTED, "integrations.webhooks.jobs.deliver_requested")
     subscribe(bulk_service.BULK_REQUESTED, "integrations.bulk.jobs.run_bulk_job", queue="low")

@@ -1,4 +1,4 @@
-"""Sending webhooks (RQ jobs): fan an outbox event out to matching subscriptions, deliver, retry, give up.
+"""Sending webhooks (RQ jobs): fan a batch of outbox events out to matching subscriptions, deliver, retry, give up.
 
 Retries back off exponentially with ±20 % jitter for up to three days, then the delivery is dead (kept in
 the log, replayable). A subscription failing for a day with ten failures in a row is switched off, and
@@ -47,28 +47,43 @@ class Attempt:
         return self.status_code is not None and 200 <= self.status_code < 300
 
 
-def fan_out(event: dict[str, Any]) -> list[int]:
-    """Create one delivery per matching active subscription (idempotent per event) and queue them."""
-    if event["topic"] in NOT_FANNED_OUT:
-        return []
-    org_id = uuid.UUID(event["org_id"])
-    body = orjson.dumps(event).decode()
+def fan_out_batch(events: list[dict[str, Any]]) -> list[int]:
+    """Create one delivery per event and matching active subscription (idempotent per subscription and event)
+    and queue them. Events are grouped by organization: one tenant transaction and one read of the
+    subscriptions per organization, and no insert at all for an organization without a match. Each
+    organization's deliveries are queued right after its commit, so a later organization failing (and the
+    job being retried) loses none of them."""
+    by_org: dict[uuid.UUID, list[dict[str, Any]]] = {}
+    for event in events:
+        if event["topic"] not in NOT_FANNED_OUT:
+            by_org.setdefault(uuid.UUID(event["org_id"]), []).append(event)
+    created: list[int] = []
+    for org_id, org_events in by_org.items():
+        delivery_ids = _fan_out_for_org(org_id, org_events)
+        for delivery_id in delivery_ids:
+            _queue().enqueue(deliver, delivery_id, str(org_id))
+        created += delivery_ids
+    return created
+
+
+def _fan_out_for_org(org_id: uuid.UUID, events: list[dict[str, Any]]) -> list[int]:
     with job_tenant_session(sync_engine(), org_id=org_id) as session:
         subscriptions = session.scalars(select(WebhookSubscription).where(WebhookSubscription.is_active)).all()
-        matching = [s.id for s in subscriptions if any(fnmatchcase(event["topic"], p) for p in s.event_types)]
-        if not matching:
+        if not subscriptions:
             return []
-        created = session.scalars(
-            insert(WebhookDelivery)
-            .values([{"org_id": org_id, "subscription_id": sid, "event_id": event["id"], "topic": event["topic"],
-                      "body": body, "next_attempt_at": utcnow()} for sid in matching])
+        now = utcnow()
+        rows = [{"org_id": org_id, "subscription_id": s.id, "event_id": event["id"], "topic": event["topic"],
+                 "body": body, "next_attempt_at": now}
+                for event, body in ((e, orjson.dumps(e).decode()) for e in events) for s in subscriptions
+                if any(fnmatchcase(event["topic"], p) for p in s.event_types)]
+        if not rows:
+            return []
+        return list(session.scalars(
+            insert(WebhookDelivery).values(rows)
             .on_conflict_do_nothing(index_elements=["subscription_id", "event_id"],
                                     index_where=~WebhookDelivery.is_replay)
             .returning(WebhookDelivery.id)
-        ).all()
-    for delivery_id in created:
-        _queue().enqueue(deliver, delivery_id, str(org_id))
-    return list(created)
+        ).all())
 
 
 def deliver_requested(event: dict[str, Any]) -> None:

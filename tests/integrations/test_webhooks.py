@@ -9,10 +9,11 @@ import redis
 from httpx import AsyncClient
 from rq import Queue, SimpleWorker
 from rq.registry import ScheduledJobRegistry
+from sqlalchemy import event as sa_event
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from integrations.webhooks.jobs import DISABLE_AFTER_FAILURES, deliver, fan_out
+from integrations.webhooks.jobs import DISABLE_AFTER_FAILURES, deliver, fan_out_batch
 from integrations.webhooks.models import WebhookDelivery, WebhookSubscription
 from integrations.webhooks.service import DELIVERY_REQUESTED
 from integrations.webhooks.signing import signature_header, signature_is_valid
@@ -25,6 +26,8 @@ from tradeloom.outbox.models import OutboxEvent
 from tradeloom.outbox.subscriptions import subscribe, unsubscribe
 from tradeloom.settings import Settings, get_settings
 
+FAN_OUT = "integrations.webhooks.jobs.fan_out_batch"
+
 
 @pytest.fixture
 def job_environment(monkeypatch: pytest.MonkeyPatch, database_url: str, redis_url: str) -> Iterator[None]:
@@ -34,10 +37,10 @@ def job_environment(monkeypatch: pytest.MonkeyPatch, database_url: str, redis_ur
     monkeypatch.setenv("TRADELOOM_WEBHOOK_ALLOWED_HOSTS", '["127.0.0.1"]')
     get_settings.cache_clear()
     jobs.sync_engine.cache_clear()
-    subscribe("*", "integrations.webhooks.jobs.fan_out")
+    subscribe("*", FAN_OUT, batch=True)
     subscribe(DELIVERY_REQUESTED, "integrations.webhooks.jobs.deliver_requested")
     yield
-    unsubscribe("*", "integrations.webhooks.jobs.fan_out")
+    unsubscribe("*", FAN_OUT, batch=True)
     unsubscribe(DELIVERY_REQUESTED, "integrations.webhooks.jobs.deliver_requested")
     jobs.sync_engine().dispose()
     jobs.sync_engine.cache_clear()
@@ -154,8 +157,8 @@ class TestDelivery:
         admin = await committed_admin(engine)
         await subscribed(committed_client, admin, receiver.url, ["*"])
         event = {"id": 991, "org_id": str(admin.org.id), "topic": "order.submitted", "payload": {}, "created_at": "x"}
-        assert len(fan_out(event)) == 1
-        assert fan_out(event) == []
+        assert len(fan_out_batch([event])) == 1
+        assert fan_out_batch([event]) == []
 
     async def test_replay_sends_the_same_body_again(
         self, committed_client: AsyncClient, engine: AsyncEngine, redis_client: redis.Redis,
@@ -174,6 +177,75 @@ class TestDelivery:
         log = (await committed_client.get(f"/api/v1/webhooks/{subscription_id}/deliveries",
                                           headers=admin.headers)).json()
         assert [(d["is_replay"], d["status"]) for d in log] == [(True, "delivered"), (False, "delivered")]
+
+
+class TestBatchFanOut:
+    async def test_each_organization_gets_only_its_own_deliveries(
+        self, committed_client: AsyncClient, engine: AsyncEngine, redis_client: redis.Redis,
+        receiver: Receiver, job_environment: None, allow_loopback: None,
+    ) -> None:
+        # given two organizations, one subscribed to order events, the other to everything
+        first, second = await committed_admin(engine), await committed_admin(engine)
+        orders = await subscribed(committed_client, first, receiver.url, ["order.*"])
+        everything = await subscribed(committed_client, second, receiver.url, ["*"])
+        # when one batch carries events of both (and a delivery request, which is never fanned out)
+        batch = [event(2001, first, "order.submitted"), event(2002, second, "order.submitted"),
+                 event(2003, second, "site.created"), event(2004, first, "site.created"),
+                 event(2005, second, DELIVERY_REQUESTED)]
+        created = fan_out_batch(batch)
+        # then each event went only to the matching subscriptions of its own organization
+        assert deliveries_of([orders["id"], everything["id"]]) == {
+            (orders["id"], 2001, str(first.org.id)), (everything["id"], 2002, str(second.org.id)),
+            (everything["id"], 2003, str(second.org.id))}
+        assert len(created) == 3
+        assert Queue("default", connection=redis_client).count == 3
+
+    async def test_the_same_batch_again_creates_no_duplicates(
+        self, committed_client: AsyncClient, engine: AsyncEngine, redis_client: redis.Redis,
+        receiver: Receiver, job_environment: None, allow_loopback: None,
+    ) -> None:
+        admin = await committed_admin(engine)
+        subscription = await subscribed(committed_client, admin, receiver.url, ["*"])
+        batch = [event(2101, admin, "order.submitted"), event(2102, admin, "order.confirmed")]
+        assert len(fan_out_batch(batch)) == 2
+        # a re-dispatched batch, and one overlapping it, only add what is new
+        assert fan_out_batch(batch) == []
+        assert len(fan_out_batch([*batch, event(2103, admin, "order.shipped")])) == 1
+        assert {e for _, e, _ in deliveries_of([subscription["id"]])} == {2101, 2102, 2103}
+
+    async def test_an_organization_without_a_matching_subscription_costs_no_insert(
+        self, committed_client: AsyncClient, engine: AsyncEngine, redis_client: redis.Redis,
+        receiver: Receiver, job_environment: None, allow_loopback: None,
+    ) -> None:
+        # given one organization with no subscription and one subscribed to other topics only
+        bare, elsewhere = await committed_admin(engine), await committed_admin(engine)
+        await subscribed(committed_client, elsewhere, receiver.url, ["invoice.*"])
+        statements: list[str] = []
+
+        def record(conn: object, cursor: object, statement: str, *args: object) -> None:
+            statements.append(statement)
+
+        # when a batch of their events is fanned out
+        sa_event.listen(jobs.sync_engine(), "before_cursor_execute", record)
+        try:
+            created = fan_out_batch([event(2201, bare, "order.submitted"), event(2202, elsewhere, "order.submitted")])
+        finally:
+            sa_event.remove(jobs.sync_engine(), "before_cursor_execute", record)
+        # then their subscriptions were read, but nothing was inserted or queued
+        assert created == []
+        assert statements and not [s for s in statements if s.lstrip().upper().startswith("INSERT")]
+        assert Queue("default", connection=redis_client).count == 0
+
+
+def event(event_id: int, member: Member, topic: str) -> dict:
+    return {"id": event_id, "org_id": str(member.org.id), "topic": topic, "payload": {}, "created_at": "x"}
+
+
+def deliveries_of(subscription_ids: list[str]) -> set[tuple[str, int, str]]:
+    with jobs.sync_engine().connect() as conn:
+        rows = conn.execute(select(WebhookDelivery.subscription_id, WebhookDelivery.event_id, WebhookDelivery.org_id)
+                            .where(WebhookDelivery.subscription_id.in_([uuid.UUID(i) for i in subscription_ids])))
+        return {(str(row.subscription_id), row.event_id, str(row.org_id)) for row in rows}
 
 
 async def attempted_delivery(client: AsyncClient, engine: AsyncEngine, redis_client: redis.Redis,

@@ -19,6 +19,7 @@ from tradeloom.outbox.service import emit
 from tradeloom.outbox.subscriptions import subscribe, unsubscribe
 
 JOB = "tests.tradeloom.jobs_for_tests.record_delivery"
+BATCH_JOB = "tests.tradeloom.jobs_for_tests.record_batch"
 DEAD_REDIS = "redis://127.0.0.1:1/0"  # nothing listens on port 1
 
 
@@ -92,6 +93,33 @@ class TestDispatch:
         (event_id,) = redis_client.hkeys("test:deliveries")
         assert int(redis_client.get(f"test:delivery-attempts:{event_id.decode()}") or 0) == 2
         assert redis_client.hlen("test:deliveries") == 1
+
+
+class TestBatchConsumer:
+    async def test_one_job_per_batch_carries_the_matching_events(
+        self, engine: AsyncEngine, sync_engine: Engine, redis_client: redis.Redis,
+    ) -> None:
+        # given a batch consumer of site events and three committed events, two of them about sites
+        org_id = uuid.uuid4()
+        async with make_sessionmaker(engine)() as session, session.begin():
+            for topic in ("site.created", "order.placed", "site.updated"):
+                await emit(session, org_id=org_id, topic=topic, payload={})
+        with sync_engine.connect() as conn:
+            first, _, last = conn.scalars(select(OutboxEvent.id).order_by(OutboxEvent.id)).all()
+        subscribe("site.*", BATCH_JOB, batch=True)
+        try:
+            # when the dispatcher sends them (and, as after a lost mark, again)
+            assert dispatch_due(sync_engine, redis_client) == 3
+            with sync_engine.begin() as conn:
+                conn.execute(update(OutboxEvent).values(dispatched_at=None))
+            assert dispatch_due(sync_engine, redis_client) == 3
+        finally:
+            unsubscribe("site.*", BATCH_JOB, batch=True)
+        # then one job holds both site events, under an id that the re-dispatch reused
+        assert redis_client.lrange("rq:queue:default", 0, -1) == [
+            f"outbox-batch-{first}-{last}-{BATCH_JOB.replace('.', '_')}".encode()] * 2
+        run_queued_jobs(redis_client)
+        assert redis_client.lrange("test:batches", 0, -1) == [f"{first},{last}".encode()] * 2
 
 
 class TestRedisOutage:

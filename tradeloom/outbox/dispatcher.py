@@ -1,8 +1,9 @@
 """Moves committed outbox events to RQ queues.
 
 At-least-once: an event is marked dispatched only after its jobs are in Redis; a crash in between sends it
-again, so consumers must be idempotent (each job gets the event id). If Redis is unreachable the batch
-stays due with exponential backoff and the API keeps accepting writes; delivery catches up later.
+again, so consumers must be idempotent (each job gets the event id). A batch consumer gets one job per
+batch, carrying all its matching events (job id from the first and last event id). If Redis is unreachable
+the batch stays due with exponential backoff and the API keeps accepting writes; delivery catches up later.
 Several dispatchers may run: ``FOR UPDATE SKIP LOCKED`` gives each its own batch.
 """
 
@@ -13,12 +14,13 @@ import time
 from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue, Retry
+from rq.queue import EnqueueData
 from sqlalchemy import Engine, select, update
 
 from tradeloom.db import utcnow
 from tradeloom.outbox.feed import assign_feed_positions
 from tradeloom.outbox.models import OutboxEvent
-from tradeloom.outbox.subscriptions import subscribers_of
+from tradeloom.outbox.subscriptions import Subscription, subscribers_of
 
 log = logging.getLogger(__name__)
 
@@ -69,20 +71,34 @@ def dispatch_due(engine: Engine, redis: Redis, *, batch_size: int = 200) -> int:
 
 
 def _enqueue(redis: Redis, events: list[OutboxEvent]) -> None:
-    by_queue: dict[str, list] = {}
+    """Per-event consumers get one job per event; batch consumers one job per batch with its matching events."""
+    by_queue: dict[str, list[EnqueueData]] = {}
+    batches: dict[Subscription, list[dict[str, object]]] = {}
     for event in events:
         message = event_message(event)
         for subscription in subscribers_of(event.topic):
+            if subscription.batch:
+                batches.setdefault(subscription, []).append(message)
+                continue
             by_queue.setdefault(subscription.queue, []).append(
-                Queue.prepare_data(
-                    subscription.job, args=(message,), job_id=f"outbox-{event.id}-{subscription.job.replace('.', '_')}",
-                    retry=JOB_RETRY, result_ttl=3600, failure_ttl=7 * 24 * 3600,
-                )
-            )
+                _job_data(subscription, message, job_id=f"outbox-{event.id}-{_job_key(subscription)}"))
+    for subscription, messages in batches.items():
+        # the same events re-sent after a Redis failure get the same job id
+        job_id = f"outbox-batch-{messages[0]['id']}-{messages[-1]['id']}-{_job_key(subscription)}"
+        by_queue.setdefault(subscription.queue, []).append(_job_data(subscription, messages, job_id=job_id))
     with redis.pipeline() as pipe:
         for queue_name, job_datas in by_queue.items():
             Queue(queue_name, connection=redis).enqueue_many(job_datas, pipeline=pipe)
         pipe.execute()
+
+
+def _job_key(subscription: Subscription) -> str:
+    return subscription.job.replace(".", "_")
+
+
+def _job_data(subscription: Subscription, argument: object, *, job_id: str) -> EnqueueData:
+    return Queue.prepare_data(subscription.job, args=(argument,), job_id=job_id, retry=JOB_RETRY,
+                              result_ttl=3600, failure_ttl=7 * 24 * 3600)
 
 
 def run_dispatcher(engine: Engine, redis: Redis, *, batch_size: int, poll_seconds: float,
