@@ -51,7 +51,8 @@ async def _keep_partitions(sessionmaker: async_sessionmaker[AsyncSession], setti
         if dropped:
             log.info("iot telemetry partitions dropped", extra={"partitions": dropped})
         try:
-            await asyncio.wait_for(stop.wait(), RETENTION_CHECK_SECONDS)
+            async with asyncio.timeout(RETENTION_CHECK_SECONDS):  # not wait_for: it can drop a cancellation
+                await stop.wait()
         except TimeoutError:
             continue
 

@@ -29,6 +29,7 @@ from iot_bridge.bridge.directory import Directory
 from iot_bridge.bridge.ingest import Effects, Ingestor
 from iot_bridge.models import Device
 from iot_bridge.plain_topics import TopicKind, plain_topic, subscriptions
+from iot_bridge.running import reraise_if_cancelling
 from iot_bridge.sparkplug import (
     MessageType,
     Payload,
@@ -180,6 +181,7 @@ class Bridge:
             await saved_sessions.restore(session, ingestor.tracker, lambda key: self._shard_of(key) == index)
         last_offline_check = utcnow()
         while True:
+            reraise_if_cancelling()
             batch = await self._take_batch(queue)
             now, effects = utcnow(), Effects()
             for message in batch:
@@ -193,9 +195,13 @@ class Bridge:
                 self._client.ack(message.mid, message.qos)  # type: ignore[union-attr]
 
     async def _take_batch(self, queue: asyncio.Queue[Inbound]) -> list[Inbound]:
-        """What is queued, up to the batch size; waits at most the flush interval for the first message."""
+        """What is queued, up to the batch size; waits at most the flush interval for the first message.
+
+        ``asyncio.timeout``, not ``wait_for``: on Python 3.11 ``wait_for`` drops a cancellation that arrives as
+        the message does, and the stopped worker would then wait for messages forever."""
         try:
-            batch = [await asyncio.wait_for(queue.get(), timeout=self.settings.iot_flush_seconds)]
+            async with asyncio.timeout(self.settings.iot_flush_seconds):
+                batch = [await queue.get()]
         except TimeoutError:
             return []
         while len(batch) < self.settings.iot_batch_rows and not queue.empty():
@@ -222,18 +228,21 @@ class Bridge:
                     await saved_sessions.save(session, ingestor.tracker, effects.births, effects.touched)
                 return
             except Exception:  # the database is away or refused the batch: keep it and try again
+                reraise_if_cancelling()
                 log.exception("iot bridge could not store a batch; retrying")
                 await asyncio.sleep(RETRY_SECONDS)
 
     async def _send_commands(self) -> None:
         """Publish pending commands (then marked sent) and time out unanswered ones."""
         while True:
+            reraise_if_cancelling()
             await asyncio.sleep(COMMAND_POLL_SECONDS)
             try:
                 async with self.sessionmaker() as session, session.begin():
                     await commands.expire(session, now=utcnow())
                     outgoing = await commands.take_pending(session)
             except Exception:
+                reraise_if_cancelling()
                 log.exception("iot bridge could not read pending commands")
                 continue
             for command in outgoing:
@@ -261,6 +270,7 @@ class Bridge:
                 online={d: (org_of[d], flag) for d, flag in effects.online.items() if d in org_of},
             )
         except Exception:  # live state is a cache: the data is safe in PostgreSQL
+            reraise_if_cancelling()
             log.exception("iot bridge could not update Redis")
         for topic in effects.rebirths:
             self._client.publish(  # type: ignore[union-attr]

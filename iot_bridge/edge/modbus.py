@@ -14,6 +14,7 @@ from iot_bridge.edge.config import ModbusDeviceConfig
 from iot_bridge.edge.node import CommandFailed, SparkplugEdgeNode, now_ms
 from iot_bridge.edge.preprocess import Reading, convert_unit
 from iot_bridge.edge.registers import decode_telemetry, encode_value, register_span
+from iot_bridge.running import reraise_if_cancelling
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +80,7 @@ class ModbusPoller:
 
     async def run(self) -> None:
         while True:
+            reraise_if_cancelling()
             await self.poll_once()
             await asyncio.sleep(self.config.poll_interval_s)
 

@@ -17,6 +17,7 @@ from iot_bridge.device_types import CommandSpec
 from iot_bridge.edge.config import OpcUaDeviceConfig, OpcUaServerConfig
 from iot_bridge.edge.node import CommandFailed, SparkplugEdgeNode, now_ms
 from iot_bridge.edge.preprocess import Reading, ReportFilter, convert_unit
+from iot_bridge.running import reraise_if_cancelling
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,7 @@ class OpcUaSubscriber:
     async def run(self) -> None:
         """Subscribe; when the server goes away, report the machines offline and try again."""
         while True:
+            reraise_if_cancelling()
             try:
                 await self._session()
             except (TimeoutError, OSError, ua.UaError, ConnectionError) as exc:
@@ -70,6 +72,7 @@ class OpcUaSubscriber:
             subscription = await client.create_subscription(self.config.publishing_interval_ms, self)
             await subscription.subscribe_data_change(nodes, sampling_interval=self.config.publishing_interval_ms)
             while True:
+                reraise_if_cancelling()
                 await asyncio.sleep(1)
                 await client.check_connection()  # raises once the server stopped answering
         finally:

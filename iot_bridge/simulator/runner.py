@@ -31,6 +31,7 @@ from iot_bridge.edge.node import SparkplugEdgeNode
 from iot_bridge.edge.preprocess import Reading
 from iot_bridge.edge.spool import Spool
 from iot_bridge.models import Protocol
+from iot_bridge.running import reraise_if_cancelling
 from iot_bridge.simulator.fleet import FleetPlan, SimulatedDevice
 from iot_bridge.simulator.modbus_plc import ModbusPlcServer
 from iot_bridge.simulator.opcua_machines import OpcUaMachineServer
@@ -226,6 +227,7 @@ class Fleet:
         """Every period, each device's next values into its server (unit id or node prefix → device)."""
         ticker = _Ticker(1 / self.options.rate)
         while True:
+            reraise_if_cancelling()
             await ticker.wait()
             for address, device in devices.items():
                 await store(address, self._signals[device.code].step())

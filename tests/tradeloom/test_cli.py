@@ -31,7 +31,7 @@ def cli_database(tmp_path: Path) -> Iterator[dict[str, str]]:
 
 def tradeloom(env: dict[str, str], *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "tradeloom.cli", *args], env=env, capture_output=True, text=True,
-                          input=stdin, timeout=120, check=False)
+                          input=stdin, timeout=300, check=False)  # a bound: seed-demo takes ~1 min on a loaded machine
 
 
 def test_doctor_reports_a_healthy_platform(cli_database: dict[str, str]) -> None:
