@@ -21,7 +21,7 @@ from integrations.connectors.schemas import ConnectorIn
 from integrations.crm import service as crm
 from integrations.webhooks import service as webhooks
 from tradeloom.audit import record_audit
-from tradeloom.errors import Invalid, TradeloomError
+from tradeloom.errors import Invalid, TradeloomError, Unavailable
 from tradeloom.identity import service as identity
 from tradeloom.identity.roles import Permission
 from tradeloom.transaction import TransactionalRoute, Tx
@@ -140,8 +140,13 @@ async def _webhook_page(request: Request, principal: Member, session: AsyncSessi
                         errors: list[str], status_code: int = 200) -> Response:
     subscription = await webhooks.get_subscription(session, subscription_id=subscription_id)
     deliveries = await webhooks.list_deliveries(session, subscription_id=subscription_id, before_id=None, limit=50)
+    try:
+        signing_secret, secret_problem = webhooks.open_secret(subscription), None
+    except Unavailable as exc:
+        signing_secret, secret_problem = None, exc.message
     return render(request, "integrations/webhook.html",
-                  {"subscription": subscription, "deliveries": deliveries, "errors": errors},
+                  {"subscription": subscription, "deliveries": deliveries, "errors": errors,
+                   "signing_secret": signing_secret, "secret_problem": secret_problem},
                   principal=principal, status_code=status_code)
 
 

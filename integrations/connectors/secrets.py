@@ -21,12 +21,12 @@ def _box(keyring: str) -> SecretBox:
 
 def credentials_box(keyring: str = "") -> SecretBox:
     """The box of the given keyring (from ``CallOptions``), else of the process settings; 503 when production
-    runs without ``TRADELOOM_SECRETS_KEY``."""
+    runs without ``TRADELOOM_SECRETS_KEY``. Webhook signing secrets use the same box."""
     try:
         return _box(keyring or get_settings().secrets_keyring())
     except RuntimeError:
-        raise Unavailable("TRADELOOM_SECRETS_KEY is not configured: connector credentials cannot be sealed or "
-                          "opened.", code="secrets_key_missing") from None
+        raise Unavailable("TRADELOOM_SECRETS_KEY is not configured: connector credentials and webhook signing "
+                          "secrets cannot be sealed or opened.", code="secrets_key_missing") from None
 
 
 def _context(connector_id: uuid.UUID, name: str) -> str:

@@ -31,11 +31,11 @@ def _allowed_hosts(request: Request) -> frozenset[str]:
 async def subscribe(body: SubscriptionCreate, request: Request, principal: Manager, session: DbSession,
                     _key: Idempotent) -> SubscriptionCreated:
     """Subscribe a URL; the response carries the signing secret, the only time it is shown."""
-    subscription = await service.create_subscription(
+    subscription, secret = await service.create_subscription(
         session, actor=principal.actor, url=body.url, event_types=body.event_types, description=body.description,
         allowed_hosts=_allowed_hosts(request),
     )
-    return SubscriptionCreated(**SubscriptionOut.model_validate(subscription).model_dump(), secret=subscription.secret)
+    return SubscriptionCreated(**SubscriptionOut.model_validate(subscription).model_dump(), secret=secret)
 
 
 @router.get("")

@@ -20,11 +20,11 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from integrations.webhooks.models import WebhookDelivery, WebhookSubscription
-from integrations.webhooks.service import DELIVERY_REQUESTED
+from integrations.webhooks.service import DELIVERY_REQUESTED, open_secret
 from integrations.webhooks.signing import SIGNATURE_HEADER, signature_header
 from integrations.webhooks.ssrf import check_target
 from tradeloom.db import job_tenant_session, utcnow
-from tradeloom.errors import Invalid
+from tradeloom.errors import Invalid, Unavailable
 from tradeloom.jobs import redis_connection, sync_engine
 from tradeloom.outbox.service import emit_on
 from tradeloom.settings import get_settings
@@ -101,13 +101,24 @@ def deliver(delivery_id: int, org_id: str) -> str:
             return "missing"
         if delivery.status in ("delivered", "dead") or not subscription.is_active:
             return delivery.status
-        url, secret, body = subscription.url, subscription.secret, delivery.body.encode()
-    attempt = _post(url, secret, body, delivery_id=delivery_id, topic=delivery.topic)
+        url, body = subscription.url, delivery.body.encode()
+        secret, refusal = _signing_secret(subscription)
+    attempt = refusal or _post(url, secret, body, delivery_id=delivery_id, topic=delivery.topic)
     with job_tenant_session(sync_engine(), org_id=tenant) as session:
         status, retry_in = _record(session, delivery_id, attempt)
     if retry_in is not None:
         _queue().enqueue_in(retry_in, deliver, delivery_id, org_id)
     return status
+
+
+def _signing_secret(subscription: WebhookSubscription) -> tuple[str, Attempt | None]:
+    """The plain secret, or an attempt that failed before sending: a delivery is never sent unsigned. It does
+    not open when its key was dropped from ``TRADELOOM_SECRETS_KEY`` or the row was tampered with; the
+    failure is logged and retried like a refusing receiver, so the streak ends in the automatic disable."""
+    try:
+        return open_secret(subscription), None
+    except Unavailable as exc:
+        return "", Attempt(status_code=None, response_excerpt=None, error=f"Not sent. {exc.message}"[:500])
 
 
 def _post(url: str, secret: str, body: bytes, *, delivery_id: int, topic: str) -> Attempt:

@@ -15,7 +15,8 @@ class WebhookSubscription(IdMixin, CreatedAtMixin, TenantMixin, VersionedMixin, 
 
     url: Mapped[str] = mapped_column(String(2000))
     event_types: Mapped[list[str]] = mapped_column(ARRAY(String(100)))  # fnmatch patterns: "order.*"
-    secret: Mapped[str] = mapped_column(String(100))  # shared HMAC secret; the receiver holds a copy
+    # the shared HMAC secret (the receiver holds a copy), sealed with AES-256-GCM: see ``service.open_secret``
+    secret: Mapped[str] = mapped_column(String(300))
     description: Mapped[str | None] = mapped_column(String(200))
     is_active: Mapped[bool] = mapped_column(default=True)
     consecutive_failures: Mapped[int] = mapped_column(default=0)

@@ -8,13 +8,15 @@ import orjson
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from integrations.connectors.secrets import credentials_box
 from integrations.webhooks.models import WebhookDelivery, WebhookSubscription
 from integrations.webhooks.ssrf import check_target
 from tradeloom.audit import Actor, record_audit
 from tradeloom.concurrency import check_version
 from tradeloom.db import utcnow
-from tradeloom.errors import NotFound
+from tradeloom.errors import NotFound, Unavailable
 from tradeloom.outbox.service import emit
+from tradeloom.secret_box import SecretBoxError
 
 DELIVERY_REQUESTED = "webhook.delivery_requested"  # internal: asks the worker to send one delivery now
 
@@ -22,16 +24,35 @@ DELIVERY_REQUESTED = "webhook.delivery_requested"  # internal: asks the worker t
 async def create_subscription(
     session: AsyncSession, *, actor: Actor, url: str, event_types: Sequence[str], description: str | None,
     allowed_hosts: frozenset[str],
-) -> WebhookSubscription:
-    """Subscribe a URL to event types; the signing secret is made here and shown to the caller once."""
+) -> tuple[WebhookSubscription, str]:
+    """Subscribe a URL to event types. The signing secret is made here and returned with the subscription,
+    the only time it is shown; the row keeps it sealed."""
     check_target(url, allowed_hosts=allowed_hosts)
-    subscription = WebhookSubscription(org_id=actor.org_id, url=url, event_types=sorted(set(event_types)),
-                                       description=description, secret="whsec_" + secrets.token_urlsafe(32))
+    subscription_id, secret = uuid.uuid4(), "whsec_" + secrets.token_urlsafe(32)
+    subscription = WebhookSubscription(id=subscription_id, org_id=actor.org_id, url=url,
+                                       event_types=sorted(set(event_types)), description=description,
+                                       secret=credentials_box().seal(secret, context=secret_context(subscription_id)))
     session.add(subscription)
     await session.flush()
     await record_audit(session, actor=actor, action="webhook.subscribed", object_type="webhook_subscription",
                        object_id=subscription.id, details={"url": url, "event_types": list(event_types)})
-    return subscription
+    return subscription, secret
+
+
+def secret_context(subscription_id: uuid.UUID) -> str:
+    """What a sealed secret is bound to: copied into another subscription's row, it does not open."""
+    return f"webhook:{subscription_id}:secret"
+
+
+def open_secret(subscription: WebhookSubscription) -> str:
+    """The plain signing secret (to sign a delivery, or to show the subscriber on the webhook page).
+
+    ``Unavailable`` when it does not open: its key was dropped from ``TRADELOOM_SECRETS_KEY``, no key is
+    configured in production, or the row was tampered with."""
+    try:
+        return credentials_box().open(subscription.secret, context=secret_context(subscription.id))
+    except SecretBoxError as exc:
+        raise Unavailable(f"The signing secret does not open ({exc}).", code="webhook_secret_unavailable") from None
 
 
 async def get_subscription(session: AsyncSession, *, subscription_id: uuid.UUID) -> WebhookSubscription:

@@ -38,6 +38,8 @@ async def test_webhook_subscribe_test_and_replay(client: AsyncClient, session: A
     assert replayed.status_code == 303
     assert log.text.count("webhook.ping") == 2 and "(重放)" in log.text  # the pages default to Chinese
     assert "order.*" in log.text and "invoice.issued" in log.text
+    assert re.search(r"<code>whsec_[\w-]{43}</code>", log.text)  # the signing secret, opened for the admin
+    assert "签名密钥" in log.text
 
 
 async def test_a_refused_form_says_why(client: AsyncClient, session: AsyncSession) -> None:

@@ -1,26 +1,29 @@
 """Webhooks out: SSRF guard, signed delivery to a real receiver, retries, dead letters, auto-disable, replay."""
 
 import datetime as dt
+import importlib
 import uuid
 from collections.abc import Iterator
 
 import pytest
 import redis
+from alembic.operations import Operations
+from alembic.runtime.migration import MigrationContext
 from httpx import AsyncClient
 from rq import Queue, SimpleWorker
 from rq.registry import ScheduledJobRegistry
+from sqlalchemy import create_engine, select, update
 from sqlalchemy import event as sa_event
-from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from integrations.webhooks.jobs import DISABLE_AFTER_FAILURES, deliver, fan_out_batch
 from integrations.webhooks.models import WebhookDelivery, WebhookSubscription
-from integrations.webhooks.service import DELIVERY_REQUESTED
+from integrations.webhooks.service import DELIVERY_REQUESTED, open_secret
 from integrations.webhooks.signing import signature_header, signature_is_valid
 from tests.factories import Member, make_member, site_body
 from tests.integrations.conftest import Receiver
 from tradeloom import jobs
-from tradeloom.db import make_sessionmaker, utcnow
+from tradeloom.db import driver_url, make_sessionmaker, utcnow
 from tradeloom.outbox.dispatcher import dispatch_due
 from tradeloom.outbox.models import OutboxEvent
 from tradeloom.outbox.subscriptions import subscribe, unsubscribe
@@ -260,6 +263,67 @@ async def attempted_delivery(client: AsyncClient, engine: AsyncEngine, redis_cli
         delivery_id = conn.scalar(select(WebhookDelivery.id))
     assert delivery_id is not None
     return admin, delivery_id, uuid.UUID(subscription["id"])
+
+
+class TestStoredSecret:
+    async def test_the_row_keeps_the_secret_sealed_and_a_copy_in_another_row_is_never_sent(
+        self, committed_client: AsyncClient, engine: AsyncEngine, redis_client: redis.Redis,
+        receiver: Receiver, job_environment: None, allow_loopback: None,
+    ) -> None:
+        # given two subscriptions; B's stored secret replaced by A's sealed one (someone with table access)
+        admin = await committed_admin(engine)
+        first = await subscribed(committed_client, admin, receiver.url, ["site.*"])
+        second = await subscribed(committed_client, admin, receiver.url + "/b", ["site.*"])
+        async with engine.begin() as conn:
+            stored = dict((await conn.execute(select(WebhookSubscription.id, WebhookSubscription.secret))).all())
+            await conn.execute(update(WebhookSubscription).where(WebhookSubscription.id == uuid.UUID(second["id"]))
+                               .values(secret=stored[uuid.UUID(first["id"])]))
+        # when an event is fanned out and delivered
+        await committed_client.post("/api/v1/sites", json=site_body("HOOK-S"), headers=admin.headers)
+        dispatch_due(jobs.sync_engine(), redis_client)
+        run_jobs(redis_client)
+        # then the rows held sealed secrets only, A's delivery went out signed, B's was not sent at all
+        assert all(value.startswith("tlsec1:test1:") for value in stored.values())
+        assert first["secret"] not in str(stored) and second["secret"] not in str(stored)
+        ((headers, body),) = receiver.requests
+        assert signature_is_valid(first["secret"], body, headers["tradeloom-signature"])
+        log = (await committed_client.get(f"/api/v1/webhooks/{second['id']}/deliveries",
+                                          headers=admin.headers)).json()
+        assert [(d["status"], d["last_status_code"]) for d in log] == [("failed", None)]
+        assert "signing secret does not open" in log[0]["last_error"]
+
+
+def test_migration_0200_seals_plain_secrets_once_and_its_downgrade_opens_them(test_settings: Settings) -> None:
+    # given a subscription stored before encryption (a plain secret), committed: the migration runs as the owner
+    migration = importlib.import_module("migrations.versions.0200_seal_webhook_secrets")
+    engine = create_engine(driver_url(str(test_settings.database_url)))
+    subscription_id, table = uuid.uuid4(), WebhookSubscription.__table__  # type: ignore[attr-defined]
+    try:
+        with engine.begin() as conn:
+            conn.execute(table.insert().values(
+                id=subscription_id, org_id=uuid.uuid4(), url="https://erp.example.com/hooks", event_types=["*"],
+                secret="whsec_legacy", is_active=True, consecutive_failures=0, version=1))
+
+        def run(step: str) -> str:
+            with engine.begin() as conn, Operations.context(MigrationContext.configure(conn)):
+                getattr(migration, step)()
+            with engine.begin() as conn:
+                return str(conn.scalar(select(table.c.secret).where(table.c.id == subscription_id)))
+
+        # when
+        sealed = run("upgrade")
+        again = run("upgrade")
+        opened = run("downgrade")
+        run("upgrade")  # leave the column as the migrated schema has it
+        # then
+        assert sealed.startswith("tlsec1:test1:") and again == sealed
+        row = WebhookSubscription(id=subscription_id, secret=sealed)
+        assert open_secret(row) == "whsec_legacy"
+        assert opened == "whsec_legacy"
+    finally:
+        with engine.begin() as conn:
+            conn.execute(table.delete().where(table.c.id == subscription_id))
+        engine.dispose()
 
 
 def test_signature_checks_like_a_receiver_would() -> None:
