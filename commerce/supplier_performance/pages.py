@@ -16,7 +16,7 @@ from tradeloom.auth import Principal
 from tradeloom.db import utcnow
 from tradeloom.identity.roles import Permission
 from tradeloom.transaction import TransactionalRoute, Tx
-from tradeloom.web.forms import ShowAgain, run_form_action
+from tradeloom.web.forms import run_form_action
 from tradeloom.web.labels import N_
 from tradeloom.web.navigation import NavItem, add_nav_item
 from tradeloom.web.pages import Member
@@ -69,13 +69,8 @@ async def review_from_form(supplier_org_id: uuid.UUID, request: Request, princip
         await reviews.post_review(session, actor=principal.actor, order_id=body.order_id, stars=body.stars,
                                   comment=body.comment)
 
-    def show_again() -> ShowAgain:
-        async def show(session: AsyncSession, errors: list[str], status: int) -> Response:
-            return await _card_page(request, principal, session, supplier_org_id, errors, status)
-        return show
-
     return await run_form_action(request, tx, action, done_url=f"/suppliers/{supplier_org_id}/scorecard",
-                                 show_again=show_again())
+                                 show_again=lambda s, e, c: _card_page(request, principal, s, supplier_org_id, e, c))
 
 
 def install(app: FastAPI) -> None:

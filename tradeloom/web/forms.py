@@ -13,6 +13,8 @@ from tradeloom.transaction import TransactionScope
 
 FormAction = Callable[[AsyncSession, Any], Awaitable[None]]
 ShowAgain = Callable[[AsyncSession, list[str], int], Awaitable[Response]]
+# A page renderer as the page modules write them: page(request, principal, session, errors, status)
+PageRenderer = Callable[[Request, Any, AsyncSession, list[str], int], Awaitable[Response]]
 
 
 async def form_fields(request: Request) -> dict[str, str]:
@@ -45,3 +47,10 @@ async def run_form_action(
         status = exc.status if isinstance(exc, TradeloomError) else 422
         return await show_again(await tx.session(), form_errors(exc), status)
     return RedirectResponse(done_url, status_code=303)
+
+
+def show_page_again(page: PageRenderer, request: Request, principal: Any) -> ShowAgain:
+    """``show_again`` for ``run_form_action`` that renders ``page`` for this request and principal."""
+    async def show(session: AsyncSession, errors: list[str], status: int) -> Response:
+        return await page(request, principal, session, errors, status)
+    return show

@@ -17,7 +17,7 @@ from commerce.settlement.rules import InvoiceStatus
 from tradeloom.auth import Principal
 from tradeloom.identity.roles import OrgKind, Permission
 from tradeloom.transaction import TransactionalRoute, Tx
-from tradeloom.web.forms import FormAction, ShowAgain, run_form_action
+from tradeloom.web.forms import FormAction, run_form_action, show_page_again
 from tradeloom.web.i18n import request_locale
 from tradeloom.web.labels import N_
 from tradeloom.web.navigation import NavItem, add_nav_item
@@ -110,13 +110,9 @@ async def settle(assignment_id: uuid.UUID, request: Request, principal: Member, 
 
 async def _run(request: Request, principal: Principal, tx: Tx, action: FormAction) -> Response:
     principal.require(Permission.FINANCE_OFFER)
-    return await run_form_action(request, tx, action, done_url=PAGE, show_again=_show_again(request, principal))
+    return await run_form_action(request, tx, action, done_url=PAGE,
+                                 show_again=show_page_again(_page, request, principal))
 
-
-def _show_again(request: Request, principal: Principal) -> ShowAgain:
-    async def show(session: AsyncSession, errors: list[str], status: int) -> Response:
-        return await _page(request, principal, session, errors, status)
-    return show
 
 
 def install(app: FastAPI) -> None:

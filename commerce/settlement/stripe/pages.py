@@ -19,7 +19,7 @@ from tradeloom.auth import Principal
 from tradeloom.errors import NotFound
 from tradeloom.identity.roles import Permission
 from tradeloom.transaction import TransactionalRoute, Tx
-from tradeloom.web.forms import ShowAgain, run_form_action
+from tradeloom.web.forms import run_form_action, show_page_again
 from tradeloom.web.labels import N_
 from tradeloom.web.navigation import NavItem, add_nav_item
 from tradeloom.web.pages import Member
@@ -73,7 +73,8 @@ async def open_for_invoice(request: Request, principal: Member, tx: Tx) -> Respo
                                      amount=outstanding, currency=invoice.currency, reference=invoice.fapiao_number,
                                      invoice_id=invoice.id)
 
-    return await run_form_action(request, tx, action, done_url=PAGE, show_again=_show_again(request, principal))
+    return await run_form_action(request, tx, action, done_url=PAGE,
+                                 show_again=show_page_again(_page, request, principal))
 
 
 async def _open_for_request(session: AsyncSession, gateway: StripeGateway, principal: Principal,
@@ -97,13 +98,9 @@ async def pay_by_card(payment_id: uuid.UUID, request: Request, principal: Member
         await service.confirm_payment(session, gateway, actor=principal.actor, payment_id=payment_id,
                                       payment_method=str(form.get("payment_method") or ""))
 
-    return await run_form_action(request, tx, action, done_url=PAGE, show_again=_show_again(request, principal))
+    return await run_form_action(request, tx, action, done_url=PAGE,
+                                 show_again=show_page_again(_page, request, principal))
 
-
-def _show_again(request: Request, principal: Principal) -> ShowAgain:
-    async def show(session: AsyncSession, errors: list[str], status: int) -> Response:
-        return await _page(request, principal, session, errors, status)
-    return show
 
 
 def _uuid(value: object) -> uuid.UUID:

@@ -14,7 +14,7 @@ from commerce.settlement.tax_rates import service
 from tradeloom.auth import Principal
 from tradeloom.identity.roles import Permission
 from tradeloom.transaction import TransactionalRoute, Tx
-from tradeloom.web.forms import FormAction, ShowAgain, run_form_action
+from tradeloom.web.forms import FormAction, run_form_action, show_page_again
 from tradeloom.web.labels import N_
 from tradeloom.web.navigation import NavItem, add_nav_item
 from tradeloom.web.pages import Member
@@ -60,13 +60,9 @@ async def set_class_rate(request: Request, principal: Member, tx: Tx) -> Respons
 
 async def _run(request: Request, principal: Principal, tx: Tx, action: FormAction) -> Response:
     principal.require(Permission.PLATFORM_MANAGE)
-    return await run_form_action(request, tx, action, done_url=PAGE, show_again=_show_again(request, principal))
+    return await run_form_action(request, tx, action, done_url=PAGE,
+                                 show_again=show_page_again(_page, request, principal))
 
-
-def _show_again(request: Request, principal: Principal) -> ShowAgain:
-    async def show(session: AsyncSession, errors: list[str], status: int) -> Response:
-        return await _page(request, principal, session, errors, status)
-    return show
 
 
 def install(app: FastAPI) -> None:
