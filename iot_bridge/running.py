@@ -14,7 +14,7 @@ def reraise_if_cancelling() -> None:
     Call it at the top of a loop that runs until cancelled and in its ``except Exception`` retries. A
     cancel landing mid-query or mid-command can be lost inside the database or Redis client (the task
     stays marked as cancelling); the loop would then run on and its owner wait forever (seen as a hung
-    bridge shutdown in the test suite, about one run in three)."""
+    bridge shutdown in about half the runs of the IoT test suite)."""
     task = asyncio.current_task()
     if task is not None and task.cancelling():
         raise asyncio.CancelledError
