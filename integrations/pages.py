@@ -137,13 +137,16 @@ async def subscribe(request: Request, principal: Member, tx: Tx) -> Response:
 
 
 async def _webhook_page(request: Request, principal: Member, session: AsyncSession, subscription_id: uuid.UUID,
-                        errors: list[str], status_code: int = 200) -> Response:
+                        errors: list[str], status_code: int = 200, *, reveal: bool = False) -> Response:
+    """The delivery log; with ``reveal`` also the signing secret (asked for with a button, see below)."""
     subscription = await webhooks.get_subscription(session, subscription_id=subscription_id)
     deliveries = await webhooks.list_deliveries(session, subscription_id=subscription_id, before_id=None, limit=50)
-    try:
-        signing_secret, secret_problem = webhooks.open_secret(subscription), None
-    except Unavailable as exc:
-        signing_secret, secret_problem = None, exc.message
+    signing_secret = secret_problem = None
+    if reveal:
+        try:
+            signing_secret = webhooks.open_secret(subscription)
+        except Unavailable as exc:
+            secret_problem = exc.message
     return render(request, "integrations/webhook.html",
                   {"subscription": subscription, "deliveries": deliveries, "errors": errors,
                    "signing_secret": signing_secret, "secret_problem": secret_problem},
@@ -154,6 +157,17 @@ async def _webhook_page(request: Request, principal: Member, session: AsyncSessi
 async def webhook_log(subscription_id: uuid.UUID, request: Request, principal: Member, tx: Tx) -> Response:
     principal.require(Permission.INTEGRATION_MANAGE)
     return await _webhook_page(request, principal, await tx.session(), subscription_id, [])
+
+
+@router.post("/webhooks/{subscription_id}/secret")
+async def reveal_secret(subscription_id: uuid.UUID, request: Request, principal: Member, tx: Tx) -> Response:
+    """Show the signing secret once more (a receiver being set up again); each showing is in the audit log."""
+    principal.require(Permission.INTEGRATION_MANAGE)
+    session = await tx.session()
+    page = await _webhook_page(request, principal, session, subscription_id, [], reveal=True)
+    await record_audit(session, actor=principal.actor, action="webhook.secret_revealed",
+                       object_type="webhook_subscription", object_id=subscription_id, details={})
+    return page
 
 
 async def _webhook_action(request: Request, principal: Member, tx: Tx, subscription_id: uuid.UUID,

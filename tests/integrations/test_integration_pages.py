@@ -4,10 +4,12 @@ import re
 
 import pytest
 from httpx import AsyncClient
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.factories import make_member
 from tests.tradeloom.test_pages import sign_in
+from tradeloom.audit import AuditEntry
 from tradeloom.settings import Settings
 
 
@@ -38,8 +40,12 @@ async def test_webhook_subscribe_test_and_replay(client: AsyncClient, session: A
     assert replayed.status_code == 303
     assert log.text.count("webhook.ping") == 2 and "(重放)" in log.text  # the pages default to Chinese
     assert "order.*" in log.text and "invoice.issued" in log.text
-    assert re.search(r"<code>whsec_[\w-]{43}</code>", log.text)  # the signing secret, opened for the admin
-    assert "签名密钥" in log.text
+    assert "whsec_" not in log.text and "签名密钥" in log.text  # the secret only on request
+    revealed = await client.post(f"{subscription_path.group(1)}/secret", data={"csrf_token": token})
+    assert revealed.status_code == 200 and re.search(r"<code>whsec_[\w-]{43}</code>", revealed.text)
+    shown = await session.scalar(select(func.count()).select_from(AuditEntry)
+                                 .where(AuditEntry.action == "webhook.secret_revealed"))
+    assert shown == 1
 
 
 async def test_a_refused_form_says_why(client: AsyncClient, session: AsyncSession) -> None:
