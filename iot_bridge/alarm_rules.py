@@ -54,16 +54,15 @@ class AlarmEvaluator:
     def observe(
         self, device_id: uuid.UUID, spec: DeviceTypeSpec, key: str, value: object, at: dt.datetime
     ) -> list[Transition]:
-        """Feed one reading; returns the alarms it raises or clears (offline alarms clear on any reading)."""
-        transitions = self.seen(device_id, spec, at)
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            return transitions
+        """Feed one reading; returns the alarms it raises or clears. Offline alarms are ``seen``'s, once per message."""
+        rules = spec.alarms_on(key)
+        if not rules or isinstance(value, bool) or not isinstance(value, int | float):
+            return []
         reading = float(value)
         previous = self._previous.get((device_id, key))
         self._previous[device_id, key] = (at, reading)
-        for rule in spec.alarms:
-            if rule.key != key:
-                continue
+        transitions: list[Transition] = []
+        for rule in rules:
             state = self._state(device_id, rule, reading, previous, at)
             if state is not None:
                 transitions.extend(self._move(device_id, rule, state, reading, at))

@@ -6,7 +6,7 @@ After loading, every telemetry key has its Sparkplug metric name and OPC UA node
 """
 
 from enum import StrEnum
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any, Literal
 
@@ -244,11 +244,24 @@ class DeviceTypeSpec(_Spec):
                     raise ValueError(f"{self.code}: Modbus register {address} used by {owner} and {name}")
 
     def telemetry_key(self, key: str) -> TelemetryKey | None:
-        return next((t for t in self.telemetry if t.key == key), None)
+        return self._by_key.get(key)
 
+    @cached_property
+    def _by_key(self) -> dict[str, TelemetryKey]:
+        return {t.key: t for t in self.telemetry}
+
+    @cached_property
     def by_metric(self) -> dict[str, TelemetryKey]:
-        """Sparkplug metric name → telemetry key."""
+        """Sparkplug metric name → telemetry key (looked up per message: built once per type)."""
         return {t.metric: t for t in self.telemetry}
+
+    def alarms_on(self, key: str) -> tuple[AlarmRuleSpec, ...]:
+        """The alarm rules watching a telemetry key (none for most keys)."""
+        return self._alarms_by_key.get(key, ())
+
+    @cached_property
+    def _alarms_by_key(self) -> dict[str, tuple[AlarmRuleSpec, ...]]:
+        return {key: tuple(r for r in self.alarms if r.key == key) for key in {r.key for r in self.alarms} if key}
 
     def command(self, name: str) -> CommandSpec | None:
         return next((c for c in self.commands if c.name == name), None)

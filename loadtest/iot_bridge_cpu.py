@@ -160,7 +160,7 @@ def _profile(pid: int, target: Path | None) -> subprocess.Popen[bytes] | None:
     if target is None:
         return None
     return subprocess.Popen([str(Path(sys.executable).with_name("py-spy")), "record", "--pid", str(pid),  # noqa: S603
-                             "--format", "raw", "--output", str(target), "--rate", "50", "--nonblocking"])
+                             "--format", "raw", "--output", str(target), "--rate", "200", "--nonblocking"])
 
 
 if __name__ == "__main__":

@@ -165,6 +165,9 @@ class Ingestor:
         effects: Effects, now: dt.datetime,
     ) -> None:
         self._mark_seen(device, now, effects)
+        live = next((ts for _, _, ts, historical in readings if not historical), None)
+        if live is not None:  # the device speaks now: its offline alarms clear
+            effects.transitions.extend((device.org_id, t) for t in self.alarms.seen(device.id, device.spec, live))
         for key, value, ts, historical in readings:
             if not self.storable_from <= ts < self.storable_until:
                 effects.rejected["time_out_of_range"] += 1
@@ -172,8 +175,8 @@ class Ingestor:
             effects.rows.append(TelemetryRow.of(org_id=device.org_id, device_id=device.id, key=key, ts=ts,
                                                 value=value, seq=seq, historical=historical))
             if not historical:  # replayed old data must not raise today's alarms
-                transitions = self.alarms.observe(device.id, device.spec, key, value, ts)
-                effects.transitions.extend((device.org_id, t) for t in transitions)
+                for transition in self.alarms.observe(device.id, device.spec, key, value, ts):
+                    effects.transitions.append((device.org_id, transition))
 
     def _mark_seen(self, device: KnownDevice, now: dt.datetime, effects: Effects) -> None:
         self.last_seen[device.id] = (device, now)
@@ -193,8 +196,9 @@ def _sparkplug_values(
 
     Other metrics (node controls, properties) are not telemetry and are passed over.
     """
-    by_metric = device.spec.by_metric()
+    by_metric = device.spec.by_metric
     readings: list[Reading] = []
+    times: dict[int, dt.datetime] = {}  # a message's metrics mostly share one timestamp: convert it once
     for metric in payload.metrics:
         key = by_metric.get(metric.name or "")
         if key is None or metric.is_null:
@@ -202,8 +206,10 @@ def _sparkplug_values(
         if not key.type.accepts(metric.value):
             effects.rejected["wrong_type"] += 1
             continue
-        stamp = metric.timestamp or payload.timestamp
-        ts = dt.datetime.fromtimestamp(stamp / 1000, dt.UTC) if stamp else now
+        stamp = metric.timestamp or payload.timestamp or 0
+        ts = times.get(stamp)
+        if ts is None:
+            ts = times[stamp] = dt.datetime.fromtimestamp(stamp / 1000, dt.UTC) if stamp else now
         readings.append((key.key, metric.value, ts, metric.is_historical))
     return readings
 

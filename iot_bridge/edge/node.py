@@ -16,6 +16,7 @@ import contextlib
 import json
 import logging
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -64,6 +65,7 @@ class _Device:
     spec: DeviceTypeSpec
     executor: Executor
     aliases: dict[str, int]  # metric name → alias (unique within the edge node)
+    data_topic: str
     values: dict[str, Reading] = field(default_factory=dict)  # telemetry key → last value, for births
     online: bool = False
 
@@ -127,6 +129,10 @@ class SparkplugEdgeNode:
         self._bd_seq = 0
         self._seq = 0
         self._in_flight: dict[int, int] = {}  # MQTT message id → spool id
+        self._unpublished: list[tuple[_Device, tuple[Metric, ...], int, int]] = []  # spooled, not yet committed
+        self._flush_scheduled = False
+        self._acks: deque[tuple[int, int]] = deque()  # (session, mid) from paho's thread, drained on the loop
+        self._acks_scheduled = False
         self._stopping = False
 
     # -- devices -----------------------------------------------------------------------------------------
@@ -136,7 +142,8 @@ class SparkplugEdgeNode:
                                                       for p in (CORRELATION, RESULT)]
         aliases = {name: self._next_alias + index for index, name in enumerate(names)}
         self._next_alias += len(names)
-        self._devices[device_id] = _Device(device_id, spec, executor, aliases)
+        topic = device_topic(self.group_id, MessageType.DDATA, self.edge_node_id, device_id)
+        self._devices[device_id] = _Device(device_id, spec, executor, aliases, str(topic))
 
     def is_online(self, device_id: str) -> bool:
         return self._devices[device_id].online
@@ -165,7 +172,25 @@ class SparkplugEdgeNode:
             return
         spool_id = self._spool.add(device_id, timestamp, metrics)
         if self._live and device.online:
-            self._publish_data(device, metrics, spool_id, timestamp)
+            self._unpublished.append((device, metrics, spool_id, timestamp))
+        self._schedule_flush()
+
+    def _schedule_flush(self) -> None:
+        if self._loop is None:  # not started: nothing goes out yet, keep it on disk
+            self._spool.commit()
+        elif not self._flush_scheduled:
+            self._flush_scheduled = True
+            self._loop.call_soon(self._flush)
+
+    def _flush(self) -> None:
+        """End of a loop turn: commit what was spooled, then publish it — on disk before it leaves, one
+        commit for the burst. Whatever another publish must follow goes first (it calls this too)."""
+        self._flush_scheduled = False
+        self._spool.commit()
+        unpublished, self._unpublished = self._unpublished, []
+        for device, metrics, spool_id, timestamp in unpublished:
+            if self._live and device.online:  # else it stays in the spool, replayed after the next birth
+                self._publish_data(device, metrics, spool_id, timestamp)
 
     def device_offline(self, device_id: str) -> None:
         """The device stopped answering: DDEATH (data it sent before stays valid)."""
@@ -173,6 +198,7 @@ class SparkplugEdgeNode:
         if not device.online:
             return
         device.online = False
+        self._flush()
         if self._live:
             self._publish(device_topic(self.group_id, MessageType.DDEATH, self.edge_node_id, device_id),
                           Payload(timestamp=now_ms(), seq=self._take_seq()))
@@ -186,6 +212,7 @@ class SparkplugEdgeNode:
 
     async def stop(self) -> None:
         """Publish NDEATH (as a clean shutdown) and disconnect; unacknowledged data stays in the spool."""
+        self._flush()
         self._stopping = True
         client, self._client = self._client, None
         if client is None:
@@ -208,7 +235,7 @@ class SparkplugEdgeNode:
         client.on_disconnect = lambda c, u, f, reason, p: self._hand_over(session, self._lost)
         client.on_message = lambda c, u, message: self._hand_over(session, self._command, message.topic,
                                                                    message.payload)
-        client.on_publish = lambda c, u, mid, reason, p: self._hand_over(session, self._acknowledged, mid)
+        client.on_publish = lambda c, u, mid, reason, p: self._hand_over_ack(session, mid)
         client.connect_async(self._broker.host, self._broker.port, keepalive=30)
         client.loop_start()
         self._client = client
@@ -217,6 +244,27 @@ class SparkplugEdgeNode:
         """From paho's thread to our loop; events of an abandoned client are dropped."""
         assert self._loop is not None
         self._loop.call_soon_threadsafe(self._if_current, session, handler, args)
+
+    def _hand_over_ack(self, session: int, mid: int) -> None:
+        """PUBACKs come by the thousand: queued, and one loop wake-up drains all that came meanwhile."""
+        self._acks.append((session, mid))
+        if not self._acks_scheduled:
+            self._acks_scheduled = True
+            assert self._loop is not None
+            self._loop.call_soon_threadsafe(self._drain_acks)
+
+    def _drain_acks(self) -> None:
+        self._acks_scheduled = False  # an ack appended after this schedules the next drain
+        acknowledged = []
+        while self._acks:
+            session, mid = self._acks.popleft()
+            spool_id = self._in_flight.pop(mid, None) if session == self._session else None
+            if spool_id is not None:
+                acknowledged.append(spool_id)
+        if acknowledged:
+            self._spool.acknowledge(*acknowledged)
+            self.counters.data_acknowledged += len(acknowledged)
+            self._schedule_flush()
 
     def _if_current(self, session: int, handler: Callable[..., None], args: tuple[Any, ...]) -> None:
         if session == self._session and not self._stopping:
@@ -276,6 +324,7 @@ class SparkplugEdgeNode:
 
     def _publish_births(self) -> None:
         """NBIRTH (seq 0, this session's bdSeq, the Rebirth control) and a DBIRTH per online device."""
+        self._flush()
         timestamp = now_ms()
         self._seq = 0
         self._publish(node_topic(self.group_id, MessageType.NBIRTH, self.edge_node_id), Payload(
@@ -288,6 +337,7 @@ class SparkplugEdgeNode:
                 self._publish_device_birth(device)
 
     def _publish_device_birth(self, device: _Device) -> None:
+        self._flush()
         timestamp = now_ms()
         self._publish(device_topic(self.group_id, MessageType.DBIRTH, self.edge_node_id, device.device_id),
                       Payload(timestamp=timestamp, seq=self._take_seq(), metrics=device.birth_metrics(timestamp)))
@@ -301,8 +351,7 @@ class SparkplugEdgeNode:
                    timestamp=m.timestamp, is_historical=historical)
             for m in metrics if m.name in device.aliases
         )
-        topic = device_topic(self.group_id, MessageType.DDATA, self.edge_node_id, device.device_id)
-        info = self._publish(topic, Payload(timestamp=timestamp, seq=self._take_seq(), metrics=by_alias))
+        info = self._publish(device.data_topic, Payload(timestamp=timestamp, seq=self._take_seq(), metrics=by_alias))
         if info is not None:
             self._in_flight[info.mid] = spool_id
             self.counters.data_published += 1
@@ -315,14 +364,9 @@ class SparkplugEdgeNode:
             log.warning("publish not accepted", extra={"topic": topic, "rc": info.rc})
         return info
 
-    def _acknowledged(self, mid: int) -> None:
-        spool_id = self._in_flight.pop(mid, None)
-        if spool_id is not None:
-            self._spool.acknowledge(spool_id)
-            self.counters.data_acknowledged += 1
-
     def _replay(self, *, only: set[str]) -> None:
         """Send the spooled messages of these (born) devices again, as historical data."""
+        self._flush()
         in_flight = set(self._in_flight.values())
         for message in self._spool.pending():
             device = self._devices.get(message.device_id)
@@ -377,7 +421,10 @@ class SparkplugEdgeNode:
             if command_metric(command, part) in device.aliases
         )
         if metrics and self._live:
-            self._publish_data(device, metrics, self._spool.add(device.device_id, timestamp, metrics), timestamp)
+            self._flush()
+            spool_id = self._spool.add(device.device_id, timestamp, metrics)
+            self._spool.commit()
+            self._publish_data(device, metrics, spool_id, timestamp)
 
 
 def _wait_published(info: mqtt.MQTTMessageInfo) -> None:

@@ -9,7 +9,7 @@ matching birth and resolves names and types from it.
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from google.protobuf.message import DecodeError
 
@@ -67,9 +67,11 @@ _VALUE_FIELD = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Metric:
-    """One metric: ``name`` (births, or no aliases) and/or ``alias``, a datatype and a value."""
+class Metric(NamedTuple):
+    """One metric: ``name`` (births, or no aliases) and/or ``alias``, a datatype and a value.
+
+    A named tuple rather than a frozen dataclass: the bridge builds one per metric of every message, and a
+    tuple is built in half the time."""
 
     name: str | None
     value: Value
@@ -236,11 +238,14 @@ def _read_metric(raw: Any, aliases: AliasTable | None) -> Metric:
     )
 
 
+_DATATYPES = {int(datatype): datatype for datatype in DataType}
+
+
 def _datatype(code: int) -> DataType:
-    try:
-        return DataType(code)
-    except ValueError:
-        raise SparkplugError(f"unsupported Sparkplug datatype {code}") from None
+    datatype = _DATATYPES.get(code)
+    if datatype is None:
+        raise SparkplugError(f"unsupported Sparkplug datatype {code}")
+    return datatype
 
 
 def _from_wire(datatype: DataType, value: Value) -> Value:

@@ -28,7 +28,7 @@ def test_defaults_fill_sparkplug_metric_names_and_opcua_node_ids():
     assert speed is not None and feed is not None
     assert (speed.metric, speed.opcua) == ("Spindle/Speed", "ns=2;s=cnc_lathe.spindle_speed")
     assert feed.metric == "feed_rate"
-    assert lathe.by_metric()["Spindle/Speed"] is speed
+    assert lathe.by_metric["Spindle/Speed"] is speed
 
 
 def test_every_alarm_kind_is_used_somewhere():

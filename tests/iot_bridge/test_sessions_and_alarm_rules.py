@@ -101,8 +101,12 @@ T0 = dt.datetime(2026, 11, 25, 8, 0, tzinfo=dt.UTC)
 
 
 def feed(evaluator: AlarmEvaluator, device: uuid.UUID, readings: list[tuple[int, float]]) -> list[tuple[str, bool]]:
-    return [(t.rule.code, t.raised) for second, value in readings
-            for t in evaluator.observe(device, SPEC, "temp", value, T0 + dt.timedelta(seconds=second))]
+    """One message per reading, as the bridge feeds them: the device was seen, then its value observed."""
+    transitions = []
+    for second, value in readings:
+        at = T0 + dt.timedelta(seconds=second)
+        transitions += evaluator.seen(device, SPEC, at) + evaluator.observe(device, SPEC, "temp", value, at)
+    return [(t.rule.code, t.raised) for t in transitions]
 
 
 class TestAlarmEvaluator:

@@ -1,5 +1,6 @@
 """Store and forward through a real broker outage: nothing produced while the broker is away is lost."""
 
+import asyncio
 import uuid
 
 import pytest
@@ -125,5 +126,35 @@ async def test_with_a_primary_host_data_waits_in_the_spool_while_the_host_is_off
     finally:
         recorder.publish(state_topic(host), b"", retain=True)  # clear the retained STATE on the shared broker
         await node.stop()
+        spool.close()
+        recorder.close()
+
+
+async def test_a_burst_is_committed_once_and_only_then_published(tmp_path):
+    # given a live edge node
+    group = unique_group()
+    recorder = SparkplugRecorder(group)
+    spool = Spool(tmp_path / "spool.sqlite")
+    node = SparkplugEdgeNode(group_id=group, edge_node_id="edge-1", broker=TEST_BROKER, spool=spool)
+    node.add_device("lathe-01", load_device_types()["cnc_lathe"], no_command)
+    node.device_online("lathe-01", LATHE)
+    other_reader = Spool(tmp_path / "spool.sqlite")
+    try:
+        await node.start()
+        await eventually(lambda: node.live)
+        # when the lathe reports 100 times in one turn of the event loop
+        for count in range(1, 101):
+            node.device_data("lathe-01", {"good_count": count})
+        # then nothing has left yet, and nothing is on disk for another reader: one transaction is open
+        assert node.counters.data_published == 0
+        assert other_reader.pending_count() == 0
+        # when the turn ends, then the burst is committed and only then published, in order
+        await asyncio.sleep(0)
+        assert node.counters.data_published == 100
+        await recorder.wait_for(lambda ms: counts_received(recorder) == list(range(1, 101)))
+        await eventually(lambda: other_reader.pending_count() == 0)  # acknowledged, deleted, committed
+    finally:
+        await node.stop()
+        other_reader.close()
         spool.close()
         recorder.close()
