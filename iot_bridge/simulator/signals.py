@@ -38,6 +38,9 @@ def _analog(spec: DeviceTypeSpec, key: TelemetryKey) -> _Analog:
         elif rule.below is not None:
             nominal = rule.below * 3 if rule.below > 0 else rule.below + 20
             amplitude, fault = abs(nominal) * 0.05, rule.below - abs(rule.below) * 0.5 - rule.hysteresis - 1
+    for rule in spec.alarms:  # a normal swing must not trip a rate-of-change rule (≤ 1/6 of it per step)
+        if rule.key == key.key and rule.kind is AlarmKind.RATE and rule.max_rate is not None:
+            amplitude = min(amplitude, rule.max_rate / 2)
     low, high = -1e9, 1e9
     if key.modbus is not None:
         raw_low, raw_high = RAW_LIMITS[key.modbus.type]
