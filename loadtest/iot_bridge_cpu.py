@@ -5,14 +5,16 @@
 Same set-up as ``loadtest.iot_bench`` (scratch database with the fleet in the registry, private Mosquitto,
 embedded Redis, ``tradeloom iot-bridge`` as a child process). This process then publishes, QoS 1 and as fast
 as the broker takes them, births and ``rounds`` DDATA per Sparkplug device of the fleet (every numeric key of
-its type, by alias), waits until the bridge stored all of them, and reads the bridge's user + system CPU
-time from /proc before and after. With ``--profile`` py-spy samples the bridge meanwhile (collapsed stacks).
+its type, by alias; values from the simulator's fault-free signals, a second apart: the steady state, no alarm
+storm), waits until the bridge stored all of them, and reads the bridge's user + system CPU time from /proc
+before and after. With ``--profile`` py-spy samples the bridge meanwhile (collapsed stacks).
 """
 
 import argparse
 import asyncio
 import json
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -28,6 +30,7 @@ from iot_bridge.device_types import ValueType, load_device_types
 from iot_bridge.live import REJECTED
 from iot_bridge.models import Protocol
 from iot_bridge.simulator.fleet import FleetPlan, plan_fleet
+from iot_bridge.simulator.signals import DeviceSignal
 from iot_bridge.sparkplug import (
     BD_SEQ,
     DataType,
@@ -66,13 +69,17 @@ def messages(plan: FleetPlan, rounds: int, start_ms: int) -> list[tuple[str, byt
                            for i, t in enumerate(keys[device.code]))
             out.append((device_topic(GROUP, MessageType.DBIRTH, edge, device.code),
                         encode_payload(Payload(timestamp=start_ms, seq=seq % 256, metrics=births))))
+        signals = {d.code: DeviceSignal(types[d.type_code], random.Random(d.code), fault_probability=0.0)  # noqa: S311
+                   for d in devices}
         for round_no in range(1, rounds + 1):
             for device in devices:
                 seq += 1
-                data = tuple(Metric(None, round_no if t.type is ValueType.INT else round_no * 0.5, _TYPES[t.type],
-                                    alias=i + 1) for i, t in enumerate(keys[device.code]))
+                values = signals[device.code].step()
+                data = tuple(Metric(None, values[t.key], _TYPES[t.type], alias=i + 1)
+                             for i, t in enumerate(keys[device.code]))
                 out.append((device_topic(GROUP, MessageType.DDATA, edge, device.code),
-                            encode_payload(Payload(timestamp=start_ms + round_no, seq=seq % 256, metrics=data))))
+                            encode_payload(Payload(timestamp=start_ms + round_no * 1000, seq=seq % 256,
+                                                   metrics=data))))
     return out
 
 
