@@ -16,6 +16,8 @@ grow strictly per device), JSON sensors by distinct ``seq``, against what the si
 import argparse
 import asyncio
 import datetime as dt
+import getpass
+import json
 import os
 import shutil
 import signal
@@ -26,6 +28,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,7 +44,7 @@ from iot_bridge.models import Protocol
 from iot_bridge.simulator.command import provision
 from iot_bridge.simulator.fleet import FleetPlan, SimulatedDevice, plan_fleet
 from iot_bridge.simulator.runner import Fleet, FleetOptions
-from iot_bridge.sparkplug import DataType, MessageType, Metric, Payload, encode_payload, node_topic
+from iot_bridge.sparkplug import DataType, MessageType, Metric, Payload, encode_payload, node_topic, state_topic
 from loadtest.ledger_bench import load_average, machine, percentile, pgbench_tps, write_section
 from loadtest.scratch import SERVER_URL, fresh_database
 from tradeloom.db import libpq_url, make_engine, make_sessionmaker
@@ -58,6 +61,7 @@ DRAIN_QUIET_S = 10  # the bridge has drained when the stored count stopped growi
 # QoS 1 messages the broker may have unacknowledged at the bridge: the bridge acknowledges after each batch's
 # commit, so this bounds a batch (Mosquitto's default of 20 would cap the bridge at 20 messages per commit).
 INFLIGHT = 2000
+FAULTS = ("both", "broker", "kill", "none")  # broker: restart at 30 %; kill: bridge SIGKILL at 60 %
 
 
 def free_port() -> int:
@@ -67,13 +71,17 @@ def free_port() -> int:
 
 
 class Mosquitto:
-    """A private broker: persistence on, no limit on queued QoS 1 messages of a persistent session."""
+    """A private broker: persistence on, no limit on queued QoS 1 messages of a persistent session.
+
+    It runs as the bench's own user: started as root, Mosquitto would otherwise switch to the ``mosquitto``
+    user, which may not write into the bench's private folder, and then keeps no session over a restart."""
 
     def __init__(self, folder: Path) -> None:
         self.port = free_port()
         self._config = folder / "mosquitto.conf"
+        self._saved = folder / "mosquitto.db"
         self._config.write_text(
-            f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence true\n"
+            f"listener {self.port} 127.0.0.1\nallow_anonymous true\nuser {getpass.getuser()}\npersistence true\n"
             f"persistence_location {folder}/\nmax_queued_messages 0\nmax_inflight_messages {INFLIGHT}\n"
             "autosave_interval 1\n")
         self._process: subprocess.Popen[bytes] | None = None
@@ -87,6 +95,8 @@ class Mosquitto:
         if self._process is not None:
             self._process.terminate()
             self._process.wait(10)
+            if not self._saved.exists():  # a restart would then drop every session: not the fault meant
+                raise RuntimeError(f"the broker saved no sessions in {self._saved}")
 
     @property
     def address(self) -> BrokerAddress:
@@ -101,6 +111,22 @@ def _wait_for_port(port: int, limit_s: float = 20) -> None:
                 return
         time.sleep(0.05)
     raise RuntimeError(f"nothing listens on port {port}")
+
+
+def wait_until_online(broker: BrokerAddress, host_id: str, limit_s: float = 60) -> None:
+    """Until the bridge announced STATE online (it subscribes first): what the fleet sends before that reaches
+    no session, since the bridge's persistent session only exists once it has subscribed."""
+    online = threading.Event()
+    client = broker.client(f"{GROUP}-bridge-watch")
+    client.on_message = lambda c, u, m: online.set() if json.loads(m.payload or b"{}").get("online") else None
+    client.connect(broker.host, broker.port)
+    client.loop_start()
+    client.subscribe(state_topic(host_id), qos=1)
+    try:
+        if not online.wait(limit_s):
+            raise RuntimeError(f"the bridge did not come online within {limit_s:.0f} s")
+    finally:
+        close_client(client)
 
 
 @dataclass
@@ -190,8 +216,8 @@ async def no_command(command: Any, params: Any) -> None:
 
 
 async def run_load(plan: FleetPlan, options: FleetOptions, *, duration: float, mosquitto: Mosquitto, bridge: Bridge,
-                   database_url: str, probes: Probes) -> Fleet:
-    """The fleet for ``duration`` seconds, with the broker restart, the bridge kill and the probes."""
+                   database_url: str, probes: Probes, faulty: str = "both") -> Fleet:
+    """The fleet for ``duration`` seconds, with the probes and the faults asked for (``FAULTS``)."""
     fleet = Fleet(plan, options)
     options.spool_dir.mkdir(parents=True, exist_ok=True)
     probe = SparkplugEdgeNode(group_id=GROUP, edge_node_id="probe", broker=mosquitto.address,
@@ -204,15 +230,18 @@ async def run_load(plan: FleetPlan, options: FleetOptions, *, duration: float, m
 
     async def faults() -> None:
         await asyncio.sleep(duration * 0.3)
-        probes.events.append(f"{time.monotonic() - started:.0f} s: broker restart (SIGTERM, 3 s down)")
-        await asyncio.to_thread(mosquitto.stop)
-        await asyncio.sleep(3)
-        await asyncio.to_thread(mosquitto.start)
-        await asyncio.sleep(duration * 0.3 - 3)
-        probes.events.append(f"{time.monotonic() - started:.0f} s: bridge SIGKILL, restarted 2 s later")
-        await asyncio.to_thread(bridge.kill)
-        await asyncio.sleep(2)
-        bridge.start()
+        down_s = 3 if faulty in ("broker", "both") else 0
+        if down_s:
+            probes.events.append(f"{time.monotonic() - started:.0f} s: broker restart (SIGTERM, 3 s down)")
+            await asyncio.to_thread(mosquitto.stop)
+            await asyncio.sleep(down_s)
+            await asyncio.to_thread(mosquitto.start)
+        await asyncio.sleep(duration * 0.3 - down_s)
+        if faulty in ("kill", "both"):
+            probes.events.append(f"{time.monotonic() - started:.0f} s: bridge SIGKILL, restarted 2 s later")
+            await asyncio.to_thread(bridge.kill)
+            await asyncio.sleep(2)
+            bridge.start()
         await asyncio.sleep(duration * 0.1)
         await asyncio.to_thread(seq_gap_probe, mosquitto.address, probes)
 
@@ -236,11 +265,16 @@ def stored_messages(database_url: str) -> dict[str, int]:
     return {code: int(count) for code, count in rows}
 
 
-def wait_until_drained(database_url: str, expected: int) -> None:
+def stored_of_sent(stored: dict[str, int], sent: Counter[str]) -> int:
+    """Of the messages sent, how many are stored (polled devices and probes, not counted as sent, left out)."""
+    return sum(min(stored.get(code, 0), count) for code, count in sent.items())
+
+
+def wait_until_drained(database_url: str, sent: Counter[str]) -> None:
     """Until every sent message is stored, or the count stopped growing for a while."""
-    last, quiet_since = -1, time.monotonic()
+    expected, last, quiet_since = sum(sent.values()), -1, time.monotonic()
     while time.monotonic() - quiet_since < DRAIN_QUIET_S:
-        total = sum(stored_messages(database_url).values())
+        total = stored_of_sent(stored_messages(database_url), sent)
         if total >= expected:
             return
         if total != last:
@@ -302,7 +336,7 @@ def report(outcome: Outcome, command: str) -> str:
         f"{outcome.stored_total:,} messages stored: **{cpu_per_1000(outcome):.2f} CPU-s per 1,000** | — |",
         f"| pgbench TPC-B-like, 8 clients, 20 s (same server, same run) | {outcome.pgbench:,.0f} tps | reference |",
         "",
-        "Faults during the run: " + "; ".join(outcome.events) + ". Loss counts every message the simulator "
+        "Faults during the run: " + ("; ".join(outcome.events) or "none") + ". Loss counts every message the simulator "
         "handed to MQTT (QoS 1, spooled at the edge while the broker was down) against what the bridge stored.",
     ]
     return "\n".join(lines) + "\n"
@@ -314,6 +348,8 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=1.0, help="reports per device per second")
     parser.add_argument("--duration", type=float, default=600)
     parser.add_argument("--report", type=Path, default=Path("BENCHMARKS.md"))
+    parser.add_argument("--faults", choices=FAULTS, default="both",
+                        help="which faults to inject: the broker restart, the bridge kill, both or none")
     parser.add_argument("--no-primary-host", action="store_true",
                         help="edge nodes publish whatever the bridge's STATE (its persistent session must keep all)")
     arguments = parser.parse_args()
@@ -327,22 +363,24 @@ def main() -> None:
         bridge = Bridge(os.environ | {"TRADELOOM_DATABASE_URL": database_url, "TRADELOOM_REDIS_URL": redis_url,
                                       "TRADELOOM_MQTT_URL": f"mqtt://127.0.0.1:{mosquitto.port}"})
         bridge.start()
+        wait_until_online(mosquitto.address, get_settings().iot_host_id)
         probes = Probes()
         options = FleetOptions(broker=mosquitto.address, org_id=org_id, rate=arguments.rate,
                                spool_dir=folder / "spool", base_port=free_port(), faults=False,
                                primary_host_id=None if arguments.no_primary_host else get_settings().iot_host_id)
         try:
             fleet = asyncio.run(run_load(plan, options, duration=arguments.duration, mosquitto=mosquitto,
-                                         bridge=bridge, database_url=database_url, probes=probes))
+                                         bridge=bridge, database_url=database_url, probes=probes,
+                                         faulty=arguments.faults))
             sent = fleet.stats.sent
-            wait_until_drained(database_url, sum(sent.values()))
+            wait_until_drained(database_url, sent)
             stored = stored_messages(database_url)
         finally:
             bridge.stop()
             mosquitto.stop()
         outcome = Outcome(
             devices=arguments.devices, rate=arguments.rate, duration=arguments.duration, sent=sum(sent.values()),
-            stored_of_sent=sum(min(stored.get(code, 0), count) for code, count in sent.items()),
+            stored_of_sent=stored_of_sent(stored, sent),
             lost=sum(max(0, count - stored.get(code, 0)) for code, count in sent.items()),
             polled_stored=sum(stored.get(d.code, 0) for d in plan.devices if d.protocol in (Protocol.MODBUS,
                                                                                            Protocol.OPCUA)),

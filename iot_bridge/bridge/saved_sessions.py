@@ -12,8 +12,8 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, text, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import case, func, literal, select, text, update
+from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Executable
 
@@ -63,9 +63,11 @@ def _birth_statement(birth: SavedBirth) -> Executable:
             device_births=EdgeSession.device_births.op("||")(func.jsonb_build_object(birth.device_id, encoded)))
     values = {"bd_seq": birth.bd_seq, "expected_seq": 0, "online": True, "node_birth": birth.data,
               "device_births": {}, "updated_at": utcnow()}
+    # a rebirth (same bdSeq) keeps the session's device births, as the tracker does
+    kept = case((EdgeSession.bd_seq == birth.bd_seq, EdgeSession.device_births), else_=literal({}, JSONB))
     return insert(EdgeSession).values(org_id=birth.org_id, group_id=birth.group_id,
                                       edge_node_id=birth.edge_node_id, **values).on_conflict_do_update(
-        index_elements=[EdgeSession.group_id, EdgeSession.edge_node_id], set_=values)
+        index_elements=[EdgeSession.group_id, EdgeSession.edge_node_id], set_=values | {"device_births": kept})
 
 
 async def restore(session: AsyncSession, tracker: SparkplugTracker, owned: Callable[[str], bool]) -> int:

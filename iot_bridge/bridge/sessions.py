@@ -3,6 +3,12 @@
 Pure logic (no I/O): the bridge feeds every Sparkplug message of one edge node, in arrival order, to
 ``SparkplugTracker.track`` and acts on the ``Outcome``: store the metrics, ask for a Rebirth, or drop.
 
+An NBIRTH with the session's own bdSeq answers a Rebirth request: the node's MQTT session goes on, and so do
+the device births already received in it, until each device's new DBIRTH replaces its own. MQTT keeps order
+per topic only, and a broker with a backlog for the bridge has delivered DBIRTHs of a rebirth before its
+NBIRTH (see docs/decisions/0023); forgetting them would refuse the devices' next DDATA as ``unknown_device``.
+A new bdSeq is a new MQTT session: it starts with no device births, as the Sparkplug spec says.
+
 Data from an edge node the shard holds no birth for (the bridge restarted, or the NBIRTH was lost) is
 refused as ``no_birth`` and answered with a Rebirth NCMD, as the Sparkplug spec asks of a host: at most one
 per edge node per ``REBIRTH_WINDOW_S`` (a node that missed the request is asked again after the window).
@@ -80,8 +86,10 @@ class SparkplugTracker:
         if bd_seq is None or not isinstance(bd_seq.value, int) or birth.seq is None:
             return Outcome(rejected="birth_without_bdseq")
         self._rebirth_asked.pop(topic.edge_node_key, None)
+        previous = self.sessions.get(topic.edge_node_key)
         self.sessions[topic.edge_node_key] = EdgeNodeSession(
             bd_seq=bd_seq.value, expected_seq=next_seq(birth.seq), aliases=AliasTable.from_birth(birth),
+            devices=previous.devices if previous is not None and previous.bd_seq == bd_seq.value else {},
         )
         return Outcome(payload=birth, node_online=True)
 

@@ -77,6 +77,26 @@ class TestSparkplugTracker:
             Payload(timestamp=1, seq=None, metrics=(Metric(BD_SEQ, 4, DataType.UINT64),))))
         assert death.node_online is False
 
+    def test_a_rebirth_keeps_device_births_that_overtook_its_node_birth(self):
+        # given a born node and device, then a Rebirth whose DBIRTH arrives before its NBIRTH (same bdSeq)
+        tracker = SparkplugTracker()
+        tracker.track(topic(MessageType.NBIRTH), node_birth(bd_seq=2))
+        tracker.track(topic(MessageType.DBIRTH, "d1"), device_birth(1))
+        tracker.track(topic(MessageType.DBIRTH, "d1"), device_birth(1))
+        tracker.track(topic(MessageType.NBIRTH), node_birth(bd_seq=2))
+        # when the device reports
+        outcome = tracker.track(topic(MessageType.DDATA, "d1"), device_data(2))
+        # then its data is decoded with the aliases of the DBIRTH, not refused as unknown_device
+        assert outcome.rejected is None
+        assert outcome.payload is not None and outcome.payload.metrics[0].name == "temp"
+
+    def test_a_new_session_starts_without_the_device_births_of_the_old_one(self):
+        tracker = SparkplugTracker()
+        tracker.track(topic(MessageType.NBIRTH), node_birth(bd_seq=2))
+        tracker.track(topic(MessageType.DBIRTH, "d1"), device_birth(1))
+        tracker.track(topic(MessageType.NBIRTH), node_birth(bd_seq=3))
+        assert tracker.track(topic(MessageType.DDATA, "d1"), device_data(1)).rejected == "unknown_device"
+
     def test_garbage_is_rejected_not_raised(self):
         tracker = SparkplugTracker()
         tracker.track(topic(MessageType.NBIRTH), node_birth())
