@@ -27,6 +27,7 @@ from iot_bridge import alarms, commands, live, production, reconcile
 from iot_bridge.bridge import saved_sessions
 from iot_bridge.bridge.directory import Directory
 from iot_bridge.bridge.ingest import Effects, Ingestor
+from iot_bridge.bridge.reorder import Reorder
 from iot_bridge.models import Device
 from iot_bridge.plain_topics import TopicKind, plain_topic, subscriptions
 from iot_bridge.running import reraise_if_cancelling
@@ -179,20 +180,34 @@ class Bridge:
         ingestor.alarms.active |= open_alarms
         async with self.sessionmaker() as session:
             await saved_sessions.restore(session, ingestor.tracker, lambda key: self._shard_of(key) == index)
+        reorder: Reorder[Inbound] = Reorder(ingestor.tracker.expected_seq)
         last_offline_check = utcnow()
         while True:
             reraise_if_cancelling()
             batch = await self._take_batch(queue)
-            now, effects = utcnow(), Effects()
+            now, effects, done = utcnow(), Effects(), list[Inbound]()
+            for late in reorder.expired():  # waited for predecessors in vain: on as they are
+                await self._ingest_in_order(ingestor, reorder, [late], effects, now, done)
             for message in batch:
-                await ingestor.ingest(message.topic, message.payload, effects, now=now)
+                await self._ingest_in_order(ingestor, reorder, reorder.offer(message), effects, now, done)
             if (now - last_offline_check).total_seconds() >= OFFLINE_CHECK_SECONDS:
                 effects.transitions.extend(ingestor.check_offline(now))
                 last_offline_check = now
             await self._store(effects, ingestor)
             await self._publish(ingestor, effects, now)
-            for message in batch:
+            for message in done:  # held messages are acknowledged once ingested and stored
                 self._client.ack(message.mid, message.qos)  # type: ignore[union-attr]
+
+    @staticmethod
+    async def _ingest_in_order(ingestor: Ingestor, reorder: Reorder[Inbound], ready: list[Inbound],
+                               effects: Effects, now: dt.datetime, done: list[Inbound]) -> None:
+        """Ingest what may go now, each followed by the held messages it was the missing predecessor of."""
+        pending = deque(ready)
+        while pending:
+            message = pending.popleft()
+            await ingestor.ingest(message.topic, message.payload, effects, now=now)
+            done.append(message)
+            pending.extend(reorder.after(message))
 
     async def _take_batch(self, queue: asyncio.Queue[Inbound]) -> list[Inbound]:
         """What is queued, up to the batch size; waits at most the flush interval for the first message.

@@ -70,6 +70,11 @@ class SparkplugTracker:
             online=online,
         )
 
+    def expected_seq(self, edge_node_key: str) -> int | None:
+        """The seq the node's next data message must carry; None while it has no live session."""
+        session = self.sessions.get(edge_node_key)
+        return session.expected_seq if session is not None and session.online else None
+
     def track(self, topic: SparkplugTopic, data: bytes) -> Outcome:
         try:
             if topic.message_type is MessageType.NBIRTH:
