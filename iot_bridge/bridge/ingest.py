@@ -88,11 +88,15 @@ class Ingestor:
         if outcome.device_online is False:
             effects.online[device.id] = False
             return None
-        self._born_devices.setdefault(parsed.edge_node_key, {})[device.code] = device
         if parsed.message_type is MessageType.DDATA:
             effects.command_answers.extend((device.org_id, device.code, answer)
                                            for answer in _command_answers(outcome.payload))
         readings = _sparkplug_values(device, outcome.payload, now, effects)
+        if outcome.late:  # sent before the node died: kept as historical data, the device stays offline
+            self._rows(device, [(key, value, ts, True) for key, value, ts, _ in readings], outcome.payload.seq,
+                       effects)
+            return None
+        self._born_devices.setdefault(parsed.edge_node_key, {})[device.code] = device
         self._readings(device, readings, outcome.payload.seq, effects, now)
         return outcome.rejected
 
@@ -168,6 +172,10 @@ class Ingestor:
         live = next((ts for _, _, ts, historical in readings if not historical), None)
         if live is not None:  # the device speaks now: its offline alarms clear
             effects.transitions.extend((device.org_id, t) for t in self.alarms.seen(device.id, device.spec, live))
+        self._rows(device, readings, seq, effects)
+
+    def _rows(self, device: KnownDevice, readings: list[Reading], seq: int | None, effects: Effects) -> None:
+        """Telemetry rows of the readings inside the stored days; alarms from the live ones."""
         for key, value, ts, historical in readings:
             if not self.storable_from <= ts < self.storable_until:
                 effects.rejected["time_out_of_range"] += 1

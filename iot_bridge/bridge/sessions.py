@@ -48,6 +48,7 @@ class Outcome:
     rejected: str | None = None  # reason, for the metrics
     node_online: bool | None = None  # the edge node went on/offline with this message
     device_online: bool | None = None  # the topic's device went on/offline
+    late: bool = False  # sent before the node's death, which overtook it: data to keep, the node stays offline
 
 
 REBIRTH_WINDOW_S = 10.0
@@ -71,9 +72,9 @@ class SparkplugTracker:
         )
 
     def expected_seq(self, edge_node_key: str) -> int | None:
-        """The seq the node's next data message must carry; None while it has no live session."""
+        """The seq the node's next data message must carry (after its death too: see ``_after_death``)."""
         session = self.sessions.get(edge_node_key)
-        return session.expected_seq if session is not None and session.online else None
+        return session.expected_seq if session is not None else None
 
     def track(self, topic: SparkplugTopic, data: bytes) -> Outcome:
         try:
@@ -110,10 +111,12 @@ class SparkplugTracker:
 
     def _sequenced(self, topic: SparkplugTopic, data: bytes) -> Outcome:
         session = self.sessions.get(topic.edge_node_key)
-        if session is None or not session.online:
+        if session is None:
             return self._ask_rebirth(topic, rejected="no_birth")
         if topic.message_type in (MessageType.NCMD, MessageType.DCMD):
             return Outcome()  # our own commands echoed by the broker: not data
+        if not session.online:
+            return self._after_death(session, topic, data)
         payload = self._decode(session, topic, data)
         if payload is None:
             return self._ask_rebirth(topic, rejected="unknown_device")
@@ -123,6 +126,16 @@ class SparkplugTracker:
         # The message itself is valid: keep its data, and ask for births to resynchronise.
         rebirth = gap and self._first_ask(topic)
         return Outcome(payload=payload, rebirth=rebirth, device_online=device_online)
+
+    def _after_death(self, session: EdgeNodeSession, topic: SparkplugTopic, data: bytes) -> Outcome:
+        """Data a node sent before its death and that the NDEATH (the broker's will, another topic) overtook:
+        the session's very next seq is kept as late data; anything else waits for a new birth."""
+        late_data = topic.message_type in (MessageType.NDATA, MessageType.DDATA)
+        payload = self._decode(session, topic, data) if late_data else None
+        if payload is None or payload.seq != session.expected_seq:
+            return self._ask_rebirth(topic, rejected="no_birth")
+        session.expected_seq = next_seq(session.expected_seq)
+        return Outcome(payload=payload, late=True)
 
     def _decode(self, session: EdgeNodeSession, topic: SparkplugTopic, data: bytes) -> Payload | None:
         if topic.message_type is MessageType.NDATA:

@@ -8,9 +8,10 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from iot_bridge import live
 from iot_bridge.bridge.reorder import Reorder
 from iot_bridge.sparkplug import BD_SEQ, DataType, MessageType, Metric, Payload, encode_payload
-from tests.iot_bridge.bridge_world import World, stored
+from tests.iot_bridge.bridge_world import World, node_birth, stored
 
 
 @dataclass(frozen=True)
@@ -93,3 +94,16 @@ async def test_a_node_whose_data_arrives_before_its_births_loses_nothing(world: 
     await world.until(lambda: world.bridge.totals["accepted"] >= 3)
     assert world.bridge.totals["no_birth"] == 0 and world.bridge.totals["unknown_device"] == 0
     assert {value for key, value in await stored(engine, world.lathe_id) if key == "good_count"} == {6.0, 7.0}
+
+
+async def test_data_overtaken_by_its_node_death_is_stored_and_the_device_stays_offline(world: World,
+                                                                                        engine: AsyncEngine):
+    # given a born node whose last report reaches the bridge after its NDEATH (the broker's will, another topic)
+    node_birth(world)
+    world.sparkplug(MessageType.NDEATH, None, (Metric(BD_SEQ, 0, DataType.UINT64),), device=None)
+    world.sparkplug(MessageType.DDATA, 2, (Metric(None, 9, DataType.INT64, alias=2),))
+    # then the report is stored, flagged historical, and the device is shown offline
+    await world.until(lambda: world.bridge.totals["accepted"] >= 4)
+    assert world.bridge.totals["no_birth"] == 0
+    assert {value for key, value in await stored(engine, world.lathe_id) if key == "good_count"} >= {9.0}
+    assert (await live.online_flags(world.bridge.redis, org_id=world.org_id))[world.lathe_id] is False

@@ -77,6 +77,18 @@ class TestSparkplugTracker:
             Payload(timestamp=1, seq=None, metrics=(Metric(BD_SEQ, 4, DataType.UINT64),))))
         assert death.node_online is False
 
+    def test_data_overtaken_by_its_node_death_is_kept_as_late_data_only_in_sequence(self):
+        tracker = SparkplugTracker()
+        tracker.track(topic(MessageType.NBIRTH), node_birth())
+        tracker.track(topic(MessageType.DBIRTH, "d1"), device_birth(1))
+        tracker.track(topic(MessageType.NDEATH), encode_payload(
+            Payload(timestamp=3, seq=None, metrics=(Metric(BD_SEQ, 0, DataType.UINT64),))))
+        late = tracker.track(topic(MessageType.DDATA, "d1"), device_data(2))
+        assert (late.late, late.payload is not None, late.rejected) == (True, True, None)
+        assert tracker.expected_seq("g/edge") == 3  # the reorder buffer lets the next one through at once
+        stray = tracker.track(topic(MessageType.DDATA, "d1"), device_data(9))
+        assert (stray.payload, stray.rejected) == (None, "no_birth")
+
     def test_a_rebirth_keeps_device_births_that_overtook_its_node_birth(self):
         # given a born node and device, then a Rebirth whose DBIRTH arrives before its NBIRTH (same bdSeq)
         tracker = SparkplugTracker()
