@@ -147,7 +147,8 @@ def _rows_insert(model: type[Base]) -> ReturningInsert[Any]:
 
 
 async def insert_rows(session: AsyncSession, model: type[Base], rows: Sequence[Mapping[str, Any]]) -> None:
-    """Insert ``rows`` (the same keys in each) into ``model``'s table as one multi-row INSERT, in this order.
+    """Insert ``rows`` (at least one, the same keys in each) into ``model``'s table as one multi-row INSERT,
+    in this order.
 
     ``insert(model).values([...])`` is a new statement each time that SQLAlchemy cannot cache: it is compiled
     anew on every call. One cached INSERT on the table, executed with the list of rows, is batched by
