@@ -22,6 +22,9 @@ class EvidenceReceipt:
     leaf_hash_hex: str
 
 
+_RECORD_EVIDENCE = insert(EvidenceRecord).returning(EvidenceRecord.id)  # built once: every key step runs it
+
+
 async def record_evidence(
     session: AsyncSession, *, org_id: uuid.UUID, kind: str, subject: str,
     payload: dict[str, Any] | None = None, payload_digest: str | None = None,
@@ -38,12 +41,10 @@ async def record_evidence(
     except (EvidenceFormatError, ValueError) as exc:
         raise Invalid(f"Evidence entry is malformed: {exc}", code="evidence_invalid") from exc
     leaf = entry.leaf_hash()
-    entry_id = await session.scalar(
-        insert(EvidenceRecord)
-        .values(org_id=org_id, kind=kind, subject=subject, entry_data=entry_data, leaf_hash=leaf,
-                recorded_at=entry.recorded_at)
-        .returning(EvidenceRecord.id)
-    )
+    entry_id = await session.scalar(_RECORD_EVIDENCE, {
+        "org_id": org_id, "kind": kind, "subject": subject, "entry_data": entry_data, "leaf_hash": leaf,
+        "recorded_at": entry.recorded_at,
+    })
     assert entry_id is not None
     return EvidenceReceipt(entry_id=entry_id, leaf_hash_hex=leaf.hex())
 

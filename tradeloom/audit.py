@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv6Address
 from typing import Any
 
-from sqlalchemy import BigInteger, Identity, String, insert, select
+from sqlalchemy import BigInteger, Identity, String, select
 from sqlalchemy.dialects.postgresql import INET
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tradeloom.db import Base, TenantMixin, utcnow
+from tradeloom.db import Base, TenantMixin, insert_rows, utcnow
 from tradeloom.observability import client_ip_var, request_id_var
 
 
@@ -64,12 +64,12 @@ async def record_audit(
 async def record_audits(session: AsyncSession, *, actor: Actor, notes: Sequence[AuditNote]) -> None:
     """Append several entries of one request as one INSERT, in this order."""
     at, client_ip, request_id = utcnow(), client_ip_var.get(), request_id_var.get()
-    await session.execute(insert(AuditEntry).values([
+    await insert_rows(session, AuditEntry, [
         {"org_id": actor.org_id, "actor_user_id": actor.user_id, "actor_api_key_id": actor.api_key_id,
          "action": note.action, "object_type": note.object_type, "object_id": str(note.object_id),
          "details": note.details or {}, "client_ip": client_ip, "request_id": request_id, "at": at}
         for note in notes
-    ]))
+    ])
 
 
 async def audit_trail(

@@ -6,18 +6,20 @@ row-level security applies to them; the tenant is given by ``app.org_id`` and th
 """
 
 import datetime as dt
+import functools
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from decimal import Decimal
 from typing import Any, ClassVar
 
-from sqlalchemy import Engine, MetaData, Numeric, String, func, text
+from sqlalchemy import Engine, MetaData, Numeric, String, func, insert, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, declared_attr, mapped_column
+from sqlalchemy.sql.dml import ReturningInsert
 from sqlalchemy.types import TIMESTAMP
 
 from tradeloom.errors import Conflict
@@ -136,6 +138,25 @@ async def tenant_transaction(
         await apply_tenant(session, org_id=org_id, user_id=user_id)
         yield session
 
+
+
+@functools.cache
+def _rows_insert(model: type[Base]) -> ReturningInsert[Any]:
+    table = Base.metadata.tables[model.__tablename__]
+    return insert(table).returning(*table.primary_key)
+
+
+async def insert_rows(session: AsyncSession, model: type[Base], rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert ``rows`` (at least one, the same keys in each) into ``model``'s table as one multi-row INSERT,
+    in this order.
+
+    ``insert(model).values([...])`` is a new statement each time that SQLAlchemy cannot cache: it is compiled
+    anew on every call. One cached INSERT on the table, executed with the list of rows, is batched by
+    SQLAlchemy into the same single multi-row statement ("insertmanyvalues") without compiling or the ORM's
+    bulk path; that batching needs RETURNING with the psycopg driver (without it, each row would be a statement
+    of its own), hence the primary key.
+    """
+    await session.execute(_rows_insert(model), list(rows))
 
 
 async def flush_or_conflict(session: AsyncSession, message: str, code: str) -> None:

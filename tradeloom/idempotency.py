@@ -12,7 +12,7 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request, Response
-from sqlalchemy import LargeBinary, SmallInteger, String, select, update
+from sqlalchemy import LargeBinary, SmallInteger, String, bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -40,6 +40,12 @@ class IdempotencyRecord(Base):
 
 
 _REPLAYED_HEADERS = ("content-type", "location", "etag")
+# Built once (every POST with a key runs both); no IdempotencyRecord object is ever loaded in a request that
+# claims a key, so the UPDATE has no session state to synchronize.
+_CLAIM = pg_insert(IdempotencyRecord).on_conflict_do_nothing().returning(IdempotencyRecord.key)
+_STORE_RESPONSE = update(IdempotencyRecord).where(
+    IdempotencyRecord.org_id == bindparam("claimed_org_id"), IdempotencyRecord.key == bindparam("claimed_key")
+).execution_options(synchronize_session=False)
 
 
 async def idempotency_guard(
@@ -53,25 +59,19 @@ async def idempotency_guard(
     request_hash = hashlib.sha256(
         request.method.encode() + b" " + request.url.path.encode() + b"\n" + await request.body()
     ).hexdigest()
-    claimed = await session.scalar(
-        pg_insert(IdempotencyRecord)
-        .values(org_id=principal.org_id, key=idempotency_key, request_hash=request_hash,
-                method=request.method, path=request.url.path, created_at=utcnow())
-        .on_conflict_do_nothing()
-        .returning(IdempotencyRecord.key)
-    )
+    claimed = await session.scalar(_CLAIM, {
+        "org_id": principal.org_id, "key": idempotency_key, "request_hash": request_hash, "method": request.method,
+        "path": request.url.path, "created_at": utcnow(),
+    })
     if claimed is None:
         raise ReplayResponse(await _stored_response(tx, principal.org_id, idempotency_key, request_hash))
 
     async def store_first_response(response: Response) -> None:
-        await session.execute(
-            update(IdempotencyRecord)
-            .where(IdempotencyRecord.org_id == principal.org_id, IdempotencyRecord.key == idempotency_key)
-            .values(
-                status_code=response.status_code, response_body=bytes(response.body),
-                response_headers={k: v for k, v in response.headers.items() if k in _REPLAYED_HEADERS},
-            )
-        )
+        await session.execute(_STORE_RESPONSE, {
+            "claimed_org_id": principal.org_id, "claimed_key": idempotency_key,
+            "status_code": response.status_code, "response_body": bytes(response.body),
+            "response_headers": {k: v for k, v in response.headers.items() if k in _REPLAYED_HEADERS},
+        })
 
     tx.before_commit.append(store_first_response)
     return idempotency_key

@@ -95,7 +95,9 @@ class TransactionalRoute(APIRoute):
         return run_in_transaction
 
 
-def transaction_scope(request: Request) -> TransactionScope:
+async def transaction_scope(request: Request) -> TransactionScope:
+    # async, though it awaits nothing: FastAPI runs a plain ``def`` dependency in a worker thread, a thread
+    # hand-off on every request for a getattr
     scope = getattr(request.state, "tx", None)
     if scope is None:
         raise RuntimeError(f"route {request.url.path} is not a TransactionalRoute")
@@ -103,7 +105,7 @@ def transaction_scope(request: Request) -> TransactionScope:
 
 
 async def request_session(request: Request) -> AsyncSession:
-    return await transaction_scope(request).session()
+    return await (await transaction_scope(request)).session()
 
 
 Tx = Annotated[TransactionScope, Depends(transaction_scope)]

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Integer, func, insert, select
+from sqlalchemy import Integer, bindparam, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog.attributes import AttributeTemplate, check_attributes
@@ -197,9 +197,12 @@ async def materials_by_id(session: AsyncSession, *, material_ids: Collection[uui
     return {material.id: material for material in found}
 
 
+_MATERIALS_BY_CODE = select(Material).where(Material.code.in_(bindparam("codes", expanding=True)))  # built once: carts
+
+
 async def materials_by_code(session: AsyncSession, *, codes: Collection[str]) -> dict[str, MaterialLookup]:
     """The materials with these codes, in one query unless a code was retired by a merge; unknown codes absent."""
-    found = {m.code: m for m in await session.scalars(select(Material).where(Material.code.in_(set(codes))))}
+    found = {m.code: m for m in await session.scalars(_MATERIALS_BY_CODE, {"codes": list(set(codes))})}
     return {
         code: await find_material_by_code(session, code=code) if material.merged_into_id
         else MaterialLookup(material, code, redirected_from=None)

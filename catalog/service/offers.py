@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import delete, func, insert, or_, select
+from sqlalchemy import bindparam, delete, func, insert, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import flag_modified
@@ -197,12 +197,14 @@ async def list_own_offers(
     return offers[:limit], next_cursor
 
 
+_PRICE_TIERS = select(OfferPriceTier).where(
+    OfferPriceTier.offer_id.in_(bindparam("offer_ids", expanding=True))
+).order_by(OfferPriceTier.offer_id, OfferPriceTier.min_quantity)  # built once: the price engine runs it per cart
+
+
 async def price_tiers(session: AsyncSession, *, offer_ids: Sequence[uuid.UUID]) -> list[OfferPriceTier]:
     """The price breaks of these offers, by offer then ascending quantity."""
-    query = select(OfferPriceTier).where(OfferPriceTier.offer_id.in_(offer_ids)).order_by(
-        OfferPriceTier.offer_id, OfferPriceTier.min_quantity
-    )
-    return list((await session.scalars(query)).all())
+    return list((await session.scalars(_PRICE_TIERS, {"offer_ids": offer_ids})).all())
 
 
 async def stock_of(session: AsyncSession, *, offer_ids: Sequence[uuid.UUID]) -> list[OfferStock]:

@@ -25,7 +25,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from fractions import Fraction
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog.errors import InexactConversion, InvalidQuantity
@@ -190,17 +190,30 @@ def _rank(quote: PriceQuote) -> tuple[str, Fraction, int, str, str]:
     return quote.currency, quote.price_per_base_unit, lead_time, str(quote.supplier_org_id), str(quote.offer_id)
 
 
+# The engine's reads are built once with parameters: every cart and price page runs them, and building a
+# statement (and its cache key) costs more Python time than executing it.
+_VALID_OFFERS = select(SupplierOffer).where(
+    SupplierOffer.material_id.in_(bindparam("material_ids", expanding=True)),
+    SupplierOffer.status == OfferStatus.ACTIVE.value, SupplierOffer.valid_from <= bindparam("on_date"),
+    or_(SupplierOffer.valid_to.is_(None), SupplierOffer.valid_to >= bindparam("on_date")),
+)
+_SUPPLIER_VALID_OFFERS = _VALID_OFFERS.where(SupplierOffer.org_id == bindparam("supplier_org_id"))
+_VALID_LIST_PRICES = select(PriceList, PriceListLine).join(
+    PriceListLine, PriceListLine.price_list_id == PriceList.id
+).where(
+    PriceListLine.material_id.in_(bindparam("material_ids", expanding=True)),
+    PriceList.buyer_org_id == bindparam("buyer_org_id"), PriceList.valid_from <= bindparam("on_date"),
+    or_(PriceList.valid_to.is_(None), PriceList.valid_to >= bindparam("on_date")),
+)
+_SUPPLIER_VALID_LIST_PRICES = _VALID_LIST_PRICES.where(PriceList.org_id == bindparam("supplier_org_id"))
+
+
 async def _valid_offers(
     session: AsyncSession, material_ids: Sequence[uuid.UUID], on_date: dt.date, supplier_org_id: uuid.UUID | None
 ) -> list[SupplierOffer]:
-    query = select(SupplierOffer).where(
-        SupplierOffer.material_id.in_(material_ids), SupplierOffer.status == OfferStatus.ACTIVE.value,
-        SupplierOffer.valid_from <= on_date,
-        or_(SupplierOffer.valid_to.is_(None), SupplierOffer.valid_to >= on_date),
-    )
-    if supplier_org_id:
-        query = query.where(SupplierOffer.org_id == supplier_org_id)
-    return list((await session.scalars(query)).all())
+    query = _SUPPLIER_VALID_OFFERS if supplier_org_id else _VALID_OFFERS
+    params = {"material_ids": material_ids, "on_date": on_date, "supplier_org_id": supplier_org_id}
+    return list((await session.scalars(query, params)).all())
 
 
 async def _valid_list_prices(
@@ -208,13 +221,10 @@ async def _valid_list_prices(
     supplier_org_id: uuid.UUID | None,
 ) -> list[_ListPrice]:
     """Lines for this buyer and these materials from lists valid on the date (RLS hides other parties' lists)."""
-    query = select(PriceList, PriceListLine).join(PriceListLine, PriceListLine.price_list_id == PriceList.id).where(
-        PriceListLine.material_id.in_(material_ids), PriceList.buyer_org_id == buyer_org_id,
-        PriceList.valid_from <= on_date, or_(PriceList.valid_to.is_(None), PriceList.valid_to >= on_date),
-    )
-    if supplier_org_id:
-        query = query.where(PriceList.org_id == supplier_org_id)
-    return [_ListPrice(price_list, line) for price_list, line in (await session.execute(query)).all()]
+    query = _SUPPLIER_VALID_LIST_PRICES if supplier_org_id else _VALID_LIST_PRICES
+    params = {"material_ids": material_ids, "buyer_org_id": buyer_org_id, "on_date": on_date,
+              "supplier_org_id": supplier_org_id}
+    return [_ListPrice(price_list, line) for price_list, line in (await session.execute(query, params)).all()]
 
 
 def price_request(material: Material, quantity: Decimal, unit: str) -> PriceRequest:

@@ -4,7 +4,7 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tradeloom.concurrency import check_version
@@ -100,17 +100,18 @@ async def organizations_of(session: AsyncSession, *, user_id: uuid.UUID) -> list
     return [(org, roles) for org, roles in rows.all()]
 
 
+_MEMBER_CONTEXT = (  # built once: every signed-in request runs it
+    select(Membership.roles, Organization.kind)
+    .join(Organization, Organization.id == Membership.org_id)
+    .join(User, User.id == Membership.user_id)
+    .where(Membership.user_id == bindparam("user_id"), Membership.org_id == bindparam("org_id"),
+           Organization.is_active, User.is_active)
+)
+
+
 async def member_context(session: AsyncSession, *, user_id: uuid.UUID, org_id: uuid.UUID) -> MemberContext:
     """The user's roles in the org, checked live: a removed member or blocked org is refused at once."""
-    row = (
-        await session.execute(
-            select(Membership.roles, Organization.kind)
-            .join(Organization, Organization.id == Membership.org_id)
-            .join(User, User.id == Membership.user_id)
-            .where(Membership.user_id == user_id, Membership.org_id == org_id,
-                   Organization.is_active, User.is_active)
-        )
-    ).first()
+    row = (await session.execute(_MEMBER_CONTEXT, {"user_id": user_id, "org_id": org_id})).first()
     if row is None:
         raise Unauthorized("The user is not an active member of this organization.", code="not_a_member")
     return MemberContext(user_id=user_id, org_id=org_id, org_kind=row.kind, roles=tuple(row.roles))

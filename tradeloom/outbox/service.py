@@ -8,7 +8,7 @@ from sqlalchemy import Connection, Insert, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from tradeloom.db import utcnow
+from tradeloom.db import insert_rows, utcnow
 from tradeloom.outbox.models import OutboxEvent
 
 _OUTBOX_INSERT = insert(OutboxEvent)
@@ -22,10 +22,10 @@ def _event(*, org_id: uuid.UUID, topic: str, payload: dict[str, Any]) -> Insert:
 async def emit_many(session: AsyncSession, *, org_id: uuid.UUID, events: Sequence[tuple[str, dict[str, Any]]]) -> None:
     """Queue several ``(topic, payload)`` events of one transaction as one INSERT, delivered in this order."""
     now = utcnow()
-    await session.execute(_OUTBOX_INSERT.values([
+    await insert_rows(session, OutboxEvent, [
         {"org_id": org_id, "topic": topic, "payload": payload, "created_at": now, "available_at": now}
         for topic, payload in events
-    ]))
+    ])
 
 
 async def emit(session: AsyncSession, *, org_id: uuid.UUID, topic: str, payload: dict[str, Any]) -> None:

@@ -4,7 +4,7 @@ import uuid
 from collections.abc import Sequence
 from decimal import Decimal
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from commerce.orders.models import ApprovalRule, CostCentreBudget, PurchaseOrder
@@ -48,11 +48,14 @@ async def list_rules(session: AsyncSession) -> list[ApprovalRule]:
     return list((await session.scalars(query)).all())
 
 
+_ACTIVE_RULES = select(ApprovalRule).where(  # built once: every submission runs it
+    ApprovalRule.org_id == bindparam("org_id"), ApprovalRule.currency == bindparam("currency"), ApprovalRule.is_active
+)
+
+
 async def active_rules(session: AsyncSession, *, org_id: uuid.UUID, currency: str) -> Sequence[RuleView]:
-    query = select(ApprovalRule).where(ApprovalRule.org_id == org_id, ApprovalRule.currency == currency,
-                                       ApprovalRule.is_active)
-    return [RuleView(r.currency, r.min_amount, r.class_prefix, r.approvals_required)
-            for r in (await session.scalars(query)).all()]
+    rules = await session.scalars(_ACTIVE_RULES, {"org_id": org_id, "currency": currency})
+    return [RuleView(r.currency, r.min_amount, r.class_prefix, r.approvals_required) for r in rules.all()]
 
 
 async def create_budget(session: AsyncSession, *, actor: Actor, fields: BudgetIn) -> CostCentreBudget:

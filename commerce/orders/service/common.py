@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from commerce.orders.errors import OrderNotFound, TransitionNotAllowed, WrongParty
@@ -22,7 +22,7 @@ from commerce.orders.rules import Party, Step, party_of
 from ledger.service import record_evidence
 from tradeloom.audit import Actor, AuditNote, record_audits
 from tradeloom.concurrency import check_version
-from tradeloom.db import utcnow
+from tradeloom.db import insert_rows, utcnow
 from tradeloom.outbox.service import emit_many
 
 EVIDENCE_TOPICS = frozenset({"order.submitted", "order.confirmed", "order.cancelled"})
@@ -128,7 +128,7 @@ async def step_record(
 
 async def write_steps(session: AsyncSession, *, actor: Actor, steps: Sequence[StepRecord]) -> None:
     """Timeline rows, outbox events and audit entries of the steps (one INSERT per table), and their evidence."""
-    await session.execute(insert(OrderEvent).values([step.event_row for step in steps]))
+    await insert_rows(session, OrderEvent, [step.event_row for step in steps])
     await emit_many(session, org_id=actor.org_id, events=[(step.topic, step.payload) for step in steps])
     await record_audits(session, actor=actor, notes=[
         AuditNote(step.topic, "purchase_order", step.event_row["order_id"],

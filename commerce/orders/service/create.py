@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -111,10 +111,21 @@ async def _check_parties(session: AsyncSession, actor: Actor, supplier_org_id: u
         raise Invalid("That organization does not supply goods on the platform.", code="order_supplier_unknown")
 
 
+# Placement's own statements are built once (their parameters given at execution): building a statement and
+# its cache key costs more Python time than running it.
+_FX_RATE = select(FxRate.rate_to_cny).where(FxRate.currency == bindparam("currency"))
+_NEXT_NUMBER = (
+    pg_insert(OrderNumberSequence)
+    .on_conflict_do_update(index_elements=[OrderNumberSequence.org_id, OrderNumberSequence.year],
+                           set_={"last_number": OrderNumberSequence.last_number + 1})
+    .returning(OrderNumberSequence.last_number)
+)
+
+
 async def _fx_rate(session: AsyncSession, currency: str) -> Decimal:
     if currency not in CURRENCIES:
         raise Invalid(f"{currency!r} is not an accepted ISO 4217 currency code.", code="order_currency_unknown")
-    rate = await session.scalar(select(FxRate.rate_to_cny).where(FxRate.currency == currency))
+    rate = await session.scalar(_FX_RATE, {"currency": currency})
     if rate is None:
         raise Invalid(f"No exchange rate to CNY is set for {currency}.", code="order_fx_rate_missing")
     return rate
@@ -122,13 +133,7 @@ async def _fx_rate(session: AsyncSession, currency: str) -> Decimal:
 
 async def _next_number(session: AsyncSession, buyer_org_id: uuid.UUID, year: int) -> str:
     """PO-<year>-<6 digits>, per buyer and year, without gaps: the counter row moves with the transaction."""
-    statement = (
-        pg_insert(OrderNumberSequence).values(org_id=buyer_org_id, year=year, last_number=1)
-        .on_conflict_do_update(index_elements=[OrderNumberSequence.org_id, OrderNumberSequence.year],
-                               set_={"last_number": OrderNumberSequence.last_number + 1})
-        .returning(OrderNumberSequence.last_number)
-    )
-    number = await session.scalar(statement)
+    number = await session.scalar(_NEXT_NUMBER, {"org_id": buyer_org_id, "year": year, "last_number": 1})
     return f"PO-{year}-{number:06d}"
 
 
