@@ -16,13 +16,8 @@ grow strictly per device), JSON sensors by distinct ``seq``, against what the si
 import argparse
 import asyncio
 import datetime as dt
-import getpass
-import json
 import os
 import shutil
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -44,8 +39,10 @@ from iot_bridge.models import Protocol
 from iot_bridge.simulator.command import provision
 from iot_bridge.simulator.fleet import FleetPlan, SimulatedDevice, plan_fleet
 from iot_bridge.simulator.runner import Fleet, FleetOptions
-from iot_bridge.sparkplug import DataType, MessageType, Metric, Payload, encode_payload, node_topic, state_topic
+from iot_bridge.sparkplug import DataType, MessageType, Metric, Payload, encode_payload, node_topic
+from loadtest.iot_processes import AUTOSAVE_S, Bridge, Mosquitto, wait_until_online
 from loadtest.ledger_bench import load_average, machine, percentile, pgbench_tps, write_section
+from loadtest.resolution_bench import free_port
 from loadtest.scratch import SERVER_URL, fresh_database
 from tradeloom.db import libpq_url, make_engine, make_sessionmaker
 from tradeloom.embedded import EmbeddedServices, start_redis
@@ -58,105 +55,7 @@ GROUP = "bench"
 PROBE_LATHE = "probe-lathe"
 GAP_NODE = "gap-probe"
 DRAIN_QUIET_S = 10  # the bridge has drained when the stored count stopped growing for this long
-# QoS 1 messages the broker may have unacknowledged at the bridge: the bridge acknowledges after each batch's
-# commit, so this bounds a batch (Mosquitto's default of 20 would cap the bridge at 20 messages per commit).
-INFLIGHT = 2000
 FAULTS = ("both", "broker", "kill", "none")  # broker: restart at 30 %; kill: bridge SIGKILL at 60 %
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class Mosquitto:
-    """A private broker: persistence on, no limit on queued QoS 1 messages of a persistent session.
-
-    It runs as the bench's own user: started as root, Mosquitto would otherwise switch to the ``mosquitto``
-    user, which may not write into the bench's private folder, and then keeps no session over a restart."""
-
-    def __init__(self, folder: Path) -> None:
-        self.port = free_port()
-        self._config = folder / "mosquitto.conf"
-        self._saved = folder / "mosquitto.db"
-        self._config.write_text(
-            f"listener {self.port} 127.0.0.1\nallow_anonymous true\nuser {getpass.getuser()}\npersistence true\n"
-            f"persistence_location {folder}/\nmax_queued_messages 0\nmax_inflight_messages {INFLIGHT}\n"
-            "autosave_interval 1\n")
-        self._process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self._process = subprocess.Popen(["mosquitto", "-c", str(self._config)],  # noqa: S603,S607
-                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        _wait_for_port(self.port)
-
-    def stop(self) -> None:
-        if self._process is not None:
-            self._process.terminate()
-            self._process.wait(10)
-            if not self._saved.exists():  # a restart would then drop every session: not the fault meant
-                raise RuntimeError(f"the broker saved no sessions in {self._saved}")
-
-    @property
-    def address(self) -> BrokerAddress:
-        return BrokerAddress("127.0.0.1", self.port)
-
-
-def _wait_for_port(port: int, limit_s: float = 20) -> None:
-    deadline = time.monotonic() + limit_s
-    while time.monotonic() < deadline:
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise RuntimeError(f"nothing listens on port {port}")
-
-
-def wait_until_online(broker: BrokerAddress, host_id: str, limit_s: float = 60) -> None:
-    """Until the bridge announced STATE online (it subscribes first): what the fleet sends before that reaches
-    no session, since the bridge's persistent session only exists once it has subscribed."""
-    online = threading.Event()
-    client = broker.client(f"{GROUP}-bridge-watch")
-    client.on_message = lambda c, u, m: online.set() if json.loads(m.payload or b"{}").get("online") else None
-    client.connect(broker.host, broker.port)
-    client.loop_start()
-    client.subscribe(state_topic(host_id), qos=1)
-    try:
-        if not online.wait(limit_s):
-            raise RuntimeError(f"the bridge did not come online within {limit_s:.0f} s")
-    finally:
-        close_client(client)
-
-
-@dataclass
-class Bridge:
-    """``tradeloom iot-bridge`` as a child process, so it can be killed for real."""
-
-    env: dict[str, str]
-    process: subprocess.Popen[bytes] | None = None
-    cpu_seconds: float = 0.0  # of the processes that ended (user + system)
-
-    def start(self) -> None:
-        self.process = subprocess.Popen([sys.executable, "-m", "tradeloom.cli", "iot-bridge"], env=self.env)
-
-    def kill(self) -> None:
-        assert self.process is not None
-        self.cpu_seconds += process_cpu_seconds(self.process.pid)
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait()
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.cpu_seconds += process_cpu_seconds(self.process.pid)
-            self.process.terminate()
-            self.process.wait(30)
-
-
-def process_cpu_seconds(pid: int) -> float:
-    """User + system CPU time a running process has used so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 @dataclass
@@ -297,6 +196,7 @@ class Outcome:
     pgbench: float
     load_before: str
     bridge_cpu_s: float
+    broker_cpu_s: float
     stored_total: int
     primary_host: bool
 
@@ -334,6 +234,8 @@ def report(outcome: Outcome, command: str) -> str:
         f"| forced seq gap | {rebirth} | Rebirth |",
         f"| bridge CPU (user + system, all its processes) | {outcome.bridge_cpu_s:,.1f} s for "
         f"{outcome.stored_total:,} messages stored: **{cpu_per_1000(outcome):.2f} CPU-s per 1,000** | — |",
+        f"| broker CPU (Mosquitto, user + system) | {outcome.broker_cpu_s:,.1f} s: "
+        f"**{outcome.broker_cpu_s * 1000 / max(outcome.sent, 1):.2f} CPU-s per 1,000 sent** | — |",
         f"| pgbench TPC-B-like, 8 clients, 20 s (same server, same run) | {outcome.pgbench:,.0f} tps | reference |",
         "",
         "Faults during the run: " + ("; ".join(outcome.events) or "none") + ". Loss counts every message the simulator "
@@ -352,18 +254,20 @@ def main() -> None:
                         help="which faults to inject: the broker restart, the bridge kill, both or none")
     parser.add_argument("--no-primary-host", action="store_true",
                         help="edge nodes publish whatever the bridge's STATE (its persistent session must keep all)")
+    parser.add_argument("--autosave", type=int, default=AUTOSAVE_S,
+                        help="the broker's autosave_interval in seconds (it writes its whole store each time)")
     arguments = parser.parse_args()
     load_before = load_average()
     with workspace() as (folder, redis_url):
         database_url = fresh_database(DATABASE)
         plan = plan_fleet(arguments.devices, group_id=GROUP)
         org_id = asyncio.run(prepare(database_url, plan))
-        mosquitto = Mosquitto(folder)
+        mosquitto = Mosquitto(folder, arguments.autosave)
         mosquitto.start()
         bridge = Bridge(os.environ | {"TRADELOOM_DATABASE_URL": database_url, "TRADELOOM_REDIS_URL": redis_url,
                                       "TRADELOOM_MQTT_URL": f"mqtt://127.0.0.1:{mosquitto.port}"})
         bridge.start()
-        wait_until_online(mosquitto.address, get_settings().iot_host_id)
+        wait_until_online(mosquitto.address, f"{GROUP}-bridge-watch", get_settings().iot_host_id)
         probes = Probes()
         options = FleetOptions(broker=mosquitto.address, org_id=org_id, rate=arguments.rate,
                                spool_dir=folder / "spool", base_port=free_port(), faults=False,
@@ -386,6 +290,7 @@ def main() -> None:
                                                                                            Protocol.OPCUA)),
             alarm_ms=probes.alarm_latencies_ms, rebirth_ms=probes.rebirth_after_gap_ms, events=probes.events,
             pgbench=pgbench_tps(SERVER_URL), load_before=load_before, bridge_cpu_s=bridge.cpu_seconds,
+            broker_cpu_s=mosquitto.cpu_seconds,
             stored_total=sum(stored.values()), primary_host=not arguments.no_primary_host)
     command = "python -m loadtest.iot_bench " + " ".join(sys.argv[1:])
     section = report(outcome, command)

@@ -12,13 +12,11 @@ before and after. With ``--profile`` py-spy samples the bridge meanwhile (collap
 
 import argparse
 import asyncio
-import json
 import os
 import random
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -40,9 +38,9 @@ from iot_bridge.sparkplug import (
     device_topic,
     encode_payload,
     node_topic,
-    state_topic,
 )
-from loadtest.iot_bench import GROUP, Bridge, Mosquitto, prepare, process_cpu_seconds, workspace
+from loadtest.iot_bench import GROUP, prepare, workspace
+from loadtest.iot_processes import Bridge, Mosquitto, process_cpu_seconds, wait_until_online
 from loadtest.ledger_bench import load_average
 from loadtest.scratch import fresh_database
 from tradeloom.db import libpq_url
@@ -98,20 +96,6 @@ def publish(port: int, batch: list[tuple[str, bytes]]) -> None:
     client.disconnect()
 
 
-def wait_for_bridge(port: int, host_id: str) -> None:
-    """Until the bridge's retained STATE says online (it subscribed before announcing it)."""
-    online = threading.Event()
-    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="cpu-bench-watcher")
-    client.on_message = lambda _c, _u, message: online.set() if json.loads(message.payload)["online"] else None
-    client.connect("127.0.0.1", port)
-    client.subscribe(state_topic(host_id), qos=1)
-    client.loop_start()
-    if not online.wait(300):
-        raise RuntimeError("the bridge did not come online")
-    client.loop_stop()
-    client.disconnect()
-
-
 def rejected(redis_url: str) -> dict[str, int]:
     with Redis.from_url(redis_url) as redis:
         return {k.decode(): int(v) for k, v in redis.hgetall(REJECTED).items()}
@@ -142,7 +126,8 @@ def main() -> None:
         try:
             batch = messages(plan, arguments.rounds, int(time.time() * 1000) - 3_600_000)
             expected = len(batch) - len(plan.by_edge_node())  # NBIRTHs carry no device data
-            wait_for_bridge(mosquitto.port, get_settings().iot_host_id)  # its start-up CPU is not counted
+            # its start-up CPU is not counted
+            wait_until_online(mosquitto.address, "cpu-bench-watcher", get_settings().iot_host_id, 300)
             time.sleep(2)
             assert bridge.process is not None
             before, started = process_cpu_seconds(bridge.process.pid), time.monotonic()
