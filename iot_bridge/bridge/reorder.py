@@ -7,6 +7,10 @@ node's DDATA seconds before the NBIRTH published ahead of it (another topic), an
 goes on as it is (the tracker then sees the gap and asks for a Rebirth, or refuses it without a birth).
 
 A waiting message is neither ingested nor acknowledged, so a crash meanwhile gets it again from the broker.
+That redelivery carries MQTT's DUP flag, as does every message the broker sends again after a reconnect;
+one whose seq lies behind the expected one was ingested already (its batch was committed, with the saved
+session, before the crash; or its first copy was still queued at the bridge over a broker restart) and is
+only acknowledged: held, it would come back after the timeout as a seq gap and set off a Rebirth.
 Births and deaths (NBIRTH carries seq 0, NDEATH none) and plain-MQTT messages pass straight through; after
 each message the held ones that are now next follow it.
 """
@@ -21,6 +25,7 @@ from google.protobuf.message import DecodeError
 from iot_bridge.sparkplug import sparkplug_b_pb2 as pb
 
 REORDER_TIMEOUT_S = 10.0
+SEQ_SPACE = 256  # Sparkplug's seq wraps after 255: "behind" means at most half of it back
 _UNSEQUENCED = {"NBIRTH", "NDEATH", "NCMD", "DCMD"}  # NBIRTH resets the seq; the others carry none of ours
 
 
@@ -30,6 +35,9 @@ class Message(Protocol):
 
     @property
     def payload(self) -> bytes: ...
+
+    @property
+    def dup(self) -> bool: ...
 
 
 M = TypeVar("M", bound=Message)
@@ -60,6 +68,17 @@ class Reorder(Generic[M]):
             return [*self._release(key), message]
         held.by_seq[seq] = message
         return []
+
+    def already_ingested(self, message: M) -> bool:
+        """A redelivered message (DUP) whose seq is behind the edge node's expected one."""
+        if not message.dup:
+            return False
+        key = _edge_key(message)
+        expected = self._expected(key) if key is not None else None
+        seq = _sequence(message) if expected is not None else None
+        if expected is None or seq is None:
+            return False
+        return 0 < (expected - seq) % SEQ_SPACE <= SEQ_SPACE // 2
 
     def after(self, message: M) -> list[M]:
         """The held message that follows, now that ``message`` was ingested (its edge node's next seq)."""

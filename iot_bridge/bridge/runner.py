@@ -60,6 +60,7 @@ class Inbound:
     payload: bytes
     mid: int
     qos: int
+    dup: bool  # delivered again after a reconnect (MQTT DUP flag)
 
 
 @dataclass(frozen=True)
@@ -145,7 +146,7 @@ class Bridge:
             self._loop.call_soon_threadsafe(self.connected.set)
 
         def on_message(_client: mqtt.Client, _userdata: object, message: mqtt.MQTTMessage) -> None:
-            self._inbox.append(Inbound(message.topic, message.payload, message.mid, message.qos))
+            self._inbox.append(Inbound(message.topic, message.payload, message.mid, message.qos, bool(message.dup)))
             if not self._drain_scheduled:  # one wake-up of the event loop per burst, not one per message
                 self._drain_scheduled = True
                 assert self._loop is not None
@@ -189,6 +190,10 @@ class Bridge:
             for late in reorder.expired():  # waited for predecessors in vain: on as they are
                 await self._ingest_in_order(ingestor, reorder, [late], effects, now, done)
             for message in batch:
+                if reorder.already_ingested(message):
+                    effects.rejected["already_stored"] += 1
+                    done.append(message)
+                    continue
                 await self._ingest_in_order(ingestor, reorder, reorder.offer(message), effects, now, done)
             if (now - last_offline_check).total_seconds() >= OFFLINE_CHECK_SECONDS:
                 effects.transitions.extend(ingestor.check_offline(now))

@@ -9,7 +9,7 @@ import asyncio
 import contextlib
 
 import paho.mqtt.client as mqtt
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from iot_bridge.bridge.runner import Bridge
@@ -121,3 +121,34 @@ async def test_no_sequence_number_is_lost_when_the_bridge_stops_or_crashes_under
 
 async def _all_stored(engine: AsyncEngine, world: World, expected: set[int]) -> bool:
     return await counts_stored(engine, world) >= expected
+
+
+async def test_what_was_stored_but_not_acknowledged_before_a_crash_is_not_stored_again(
+    world: World, engine: AsyncEngine,
+):
+    # given a bridge with a persistent session that stores a born node's readings but dies before acknowledging
+    await world.running.stop()
+    world.running = await RunningBridge.start(persistent(world.bridge))
+    node = EdgeNodeWithoutPrimaryHost(world)
+    try:
+        node.births()
+        node.count_parts(10)
+        await world.until(lambda: world.bridge.totals["accepted"] >= 12)
+        world.bridge._client.ack = lambda mid, qos: None  # type: ignore[method-assign,union-attr]
+        node.count_parts(10)
+        await world.until(lambda: world.bridge.totals["accepted"] >= 22)
+        await crash(world.running)
+        # when a new bridge starts: the broker sends those ten again (DUP), then the node goes on
+        world.running = await RunningBridge.start(persistent(world.bridge))
+        node.count_parts(5)
+        # then the ten are only acknowledged, the five stored, nothing stored twice, no Rebirth asked for
+        await world.until(lambda: _all_stored(engine, world, set(range(node.count + 1))))
+        await world.until(lambda: world.bridge.totals["already_stored"] == 10)
+        async with engine.connect() as conn:
+            rows = await conn.scalar(select(func.count()).where(
+                telemetry.c.device_id == world.lathe_id, telemetry.c.key == "good_count"))
+        assert rows == node.count + 1  # the DBIRTH's 0, then one row per part
+        assert not [t for t, _ in world.received if "/NCMD/" in t]
+    finally:
+        await world.running.stop()
+        forget_session(world)

@@ -18,10 +18,11 @@ from tests.iot_bridge.bridge_world import World, node_birth, stored
 class Sent:
     topic: str
     payload: bytes
+    dup: bool = False
 
 
-def data(seq: int, edge: str = "e1") -> Sent:
-    return Sent(f"spBv1.0/g/DDATA/{edge}/d1", encode_payload(Payload(timestamp=1, seq=seq)))
+def data(seq: int, edge: str = "e1", *, dup: bool = False) -> Sent:
+    return Sent(f"spBv1.0/g/DDATA/{edge}/d1", encode_payload(Payload(timestamp=1, seq=seq)), dup)
 
 
 BIRTH = Sent("spBv1.0/g/NBIRTH/e1", encode_payload(Payload(timestamp=1, seq=0)))
@@ -83,6 +84,17 @@ class TestReorder:
         assert self.reorder.offer(plain) == [plain]
         self.node.next = 7
         assert self.reorder.offer(data(7, edge="e2")) == [data(7, edge="e2")]
+
+    def test_a_redelivery_behind_the_expected_seq_was_ingested_already(self):
+        self.node.next = 10
+        assert self.reorder.already_ingested(data(8, dup=True))
+        assert not self.reorder.already_ingested(data(8))  # not a redelivery: waits, as any early message
+        assert not self.reorder.already_ingested(data(10, dup=True))  # the expected one: not seen yet
+        self.node.next = 2
+        assert self.reorder.already_ingested(data(250, dup=True))  # behind, across the wrap
+        assert not self.reorder.already_ingested(data(100, dup=True))  # more than half the seq space away
+        self.node.next = None
+        assert not self.reorder.already_ingested(data(1, dup=True))  # no session: the tracker decides
 
 
 async def test_a_node_whose_data_arrives_before_its_births_loses_nothing(world: World, engine: AsyncEngine):
