@@ -11,7 +11,8 @@ from pymodbus.exceptions import ModbusException
 
 from iot_bridge.device_types import CommandSpec
 from iot_bridge.edge.config import ModbusDeviceConfig
-from iot_bridge.edge.node import CommandFailed, SparkplugEdgeNode, now_ms
+from iot_bridge.edge.edge_device import CommandFailed
+from iot_bridge.edge.node import SparkplugEdgeNode, now_ms
 from iot_bridge.edge.preprocess import Reading, convert_unit
 from iot_bridge.edge.registers import decode_telemetry, encode_value, register_span
 from iot_bridge.running import reraise_if_cancelling

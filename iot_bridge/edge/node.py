@@ -17,13 +17,14 @@ import json
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import paho.mqtt.client as mqtt
 
-from iot_bridge.device_types import CommandSpec, DeviceTypeSpec
+from iot_bridge.device_types import DeviceTypeSpec
+from iot_bridge.edge.edge_device import EdgeDevice, Executor
 from iot_bridge.edge.mqtt import BrokerAddress, close_client
 from iot_bridge.edge.preprocess import Reading
 from iot_bridge.edge.spool import Spool
@@ -44,52 +45,12 @@ from iot_bridge.sparkplug import (
     parse_topic,
     state_topic,
 )
-from iot_bridge.sparkplug.commands import CORRELATION, RESULT, RESULT_OK, command_metric, commands_in, failed
+from iot_bridge.sparkplug.commands import CORRELATION, RESULT, command_metric, commands_in
 
 log = logging.getLogger(__name__)
 
-Executor = Callable[[CommandSpec, dict[str, Any]], Awaitable[None]]
-
-
-class CommandFailed(Exception):
-    """A device could not carry out a command; the message goes back to the host as the result."""
-
-
 def now_ms() -> int:
     return int(time.time() * 1000)
-
-
-@dataclass
-class _Device:
-    device_id: str
-    spec: DeviceTypeSpec
-    executor: Executor
-    aliases: dict[str, int]  # metric name → alias (unique within the edge node)
-    data_topic: str
-    values: dict[str, Reading] = field(default_factory=dict)  # telemetry key → last value, for births
-    online: bool = False
-
-    def birth_metrics(self, timestamp: int) -> tuple[Metric, ...]:
-        telemetry = tuple(
-            Metric(name=t.metric, alias=self.aliases[t.metric], datatype=t.type.sparkplug_datatype,
-                   value=self.values.get(t.key), timestamp=timestamp)
-            for t in self.spec.telemetry
-        )
-        commands = tuple(
-            Metric(name=command_metric(c.name, part), alias=self.aliases[command_metric(c.name, part)],
-                   datatype=DataType.STRING, value="", timestamp=timestamp)
-            for c in self.spec.commands for part in (CORRELATION, RESULT)
-        )
-        return telemetry + commands
-
-    def data_metrics(self, readings: Mapping[str, Reading], timestamp: int) -> tuple[Metric, ...]:
-        metrics = []
-        for key, value in readings.items():
-            spec = self.spec.telemetry_key(key)
-            if spec is not None:
-                metrics.append(Metric(name=spec.metric, datatype=spec.type.sparkplug_datatype, value=value,
-                                      timestamp=timestamp))
-        return tuple(metrics)
 
 
 @dataclass
@@ -119,7 +80,7 @@ class SparkplugEdgeNode:
         self._broker = broker
         self._spool = spool
         self._client_id = client_id or f"tl-edge-{group_id}-{edge_node_id}"
-        self._devices: dict[str, _Device] = {}
+        self._devices: dict[str, EdgeDevice] = {}
         self._next_alias = 1
         self._loop: asyncio.AbstractEventLoop | None = None
         self._client: mqtt.Client | None = None
@@ -129,7 +90,7 @@ class SparkplugEdgeNode:
         self._bd_seq = 0
         self._seq = 0
         self._in_flight: dict[int, int] = {}  # MQTT message id → spool id
-        self._unpublished: list[tuple[_Device, tuple[Metric, ...], int, int]] = []  # spooled, not yet committed
+        self._unpublished: list[tuple[EdgeDevice, tuple[Metric, ...], int, int]] = []  # spooled, not yet committed
         self._flush_scheduled = False
         self._acks: deque[tuple[int, int]] = deque()  # (session, mid) from paho's thread, drained on the loop
         self._acks_scheduled = False
@@ -143,7 +104,7 @@ class SparkplugEdgeNode:
         aliases = {name: self._next_alias + index for index, name in enumerate(names)}
         self._next_alias += len(names)
         topic = device_topic(self.group_id, MessageType.DDATA, self.edge_node_id, device_id)
-        self._devices[device_id] = _Device(device_id, spec, executor, aliases, str(topic))
+        self._devices[device_id] = EdgeDevice(device_id, spec, executor, aliases, str(topic))
 
     def is_online(self, device_id: str) -> bool:
         return self._devices[device_id].online
@@ -336,14 +297,14 @@ class SparkplugEdgeNode:
             if device.online:
                 self._publish_device_birth(device)
 
-    def _publish_device_birth(self, device: _Device) -> None:
+    def _publish_device_birth(self, device: EdgeDevice) -> None:
         self._flush()
         timestamp = now_ms()
         self._publish(device_topic(self.group_id, MessageType.DBIRTH, self.edge_node_id, device.device_id),
                       Payload(timestamp=timestamp, seq=self._take_seq(), metrics=device.birth_metrics(timestamp)))
         self.counters.births += 1
 
-    def _publish_data(self, device: _Device, metrics: tuple[Metric, ...], spool_id: int, timestamp: int,
+    def _publish_data(self, device: EdgeDevice, metrics: tuple[Metric, ...], spool_id: int, timestamp: int,
                       *, historical: bool = False) -> None:
         """A DDATA by alias (the birth named them); its spool row goes when the broker acknowledges it."""
         by_alias = tuple(
@@ -395,36 +356,19 @@ class SparkplugEdgeNode:
         elif device is not None:
             asyncio.get_running_loop().create_task(self._run_device_command(device, payload))
 
-    async def _run_device_command(self, device: _Device, payload: Payload) -> None:
+    async def _run_device_command(self, device: EdgeDevice, payload: Payload) -> None:
         """Each ``Command/<name>/…`` group in the DCMD is one command; its result goes back in a DDATA
         (see ``iot_bridge.sparkplug.commands``)."""
         for command in commands_in(payload.metrics):
             self.counters.commands += 1
-            spec = device.spec.command(command.name)
-            result = RESULT_OK
-            try:
-                if spec is None:
-                    raise CommandFailed(f"unknown command {command.name!r}")
-                problems = spec.check_params(command.params)
-                if problems:
-                    raise CommandFailed("; ".join(problems))
-                await device.executor(spec, command.params)
-            except CommandFailed as exc:
-                result = failed(str(exc))
-            self._report_result(device, command.name, command.correlation_id, result)
-
-    def _report_result(self, device: _Device, command: str, correlation: str, result: str) -> None:
-        timestamp = now_ms()
-        metrics = tuple(
-            Metric(name=command_metric(command, part), datatype=DataType.STRING, value=value, timestamp=timestamp)
-            for part, value in ((CORRELATION, correlation), (RESULT, result))
-            if command_metric(command, part) in device.aliases
-        )
-        if metrics and self._live:
-            self._flush()
-            spool_id = self._spool.add(device.device_id, timestamp, metrics)
-            self._spool.commit()
-            self._publish_data(device, metrics, spool_id, timestamp)
+            result = await device.execute(command)
+            timestamp = now_ms()
+            metrics = device.result_metrics(command.name, command.correlation_id, result, timestamp)
+            if metrics and self._live:
+                self._flush()
+                spool_id = self._spool.add(device.device_id, timestamp, metrics)
+                self._spool.commit()
+                self._publish_data(device, metrics, spool_id, timestamp)
 
 
 def _wait_published(info: mqtt.MQTTMessageInfo) -> None:

@@ -15,7 +15,8 @@ from asyncua import Client, Node, ua
 
 from iot_bridge.device_types import CommandSpec
 from iot_bridge.edge.config import OpcUaDeviceConfig, OpcUaServerConfig
-from iot_bridge.edge.node import CommandFailed, SparkplugEdgeNode, now_ms
+from iot_bridge.edge.edge_device import CommandFailed
+from iot_bridge.edge.node import SparkplugEdgeNode, now_ms
 from iot_bridge.edge.preprocess import Reading, ReportFilter, convert_unit
 from iot_bridge.running import reraise_if_cancelling
 
