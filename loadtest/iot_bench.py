@@ -31,6 +31,7 @@ from typing import Any
 
 import psycopg
 
+from iot_bridge.bridge.reorder import REORDER_TIMEOUT_S
 from iot_bridge.device_types import load_device_types
 from iot_bridge.edge.mqtt import BrokerAddress, close_client
 from iot_bridge.edge.node import SparkplugEdgeNode
@@ -54,7 +55,10 @@ DATABASE = "tl_bench_iot"
 GROUP = "bench"
 PROBE_LATHE = "probe-lathe"
 GAP_NODE = "gap-probe"
-DRAIN_QUIET_S = 10  # the bridge has drained when the stored count stopped growing for this long
+GAP_WAIT_S = 120  # the gap waits in the bridge's backlog, then the reorder timeout, before the Rebirth
+# The bridge has drained when the stored count stopped growing for this long: longer than the reorder timeout,
+# during which a message held for a missing predecessor is not stored.
+DRAIN_QUIET_S = REORDER_TIMEOUT_S * 3
 FAULTS = ("both", "broker", "kill", "none")  # broker: restart at 30 %; kill: bridge SIGKILL at 60 %
 
 
@@ -105,7 +109,7 @@ def seq_gap_probe(broker: BrokerAddress, probes: Probes) -> None:
         client.publish(node_topic(GROUP, MessageType.NDATA, GAP_NODE),
                        encode_payload(Payload(timestamp=now + seq, seq=seq)), qos=1).wait_for_publish(10)
     sent = time.monotonic()
-    if answered.wait(30):
+    if answered.wait(GAP_WAIT_S):
         probes.rebirth_after_gap_ms = (time.monotonic() - sent) * 1000
     close_client(client)
 
