@@ -31,7 +31,6 @@ from typing import Any
 
 import psycopg
 
-from iot_bridge.bridge.reorder import REORDER_TIMEOUT_S
 from iot_bridge.device_types import load_device_types
 from iot_bridge.edge.mqtt import BrokerAddress, close_client
 from iot_bridge.edge.node import SparkplugEdgeNode
@@ -58,7 +57,7 @@ GAP_NODE = "gap-probe"
 GAP_WAIT_S = 120  # the gap waits in the bridge's backlog, then the reorder timeout, before the Rebirth
 # The bridge has drained when the stored count stopped growing for this long: longer than the reorder timeout,
 # during which a message held for a missing predecessor is not stored.
-DRAIN_QUIET_S = REORDER_TIMEOUT_S * 3
+DRAIN_QUIET_S = get_settings().iot_reorder_timeout_seconds * 3
 FAULTS = ("both", "broker", "kill", "none")  # broker: restart at 30 %; kill: bridge SIGKILL at 60 %
 
 

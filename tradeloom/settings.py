@@ -127,6 +127,10 @@ class Settings(BaseSettings):
     iot_shards: int = Field(default=4, ge=1, le=64, description="bridge workers; each owns a set of edge nodes")
     iot_batch_rows: int = Field(default=2000, ge=1, le=100_000, description="telemetry rows per COPY")
     iot_flush_seconds: float = Field(default=0.2, gt=0, le=10, description="longest wait before a COPY")
+    iot_reorder_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=300,
+        description="how long a Sparkplug message waits for a missing predecessor before it goes on as a seq gap",
+    )
     iot_telemetry_retention_days: int = Field(default=30, ge=1, description="older day partitions are dropped")
 
     stripe_api_base: str = Field(

@@ -3,8 +3,9 @@
 MQTT keeps order per topic only: a broker working through a backlog for the bridge has delivered an edge
 node's DDATA seconds before the NBIRTH published ahead of it (another topic), and the data was refused as
 ``no_birth`` and lost. Sparkplug 3.0 gives the host application a *reorder timeout* for this: a message whose
-``seq`` is not the one expected waits until the missing ones arrive, or until the timeout, after which it
-goes on as it is (the tracker then sees the gap and asks for a Rebirth, or refuses it without a birth).
+``seq`` is not the one expected waits until the missing ones arrive, or until the timeout
+(``TRADELOOM_IOT_REORDER_TIMEOUT_SECONDS``, 10 s), after which it goes on as it is (the tracker then sees
+the gap and asks for a Rebirth, or refuses it without a birth).
 
 A waiting message is neither ingested nor acknowledged, so a crash meanwhile gets it again from the broker.
 That redelivery carries MQTT's DUP flag, as does every message the broker sends again after a reconnect;
@@ -24,7 +25,6 @@ from google.protobuf.message import DecodeError
 
 from iot_bridge.sparkplug import sparkplug_b_pb2 as pb
 
-REORDER_TIMEOUT_S = 10.0
 SEQ_SPACE = 256  # Sparkplug's seq wraps after 255: "behind" means at most half of it back
 _UNSEQUENCED = {"NBIRTH", "NDEATH", "NCMD", "DCMD"}  # NBIRTH resets the seq; the others carry none of ours
 
@@ -52,7 +52,7 @@ class _Held(Generic[M]):
 class Reorder(Generic[M]):
     """One shard's waiting messages; ``expected(edge key)`` is the tracker's next seq (None: no live session)."""
 
-    def __init__(self, expected: Callable[[str], int | None], *, timeout_s: float = REORDER_TIMEOUT_S,
+    def __init__(self, expected: Callable[[str], int | None], *, timeout_s: float,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self._expected, self._timeout_s, self._clock = expected, timeout_s, clock
         self._held: dict[str, _Held[M]] = {}

@@ -181,7 +181,8 @@ class Bridge:
         ingestor.alarms.active |= open_alarms
         async with self.sessionmaker() as session:
             await saved_sessions.restore(session, ingestor.tracker, lambda key: self._shard_of(key) == index)
-        reorder: Reorder[Inbound] = Reorder(ingestor.tracker.expected_seq)
+        reorder: Reorder[Inbound] = Reorder(ingestor.tracker.expected_seq,
+                                            timeout_s=self.settings.iot_reorder_timeout_seconds)
         last_offline_check = utcnow()
         while True:
             reraise_if_cancelling()

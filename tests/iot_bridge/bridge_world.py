@@ -123,7 +123,8 @@ async def world(engine: AsyncEngine, redis_url: str, test_settings: Settings) ->
                         reported_attributes={})
         session.add_all([lathe, sensor])
     redis = Redis.from_url(redis_url)
-    settings = test_settings.model_copy(update={"iot_host_id": f"test-{tag}", "iot_shards": 2})
+    settings = test_settings.model_copy(update={"iot_host_id": f"test-{tag}", "iot_shards": 2,
+                                          "iot_reorder_timeout_seconds": 3.0})
     bridge = Bridge(settings, sessionmaker, redis, BROKER, persistent_session=False, topic_filters=[
         f"spBv1.0/g{tag}/#", f"tl/{org.id}/+/telemetry", f"tl/{org.id}/+/attributes", f"tl/{org.id}/+/commands/ack",
         f"tl/{other_org}/+/telemetry"])
