@@ -45,42 +45,60 @@ def preload_orders(database_url: str, count: int) -> int:
     """Copy the demo's placed orders until ``count`` orders exist (for the cost-growth runs); returns the total.
 
     Copies keep their lines, get fresh ids and numbers, and are old (created a year ago), so they weigh on the
-    tables and indexes the hot path touches without being mistaken for orders of the run.
+    tables and indexes the hot path touches without being mistaken for orders of the run. Copied in batches
+    through a small analysed table (one statement joining a million generated rows was planned as a nested
+    loop and never ended), then vacuumed and analysed: this machine's server runs without autovacuum, and a
+    production database holding a million orders has been vacuumed.
     """
-    with psycopg.connect(libpq_url(database_url)) as conn:
-        existing = int(conn.execute("SELECT count(*) FROM purchase_orders").fetchone()[0])  # type: ignore[index]
-        missing = count - existing
-        if missing > 0:
-            conn.execute(_PRELOAD_SQL, {"missing": missing})
-            conn.execute("ANALYZE purchase_orders; ANALYZE order_lines")
+    with psycopg.connect(libpq_url(database_url), autocommit=True) as conn:
+        existing, copied = conn.execute(  # type: ignore[misc]
+            "SELECT count(*), count(*) FILTER (WHERE number LIKE 'PO-2025-B%%') FROM purchase_orders").fetchone()
+        first = copied + 1  # copies are numbered on from the earlier preloads' copies
+        end = first + count - existing
+        for start in range(first, end, PRELOAD_BATCH):
+            with conn.transaction():
+                conn.execute("CREATE TEMP TABLE preload_copies (new_id uuid, template_id uuid, serial int) "
+                             "ON COMMIT DROP")
+                conn.execute(_PRELOAD_COPIES, {"first": start, "last": min(start + PRELOAD_BATCH, end) - 1})
+                conn.execute("ANALYZE preload_copies")
+                conn.execute(_PRELOAD_ORDERS)
+                conn.execute(_PRELOAD_LINES)
+        if count > existing:
+            conn.execute("VACUUM ANALYZE purchase_orders, order_lines")
+            conn.execute("CHECKPOINT")
         return int(conn.execute("SELECT count(*) FROM purchase_orders").fetchone()[0])  # type: ignore[index]
 
 
-_PRELOAD_SQL = """
+PRELOAD_BATCH = 100_000
+_PRELOAD_COPIES = """
+INSERT INTO preload_copies
 WITH templates AS (
     SELECT id, row_number() OVER (ORDER BY id) AS n, count(*) OVER () AS templates FROM purchase_orders
-), copies AS (
-    SELECT gen_random_uuid() AS new_id, t.id AS template_id, g AS serial
-    FROM generate_series(1, %(missing)s) g JOIN templates t ON t.n = 1 + g %% t.templates
-), orders AS (
-    INSERT INTO purchase_orders (id, number, buyer_org_id, supplier_org_id, delivery_site_id, currency,
-        fx_rate_to_cny, payment_terms, requested_date, cost_centre, source, reference, status, confirmation,
-        net_total, tax_total, gross_total, approvals_required, approvals_given, budget_reserved,
-        created_by_user_id, updated_at, created_at, version)
-    SELECT c.new_id, 'PO-2025-B' || lpad(c.serial::text, 8, '0'), o.buyer_org_id, o.supplier_org_id,
-        o.delivery_site_id, o.currency, o.fx_rate_to_cny, o.payment_terms, o.requested_date, o.cost_centre,
-        o.source, o.reference, o.status, o.confirmation, o.net_total, o.tax_total, o.gross_total,
-        o.approvals_required, o.approvals_given, 0, o.created_by_user_id, now() - interval '1 year',
-        now() - interval '1 year', 1
-    FROM copies c JOIN purchase_orders o ON o.id = c.template_id
+    WHERE number NOT LIKE 'PO-2025-B%%'
 )
+SELECT gen_random_uuid() AS new_id, t.id AS template_id, g AS serial
+FROM generate_series(%(first)s::int, %(last)s::int) g JOIN templates t ON t.n = 1 + g %% t.templates
+"""
+_PRELOAD_ORDERS = """
+INSERT INTO purchase_orders (id, number, buyer_org_id, supplier_org_id, delivery_site_id, currency,
+    fx_rate_to_cny, payment_terms, requested_date, cost_centre, source, reference, status, confirmation,
+    net_total, tax_total, gross_total, approvals_required, approvals_given, budget_reserved,
+    created_by_user_id, updated_at, created_at, version)
+SELECT c.new_id, 'PO-2025-B' || lpad(c.serial::text, 8, '0'), o.buyer_org_id, o.supplier_org_id,
+    o.delivery_site_id, o.currency, o.fx_rate_to_cny, o.payment_terms, o.requested_date, o.cost_centre,
+    o.source, o.reference, o.status, o.confirmation, o.net_total, o.tax_total, o.gross_total,
+    o.approvals_required, o.approvals_given, 0, o.created_by_user_id, now() - interval '1 year',
+    now() - interval '1 year', 1
+FROM preload_copies c JOIN purchase_orders o ON o.id = c.template_id
+"""
+_PRELOAD_LINES = """
 INSERT INTO order_lines (id, order_id, buyer_org_id, supplier_org_id, line_no, material_id, material_code,
     material_class, quantity, unit, unit_price, tax_rate, net, tax, gross, requested_date, confirmed_quantity,
     confirmed_date, price_rule, price_reference)
 SELECT gen_random_uuid(), c.new_id, l.buyer_org_id, l.supplier_org_id, l.line_no, l.material_id, l.material_code,
     l.material_class, l.quantity, l.unit, l.unit_price, l.tax_rate, l.net, l.tax, l.gross, l.requested_date,
     l.confirmed_quantity, l.confirmed_date, l.price_rule, l.price_reference
-FROM copies c JOIN order_lines l ON l.order_id = c.template_id
+FROM preload_copies c JOIN order_lines l ON l.order_id = c.template_id
 """
 
 
