@@ -21,6 +21,7 @@ import datetime as dt
 import json
 import os
 import secrets
+import shlex
 import shutil
 import subprocess
 import sys
@@ -176,11 +177,10 @@ def run_locust(base: str, fixtures: Path, out: Path, *, seconds: float, users: i
 
 
 def report_markdown(result: dict[str, Any]) -> str:
-    orders, checks, args = result["orders"], result["checks"], result["args"]
+    orders, checks = result["orders"], result["checks"]
     lat = orders["latency_ms"]
     rows = [SECTION, "",
-            f"Command: `python -m loadtest.bench --workers {args['workers']} --seconds {args['seconds']:g} "
-            f"--mixed-seconds {args['mixed_seconds']:g}` (`make bench`)",
+            f"Command: `{result['command']}` (`make bench`)",
             f"Date: {result['date']}. Machine: {result['machine']}; load average before: {result['load_before']}. "
             f"Data: {result['data']}.",
             "Server: `tradeloom serve` (gunicorn, uvicorn workers, production settings) + `tradeloom worker`, "
@@ -244,6 +244,7 @@ def main() -> None:
     buyer_orgs = _buyer_orgs(url)
     checks = check_run(url, order_ids=orders["order_ids"], buyer_org_ids=buyer_orgs, window=(since, until))
     result = {
+        "command": shlex.join(["python", "-m", "loadtest.bench", *sys.argv[1:]]),
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "machine": machine(), "load_before": load_before,
         "args": vars(args), "data": _data_summary(url),
         "orders": {k: v for k, v in orders.items() if k != "order_ids"}, "checks": checks.as_dict(),
