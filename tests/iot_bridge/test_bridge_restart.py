@@ -7,8 +7,10 @@ Against the real Mosquitto (TRADELOOM_TEST_MQTT_URL), PostgreSQL and Redis.
 
 import asyncio
 import contextlib
+from collections.abc import AsyncIterator
 
 import paho.mqtt.client as mqtt
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -86,37 +88,40 @@ def forget_session(world: World) -> None:
     client.disconnect()
 
 
-async def test_no_sequence_number_is_lost_when_the_bridge_stops_or_crashes_under_load(
-    world: World, engine: AsyncEngine,
-):
-    # given a bridge with a persistent session and a born edge node without primary host
+@pytest.fixture
+async def node(world: World) -> AsyncIterator[EdgeNodeWithoutPrimaryHost]:
+    """A bridge with a persistent session, and an edge node without primary host, not born yet."""
     await world.running.stop()
     world.running = await RunningBridge.start(persistent(world.bridge))
-    node = EdgeNodeWithoutPrimaryHost(world)
-    try:
-        node.births()
-        node.count_parts(40)
-        await world.until(lambda: world.bridge.totals["accepted"] >= 42)
-        # when the bridge stops, the node keeps publishing, and a new bridge (nothing in memory) starts
-        await world.running.stop()
-        node.count_parts(100)  # the seq wraps past 255 on the way
-        world.running = await RunningBridge.start(persistent(world.bridge))
-        node.count_parts(20)
-        # and that bridge crashes while the node publishes, and another one starts
-        publishing = asyncio.create_task(asyncio.to_thread(node.count_parts, 60))
-        await asyncio.sleep(0.05)
-        await crash(world.running)
-        await publishing
-        world.running = await RunningBridge.start(persistent(world.bridge))
-        node.count_parts(20)
-        # then every reading is stored, none was refused for want of a birth
-        expected = set(range(node.count + 1))
-        await world.until(lambda: _all_stored(engine, world, expected))
-        assert world.bridge.totals["no_birth"] == 0
-        assert node.count == MESSAGES
-    finally:
-        await world.running.stop()
-        forget_session(world)
+    yield EdgeNodeWithoutPrimaryHost(world)
+    await world.running.stop()
+    forget_session(world)
+
+
+async def test_no_sequence_number_is_lost_when_the_bridge_stops_or_crashes_under_load(
+    world: World, engine: AsyncEngine, node: EdgeNodeWithoutPrimaryHost,
+):
+    # given a born edge node
+    node.births()
+    node.count_parts(40)
+    await world.until(lambda: world.bridge.totals["accepted"] >= 42)
+    # when the bridge stops, the node keeps publishing, and a new bridge (nothing in memory) starts
+    await world.running.stop()
+    node.count_parts(100)  # the seq wraps past 255 on the way
+    world.running = await RunningBridge.start(persistent(world.bridge))
+    node.count_parts(20)
+    # and that bridge crashes while the node publishes, and another one starts
+    publishing = asyncio.create_task(asyncio.to_thread(node.count_parts, 60))
+    await asyncio.sleep(0.05)
+    await crash(world.running)
+    await publishing
+    world.running = await RunningBridge.start(persistent(world.bridge))
+    node.count_parts(20)
+    # then every reading is stored, none was refused for want of a birth
+    expected = set(range(node.count + 1))
+    await world.until(lambda: _all_stored(engine, world, expected))
+    assert world.bridge.totals["no_birth"] == 0
+    assert node.count == MESSAGES
 
 
 async def _all_stored(engine: AsyncEngine, world: World, expected: set[int]) -> bool:
@@ -124,31 +129,24 @@ async def _all_stored(engine: AsyncEngine, world: World, expected: set[int]) -> 
 
 
 async def test_what_was_stored_but_not_acknowledged_before_a_crash_is_not_stored_again(
-    world: World, engine: AsyncEngine,
+    world: World, engine: AsyncEngine, node: EdgeNodeWithoutPrimaryHost,
 ):
-    # given a bridge with a persistent session that stores a born node's readings but dies before acknowledging
-    await world.running.stop()
+    # given a bridge that stores a born node's readings but dies before acknowledging them
+    node.births()
+    node.count_parts(10)
+    await world.until(lambda: world.bridge.totals["accepted"] >= 12)
+    world.bridge._client.ack = lambda mid, qos: None  # type: ignore[method-assign,union-attr]
+    node.count_parts(10)
+    await world.until(lambda: world.bridge.totals["accepted"] >= 22)
+    await crash(world.running)
+    # when a new bridge starts: the broker sends those ten again (DUP), then the node goes on
     world.running = await RunningBridge.start(persistent(world.bridge))
-    node = EdgeNodeWithoutPrimaryHost(world)
-    try:
-        node.births()
-        node.count_parts(10)
-        await world.until(lambda: world.bridge.totals["accepted"] >= 12)
-        world.bridge._client.ack = lambda mid, qos: None  # type: ignore[method-assign,union-attr]
-        node.count_parts(10)
-        await world.until(lambda: world.bridge.totals["accepted"] >= 22)
-        await crash(world.running)
-        # when a new bridge starts: the broker sends those ten again (DUP), then the node goes on
-        world.running = await RunningBridge.start(persistent(world.bridge))
-        node.count_parts(5)
-        # then the ten are only acknowledged, the five stored, nothing stored twice, no Rebirth asked for
-        await world.until(lambda: _all_stored(engine, world, set(range(node.count + 1))))
-        await world.until(lambda: world.bridge.totals["already_stored"] == 10)
-        async with engine.connect() as conn:
-            rows = await conn.scalar(select(func.count()).where(
-                telemetry.c.device_id == world.lathe_id, telemetry.c.key == "good_count"))
-        assert rows == node.count + 1  # the DBIRTH's 0, then one row per part
-        assert not [t for t, _ in world.received if "/NCMD/" in t]
-    finally:
-        await world.running.stop()
-        forget_session(world)
+    node.count_parts(5)
+    # then the ten are only acknowledged, the five stored, nothing stored twice, no Rebirth asked for
+    await world.until(lambda: _all_stored(engine, world, set(range(node.count + 1))))
+    await world.until(lambda: world.bridge.totals["already_stored"] == 10)
+    async with engine.connect() as conn:
+        rows = await conn.scalar(select(func.count()).where(
+            telemetry.c.device_id == world.lathe_id, telemetry.c.key == "good_count"))
+    assert rows == node.count + 1  # the DBIRTH's 0, then one row per part
+    assert not [t for t, _ in world.received if "/NCMD/" in t]
