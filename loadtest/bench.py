@@ -167,10 +167,13 @@ def run_wrk(base: str, carts: Path, results: Path, *, seconds: float, connection
 def run_locust(base: str, fixtures: Path, out: Path, *, seconds: float, users: int) -> list[dict[str, Any]]:
     """The mixed workload, headless; Locust's per-request-type statistics (failures are counted, not fatal)."""
     env = os.environ | {"TRADELOOM_BENCH_FIXTURES": str(fixtures)}
-    subprocess.run([sys.executable, "-m", "locust", "-f", str(HERE / "locustfile.py"), "--headless",  # noqa: S603
-                    "--host", base, "-u", str(users), "-r", str(max(1, users // 5)), "-t", f"{seconds:g}s",
-                    "--csv", str(out), "--only-summary"], env=env, check=False, capture_output=True)
-    with open(f"{out}_stats.csv", encoding="utf-8") as file:
+    run = subprocess.run([sys.executable, "-m", "locust", "-f", str(HERE / "locustfile.py"), "--headless",  # noqa: S603
+                          "--host", base, "-u", str(users), "-r", str(max(1, users // 5)), "-t", f"{seconds:g}s",
+                          "--csv", str(out), "--only-summary"], env=env, check=False, capture_output=True, text=True)
+    stats = Path(f"{out}_stats.csv")
+    if not stats.exists():  # Locust did not run (not installed: `make bench` installs the bench extra)
+        raise SystemExit(f"Locust wrote no statistics:\n{run.stderr[-2000:]}")
+    with stats.open(encoding="utf-8") as file:
         return [{"name": row["Name"], "requests": int(row["Request Count"]), "failures": int(row["Failure Count"]),
                  "rps": float(row["Requests/s"]), "p50": float(row["50%"]), "p95": float(row["95%"]),
                  "p99": float(row["99%"])} for row in csv.DictReader(file)]
