@@ -4,6 +4,12 @@ from typing import Any
 
 from prometheus_client import multiprocess
 
+# Seconds an idle keep-alive connection stays open (uvicorn's worker takes gunicorn's setting). Gunicorn's
+# default of 2 s is shorter than the pause of a client between requests, so a client reusing its connection
+# met one the server was closing: "connection reset" under the Locust mix (BENCHMARKS.md). Behind a load
+# balancer it must outlast the balancer's idle timeout (60 s for most), or the balancer answers 502.
+keepalive = 75
+
 logconfig_dict = {
     "version": 1,
     "disable_existing_loggers": False,
