@@ -38,9 +38,10 @@ from ledger.checkpoint import generate_signer_key
 from loadtest import bench_world
 from loadtest.bench_checks import check_run
 from loadtest.ledger_bench import load_average, machine, pgbench_tps, write_section
-from loadtest.resolution_bench import PREFIX, free_port
+from loadtest.resolution_bench import PREFIX
 from loadtest.scratch import SERVER_URL, database_url, fresh_database
 from tradeloom.db import libpq_url
+from tradeloom.net import free_port
 
 SECTION = "## Load test (make bench)"
 HERE = Path(__file__).parent

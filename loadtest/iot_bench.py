@@ -42,10 +42,10 @@ from iot_bridge.simulator.runner import Fleet, FleetOptions
 from iot_bridge.sparkplug import DataType, MessageType, Metric, Payload, encode_payload, node_topic
 from loadtest.iot_processes import AUTOSAVE_S, Bridge, Mosquitto, wait_until_online
 from loadtest.ledger_bench import load_average, machine, percentile, pgbench_tps, write_section
-from loadtest.resolution_bench import free_port
 from loadtest.scratch import SERVER_URL, fresh_database
 from tradeloom.db import libpq_url, make_engine, make_sessionmaker
 from tradeloom.embedded import EmbeddedServices, start_redis
+from tradeloom.net import free_port
 from tradeloom.seed import seed_world
 from tradeloom.settings import get_settings
 

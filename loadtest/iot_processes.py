@@ -15,7 +15,7 @@ from pathlib import Path
 
 from iot_bridge.edge.mqtt import BrokerAddress, close_client
 from iot_bridge.sparkplug import state_topic
-from loadtest.resolution_bench import free_port
+from tradeloom.net import free_port
 
 # QoS 1 messages the broker may have unacknowledged at the bridge: the bridge acknowledges after each batch's
 # commit, so this bounds a batch (Mosquitto's default of 20 would cap the bridge at 20 messages per commit).

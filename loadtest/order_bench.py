@@ -22,9 +22,10 @@ import httpx
 import psycopg
 
 from loadtest.ledger_bench import load_average, machine, percentile, pgbench_tps, server_url, write_section
-from loadtest.resolution_bench import free_port, serve
+from loadtest.resolution_bench import serve
 from loadtest.scratch import fresh_database
 from tradeloom.db import libpq_url
+from tradeloom.net import free_port
 
 SECTION = "## Order placement"
 BUYER, SUPPLIER_KEY = "buyer@ecm.demo", "nbpf"

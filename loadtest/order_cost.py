@@ -24,9 +24,9 @@ import psycopg
 
 from loadtest import bench, bench_world
 from loadtest.ledger_bench import load_average
-from loadtest.resolution_bench import free_port
 from loadtest.scratch import SERVER_URL, database_url
 from tradeloom.db import libpq_url
+from tradeloom.net import free_port
 
 
 def cpu_snapshot(app: psutil.Process) -> dict[str, float]:

@@ -12,7 +12,6 @@ import asyncio
 import datetime as dt
 import os
 import random
-import socket
 import subprocess
 import sys
 import time
@@ -27,6 +26,7 @@ from loadtest.ledger_bench import load_average, machine, percentile, pgbench_tps
 from loadtest.scratch import fresh_database
 from tradeloom.db import libpq_url
 from tradeloom.identity.uscc import check_character
+from tradeloom.net import free_port
 
 SECTION = "## Identifier resolution"
 PREFIX = "88.118.8866"
@@ -50,12 +50,6 @@ def fill(database_url: str, count: int) -> list[str]:
                                 dt.datetime.now(dt.UTC)))
         conn.execute("ANALYZE identifiers")
     return suffixes
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def serve(database_url: str, port: int) -> subprocess.Popen[bytes]:

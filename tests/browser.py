@@ -4,7 +4,6 @@ Playwright's async API runs in pytest-asyncio's session loop (its sync API would
 every async fixture after it); the server runs in a thread with its own loop.
 """
 
-import socket
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -14,16 +13,11 @@ import uvicorn
 from playwright.async_api import Browser, Page, async_playwright
 
 from tradeloom.app import create_app
+from tradeloom.net import free_port
 from tradeloom.settings import Settings
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic"]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture(scope="session")
@@ -34,7 +28,7 @@ def live_server(test_settings: Settings) -> Iterator[str]:
 
 def serve(settings: Settings) -> Iterator[str]:
     """Serve the app built with ``settings`` until the generator is closed; yields its base URL."""
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
                                            log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, name="live-server", daemon=True)

@@ -33,6 +33,7 @@ from tradeloom import migrate
 from tradeloom.app import create_app
 from tradeloom.db import libpq_url, make_engine
 from tradeloom.embedded import EmbeddedServices, start_postgres, start_redis
+from tradeloom.net import free_port
 from tradeloom.settings import PROJECT_ROOT, Settings, get_settings
 
 # One secrets key for the whole run (tests only, never a deployment's): the app's settings and the
@@ -65,9 +66,7 @@ def _mqtt_url() -> str:
     configured = get_settings().test_mqtt_url
     if configured:
         return configured
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
+    port = free_port()
     _embedded_broker = subprocess.Popen([sys.executable, "-m", "iot_bridge.embedded_broker", "--port", str(port)])
     deadline = time.monotonic() + BROKER_LIMIT_S
     while True:

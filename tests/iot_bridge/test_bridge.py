@@ -34,9 +34,10 @@ from iot_bridge.sparkplug import (
 )
 from tests.factories import make_member
 from tests.iot_bridge.bridge_world import World, node_birth, now_ms, other_org, stored
-from tests.iot_bridge.edge.peers import TEST_BROKER, free_port, running
+from tests.iot_bridge.edge.peers import TEST_BROKER, running
 from tradeloom.audit import Actor
 from tradeloom.identity.models import Organization
+from tradeloom.net import free_port
 
 
 async def test_sparkplug_data_is_stored_cached_and_raises_an_alarm_once(world: World, engine: AsyncEngine):

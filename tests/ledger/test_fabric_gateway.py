@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-
 import pytest
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
 from fabric_protos.peer import transaction_pb2
@@ -30,6 +28,7 @@ from tests.ledger.fabric_gateway_double import (
     serve,
 )
 from tests.ledger.fabric_pki import ThrowawayCA, key_pem
+from tradeloom.net import free_port
 from tradeloom.settings import Settings
 
 
@@ -155,9 +154,7 @@ class TestEvaluate:
 
 def test_an_unreachable_peer_raises_gateway_unavailable(identity: SigningIdentity) -> None:
     # given: a port nobody listens on
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     # when / then
     with connect(f"127.0.0.1:{port}", identity, call_timeout=5) as gateway, pytest.raises(GatewayUnavailable):
         gateway.evaluate("GetLatest", "origin")

@@ -1,7 +1,6 @@
 """The secondary-node client against a local server speaking the SNMS enterprise-node HTTP interface."""
 
 import json
-import socket
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -21,6 +20,7 @@ from tests.factories import make_member
 from tradeloom.audit import Actor
 from tradeloom.db import apply_tenant
 from tradeloom.identity.roles import Role
+from tradeloom.net import free_port
 
 TOKEN = "node-token-for-tests"
 URL_VALUE = {"index": 1, "type": "URL", "data": {"format": "string", "value": "http://127.0.0.1:8000/t/88.118.8866/A"}}
@@ -82,15 +82,9 @@ def snms_node() -> FastAPI:
     return app
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def node_url() -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(snms_node(), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -141,7 +135,7 @@ class TestSnmsNodeClient:
         assert (refused.value.status, refused.value.code) == (503, "secondary_node_auth")
 
     async def test_an_unreachable_node_is_503(self) -> None:
-        client = SnmsNodeClient(f"http://127.0.0.1:{_free_port()}", TOKEN, timeout=1)
+        client = SnmsNodeClient(f"http://127.0.0.1:{free_port()}", TOKEN, timeout=1)
         with pytest.raises(SecondaryNodeError, match="unreachable"):
             await client.create(NodeRecord(handle="88.118.8866/X", values=[URL_VALUE]))
         await client.aclose()

@@ -3,7 +3,6 @@
 import asyncio
 import contextlib
 import os
-import socket
 import threading
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -14,15 +13,10 @@ import paho.mqtt.client as mqtt
 from iot_bridge.edge.agent import EdgeAgent
 from iot_bridge.edge.mqtt import BrokerAddress
 from iot_bridge.sparkplug import AliasTable, MessageType, Payload, SparkplugTopic, decode_payload, parse_topic
+from tradeloom.net import free_port
 
 TEST_BROKER = BrokerAddress.from_url(os.environ["TRADELOOM_TEST_MQTT_URL"])  # set by tests/conftest.py
 WAIT_LIMIT_S = 30  # a failure bound only: a passing test never waits for it
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def unique_group() -> str:

@@ -22,7 +22,8 @@ from iot_bridge.sparkplug import (
     rebirth_request,
 )
 from iot_bridge.sparkplug.commands import CORRELATION, RESULT, command_metric
-from tests.iot_bridge.edge.peers import TEST_BROKER, Received, SparkplugRecorder, free_port, running, unique_group
+from tests.iot_bridge.edge.peers import TEST_BROKER, Received, SparkplugRecorder, running, unique_group
+from tradeloom.net import free_port
 
 PRESS = {"state": "run", "good_count": 120, "scrap_count": 2, "strokes_per_minute": 40.0, "tonnage": 95.5,
          "die_height": 250.25, "lube_pressure": 3.5}

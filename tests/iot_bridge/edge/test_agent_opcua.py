@@ -9,8 +9,9 @@ from iot_bridge.edge.opcua import device_node_id
 from iot_bridge.simulator.opcua_machines import OpcUaMachineServer
 from iot_bridge.sparkplug import DataType, MessageType, device_topic
 from iot_bridge.sparkplug.commands import RESULT, command_metric
-from tests.iot_bridge.edge.peers import TEST_BROKER, SparkplugRecorder, free_port, unique_group
+from tests.iot_bridge.edge.peers import TEST_BROKER, SparkplugRecorder, unique_group
 from tests.iot_bridge.edge.test_agent_modbus import dcmd, replied, running
+from tradeloom.net import free_port
 
 CMM = {"state": "run", "good_count": 12, "out_of_tolerance_count": 1, "last_deviation": 0.012, "room_temp": 20.5}
 

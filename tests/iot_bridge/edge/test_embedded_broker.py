@@ -9,7 +9,8 @@ from iot_bridge.edge.node import SparkplugEdgeNode
 from iot_bridge.edge.spool import Spool
 from iot_bridge.embedded_broker import serve_broker
 from iot_bridge.sparkplug import MessageType
-from tests.iot_bridge.edge.peers import WAIT_LIMIT_S, SparkplugRecorder, eventually, free_port, unique_group
+from tests.iot_bridge.edge.peers import WAIT_LIMIT_S, SparkplugRecorder, eventually, unique_group
+from tradeloom.net import free_port
 
 
 class BrokerThread:

@@ -16,8 +16,9 @@ from iot_bridge.simulator.fleet import plan_fleet, provision_fleet
 from iot_bridge.simulator.runner import Fleet, FleetOptions
 from iot_bridge.sparkplug import MessageType
 from tests.factories import make_org
-from tests.iot_bridge.edge.peers import TEST_BROKER, WAIT_LIMIT_S, SparkplugRecorder, free_port, unique_group
+from tests.iot_bridge.edge.peers import TEST_BROKER, WAIT_LIMIT_S, SparkplugRecorder, unique_group
 from tradeloom.identity.roles import OrgKind
+from tradeloom.net import free_port
 
 
 def test_a_few_hundred_devices_cover_every_type_over_every_protocol():
