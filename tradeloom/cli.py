@@ -96,15 +96,19 @@ def serve(host: str, port: int, workers: int, demo: bool, with_worker: bool) -> 
         shutil.rmtree(metrics_dir, ignore_errors=True)
         metrics_dir.mkdir(parents=True)
         env = os.environ | {"PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
-        children = [subprocess.Popen(  # noqa: S603 - our own interpreter and module
-            [sys.executable, "-m", "gunicorn", "tradeloom.app:create_app()", "--worker-class",
-             "uvicorn_worker.UvicornWorker", "--workers", str(workers), "--bind", f"{host}:{port}",
-             "--config", "python:tradeloom.gunicorn_conf", "--graceful-timeout", "10"], env=env)]
+        children = [subprocess.Popen(gunicorn_command(host, port, workers), env=env)]  # noqa: S603
         if with_worker:
             children.append(subprocess.Popen([sys.executable, "-m", "tradeloom.cli", "worker"], env=env))
         children += _iot_processes(env, demo=demo, embedded_broker=settings.mqtt_url is None)
         click.echo(f"Tradeloom is serving on http://{host}:{port}  (Ctrl+C stops it)")
         _supervise(children)
+
+
+def gunicorn_command(host: str, port: int, workers: int) -> list[str]:
+    """The web app under gunicorn with uvicorn workers and ``tradeloom.gunicorn_conf``."""
+    return [sys.executable, "-m", "gunicorn", "tradeloom.app:create_app()", "--worker-class",
+            "uvicorn_worker.UvicornWorker", "--workers", str(workers), "--bind", f"{host}:{port}",
+            "--config", "python:tradeloom.gunicorn_conf", "--graceful-timeout", "10"]
 
 
 def _iot_processes(env: dict[str, str], *, demo: bool, embedded_broker: bool) -> list[subprocess.Popen[bytes]]:

@@ -1,16 +1,21 @@
 """The `tradeloom` command against a real database of its own (copied from the migrated template)."""
 
+import contextlib
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import psycopg
 import pytest
 
 from tests.conftest import TEMPLATE_ENV, with_database
+from tradeloom.cli import gunicorn_command
 from tradeloom.db import libpq_url
+from tradeloom.net import free_port
 
 
 @pytest.fixture
@@ -71,3 +76,34 @@ def test_create_admin_makes_a_platform_admin(cli_database: dict[str, str]) -> No
         row = conn.execute("SELECT m.roles, o.kind FROM users u JOIN memberships m ON m.user_id = u.id "
                            "JOIN organizations o ON o.id = m.org_id WHERE u.email = 'root@tradeloom.cn'").fetchone()
     assert row == (["platform_admin"], "platform_operator")
+
+
+@pytest.mark.parametrize(("level", "access_logged"), [("INFO", True), ("WARNING", False)])
+def test_served_app_logs_at_the_configured_level(cli_database: dict[str, str], tmp_path: Path, level: str,
+                                                 access_logged: bool) -> None:
+    # given: the web app under gunicorn as `tradeloom serve` runs it, at a log level
+    port = free_port()
+    env = cli_database | {"TRADELOOM_LOG_LEVEL": level, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
+    log = tmp_path / "stderr.log"
+    with log.open("wb") as stderr:
+        server = subprocess.Popen(gunicorn_command("127.0.0.1", port, workers=1), env=env,
+                                  stdout=subprocess.DEVNULL, stderr=stderr)
+        try:
+            # when: a request is answered
+            answer = _first_answer(f"http://127.0.0.1:{port}/healthz", server)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    # then: its access line is written at INFO and not at WARNING
+    assert answer.status_code == 200
+    access_lines = [line for line in log.read_text().splitlines() if '"tradeloom.access"' in line]
+    assert any(answer.headers["x-request-id"] in line for line in access_lines) is access_logged
+
+
+def _first_answer(url: str, server: subprocess.Popen[bytes]) -> httpx.Response:
+    deadline = time.monotonic() + 120  # a bound for a loaded machine; gunicorn boots in a few seconds
+    while server.poll() is None and time.monotonic() < deadline:
+        with contextlib.suppress(httpx.TransportError):
+            return httpx.get(url, timeout=5)
+        time.sleep(0.2)
+    raise AssertionError("gunicorn did not answer")
