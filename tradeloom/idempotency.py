@@ -15,6 +15,7 @@ from fastapi import Depends, Header, Request, Response
 from sqlalchemy import LargeBinary, SmallInteger, String, bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Mapped, mapped_column
+from starlette.datastructures import UploadFile
 
 from tradeloom.auth import CurrentPrincipal
 from tradeloom.db import Base, utcnow
@@ -56,9 +57,7 @@ async def idempotency_guard(
     if idempotency_key is None:
         return None
     session = await tx.session()
-    request_hash = hashlib.sha256(
-        request.method.encode() + b" " + request.url.path.encode() + b"\n" + await request.body()
-    ).hexdigest()
+    request_hash = await _request_hash(request)
     claimed = await session.scalar(_CLAIM, {
         "org_id": principal.org_id, "key": idempotency_key, "request_hash": request_hash, "method": request.method,
         "path": request.url.path, "created_at": utcnow(),
@@ -75,6 +74,30 @@ async def idempotency_guard(
 
     tx.before_commit.append(store_first_response)
     return idempotency_key
+
+
+_FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
+
+
+async def _request_hash(request: Request) -> str:
+    """SHA-256 of method, path and body; of a form, over its fields and files as parsed.
+
+    FastAPI has read a form's body already when the endpoint takes ``File``/``Form`` parameters (its raw bytes
+    are gone), and a client retrying an upload may choose a new multipart boundary: the same request either way.
+    """
+    digest = hashlib.sha256(request.method.encode() + b" " + request.url.path.encode() + b"\n")
+    if not request.headers.get("content-type", "").startswith(_FORM_TYPES):
+        digest.update(await request.body())
+        return digest.hexdigest()
+    for name, value in (await request.form()).multi_items():
+        if isinstance(value, UploadFile):
+            parts = [name.encode(), (value.filename or "").encode(), await value.read()]
+            await value.seek(0)
+        else:
+            parts = [name.encode(), value.encode()]
+        for part in parts:
+            digest.update(b"%d:" % len(part) + part)
+    return digest.hexdigest()
 
 
 async def _stored_response(tx: Tx, org_id: uuid.UUID, key: str, request_hash: str) -> Response:

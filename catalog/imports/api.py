@@ -42,11 +42,7 @@ def _shown(record: CatalogImport) -> ImportOut:
 
 
 async def _upload_form(request: Request) -> tuple[ImportRequest, str, bytes]:
-    """The multipart form, read by hand after ``Idempotent`` has hashed the raw body.
-
-    FastAPI's ``File``/``Form`` parameters would consume the body before dependencies run, and the
-    idempotency guard needs the body's bytes.
-    """
+    """The multipart form, read by hand: a missing file or a bad field is a 422 with the import's own codes."""
     try:
         form = await request.form(max_files=1, max_fields=8)
     except (MultiPartException, AssertionError) as exc:

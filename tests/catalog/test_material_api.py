@@ -225,6 +225,27 @@ class TestAttachments:
         hidden = await client.get(f"{API}/attachments/{private['id']}/content", headers=auditor.headers)
         assert hidden.status_code == 404
 
+    async def test_an_upload_retried_with_its_idempotency_key_is_stored_once(
+        self, store_client: AsyncClient, supplier: Member
+    ) -> None:
+        # given: an attachment uploaded with an Idempotency-Key
+        client = store_client
+        material = (await client.post(f"{API}/materials", json=bolt_body(), headers=supplier.headers)).json()
+        url = f"{API}/materials/{material['id']}/attachments"
+        headers = supplier.headers | {"Idempotency-Key": "attachment-upload-0001"}
+        certificate = {"file": ("cert.pdf", b"%PDF certificate", "application/pdf")}
+        first = await client.post(url, headers=headers, files=certificate, data={"kind": "certificate"})
+        # when: the client retries it (a new multipart boundary), and sends another file under the same key
+        retried = await client.post(url, headers=headers, files=certificate, data={"kind": "certificate"})
+        another = {"file": ("cert.pdf", b"%PDF another", "application/pdf")}
+        other = await client.post(url, headers=headers, files=another, data={"kind": "certificate"})
+        # then: the retry is answered with the first response, the other file is refused, one attachment exists
+        assert first.status_code == 201, first.text
+        assert (retried.status_code, retried.headers["idempotent-replayed"]) == (201, "true")
+        assert retried.json() == first.json()
+        assert (other.status_code, other.json()["code"]) == (422, "idempotency_key_reused")
+        assert [a["id"] for a in (await client.get(url, headers=supplier.headers)).json()] == [first.json()["id"]]
+
     async def test_refused_types_and_empty_files(self, client: AsyncClient, supplier: Member) -> None:
         material = (await client.post(f"{API}/materials", json=bolt_body(), headers=supplier.headers)).json()
         url = f"{API}/materials/{material['id']}/attachments"
