@@ -156,6 +156,18 @@ class TestRequests:
         assert response.status_code == 422
         assert {e["pointer"] for e in response.json()["errors"]} == {"/source_system", "/records"}
 
+    async def test_a_record_with_a_nul_character_is_422_and_queues_nothing(self, client: AsyncClient,
+                                                                         session: AsyncSession) -> None:
+        # given
+        member = await make_member(session, roles=(Role.BUYER,))
+        # when: PostgreSQL's jsonb cannot hold U+0000, in a value or in a key
+        answers = [await client.post(f"{BULK}/materials", headers=member.headers,
+                                     json={"source_system": "sap", "records": [record]})
+                   for record in ({"external_id": "x\u0000"}, {"external_id\u0000": "x"})]
+        # then
+        assert [(a.status_code, a.json()["code"]) for a in answers] == [(422, "invalid_text")] * 2
+        assert await count(session, BulkJob) == 0
+
     async def test_kinds_need_their_permission_and_jobs_stay_in_their_tenant(
         self, client: AsyncClient, session: AsyncSession,
     ) -> None:

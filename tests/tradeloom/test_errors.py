@@ -47,6 +47,13 @@ class TestMalformedRequests:
         assert sorted(error["pointer"] for error in response.json()["errors"]) == ["/city", "/kind", "/name_zh"]
         assert await site_count(session) == 0
 
+    async def test_text_with_a_nul_character_is_422(self, client: AsyncClient, admin: Member,
+                                                    session: AsyncSession) -> None:
+        response = await client.post("/api/v1/sites", json=site_body(address_line="星湖街\u0000 1 号"),
+                                     headers=admin.headers)
+        assert_problem(response, 422, "invalid_text")
+        assert await site_count(session) == 0
+
     async def test_unknown_fields_are_refused(self, client: AsyncClient, admin: Member) -> None:
         response = await client.post("/api/v1/sites", json=site_body(colour="red"), headers=admin.headers)
         assert_problem(response, 422, "validation_failed")
