@@ -54,7 +54,8 @@ async def resolver_description(settings: AppSettings) -> dict[str, Any]:
     }
 
 
-@router.api_route("/01/{key_path:path}", methods=["GET", "HEAD"], response_model=None)
+@router.head("/01/{key_path:path}", response_model=None, operation_id="resolve_digital_link_head")
+@router.get("/01/{key_path:path}", response_model=None)
 async def resolve_digital_link(
     key_path: str, request: Request, session: DbSession, settings: AppSettings,
     link_type: Annotated[str | None, Query(alias="linkType", max_length=200)] = None,

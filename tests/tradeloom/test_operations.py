@@ -74,3 +74,10 @@ async def test_every_request_is_logged_as_json_with_its_request_id(client: Async
     (record,) = [r for r in caplog.records if r.name == "tradeloom.access"]
     line = json.loads(JsonFormatter().format(record))
     assert (line["msg"], line["request_id"], line["path"], line["status"]) == ("request", "trace-me-1", "/healthz", 200)
+
+
+async def test_every_api_operation_has_its_own_operation_id(client: AsyncClient) -> None:
+    # ERP teams generate clients from the document: a repeated operationId breaks their generators
+    document = (await client.get("/api/openapi.json")).json()
+    ids = [operation["operationId"] for path in document["paths"].values() for operation in path.values()]
+    assert len(ids) == len(set(ids)) > 200
