@@ -77,6 +77,7 @@ async def idempotency_guard(
 
 
 _FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
+_FILE_CHUNK = 1024 * 1024
 
 
 async def _request_hash(request: Request) -> str:
@@ -90,14 +91,21 @@ async def _request_hash(request: Request) -> str:
         digest.update(await request.body())
         return digest.hexdigest()
     for name, value in (await request.form()).multi_items():
+        _add_part(digest, name.encode())
         if isinstance(value, UploadFile):
-            parts = [name.encode(), (value.filename or "").encode(), await value.read()]
+            _add_part(digest, (value.filename or "").encode())
+            digest.update(b"%d:" % (value.size or 0))
+            while chunk := await value.read(_FILE_CHUNK):  # a large file is not held in memory twice
+                digest.update(chunk)
             await value.seek(0)
         else:
-            parts = [name.encode(), value.encode()]
-        for part in parts:
-            digest.update(b"%d:" % len(part) + part)
+            _add_part(digest, value.encode())
     return digest.hexdigest()
+
+
+def _add_part(digest: "hashlib._Hash", part: bytes) -> None:
+    """Length first, so that fields cannot run into each other ("ab" + "c" ≠ "a" + "bc")."""
+    digest.update(b"%d:" % len(part) + part)
 
 
 async def _stored_response(tx: Tx, org_id: uuid.UUID, key: str, request_hash: str) -> Response:
