@@ -42,6 +42,9 @@ os.environ.setdefault("TRADELOOM_SECRETS_KEY", "test1:" + "dGVzdC1vbmx5LXNlY3Jld
 
 TEMPLATE_ENV = "TRADELOOM_TEST_TEMPLATE_DB"
 MQTT_ENV = "TRADELOOM_TEST_MQTT_URL"
+# Set to "amqtt" when no broker was configured and the run started the embedded one (tests that need what
+# amqtt does not implement say so and are skipped).
+EMBEDDED_MQTT_ENV = "TRADELOOM_TEST_MQTT_EMBEDDED"
 BROKER_LIMIT_S = 30  # start/stop failure bound only
 _embedded = EmbeddedServices()
 _embedded_broker: subprocess.Popen[bytes] | None = None
@@ -67,6 +70,7 @@ def _mqtt_url() -> str:
     if configured:
         return configured
     port = free_port()
+    os.environ[EMBEDDED_MQTT_ENV] = "amqtt"
     _embedded_broker = subprocess.Popen([sys.executable, "-m", "iot_bridge.embedded_broker", "--port", str(port)])
     deadline = time.monotonic() + BROKER_LIMIT_S
     while True:

@@ -2,11 +2,14 @@
 
 The bridge's persistent MQTT session makes the broker keep QoS 1 messages while it is away; the Sparkplug
 sessions it saves with each batch (``iot_edge_sessions``) let a new bridge decode them on return.
-Against the real Mosquitto (TRADELOOM_TEST_MQTT_URL), PostgreSQL and Redis.
+Against the real Mosquitto (TRADELOOM_TEST_MQTT_URL), PostgreSQL and Redis. The embedded broker (amqtt 0.12)
+implements neither half of a persistent session — it keeps nothing for a subscriber that is away and sends
+nothing again that was not acknowledged — so with it these tests are skipped (docs/iot.md).
 """
 
 import asyncio
 import contextlib
+import os
 from collections.abc import AsyncIterator
 
 import paho.mqtt.client as mqtt
@@ -26,7 +29,12 @@ from iot_bridge.sparkplug import (
     encode_payload,
     node_topic,
 )
+from tests.conftest import EMBEDDED_MQTT_ENV
 from tests.iot_bridge.bridge_world import BROKER, RunningBridge, World, now_ms
+
+pytestmark = pytest.mark.skipif(
+    os.environ.get(EMBEDDED_MQTT_ENV) == "amqtt",
+    reason="amqtt keeps no persistent sessions: run against Mosquitto (TRADELOOM_TEST_MQTT_URL)")
 
 MESSAGES = 240  # DDATA seq 2 … ; stays under Mosquitto's default queue of 1,000 per offline session
 
