@@ -66,14 +66,19 @@ def prepare(args: argparse.Namespace) -> str:
     return url
 
 
+def production_settings(url: str) -> dict[str, str]:
+    """The app's environment for a bench: production mode on ``url``, fresh keys, no access log."""
+    return {"TRADELOOM_DATABASE_URL": url, "TRADELOOM_REDIS_URL": REDIS_URL,
+            "TRADELOOM_ENVIRONMENT": "production", "TRADELOOM_SECRET_KEY": secrets.token_hex(32),
+            "TRADELOOM_LEDGER_SIGNING_KEY": generate_signer_key("bench.tradeloom.local/log"),
+            "TRADELOOM_LOG_LEVEL": "WARNING", "TRADELOOM_HANDLE_PREFIX": PREFIX,
+            "TRADELOOM_DATA_DIR": str(Path("var/bench/data").resolve())}
+
+
 @contextlib.contextmanager
 def served(url: str, workers: int, port: int) -> Iterator[psutil.Process]:
     """``tradeloom serve`` with production settings until the block ends; yields its process."""
-    env = os.environ | {"TRADELOOM_DATABASE_URL": url, "TRADELOOM_REDIS_URL": REDIS_URL,
-                        "TRADELOOM_ENVIRONMENT": "production", "TRADELOOM_SECRET_KEY": secrets.token_hex(32),
-                        "TRADELOOM_LEDGER_SIGNING_KEY": generate_signer_key("bench.tradeloom.local/log"),
-                        "TRADELOOM_LOG_LEVEL": "WARNING", "TRADELOOM_HANDLE_PREFIX": PREFIX,
-                        "TRADELOOM_DATA_DIR": str(Path("var/bench/data").resolve())}
+    env = os.environ | production_settings(url)
     server = subprocess.Popen([sys.executable, "-m", "tradeloom.cli", "serve", "--workers", str(workers),  # noqa: S603
                                "--port", str(port)], env=env)
     try:
