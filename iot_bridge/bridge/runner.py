@@ -121,10 +121,19 @@ class Bridge:
             for worker in workers:
                 worker.cancel()
             await asyncio.gather(*workers, return_exceptions=True)
-            self._client.publish(state_topic(self.settings.iot_host_id),
-                                 state_payload(online=False, timestamp=born_at), qos=1, retain=True).wait_for_publish(2)
+            self._announce_offline(born_at)
             self._client.disconnect()
             self._client.loop_stop()
+
+    def _announce_offline(self, born_at: int) -> None:
+        """STATE offline before a clean stop; without a broker to tell, the will set at connect says it."""
+        assert self._client is not None
+        try:
+            self._client.publish(state_topic(self.settings.iot_host_id),
+                                 state_payload(online=False, timestamp=born_at), qos=1, retain=True).wait_for_publish(2)
+        except RuntimeError as exc:  # paho: "The client is not currently connected"
+            log.warning("iot bridge stopped without its broker; its will announces STATE offline",
+                        extra={"error": str(exc)})
 
     def _connect(self, born_at: int) -> mqtt.Client:
         host_id = self.settings.iot_host_id

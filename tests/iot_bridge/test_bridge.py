@@ -15,6 +15,7 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from iot_bridge import commands, live
+from iot_bridge.bridge.runner import Bridge, BrokerAddress
 from iot_bridge.device_types import load_device_types
 from iot_bridge.edge.agent import EdgeAgent
 from iot_bridge.edge.config import EdgeConfig
@@ -33,8 +34,8 @@ from iot_bridge.sparkplug import (
     encode_payload,
 )
 from tests.factories import make_member
-from tests.iot_bridge.bridge_world import World, node_birth, now_ms, other_org, stored
-from tests.iot_bridge.edge.peers import TEST_BROKER, running
+from tests.iot_bridge.bridge_world import RunningBridge, World, node_birth, now_ms, other_org, stored
+from tests.iot_bridge.edge.peers import TEST_BROKER, BrokerThread, eventually, running
 from tradeloom.audit import Actor
 from tradeloom.identity.models import Organization
 from tradeloom.net import free_port
@@ -233,3 +234,21 @@ async def test_with_the_bridge_as_primary_host_data_waits_in_the_spool_while_it_
         await world.until(lambda: stored_value(world, engine, "good_count", 21.0))
         await world.until(lambda: spool.pending_count() == 0)
         spool.close()
+
+
+async def test_a_bridge_whose_broker_has_gone_stops_without_an_error(world: World):
+    # given a bridge connected to a broker of its own
+    port = free_port()
+    broker = BrokerThread(port)
+    old = world.bridge
+    address = BrokerAddress.from_url(f"mqtt://127.0.0.1:{port}")
+    running = await RunningBridge.start(Bridge(old.settings, old.sessionmaker, old.redis, address,
+                                               persistent_session=False, topic_filters=old.topic_filters))
+    client = running.bridge._client
+    assert client is not None
+    # when the broker goes away, and then the bridge is told to stop
+    broker.stop()
+    await eventually(lambda: not client.is_connected())
+    await running.stop()
+    # then it has stopped cleanly: the will it left at connect stands for the STATE offline it could not send
+    assert running.task.done() and running.task.exception() is None
