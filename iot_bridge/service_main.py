@@ -9,8 +9,9 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from iot_bridge.bridge.runner import Bridge, BrokerAddress
+from iot_bridge.bridge.runner import Bridge
 from iot_bridge.credentials import password_file
+from iot_bridge.edge.mqtt import BrokerAddress
 from iot_bridge.models import Device, EdgeNode
 from iot_bridge.plain_topics import TopicKind, plain_topic
 from iot_bridge.telemetry import drop_expired_partitions, ensure_partitions

@@ -15,7 +15,6 @@ import logging
 import zlib
 from collections import Counter, deque
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 import paho.mqtt.client as mqtt
 from prometheus_client import Counter as PromCounter
@@ -28,6 +27,7 @@ from iot_bridge.bridge import saved_sessions
 from iot_bridge.bridge.directory import Directory
 from iot_bridge.bridge.ingest import Effects, Ingestor
 from iot_bridge.bridge.reorder import Reorder
+from iot_bridge.edge.mqtt import BrokerAddress
 from iot_bridge.models import Device
 from iot_bridge.plain_topics import TopicKind, plain_topic, subscriptions
 from iot_bridge.running import reraise_if_cancelling
@@ -61,21 +61,6 @@ class Inbound:
     mid: int
     qos: int
     dup: bool  # delivered again after a reconnect (MQTT DUP flag)
-
-
-@dataclass(frozen=True)
-class BrokerAddress:
-    host: str
-    port: int
-    username: str | None
-    password: str | None
-
-    @classmethod
-    def from_url(cls, url: str) -> "BrokerAddress":
-        parts = urlsplit(url)
-        if parts.scheme not in ("mqtt", "tcp") or not parts.hostname:
-            raise ValueError(f"TRADELOOM_MQTT_URL must look like mqtt://host:1883, not {url!r}")
-        return cls(parts.hostname, parts.port or 1883, parts.username, parts.password)
 
 
 def shard_key(topic: str) -> str:

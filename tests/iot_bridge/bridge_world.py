@@ -18,8 +18,9 @@ from redis.asyncio import Redis
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
-from iot_bridge.bridge.runner import Bridge, BrokerAddress
+from iot_bridge.bridge.runner import Bridge
 from iot_bridge.credentials import hash_mqtt_password
+from iot_bridge.edge.mqtt import BrokerAddress
 from iot_bridge.models import Device, EdgeNode, Protocol, telemetry
 from iot_bridge.sparkplug import (
     BD_SEQ,

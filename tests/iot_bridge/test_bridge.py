@@ -15,10 +15,11 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from iot_bridge import commands, live
-from iot_bridge.bridge.runner import Bridge, BrokerAddress
+from iot_bridge.bridge.runner import Bridge
 from iot_bridge.device_types import load_device_types
 from iot_bridge.edge.agent import EdgeAgent
 from iot_bridge.edge.config import EdgeConfig
+from iot_bridge.edge.mqtt import BrokerAddress
 from iot_bridge.edge.spool import Spool
 from iot_bridge.models import Alarm, Device, DeviceCommand
 from iot_bridge.plain_topics import TopicKind, plain_topic
@@ -241,9 +242,9 @@ async def test_a_bridge_whose_broker_has_gone_stops_without_an_error(world: Worl
     port = free_port()
     broker = BrokerThread(port)
     old = world.bridge
-    address = BrokerAddress.from_url(f"mqtt://127.0.0.1:{port}")
-    running = await RunningBridge.start(Bridge(old.settings, old.sessionmaker, old.redis, address,
-                                               persistent_session=False, topic_filters=old.topic_filters))
+    own_broker = Bridge(old.settings, old.sessionmaker, old.redis, BrokerAddress("127.0.0.1", port),
+                        persistent_session=False, topic_filters=old.topic_filters)
+    running = await RunningBridge.start(own_broker)
     client = running.bridge._client
     assert client is not None
     # when the broker goes away, and then the bridge is told to stop
