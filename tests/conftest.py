@@ -71,14 +71,21 @@ def _mqtt_url() -> str:
         return configured
     port = free_port()
     os.environ[EMBEDDED_MQTT_ENV] = "amqtt"
-    _embedded_broker = subprocess.Popen([sys.executable, "-m", "iot_bridge.embedded_broker", "--port", str(port)])
+    _embedded_broker = start_embedded_broker(port)
+    return f"mqtt://127.0.0.1:{port}"
+
+
+def start_embedded_broker(port: int) -> subprocess.Popen[bytes]:
+    """The embedded (amqtt) broker in a process of its own, accepting connections on ``port``."""
+    broker = subprocess.Popen([sys.executable, "-m", "iot_bridge.embedded_broker", "--port", str(port)])
     deadline = time.monotonic() + BROKER_LIMIT_S
     while True:
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return f"mqtt://127.0.0.1:{port}"
+            return broker
         except OSError:
-            if _embedded_broker.poll() is not None or time.monotonic() > deadline:
+            if broker.poll() is not None or time.monotonic() > deadline:
+                broker.kill()
                 raise RuntimeError("the embedded MQTT broker did not start") from None
             time.sleep(0.05)
 

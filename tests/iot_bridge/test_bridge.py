@@ -34,9 +34,10 @@ from iot_bridge.sparkplug import (
     device_topic,
     encode_payload,
 )
+from tests.conftest import start_embedded_broker
 from tests.factories import make_member
 from tests.iot_bridge.bridge_world import RunningBridge, World, node_birth, now_ms, other_org, stored
-from tests.iot_bridge.edge.peers import TEST_BROKER, BrokerThread, eventually, running
+from tests.iot_bridge.edge.peers import TEST_BROKER, eventually, running
 from tradeloom.audit import Actor
 from tradeloom.identity.models import Organization
 from tradeloom.net import free_port
@@ -240,16 +241,17 @@ async def test_with_the_bridge_as_primary_host_data_waits_in_the_spool_while_it_
 async def test_a_bridge_whose_broker_has_gone_stops_without_an_error(world: World):
     # given a bridge connected to a broker of its own
     port = free_port()
-    broker = BrokerThread(port)
+    broker = start_embedded_broker(port)
     old = world.bridge
-    own_broker = Bridge(old.settings, old.sessionmaker, old.redis, BrokerAddress("127.0.0.1", port),
-                        persistent_session=False, topic_filters=old.topic_filters)
-    running = await RunningBridge.start(own_broker)
-    client = running.bridge._client
-    assert client is not None
-    # when the broker goes away, and then the bridge is told to stop
-    broker.stop()
-    await eventually(lambda: not client.is_connected())
-    await running.stop()
+    running = await RunningBridge.start(Bridge(old.settings, old.sessionmaker, old.redis,
+                                               BrokerAddress("127.0.0.1", port), persistent_session=False,
+                                               topic_filters=old.topic_filters))
+    try:
+        # when the broker dies (its connections closed at once), and then the bridge is told to stop
+        broker.kill()
+        broker.wait()
+        await eventually(lambda: not running.bridge._client.is_connected())  # type: ignore[union-attr]
+    finally:
+        await running.stop()
     # then it has stopped cleanly: the will it left at connect stands for the STATE offline it could not send
-    assert running.task.done() and running.task.exception() is None
+    assert running.task.exception() is None

@@ -12,7 +12,6 @@ import paho.mqtt.client as mqtt
 
 from iot_bridge.edge.agent import EdgeAgent
 from iot_bridge.edge.mqtt import BrokerAddress
-from iot_bridge.embedded_broker import serve_broker
 from iot_bridge.sparkplug import AliasTable, MessageType, Payload, SparkplugTopic, decode_payload, parse_topic
 from tradeloom.net import free_port
 
@@ -151,23 +150,3 @@ async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> N
             writer.write(data)
             await writer.drain()
     writer.transport.abort()
-
-
-class BrokerThread:
-    """The embedded broker on its own event loop, as in its own process under ``tradeloom serve``."""
-
-    def __init__(self, port: int) -> None:
-        self.loop = asyncio.new_event_loop()
-        self._started = threading.Event()
-        self._thread = threading.Thread(target=self._run, args=(port,), daemon=True)
-        self._thread.start()
-        assert self._started.wait(WAIT_LIMIT_S)
-
-    def _run(self, port: int) -> None:
-        asyncio.set_event_loop(self.loop)
-        self._task = self.loop.create_task(serve_broker("127.0.0.1", port, on_ready=self._started.set))
-        self.loop.run_until_complete(asyncio.gather(self._task, return_exceptions=True))
-
-    def stop(self) -> None:
-        self.loop.call_soon_threadsafe(self._task.cancel)
-        self._thread.join(WAIT_LIMIT_S)

@@ -1,12 +1,36 @@
 """The embedded broker (amqtt) carries an edge node's Sparkplug session to a paho 2 subscriber."""
 
+import asyncio
+import threading
+
 from iot_bridge.device_types import load_device_types
 from iot_bridge.edge.mqtt import BrokerAddress
 from iot_bridge.edge.node import SparkplugEdgeNode
 from iot_bridge.edge.spool import Spool
+from iot_bridge.embedded_broker import serve_broker
 from iot_bridge.sparkplug import MessageType
-from tests.iot_bridge.edge.peers import BrokerThread, SparkplugRecorder, eventually, unique_group
+from tests.iot_bridge.edge.peers import WAIT_LIMIT_S, SparkplugRecorder, eventually, unique_group
 from tradeloom.net import free_port
+
+
+class BrokerThread:
+    """The embedded broker on its own event loop, as in its own process under ``tradeloom serve``."""
+
+    def __init__(self, port: int) -> None:
+        self.loop = asyncio.new_event_loop()
+        self._started = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(port,), daemon=True)
+        self._thread.start()
+        assert self._started.wait(WAIT_LIMIT_S)
+
+    def _run(self, port: int) -> None:
+        asyncio.set_event_loop(self.loop)
+        self._task = self.loop.create_task(serve_broker("127.0.0.1", port, on_ready=self._started.set))
+        self.loop.run_until_complete(asyncio.gather(self._task, return_exceptions=True))
+
+    def stop(self) -> None:
+        self.loop.call_soon_threadsafe(self._task.cancel)
+        self._thread.join(WAIT_LIMIT_S)
 
 
 async def no_command(command, params):
