@@ -18,7 +18,7 @@ from tradeloom.db import utcnow
 from tradeloom.errors import Invalid, TradeloomError
 from tradeloom.identity.roles import Permission
 from tradeloom.transaction import TransactionalRoute, Tx
-from tradeloom.web.forms import ShowAgain, form_errors, run_form_action
+from tradeloom.web.forms import ShowAgain, form_errors, run_form_action, upload_form
 from tradeloom.web.labels import N_
 from tradeloom.web.pages import Member
 from tradeloom.web.templating import render
@@ -49,7 +49,7 @@ async def imports_page(request: Request, principal: Member, tx: Tx) -> Response:
 
 async def _upload(request: Request) -> tuple[ImportKind, bool, str, bytes]:
     try:
-        form = await request.form(max_files=1, max_fields=8)
+        form = await upload_form(request, max_fields=8)
     except (MultiPartException, AssertionError) as exc:
         raise Invalid("Send the file as multipart/form-data.", code="catalog.import_form") from exc
     upload, kind = form.get("file"), str(form.get("kind") or "")

@@ -20,6 +20,7 @@ from tradeloom.errors import Invalid
 from tradeloom.idempotency import Idempotent
 from tradeloom.identity.roles import Permission
 from tradeloom.transaction import DbSession, TransactionalRoute
+from tradeloom.web.forms import upload_form
 
 router = APIRouter(prefix="/api/v1/catalog/imports", tags=["catalog governance"], route_class=TransactionalRoute)
 Reader = Annotated[Principal, Depends(requires(Permission.CATALOG_READ))]
@@ -44,7 +45,7 @@ def _shown(record: CatalogImport) -> ImportOut:
 async def _upload_form(request: Request) -> tuple[ImportRequest, str, bytes]:
     """The multipart form, read by hand: a missing file or a bad field is a 422 with the import's own codes."""
     try:
-        form = await request.form(max_files=1, max_fields=8)
+        form = await upload_form(request, max_fields=8)
     except (MultiPartException, AssertionError) as exc:
         raise Invalid("Send the file as multipart/form-data.", code="catalog.import_form") from exc
     upload = form.get("file")

@@ -110,6 +110,27 @@ class TestUpload:
         assert again.headers["idempotent-replayed"] == "true"
         assert await session.scalar(select(func.count()).select_from(CatalogImport)) == 1
 
+    async def test_a_form_with_two_files_or_many_fields_is_refused_with_or_without_a_key(
+        self, client: AsyncClient, session: AsyncSession,
+    ) -> None:
+        # given: forms over the import's limits (one file, eight fields); the idempotency guard reads a keyed
+        # form before the endpoint does
+        member = await make_member(session, roles=(Role.BUYER,))
+        file = ("m.csv", (HEADER + ROW).encode(), "text/csv")
+        forms = {
+            "two files": {"files": [("file", file), ("file", file)], "data": {"kind": "materials"}},
+            "nine fields": {"files": {"file": file}, "data": {f"f{i}": "x" for i in range(8)} | {"kind": "materials"}},
+        }
+        for name, form in forms.items():
+            for key in (None, f"import-limits-{name.replace(' ', '-')}"):
+                # when
+                headers = member.headers | ({"Idempotency-Key": key} if key else {})
+                response = await client.post(URL, headers=headers, **form)  # type: ignore[arg-type]
+                # then
+                assert (name, key, response.status_code, response.json()["code"]) == (
+                    name, key, 422, "catalog.import_form")
+        assert await session.scalar(select(func.count()).select_from(CatalogImport)) == 0
+
 
 class TestAccess:
     async def test_another_organization_cannot_see_an_import(self, client: AsyncClient, session: AsyncSession) -> None:

@@ -1,4 +1,4 @@
-"""Helpers for HTML forms: their fields as strings, and the reasons a submission was refused."""
+"""Helpers for HTML forms: their fields as strings, one-file uploads, and the reasons a submission was refused."""
 
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -7,6 +7,9 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.datastructures import FormData, UploadFile
+from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
 
 from tradeloom.errors import TradeloomError
 from tradeloom.transaction import TransactionScope
@@ -20,6 +23,23 @@ PageRenderer = Callable[[Request, Any, AsyncSession, list[str], int], Awaitable[
 async def form_fields(request: Request) -> dict[str, str]:
     """The submitted fields (single values), without the CSRF token."""
     return {key: str(value) for key, value in (await request.form()).items() if key != "csrf_token"}
+
+
+async def upload_form(request: Request, *, max_fields: int) -> FormData:
+    """The form of a one-file upload with at most ``max_fields`` other fields; ``MultiPartException`` when it
+    is malformed or holds more.
+
+    The limits are checked on the form as parsed too: the CSRF check or the idempotency guard may have read
+    it first with Starlette's defaults (1,000 of each), and a request's form is parsed only once.
+    """
+    try:
+        form = await request.form(max_files=1, max_fields=max_fields)
+    except HTTPException as exc:  # inside an app, Starlette's parser answers its refusal with a 400
+        raise MultiPartException(str(exc.detail)) from exc
+    files = sum(isinstance(value, UploadFile) for _, value in form.multi_items())
+    if files > 1 or len(form.multi_items()) - files > max_fields:
+        raise MultiPartException(f"Send one file and at most {max_fields} other fields.")
+    return form
 
 
 def form_errors(exc: ValidationError | TradeloomError) -> list[str]:
