@@ -259,7 +259,14 @@ def _value(name: str, rule: FieldRule, scopes: list[Any], converter: Converter) 
                                          rule.to_currency))
     except (ValueError, InvalidOperation, ArithmeticError) as exc:
         raise MappingError(name, str(exc) or type(exc).__name__) from None
+    _check_storable(name, value)
     return value
+
+
+def _check_storable(name: str, value: Any) -> None:
+    """PostgreSQL text cannot hold U+0000: one such record is refused, not the whole sync."""
+    if isinstance(value, str) and "\x00" in value:
+        raise MappingError(name, "their text holds a NUL character (U+0000), which cannot be stored")
 
 
 def _mapped(fields: Mapping[str, str | FieldRule | ListRule], scopes: list[Any],
@@ -294,6 +301,7 @@ def map_record(pull: Pull, theirs: Mapping[str, Any], converter: Converter) -> d
     external_id = read_path(theirs, pull.external_id)
     if external_id in (None, ""):
         raise MappingError("external_id", f"their field {pull.external_id} is empty")
+    _check_storable("external_id", str(external_id))
     return {"external_id": str(external_id)} | _mapped(pull.fields, [theirs], converter)
 
 

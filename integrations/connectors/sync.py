@@ -68,7 +68,7 @@ def map_into(result: PullResult, pull: Pull, theirs: dict[str, Any], converter: 
         result.unmapped += 1
         their_id = read_path(theirs, pull.external_id)
         failures.append(Failure("map", "mapping_failed", f"{exc.field}: {exc.message}", pull.kind.value,
-                                None if their_id is None else str(their_id)))
+                                None if their_id is None else str(their_id).replace("\x00", "\ufffd")))
 
 
 async def _fetch(connector: Connector, options: CallOptions, pulls: Sequence[Pull], converter: Converter,

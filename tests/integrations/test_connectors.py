@@ -281,4 +281,24 @@ class TestFaults:
         assert fixed.status == "succeeded" and await open_errors(session, connector) == []
         assert await count(session, PurchaseOrder, PurchaseOrder.buyer_org_id == world.buyer.org.id) == 2
 
+    async def test_a_record_with_a_nul_character_is_queued_and_the_rest_synced(
+        self, session: AsyncSession, sessionmaker: async_sessionmaker[AsyncSession], erp: FakeErp,
+    ) -> None:
+        # given: PostgreSQL text cannot hold U+0000; one order's text has it, another's very number
+        world = await make_world(session)
+        await link_sap_material(session, world)
+        sap_world(erp, world, "4500000017", "4500000018", "45000\x0000019")
+        erp.odata["API_PURCHASEORDER_PROCESS_SRV/A_PurchaseOrder"][0]["to_PurchaseOrderItem"]["results"][0][
+            "Material"] = "TG\x0011"
+        connector = await add_connector(session, world.buyer, erp, "sap_s4hana")
+        # when
+        outcome = await sync(sessionmaker, connector)
+        # then
+        assert outcome.status == "partial"
+        assert await open_errors(session, connector) == [("map", "4500000017", "mapping_failed", 1),
+                                                         ("map", "45000\ufffd00019", "mapping_failed", 1)]
+        orders = await session.scalars(select(PurchaseOrder.reference)
+                                       .where(PurchaseOrder.buyer_org_id == world.buyer.org.id))
+        assert orders.all() == ["4500000018"]
+
 
