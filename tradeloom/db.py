@@ -13,13 +13,13 @@ from contextlib import asynccontextmanager, contextmanager
 from decimal import Decimal
 from typing import Any, ClassVar
 
-from sqlalchemy import Engine, MetaData, Numeric, String, func, insert, text
+from sqlalchemy import ARRAY, Engine, MetaData, Numeric, String, bindparam, func, insert, select, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, declared_attr, mapped_column
-from sqlalchemy.sql.dml import ReturningInsert
+from sqlalchemy.sql.dml import Insert, ReturningInsert
 from sqlalchemy.types import TIMESTAMP
 
 from tradeloom.errors import Conflict
@@ -157,6 +157,24 @@ async def insert_rows(session: AsyncSession, model: type[Base], rows: Sequence[M
     of its own), hence the primary key.
     """
     await session.execute(_rows_insert(model), list(rows))
+
+
+def unnest_insert(model: type[Base], *, shared: Sequence[str], per_row: Sequence[str]) -> Insert:
+    """``INSERT … SELECT`` of rows given as one array per column (``per_row``, each bound by its column's name)
+    and values the same in every row (``shared``, bound likewise). A Core statement on the model's table: for the
+    rows as objects, ``select(model).from_statement(unnest_insert(…).returning(*table.c))``.
+
+    Its text is the same however many rows there are: psycopg converts it once and can keep it prepared on the
+    server. A multi-row ``VALUES`` list is a new statement for every row count, and past 50 parameters psycopg
+    parses it again on every execution.
+    """
+    table = Base.metadata.tables[model.__tablename__]
+    columns = table.c
+    rows = func.unnest(*[bindparam(name, type_=ARRAY(columns[name].type)) for name in per_row]
+                       ).table_valued(*per_row).render_derived()
+    values = select(*[bindparam(name, type_=columns[name].type) for name in shared],
+                    *[rows.c[name] for name in per_row])
+    return insert(table).from_select([*shared, *per_row], values)
 
 
 async def flush_or_conflict(session: AsyncSession, message: str, code: str) -> None:

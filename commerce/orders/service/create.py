@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,7 +28,7 @@ from commerce.orders.service.budgets import active_rules
 from commerce.orders.service.common import StepRecord, step_record, write_steps
 from commerce.orders.service.transitions import submit_steps
 from tradeloom.audit import Actor
-from tradeloom.db import utcnow
+from tradeloom.db import unnest_insert, utcnow
 from tradeloom.errors import Invalid, NotFound, TradeloomError
 from tradeloom.identity.roles import OrgKind
 from tradeloom.identity.service import get_organization
@@ -121,6 +121,12 @@ _NEXT_NUMBER = (
     .returning(OrderNumberSequence.last_number)
 )
 
+_INSERT_LINES = select(OrderLine).from_statement(unnest_insert(
+    OrderLine, shared=("order_id", "buyer_org_id", "supplier_org_id"),
+    per_row=("id", "line_no", "material_id", "material_code", "material_class", "quantity", "unit", "unit_price",
+             "tax_rate", "net", "tax", "gross", "requested_date", "price_rule", "price_reference"),
+).returning(*OrderLine.__table__.c))
+
 
 async def _fx_rate(session: AsyncSession, currency: str) -> Decimal:
     if currency not in CURRENCIES:
@@ -189,16 +195,21 @@ async def _place(
     )
     session.add(order)
     await session.flush()
-    rows = [
-        {"order_id": order.id, "buyer_org_id": actor.org_id, "supplier_org_id": supplier_org_id, "line_no": i + 1,
-         "material_id": draft.material_id, "material_code": materials[draft.material_id].code,
-         "material_class": material_class, "quantity": draft.quantity, "unit": draft.unit,
-         "unit_price": draft.unit_price, "tax_rate": draft.tax_rate.value, "net": amount.net, "tax": amount.tax,
-         "gross": amount.gross, "requested_date": draft.requested_date or terms.requested_date,
-         "price_rule": draft.price_rule or source.value, "price_reference": draft.price_reference or reference}
-        for i, (draft, material_class, amount) in enumerate(zip(lines, classes, amounts, strict=True))
-    ]
-    created = list((await session.scalars(insert(OrderLine).returning(OrderLine), rows)).all())
+    columns = {
+        "id": [uuid.uuid4() for _ in lines], "line_no": list(range(1, len(lines) + 1)),
+        "material_id": [draft.material_id for draft in lines],
+        "material_code": [materials[draft.material_id].code for draft in lines], "material_class": classes,
+        "quantity": [draft.quantity for draft in lines], "unit": [draft.unit for draft in lines],
+        "unit_price": [draft.unit_price for draft in lines], "tax_rate": [draft.tax_rate.value for draft in lines],
+        "net": [amount.net for amount in amounts], "tax": [amount.tax for amount in amounts],
+        "gross": [amount.gross for amount in amounts],
+        "requested_date": [draft.requested_date or terms.requested_date for draft in lines],
+        "price_rule": [draft.price_rule or source.value for draft in lines],
+        "price_reference": [draft.price_reference or reference for draft in lines],
+    }
+    inserted = await session.scalars(_INSERT_LINES, columns | {
+        "order_id": order.id, "buyer_org_id": actor.org_id, "supplier_org_id": supplier_org_id})
+    created = sorted(inserted, key=lambda line: line.line_no)  # RETURNING promises no order
     step = await step_record(session, actor=actor, order=order, topic="order.created", from_status=None,
                              details={"source": source.value, "reference": reference, "lines": len(created)},
                              lines=created)
