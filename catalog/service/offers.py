@@ -199,7 +199,7 @@ async def list_own_offers(
 
 _PRICE_TIERS = select(OfferPriceTier).where(
     OfferPriceTier.offer_id.in_(bindparam("offer_ids", expanding=True))
-).order_by(OfferPriceTier.offer_id, OfferPriceTier.min_quantity)  # built once: the price engine runs it per cart
+).order_by(OfferPriceTier.offer_id, OfferPriceTier.min_quantity)
 
 
 async def price_tiers(session: AsyncSession, *, offer_ids: Sequence[uuid.UUID]) -> list[OfferPriceTier]:

@@ -19,11 +19,13 @@ lead time, then supplier id for a stable order.
 import datetime as dt
 import math
 import uuid
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from fractions import Fraction
+from typing import NamedTuple
 
 from sqlalchemy import bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,7 +36,6 @@ from catalog.schemas.materials import MaterialStatus
 from catalog.schemas.offers import OfferStatus
 from catalog.schemas.prices import PriceListKind
 from catalog.service.materials import get_material, pack_sizes_of
-from catalog.service.offers import price_tiers
 from catalog.units import PackSize, convert, to_decimal
 from tradeloom.errors import Conflict, NotFound
 
@@ -77,10 +78,39 @@ class PriceQuote:
     price_per_base_unit: Fraction  # ranking key, exact
 
 
-@dataclass(frozen=True)
-class _ListPrice:
-    price_list: PriceList
-    line: PriceListLine
+class _Offer(NamedTuple):
+    """The columns of a supplier offer the engine reads (plain rows: loading ORM objects cost more than pricing)."""
+
+    id: uuid.UUID
+    org_id: uuid.UUID
+    material_id: uuid.UUID
+    currency: str
+    order_unit: str
+    moq: Decimal
+    pack_size: Decimal
+    lead_time_days: int
+    incoterm: str
+    valid_from: dt.date
+    valid_to: dt.date | None
+
+
+class _Tier(NamedTuple):
+    min_quantity: Decimal
+    unit_price: Decimal
+
+
+class _ListPrice(NamedTuple):
+    """A price-list line with the columns of its list the engine reads."""
+
+    price_list_id: uuid.UUID
+    supplier_org_id: uuid.UUID
+    kind: str
+    currency: str
+    valid_from: dt.date
+    valid_to: dt.date | None
+    material_id: uuid.UUID
+    min_quantity: Decimal
+    unit_price: Decimal
 
 
 @dataclass(frozen=True)
@@ -123,13 +153,13 @@ def _list_price(candidates: Sequence[_ListPrice], base_quantity: Decimal) -> _Li
     for kind in (PriceListKind.CONTRACT, PriceListKind.CUSTOMER):
         applicable: dict[uuid.UUID, _ListPrice] = {}
         for candidate in candidates:
-            if candidate.price_list.kind != kind or candidate.line.min_quantity > base_quantity:
+            if candidate.kind != kind or candidate.min_quantity > base_quantity:
                 continue
-            best = applicable.get(candidate.price_list.id)
-            if best is None or candidate.line.min_quantity > best.line.min_quantity:
-                applicable[candidate.price_list.id] = candidate
+            best = applicable.get(candidate.price_list_id)
+            if best is None or candidate.min_quantity > best.min_quantity:
+                applicable[candidate.price_list_id] = candidate
         if applicable:
-            return min(applicable.values(), key=lambda c: (c.line.unit_price, str(c.price_list.id)))
+            return min(applicable.values(), key=lambda c: (c.unit_price, str(c.price_list_id)))
     return None
 
 
@@ -139,8 +169,8 @@ def _validity(*ranges: tuple[dt.date, dt.date | None]) -> tuple[dt.date, dt.date
 
 
 def _quote(
-    request: PriceRequest, *, supplier_org_id: uuid.UUID, offer: SupplierOffer | None,
-    tiers: Sequence[OfferPriceTier], lists: Sequence[_ListPrice],
+    request: PriceRequest, *, supplier_org_id: uuid.UUID, offer: _Offer | None,
+    tiers: Sequence[_Tier], lists: Sequence[_ListPrice],
 ) -> PriceQuote | None:
     material = request.material
     order_unit = offer.order_unit if offer else material.base_unit
@@ -162,10 +192,9 @@ def _quote(
     list_price = _list_price(lists, order_quantity * base_per_order_unit)
     ranges: list[tuple[dt.date, dt.date | None]] = [(offer.valid_from, offer.valid_to)] if offer else []
     if list_price is not None:
-        price_list = list_price.price_list
-        rule = PriceRule.CONTRACT if price_list.kind == PriceListKind.CONTRACT else PriceRule.CUSTOMER
-        unit_price, currency = list_price.line.unit_price * base_per_order_unit, price_list.currency
-        ranges.append((price_list.valid_from, price_list.valid_to))
+        rule = PriceRule.CONTRACT if list_price.kind == PriceListKind.CONTRACT else PriceRule.CUSTOMER
+        unit_price, currency = list_price.unit_price * base_per_order_unit, list_price.currency
+        ranges.append((list_price.valid_from, list_price.valid_to))
     else:
         tier = next((t for t in reversed(tiers) if t.min_quantity <= order_quantity), None)
         if offer is None or tier is None:
@@ -174,7 +203,7 @@ def _quote(
     valid_from, valid_to = _validity(*ranges)
     return PriceQuote(
         material_id=material.id, material_code=material.code, supplier_org_id=supplier_org_id,
-        offer_id=offer.id if offer else None, price_list_id=list_price.price_list.id if list_price else None,
+        offer_id=offer.id if offer else None, price_list_id=list_price.price_list_id if list_price else None,
         rule=rule, currency=currency, unit_price=unit_price, order_unit=order_unit,
         requested_quantity=request.quantity, requested_unit=request.unit, quantity_in_order_unit=shown,
         quantity_exact=exact, order_quantity=order_quantity, moq=moq, pack_size=pack_size,
@@ -192,13 +221,23 @@ def _rank(quote: PriceQuote) -> tuple[str, Fraction, int, str, str]:
 
 # The engine's reads are built once with parameters: every cart and price page runs them, and building a
 # statement (and its cache key) costs more Python time than executing it.
-_VALID_OFFERS = select(SupplierOffer).where(
+_VALID_OFFERS = select(
+    SupplierOffer.id, SupplierOffer.org_id, SupplierOffer.material_id, SupplierOffer.currency,
+    SupplierOffer.order_unit, SupplierOffer.moq, SupplierOffer.pack_size, SupplierOffer.lead_time_days,
+    SupplierOffer.incoterm, SupplierOffer.valid_from, SupplierOffer.valid_to,
+).where(
     SupplierOffer.material_id.in_(bindparam("material_ids", expanding=True)),
     SupplierOffer.status == OfferStatus.ACTIVE.value, SupplierOffer.valid_from <= bindparam("on_date"),
     or_(SupplierOffer.valid_to.is_(None), SupplierOffer.valid_to >= bindparam("on_date")),
 )
 _SUPPLIER_VALID_OFFERS = _VALID_OFFERS.where(SupplierOffer.org_id == bindparam("supplier_org_id"))
-_VALID_LIST_PRICES = select(PriceList, PriceListLine).join(
+_TIERS = select(OfferPriceTier.offer_id, OfferPriceTier.min_quantity, OfferPriceTier.unit_price).where(
+    OfferPriceTier.offer_id.in_(bindparam("offer_ids", expanding=True))
+).order_by(OfferPriceTier.offer_id, OfferPriceTier.min_quantity)
+_VALID_LIST_PRICES = select(
+    PriceList.id, PriceList.org_id, PriceList.kind, PriceList.currency, PriceList.valid_from, PriceList.valid_to,
+    PriceListLine.material_id, PriceListLine.min_quantity, PriceListLine.unit_price,
+).join(
     PriceListLine, PriceListLine.price_list_id == PriceList.id
 ).where(
     PriceListLine.material_id.in_(bindparam("material_ids", expanding=True)),
@@ -210,10 +249,18 @@ _SUPPLIER_VALID_LIST_PRICES = _VALID_LIST_PRICES.where(PriceList.org_id == bindp
 
 async def _valid_offers(
     session: AsyncSession, material_ids: Sequence[uuid.UUID], on_date: dt.date, supplier_org_id: uuid.UUID | None
-) -> list[SupplierOffer]:
+) -> list[_Offer]:
     query = _SUPPLIER_VALID_OFFERS if supplier_org_id else _VALID_OFFERS
     params = {"material_ids": material_ids, "on_date": on_date, "supplier_org_id": supplier_org_id}
-    return list((await session.scalars(query, params)).all())
+    return [_Offer._make(row) for row in await session.execute(query, params)]
+
+
+async def _price_tiers(session: AsyncSession, offers: Sequence[_Offer]) -> dict[uuid.UUID, list[_Tier]]:
+    """Each offer's price breaks, ascending by quantity."""
+    tiers: dict[uuid.UUID, list[_Tier]] = {offer.id: [] for offer in offers}
+    for offer_id, min_quantity, unit_price in await session.execute(_TIERS, {"offer_ids": list(tiers)}):
+        tiers[offer_id].append(_Tier(min_quantity, unit_price))
+    return tiers
 
 
 async def _valid_list_prices(
@@ -224,7 +271,7 @@ async def _valid_list_prices(
     query = _SUPPLIER_VALID_LIST_PRICES if supplier_org_id else _VALID_LIST_PRICES
     params = {"material_ids": material_ids, "buyer_org_id": buyer_org_id, "on_date": on_date,
               "supplier_org_id": supplier_org_id}
-    return [_ListPrice(price_list, line) for price_list, line in (await session.execute(query, params)).all()]
+    return [_ListPrice._make(row) for row in await session.execute(query, params)]
 
 
 def price_request(material: Material, quantity: Decimal, unit: str) -> PriceRequest:
@@ -257,26 +304,30 @@ async def quotes_for_many(
     """The quotes of each request (best first), for many materials in three queries: a cart, an order."""
     material_ids = list({request.material.id for request in requests})
     offers = await _valid_offers(session, material_ids, on_date, supplier_org_id)
-    tiers = await price_tiers(session, offer_ids=[offer.id for offer in offers])
+    tiers = await _price_tiers(session, offers)
     lists = await _valid_list_prices(session, material_ids, buyer_org_id, on_date, supplier_org_id)
-    return [
-        _quotes(request, [o for o in offers if o.material_id == request.material.id], tiers,
-                [c for c in lists if c.line.material_id == request.material.id])
-        for request in requests
-    ]
-
-
-def _quotes(request: PriceRequest, offers: list[SupplierOffer], tiers: Sequence[OfferPriceTier],
-            lists: list[_ListPrice]) -> list[PriceQuote]:
-    quotes = []
+    offers_of: dict[uuid.UUID, list[_Offer]] = defaultdict(list)
     for offer in offers:
-        own_lists = [c for c in lists if c.price_list.org_id == offer.org_id]
-        own_tiers = [t for t in tiers if t.offer_id == offer.id]
-        quotes.append(_quote(request, supplier_org_id=offer.org_id, offer=offer, tiers=own_tiers, lists=own_lists))
+        offers_of[offer.material_id].append(offer)
+    lists_of: dict[uuid.UUID, list[_ListPrice]] = defaultdict(list)
+    for list_price in lists:
+        lists_of[list_price.material_id].append(list_price)
+    return [_quotes(request, offers_of[request.material.id], tiers, lists_of[request.material.id])
+            for request in requests]
+
+
+def _quotes(request: PriceRequest, offers: list[_Offer], tiers: Mapping[uuid.UUID, list[_Tier]],
+            lists: list[_ListPrice]) -> list[PriceQuote]:
+    """One material's quotes: one per offer (with its supplier's lists), one per list-only supplier."""
+    lists_by_supplier: dict[uuid.UUID, list[_ListPrice]] = defaultdict(list)
+    for list_price in lists:
+        lists_by_supplier[list_price.supplier_org_id].append(list_price)
+    quotes = [_quote(request, supplier_org_id=offer.org_id, offer=offer, tiers=tiers[offer.id],
+                     lists=lists_by_supplier.get(offer.org_id, [])) for offer in offers]
     offering = {offer.org_id for offer in offers}
-    for supplier in sorted({c.price_list.org_id for c in lists} - offering, key=str):
-        own_lists = [c for c in lists if c.price_list.org_id == supplier]
-        quotes.append(_quote(request, supplier_org_id=supplier, offer=None, tiers=(), lists=own_lists))
+    for supplier in sorted(lists_by_supplier.keys() - offering, key=str):
+        quotes.append(_quote(request, supplier_org_id=supplier, offer=None, tiers=(),
+                             lists=lists_by_supplier[supplier]))
     return sorted((quote for quote in quotes if quote is not None), key=_rank)
 
 
