@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,6 +24,7 @@ from tradeloom.audit import record_audit
 from tradeloom.errors import Invalid, TradeloomError, Unavailable
 from tradeloom.identity import service as identity
 from tradeloom.identity.roles import Permission
+from tradeloom.routing import PrefixedRouter
 from tradeloom.transaction import TransactionalRoute, Tx
 from tradeloom.web.forms import form_errors, form_version, run_form_action
 from tradeloom.web.labels import N_
@@ -31,7 +32,7 @@ from tradeloom.web.navigation import NavItem, add_nav_item
 from tradeloom.web.pages import Member
 from tradeloom.web.templating import add_template_dir, environment, render
 
-router = APIRouter(prefix="/integrations", route_class=TransactionalRoute, include_in_schema=False)
+router = PrefixedRouter(prefix="/integrations", route_class=TransactionalRoute, include_in_schema=False)
 SCOPES = [permission.value for permission in Permission if permission is not Permission.PLATFORM_MANAGE]
 # states and stages the pages show, marked for translation (templates: ``_(integration_label(value))``)
 LABELS = {

@@ -3,7 +3,7 @@
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import Depends, Query, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from iot_bridge import alarms, commands, production, reconcile, registry
@@ -35,9 +35,10 @@ from tradeloom.concurrency import ExpectedVersion, set_etag
 from tradeloom.idempotency import Idempotent
 from tradeloom.identity.roles import Permission
 from tradeloom.pagination import Cursor, PageSize
+from tradeloom.routing import PrefixedRouter
 from tradeloom.transaction import DbSession, TransactionalRoute
 
-router = APIRouter(prefix="/api/v1/iot", tags=["iot"], route_class=TransactionalRoute)
+router = PrefixedRouter(prefix="/api/v1/iot", tags=["iot"], route_class=TransactionalRoute)
 Reader = Annotated[Principal, Depends(requires(Permission.DEVICES_READ))]
 Manager = Annotated[Principal, Depends(requires(Permission.DEVICES_MANAGE))]
 

@@ -6,7 +6,7 @@
 
 from typing import Annotated, Final
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import Depends, Path, Query, Request
 from fastapi.responses import PlainTextResponse
 
 from ledger import log_service
@@ -16,6 +16,7 @@ from ledger.schemas import ConsistencyProofOut, InclusionProofOut, LeafOut
 from ledger.signing import log_signer
 from tradeloom.auth import Principal, requires
 from tradeloom.identity.roles import Permission
+from tradeloom.routing import PrefixedRouter
 from tradeloom.transaction import DbSession, TransactionalRoute
 
 MAX_SIZE: Final = 2**63 - 1  # PostgreSQL bigint: larger numbers are a 422, never a database error
@@ -23,8 +24,8 @@ TreeSize = Annotated[int, Query(ge=0, le=MAX_SIZE, description="number of leaves
 LeafIndex = Annotated[int, Path(ge=0, le=MAX_SIZE, description="position of the entry in the log")]
 Reader = Annotated[Principal, Depends(requires(Permission.LEDGER_READ))]
 
-notes = APIRouter(prefix="/ledger", tags=["ledger"], route_class=TransactionalRoute)
-router = APIRouter(prefix="/api/v1/ledger", tags=["ledger"], route_class=TransactionalRoute)
+notes = PrefixedRouter(prefix="/ledger", tags=["ledger"], route_class=TransactionalRoute)
+router = PrefixedRouter(prefix="/api/v1/ledger", tags=["ledger"], route_class=TransactionalRoute)
 
 
 def log_key(request: Request) -> VerifierKey:

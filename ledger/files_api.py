@@ -2,16 +2,17 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import Depends, File, Form, Request, UploadFile
 from pydantic import BaseModel
 
 from ledger.files import FileEvidenceKind, register_file
 from tradeloom.auth import Principal, requires
 from tradeloom.errors import Invalid
 from tradeloom.identity.roles import Permission
+from tradeloom.routing import PrefixedRouter
 from tradeloom.transaction import DbSession, TransactionalRoute
 
-router = APIRouter(prefix="/api/v1/ledger", tags=["ledger"], route_class=TransactionalRoute)
+router = PrefixedRouter(prefix="/api/v1/ledger", tags=["ledger"], route_class=TransactionalRoute)
 Registrar = Annotated[Principal, Depends(requires(Permission.EVIDENCE_REGISTER))]
 MAX_FILE_BYTES = 50 * 1024 * 1024
 

@@ -3,7 +3,7 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Query, Response, UploadFile
+from fastapi import File, Form, Query, Response, UploadFile
 from fastapi.responses import RedirectResponse, StreamingResponse
 
 from catalog.api.common import PREFIX, Reader, Storage, Writer
@@ -27,9 +27,10 @@ from catalog.storage import attachment_disposition
 from tradeloom.concurrency import ExpectedVersion, set_etag
 from tradeloom.idempotency import Idempotent
 from tradeloom.pagination import Cursor, PageSize
+from tradeloom.routing import PrefixedRouter
 from tradeloom.transaction import DbSession, TransactionalRoute
 
-router = APIRouter(prefix=PREFIX, tags=["catalog"], route_class=TransactionalRoute)
+router = PrefixedRouter(prefix=PREFIX, tags=["catalog"], route_class=TransactionalRoute)
 
 
 def _summary(node: MaterialClass) -> ClassSummary:

@@ -2,7 +2,7 @@
 
 import uuid
 
-from fastapi import APIRouter, Response
+from fastapi import Response
 
 from catalog.api.common import PREFIX, OfferManager, Reader
 from catalog.models import SupplierOffer
@@ -12,9 +12,10 @@ from catalog.service.offers import OfferView
 from tradeloom.concurrency import ExpectedVersion, set_etag
 from tradeloom.idempotency import Idempotent
 from tradeloom.pagination import Cursor, PageSize
+from tradeloom.routing import PrefixedRouter
 from tradeloom.transaction import DbSession, TransactionalRoute
 
-router = APIRouter(prefix=f"{PREFIX}/offers", tags=["catalog offers"], route_class=TransactionalRoute)
+router = PrefixedRouter(prefix=f"{PREFIX}/offers", tags=["catalog offers"], route_class=TransactionalRoute)
 
 
 def _out(view: OfferView) -> OfferOut:

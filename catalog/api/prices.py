@@ -5,7 +5,7 @@ import uuid
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import Query, Response
 
 from catalog.api.common import PREFIX, OfferManager, Reader
 from catalog.models import PriceList
@@ -24,9 +24,10 @@ from catalog.service import price_lists, pricing
 from tradeloom.concurrency import ExpectedVersion, set_etag
 from tradeloom.idempotency import Idempotent
 from tradeloom.pagination import Cursor, PageSize
+from tradeloom.routing import PrefixedRouter
 from tradeloom.transaction import DbSession, TransactionalRoute
 
-router = APIRouter(prefix=PREFIX, tags=["catalog prices"], route_class=TransactionalRoute)
+router = PrefixedRouter(prefix=PREFIX, tags=["catalog prices"], route_class=TransactionalRoute)
 
 RequestedQuantity = Annotated[Decimal, Query(gt=0, max_digits=24, decimal_places=6, description="e.g. 250")]
 RequestedUnit = Annotated[UnitCode, Query(description="unit of the quantity, e.g. H87, BX, KGM")]

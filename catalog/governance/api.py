@@ -4,7 +4,7 @@ import uuid
 from enum import StrEnum
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 
 from catalog.governance import dedupe, merge, quality
 from catalog.governance.schemas import (
@@ -22,9 +22,10 @@ from tradeloom.errors import Forbidden
 from tradeloom.idempotency import Idempotent
 from tradeloom.identity.roles import Permission
 from tradeloom.pagination import Cursor, PageSize
+from tradeloom.routing import PrefixedRouter
 from tradeloom.transaction import DbSession, TransactionalRoute
 
-router = APIRouter(prefix="/api/v1/catalog", tags=["catalog governance"], route_class=TransactionalRoute)
+router = PrefixedRouter(prefix="/api/v1/catalog", tags=["catalog governance"], route_class=TransactionalRoute)
 Reader = Annotated[Principal, Depends(requires(Permission.CATALOG_READ))]
 Writer = Annotated[Principal, Depends(requires(Permission.CATALOG_WRITE))]
 Operator = Annotated[Principal, Depends(requires(Permission.PLATFORM_MANAGE))]

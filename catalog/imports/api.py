@@ -4,7 +4,7 @@ import uuid
 from pathlib import PurePath
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import Depends, Request, Response
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile as StarletteUploadFile
 from starlette.formparsers import MultiPartException
@@ -19,10 +19,11 @@ from tradeloom.auth import CurrentPrincipal, Principal, requires
 from tradeloom.errors import Invalid
 from tradeloom.idempotency import Idempotent
 from tradeloom.identity.roles import Permission
+from tradeloom.routing import PrefixedRouter
 from tradeloom.transaction import DbSession, TransactionalRoute
 from tradeloom.web.forms import upload_form
 
-router = APIRouter(prefix="/api/v1/catalog/imports", tags=["catalog governance"], route_class=TransactionalRoute)
+router = PrefixedRouter(prefix="/api/v1/catalog/imports", tags=["catalog governance"], route_class=TransactionalRoute)
 Reader = Annotated[Principal, Depends(requires(Permission.CATALOG_READ))]
 PERMISSION_BY_KIND = {
     ImportKind.MATERIALS: Permission.CATALOG_WRITE,

@@ -5,7 +5,7 @@ import uuid
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Depends, Query, Request
 
 from catalog.search import service
 from catalog.search.query import MAX_QUERY_CHARS, SearchQuery, SortOrder
@@ -14,9 +14,10 @@ from tradeloom.auth import Principal, requires
 from tradeloom.errors import Invalid
 from tradeloom.identity.roles import Permission
 from tradeloom.pagination import Cursor, decode_cursor, encode_cursor
+from tradeloom.routing import PrefixedRouter
 from tradeloom.transaction import DbSession, TransactionalRoute
 
-router = APIRouter(prefix="/api/v1/catalog", tags=["catalog"], route_class=TransactionalRoute)
+router = PrefixedRouter(prefix="/api/v1/catalog", tags=["catalog"], route_class=TransactionalRoute)
 Reader = Annotated[Principal, Depends(requires(Permission.CATALOG_READ))]
 _ATTRIBUTE_FILTER = r"^[a-z][a-z0-9_]{0,63}:.{1,100}$"
 

@@ -4,7 +4,7 @@ import base64
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import Depends, Request, Response
 
 from commerce.contracts import schemas
 from commerce.contracts.models import ContractSignature, SigningKey
@@ -16,10 +16,11 @@ from tradeloom.concurrency import ExpectedVersion, set_etag
 from tradeloom.errors import NotFound
 from tradeloom.idempotency import Idempotent
 from tradeloom.identity.roles import Permission
+from tradeloom.routing import PrefixedRouter
 from tradeloom.transaction import DbSession, TransactionalRoute
 
-router = APIRouter(prefix="/api/v1/contracts", tags=["contracts"], route_class=TransactionalRoute)
-keys_router = APIRouter(prefix="/api/v1/signing-keys", tags=["contracts"], route_class=TransactionalRoute)
+router = PrefixedRouter(prefix="/api/v1/contracts", tags=["contracts"], route_class=TransactionalRoute)
+keys_router = PrefixedRouter(prefix="/api/v1/signing-keys", tags=["contracts"], route_class=TransactionalRoute)
 Purchaser = Annotated[Principal, Depends(requires(Permission.RFQ_MANAGE))]
 Signer = Annotated[Principal, Depends(requires(Permission.CONTRACT_SIGN))]
 Orderer = Annotated[Principal, Depends(requires(Permission.ORDER_CREATE))]

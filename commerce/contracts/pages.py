@@ -5,7 +5,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,6 +20,7 @@ from tradeloom.auth import Principal
 from tradeloom.errors import TradeloomError
 from tradeloom.identity.roles import Permission
 from tradeloom.identity.service import get_organization, list_organizations
+from tradeloom.routing import PrefixedRouter
 from tradeloom.sites.service import list_sites
 from tradeloom.transaction import TransactionalRoute, Tx
 from tradeloom.web.forms import form_errors, form_version, run_form_action
@@ -29,7 +30,7 @@ from tradeloom.web.navigation import NavItem, add_nav_item
 from tradeloom.web.pages import Member
 from tradeloom.web.templating import add_template_dir, environment, render
 
-router = APIRouter(prefix="/contracts", route_class=TransactionalRoute, include_in_schema=False)
+router = PrefixedRouter(prefix="/contracts", route_class=TransactionalRoute, include_in_schema=False)
 STATUS_LABELS = {"awaiting_signatures": N_("Awaiting signatures"), "effective": N_("Effective"),
                  "amendment_awaiting_signatures": N_("Amendment awaiting signatures"),
                  "spot": N_("Spot contract"), "framework": N_("Framework agreement")}

@@ -5,7 +5,7 @@ import datetime as dt
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Query, Response, UploadFile
+from fastapi import Depends, File, Query, Response, UploadFile
 from fastapi.responses import StreamingResponse
 
 from catalog.api.common import Storage
@@ -24,9 +24,10 @@ from tradeloom.auth import CurrentPrincipal, Principal, requires
 from tradeloom.concurrency import ExpectedVersion, set_etag
 from tradeloom.idempotency import Idempotent
 from tradeloom.identity.roles import Permission
+from tradeloom.routing import PrefixedRouter
 from tradeloom.transaction import DbSession, TransactionalRoute
 
-router = APIRouter(prefix="/api/v1/qualifications", tags=["qualifications"], route_class=TransactionalRoute)
+router = PrefixedRouter(prefix="/api/v1/qualifications", tags=["qualifications"], route_class=TransactionalRoute)
 Buyer = Annotated[Principal, Depends(requires(Permission.RFQ_MANAGE))]
 Supplier = Annotated[Principal, Depends(requires(Permission.QUOTATION_SUBMIT))]
 

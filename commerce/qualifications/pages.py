@@ -6,7 +6,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import UploadFile
@@ -18,6 +18,7 @@ from tradeloom.auth import Principal
 from tradeloom.errors import Invalid
 from tradeloom.identity.roles import Permission
 from tradeloom.identity.service import list_organizations
+from tradeloom.routing import PrefixedRouter
 from tradeloom.transaction import TransactionalRoute, Tx
 from tradeloom.web.forms import form_version, run_form_action
 from tradeloom.web.labels import N_
@@ -25,7 +26,7 @@ from tradeloom.web.navigation import NavItem, add_nav_item
 from tradeloom.web.pages import Member
 from tradeloom.web.templating import add_template_dir, environment, render
 
-router = APIRouter(prefix="/qualifications", route_class=TransactionalRoute, include_in_schema=False)
+router = PrefixedRouter(prefix="/qualifications", route_class=TransactionalRoute, include_in_schema=False)
 LABELS = {
     DocType.ISO_9001: N_("ISO 9001"), DocType.ISO_14001: N_("ISO 14001"), DocType.IATF_16949: N_("IATF 16949"),
     DocType.BUSINESS_LICENCE: N_("Business licence"), DocType.PRODUCT_CERTIFICATE: N_("Product certificate"),

@@ -4,7 +4,7 @@ ask, and quote (sealed until the deadline)."""
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import Depends, Response
 
 from commerce.order_port import Placer
 from commerce.rfq import schemas
@@ -16,10 +16,11 @@ from tradeloom.auth import CurrentPrincipal, Principal, requires
 from tradeloom.concurrency import ExpectedVersion, set_etag
 from tradeloom.idempotency import Idempotent
 from tradeloom.identity.roles import Permission
+from tradeloom.routing import PrefixedRouter
 from tradeloom.transaction import DbSession, TransactionalRoute
 
-router = APIRouter(prefix="/api/v1/rfqs", tags=["rfq"], route_class=TransactionalRoute)
-quotation_router = APIRouter(prefix="/api/v1/quotations", tags=["rfq"], route_class=TransactionalRoute)
+router = PrefixedRouter(prefix="/api/v1/rfqs", tags=["rfq"], route_class=TransactionalRoute)
+quotation_router = PrefixedRouter(prefix="/api/v1/quotations", tags=["rfq"], route_class=TransactionalRoute)
 Buyer = Annotated[Principal, Depends(requires(Permission.RFQ_MANAGE))]
 Supplier = Annotated[Principal, Depends(requires(Permission.QUOTATION_SUBMIT))]
 

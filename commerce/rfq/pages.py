@@ -7,7 +7,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,6 +22,7 @@ from tradeloom.auth import Principal
 from tradeloom.errors import TradeloomError
 from tradeloom.identity.roles import Permission
 from tradeloom.identity.service import get_organization, list_organizations
+from tradeloom.routing import PrefixedRouter
 from tradeloom.sites.service import list_sites
 from tradeloom.transaction import TransactionalRoute, Tx
 from tradeloom.web.forms import form_errors, form_version, run_form_action
@@ -30,7 +31,7 @@ from tradeloom.web.navigation import NavItem, add_nav_item
 from tradeloom.web.pages import Member
 from tradeloom.web.templating import add_template_dir, environment, render
 
-router = APIRouter(prefix="/rfqs", route_class=TransactionalRoute, include_in_schema=False)
+router = PrefixedRouter(prefix="/rfqs", route_class=TransactionalRoute, include_in_schema=False)
 WIZARD_LINES = 3
 STATUS_LABELS = {"open": N_("Open"), "awarded": N_("Awarded"), "submitted": N_("Submitted"),
                  "superseded": N_("Superseded")}

@@ -4,7 +4,7 @@ import datetime as dt
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Request, Response, UploadFile
+from fastapi import Depends, File, Request, Response, UploadFile
 
 from commerce.settlement import invoices, journal, milestones, notes, payments, service
 from commerce.settlement.invoice_models import Invoice
@@ -32,10 +32,11 @@ from tradeloom.concurrency import ExpectedVersion, set_etag
 from tradeloom.errors import Invalid
 from tradeloom.idempotency import Idempotent
 from tradeloom.identity.roles import Permission
+from tradeloom.routing import PrefixedRouter
 from tradeloom.transaction import DbSession, TransactionalRoute
 
 PREFIX = "/api/v1/settlement"
-router = APIRouter(prefix=PREFIX, tags=["settlement"], route_class=TransactionalRoute)
+router = PrefixedRouter(prefix=PREFIX, tags=["settlement"], route_class=TransactionalRoute)
 Issuer = Annotated[Principal, Depends(requires(Permission.INVOICE_ISSUE))]
 Approver = Annotated[Principal, Depends(requires(Permission.INVOICE_APPROVE))]
 Treasurer = Annotated[Principal, Depends(requires(Permission.PAYMENT_MANAGE))]

@@ -10,7 +10,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import UploadFile
@@ -21,6 +21,7 @@ from commerce.settlement.statements import MAX_BYTES
 from tradeloom.auth import Principal
 from tradeloom.errors import Invalid
 from tradeloom.identity.roles import Permission
+from tradeloom.routing import PrefixedRouter
 from tradeloom.transaction import TransactionalRoute, Tx
 from tradeloom.web.forms import form_version, run_form_action
 from tradeloom.web.labels import N_
@@ -28,7 +29,7 @@ from tradeloom.web.navigation import NavItem, add_nav_item
 from tradeloom.web.pages import Member
 from tradeloom.web.templating import add_template_dir, render
 
-router = APIRouter(prefix="/settlement", route_class=TransactionalRoute, include_in_schema=False)
+router = PrefixedRouter(prefix="/settlement", route_class=TransactionalRoute, include_in_schema=False)
 STATUS_LABELS = {"approved": N_("Approved for payment"), "exception": N_("Match exception"),
                  "rejected": N_("Rejected"), "matched": N_("Matched"), "accepted": N_("Variance accepted"),
                  "credit_requested": N_("Credit note requested")}

@@ -4,7 +4,7 @@ import uuid
 from enum import StrEnum
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import Depends, Request, Response
 
 from commerce.supplier_performance import export, reviews, schemas, service
 from commerce.supplier_performance.cache import cached
@@ -12,9 +12,10 @@ from tradeloom.auth import CurrentPrincipal, Principal, requires
 from tradeloom.db import utcnow
 from tradeloom.idempotency import Idempotent
 from tradeloom.identity.roles import Permission
+from tradeloom.routing import PrefixedRouter
 from tradeloom.transaction import DbSession, TransactionalRoute
 
-router = APIRouter(prefix="/api/v1", tags=["supplier performance"], route_class=TransactionalRoute)
+router = PrefixedRouter(prefix="/api/v1", tags=["supplier performance"], route_class=TransactionalRoute)
 Buyer = Annotated[Principal, Depends(requires(Permission.ORDER_CREATE))]
 
 

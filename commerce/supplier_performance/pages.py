@@ -5,7 +5,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
@@ -15,6 +15,7 @@ from commerce.supplier_performance.scoring import WEIGHTS
 from tradeloom.auth import Principal
 from tradeloom.db import utcnow
 from tradeloom.identity.roles import Permission
+from tradeloom.routing import PrefixedRouter
 from tradeloom.transaction import TransactionalRoute, Tx
 from tradeloom.web.forms import run_form_action
 from tradeloom.web.labels import N_
@@ -22,7 +23,7 @@ from tradeloom.web.navigation import NavItem, add_nav_item
 from tradeloom.web.pages import Member
 from tradeloom.web.templating import add_template_dir, render
 
-router = APIRouter(prefix="/suppliers", route_class=TransactionalRoute, include_in_schema=False)
+router = PrefixedRouter(prefix="/suppliers", route_class=TransactionalRoute, include_in_schema=False)
 METRIC_LABELS = {"on_time": N_("On-time delivery"), "quality": N_("Quality at goods receipt"),
                  "invoice_accuracy": N_("Invoice accuracy"), "confirmation": N_("Order confirmation speed"),
                  "quotation_response": N_("Quotation response"), "reviews": N_("Buyer reviews")}

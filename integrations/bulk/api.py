@@ -3,7 +3,7 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import Depends, Query, Response
 
 from integrations.bulk import service
 from integrations.bulk.models import BulkJob
@@ -12,9 +12,10 @@ from integrations.bulk.schemas import BulkJobDetail, BulkJobOut, BulkRequest
 from tradeloom.auth import CurrentPrincipal, Principal, requires
 from tradeloom.idempotency import Idempotent
 from tradeloom.identity.roles import Permission
+from tradeloom.routing import PrefixedRouter
 from tradeloom.transaction import DbSession, TransactionalRoute
 
-router = APIRouter(prefix="/api/v1/bulk", tags=["bulk"], route_class=TransactionalRoute)
+router = PrefixedRouter(prefix="/api/v1/bulk", tags=["bulk"], route_class=TransactionalRoute)
 PERMISSION_BY_KIND = {
     BulkKind.MATERIALS: Permission.CATALOG_WRITE,
     BulkKind.OFFERS: Permission.OFFERS_MANAGE,

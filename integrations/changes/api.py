@@ -2,16 +2,17 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 from pydantic import BaseModel
 
 from integrations.changes.service import changes_after
 from tradeloom.auth import Principal, requires
 from tradeloom.identity.roles import Permission
 from tradeloom.pagination import Cursor
+from tradeloom.routing import PrefixedRouter
 from tradeloom.transaction import DbSession, TransactionalRoute
 
-router = APIRouter(prefix="/api/v1/changes", tags=["integration"], route_class=TransactionalRoute)
+router = PrefixedRouter(prefix="/api/v1/changes", tags=["integration"], route_class=TransactionalRoute)
 Reader = Annotated[Principal, Depends(requires(Permission.CHANGES_READ))]
 
 

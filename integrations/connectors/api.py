@@ -3,7 +3,7 @@
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import Depends, Request, Response
 
 from integrations.bulk.api import job_url
 from integrations.bulk.schemas import BulkJobOut
@@ -24,9 +24,10 @@ from tradeloom.auth import Principal, requires
 from tradeloom.concurrency import ExpectedVersion, set_etag
 from tradeloom.idempotency import Idempotent
 from tradeloom.identity.roles import Permission
+from tradeloom.routing import PrefixedRouter
 from tradeloom.transaction import DbSession, TransactionalRoute
 
-router = APIRouter(prefix="/api/v1/connectors", tags=["connectors"], route_class=TransactionalRoute)
+router = PrefixedRouter(prefix="/api/v1/connectors", tags=["connectors"], route_class=TransactionalRoute)
 Manager = Annotated[Principal, Depends(requires(Permission.INTEGRATION_MANAGE))]
 
 

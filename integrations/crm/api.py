@@ -3,15 +3,16 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 
 from integrations.crm import service
 from integrations.crm.schemas import ContactOut, CustomerOut
 from tradeloom.auth import Principal, requires
 from tradeloom.identity.roles import Permission
+from tradeloom.routing import PrefixedRouter
 from tradeloom.transaction import DbSession, TransactionalRoute
 
-router = APIRouter(prefix="/api/v1/crm", tags=["crm"], route_class=TransactionalRoute)
+router = PrefixedRouter(prefix="/api/v1/crm", tags=["crm"], route_class=TransactionalRoute)
 Manager = Annotated[Principal, Depends(requires(Permission.INTEGRATION_MANAGE))]
 Limit = Annotated[int, Query(ge=1, le=500)]
 Offset = Annotated[int, Query(ge=0, le=1_000_000)]

@@ -3,7 +3,7 @@
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import Depends, Query, Request, Response
 
 from integrations.edi import service, sscc
 from integrations.edi.inbound import receive_interchange
@@ -21,9 +21,10 @@ from tradeloom.concurrency import ExpectedVersion, set_etag
 from tradeloom.errors import Invalid, NotFound, problem_response
 from tradeloom.idempotency import Idempotent
 from tradeloom.identity.roles import Permission
+from tradeloom.routing import PrefixedRouter
 from tradeloom.transaction import DbSession, TransactionalRoute
 
-router = APIRouter(prefix="/api/v1/edi", tags=["edi"], route_class=TransactionalRoute)
+router = PrefixedRouter(prefix="/api/v1/edi", tags=["edi"], route_class=TransactionalRoute)
 Manager = Annotated[Principal, Depends(requires(Permission.INTEGRATION_MANAGE))]
 Orderer = Annotated[Principal, Depends(requires(Permission.ORDER_CREATE))]
 EDIFACT = "application/EDIFACT"

@@ -4,7 +4,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -12,6 +12,7 @@ from integrations.edi import service
 from integrations.edi.schemas import PartnerIn
 from integrations.sites import active_sites
 from tradeloom.identity.roles import Permission
+from tradeloom.routing import PrefixedRouter
 from tradeloom.transaction import TransactionalRoute, Tx
 from tradeloom.web.forms import run_form_action
 from tradeloom.web.labels import N_
@@ -19,7 +20,7 @@ from tradeloom.web.navigation import NavItem, add_nav_item
 from tradeloom.web.pages import Member
 from tradeloom.web.templating import add_template_dir, environment, render
 
-router = APIRouter(prefix="/integrations/edi", route_class=TransactionalRoute, include_in_schema=False)
+router = PrefixedRouter(prefix="/integrations/edi", route_class=TransactionalRoute, include_in_schema=False)
 STATUS_LABELS = {"accepted": N_("Accepted"), "rejected": N_("Rejected"), "partial": N_("Partly accepted"),
                  "received": N_("Received"), "ready": N_("Waiting for download"), "downloaded": N_("Downloaded")}
 DIRECTION_LABELS = {"in": N_("Inbound"), "out": N_("Outbound")}

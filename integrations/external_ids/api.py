@@ -3,16 +3,17 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 
 from integrations.external_ids import service
 from integrations.external_ids.schemas import ExternalIdOut, ExternalIdPage
 from integrations.external_ids.service import ObjectType
 from tradeloom.auth import Principal, requires
 from tradeloom.identity.roles import Permission
+from tradeloom.routing import PrefixedRouter
 from tradeloom.transaction import DbSession, TransactionalRoute
 
-router = APIRouter(prefix="/api/v1/external-ids", tags=["external ids"], route_class=TransactionalRoute)
+router = PrefixedRouter(prefix="/api/v1/external-ids", tags=["external ids"], route_class=TransactionalRoute)
 Reader = Annotated[Principal, Depends(requires(Permission.CHANGES_READ))]
 SourceSystem = Annotated[str, Query(min_length=1, max_length=40)]
 

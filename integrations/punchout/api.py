@@ -8,17 +8,18 @@ import uuid
 import xml.etree.ElementTree as ET  # element type only; parsing uses defusedxml
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import Depends, Request, Response
 
 from integrations.punchout import cxml, service
 from integrations.punchout.schemas import CredentialCreated, CredentialIn, CredentialOut, CredentialSwitch
 from tradeloom.auth import Principal, requires
 from tradeloom.idempotency import Idempotent
 from tradeloom.identity.roles import Permission
+from tradeloom.routing import PrefixedRouter
 from tradeloom.sites.service import get_site
 from tradeloom.transaction import DbSession, TransactionalRoute, TransactionScope, Tx
 
-router = APIRouter(prefix="/api/v1/punchout", tags=["punchout"], route_class=TransactionalRoute)
+router = PrefixedRouter(prefix="/api/v1/punchout", tags=["punchout"], route_class=TransactionalRoute)
 Manager = Annotated[Principal, Depends(requires(Permission.INTEGRATION_MANAGE))]
 CXML_TYPE = "text/xml; charset=utf-8"
 _CXML_BODY: dict[str, Any] = {"requestBody": {"required": True, "content": {"text/xml": {"schema": {

@@ -10,7 +10,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi import Depends, FastAPI, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,6 +23,7 @@ from tradeloom.errors import Forbidden, Invalid, NotFound, TradeloomError
 from tradeloom.identity.credentials import csrf_token_for, secret_matches_plain
 from tradeloom.identity.roles import Permission
 from tradeloom.identity.service import list_organizations
+from tradeloom.routing import PrefixedRouter
 from tradeloom.transaction import TransactionalRoute, Tx
 from tradeloom.web.forms import form_errors, run_form_action
 from tradeloom.web.labels import N_
@@ -33,8 +34,9 @@ from tradeloom.web.templating import add_template_dir, environment, render
 COOKIE = "tl_punchout"
 PRICE_RULE_LABELS = {"contract_price_list": N_("Contract price"), "customer_price_list": N_("Customer price"),
                      "offer_price_break": N_("Offer price")}
-shop = APIRouter(prefix="/punchout", route_class=TransactionalRoute, include_in_schema=False)
-settings_pages = APIRouter(prefix="/integrations/punchout", route_class=TransactionalRoute, include_in_schema=False)
+shop = PrefixedRouter(prefix="/punchout", route_class=TransactionalRoute, include_in_schema=False)
+settings_pages = PrefixedRouter(prefix="/integrations/punchout", route_class=TransactionalRoute,
+                                include_in_schema=False)
 
 
 class Shopper:

@@ -3,7 +3,7 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import Depends, Query, Request, Response
 
 from integrations.webhooks import service
 from integrations.webhooks.schemas import (
@@ -17,9 +17,10 @@ from tradeloom.auth import Principal, requires
 from tradeloom.concurrency import ExpectedVersion, set_etag
 from tradeloom.idempotency import Idempotent
 from tradeloom.identity.roles import Permission
+from tradeloom.routing import PrefixedRouter
 from tradeloom.transaction import DbSession, TransactionalRoute
 
-router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"], route_class=TransactionalRoute)
+router = PrefixedRouter(prefix="/api/v1/webhooks", tags=["webhooks"], route_class=TransactionalRoute)
 Manager = Annotated[Principal, Depends(requires(Permission.INTEGRATION_MANAGE))]
 
 

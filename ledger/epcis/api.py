@@ -2,17 +2,18 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import Depends, Query, Request, Response
 
 from ledger.epcis import service, trace
 from ledger.epcis.schemas import CaptureResult, EPCISDocument, EventPage, StoredEvent
 from tradeloom.auth import Principal, requires
 from tradeloom.idempotency import Idempotent
 from tradeloom.identity.roles import Permission
+from tradeloom.routing import PrefixedRouter
 from tradeloom.transaction import DbSession, TransactionalRoute
 
-router = APIRouter(prefix="/api/v1/epcis", tags=["epcis"], route_class=TransactionalRoute)
-trace_router = APIRouter(prefix="/api/v1/trace", tags=["epcis"], route_class=TransactionalRoute)
+router = PrefixedRouter(prefix="/api/v1/epcis", tags=["epcis"], route_class=TransactionalRoute)
+trace_router = PrefixedRouter(prefix="/api/v1/trace", tags=["epcis"], route_class=TransactionalRoute)
 Capturer = Annotated[Principal, Depends(requires(Permission.EPCIS_CAPTURE))]
 Reader = Annotated[Principal, Depends(requires(Permission.LEDGER_READ))]
 _DOCUMENT_BODY = {"requestBody": {"required": True, "content": {

@@ -3,7 +3,7 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import Depends, Request, Response
 
 from ledger.identifiers import service
 from ledger.identifiers.digital_link import DigitalLink
@@ -21,10 +21,11 @@ from tradeloom.concurrency import ExpectedVersion, set_etag
 from tradeloom.idempotency import Idempotent
 from tradeloom.identity.roles import Permission
 from tradeloom.pagination import Cursor, PageSize
+from tradeloom.routing import PrefixedRouter
 from tradeloom.settings import Settings
 from tradeloom.transaction import DbSession, TransactionalRoute
 
-router = APIRouter(prefix="/api/v1/identifiers", tags=["identifiers"], route_class=TransactionalRoute)
+router = PrefixedRouter(prefix="/api/v1/identifiers", tags=["identifiers"], route_class=TransactionalRoute)
 Reader = Annotated[Principal, Depends(requires(Permission.LEDGER_READ))]
 Manager = Annotated[Principal, Depends(requires(Permission.IDENTIFIERS_MANAGE))]
 QR_CACHE = "public, max-age=300"

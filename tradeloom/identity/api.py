@@ -3,7 +3,7 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import Depends, Query, Request, Response
 
 from tradeloom.audit import audit_trail, record_audit
 from tradeloom.auth import CurrentPrincipal, Principal, requires
@@ -28,9 +28,10 @@ from tradeloom.identity.schemas import (
 )
 from tradeloom.identity.throttle import LoginThrottle
 from tradeloom.observability import client_ip_var
+from tradeloom.routing import PrefixedRouter
 from tradeloom.transaction import DbSession, TransactionalRoute, Tx
 
-router = APIRouter(prefix="/api/v1", route_class=TransactionalRoute)
+router = PrefixedRouter(prefix="/api/v1", route_class=TransactionalRoute)
 OrgAdmin = Annotated[Principal, Depends(requires(Permission.ORG_MANAGE))]
 MemberAdmin = Annotated[Principal, Depends(requires(Permission.MEMBERS_MANAGE))]
 KeyAdmin = Annotated[Principal, Depends(requires(Permission.API_KEYS_MANAGE))]

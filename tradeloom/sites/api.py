@@ -3,18 +3,19 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import Depends, Query, Response
 
 from tradeloom.auth import Principal, requires
 from tradeloom.concurrency import ExpectedVersion, set_etag
 from tradeloom.idempotency import Idempotent
 from tradeloom.identity.roles import Permission
 from tradeloom.pagination import Cursor, PageSize
+from tradeloom.routing import PrefixedRouter
 from tradeloom.sites import service
 from tradeloom.sites.schemas import SiteCreate, SiteOut, SitePage, SiteUpdate
 from tradeloom.transaction import DbSession, TransactionalRoute
 
-router = APIRouter(prefix="/api/v1/sites", tags=["sites"], route_class=TransactionalRoute)
+router = PrefixedRouter(prefix="/api/v1/sites", tags=["sites"], route_class=TransactionalRoute)
 Reader = Annotated[Principal, Depends(requires(Permission.SITES_READ))]
 Writer = Annotated[Principal, Depends(requires(Permission.SITES_WRITE))]
 

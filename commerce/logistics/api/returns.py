@@ -3,7 +3,7 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import Depends, Response
 
 from commerce.logistics.models import FreightQuote, ReturnRequest
 from commerce.logistics.schemas import (
@@ -20,9 +20,10 @@ from tradeloom.auth import CurrentPrincipal, Principal, requires
 from tradeloom.concurrency import ExpectedVersion, set_etag
 from tradeloom.idempotency import Idempotent
 from tradeloom.identity.roles import Permission
+from tradeloom.routing import PrefixedRouter
 from tradeloom.transaction import DbSession, TransactionalRoute
 
-router = APIRouter(prefix="/api/v1/logistics", tags=["logistics: returns and freight"],
+router = PrefixedRouter(prefix="/api/v1/logistics", tags=["logistics: returns and freight"],
                    route_class=TransactionalRoute)
 Receiver = Annotated[Principal, Depends(requires(Permission.GOODS_RECEIPT))]
 Shipper = Annotated[Principal, Depends(requires(Permission.SHIPMENT_MANAGE))]

@@ -4,7 +4,7 @@ import uuid
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Depends, File, Header, Query, Request, Response, UploadFile
+from fastapi import Depends, File, Header, Query, Request, Response, UploadFile
 from fastapi.responses import StreamingResponse
 from pydantic import ValidationError
 
@@ -37,9 +37,10 @@ from tradeloom.db import utcnow
 from tradeloom.errors import Invalid
 from tradeloom.idempotency import Idempotent
 from tradeloom.identity.roles import Permission
+from tradeloom.routing import PrefixedRouter
 from tradeloom.transaction import DbSession, TransactionalRoute, Tx
 
-router = APIRouter(prefix="/api/v1/logistics", tags=["logistics: shipments"], route_class=TransactionalRoute)
+router = PrefixedRouter(prefix="/api/v1/logistics", tags=["logistics: shipments"], route_class=TransactionalRoute)
 Shipper = Annotated[Principal, Depends(requires(Permission.SHIPMENT_MANAGE))]
 Receiver = Annotated[Principal, Depends(requires(Permission.GOODS_RECEIPT))]
 Where = Annotated[Traceability, Depends(traceability_of)]

@@ -3,7 +3,7 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Depends, Query, Request
 
 from commerce.logistics.schemas import (
     LocationOut,
@@ -24,9 +24,10 @@ from commerce.logistics.service.traceability import Traceability
 from tradeloom.auth import Principal, requires
 from tradeloom.idempotency import Idempotent
 from tradeloom.identity.roles import Permission
+from tradeloom.routing import PrefixedRouter
 from tradeloom.transaction import DbSession, TransactionalRoute
 
-router = APIRouter(prefix="/api/v1/logistics", tags=["logistics: stock"], route_class=TransactionalRoute)
+router = PrefixedRouter(prefix="/api/v1/logistics", tags=["logistics: stock"], route_class=TransactionalRoute)
 StockKeeper = Annotated[Principal, Depends(requires(Permission.STOCK_MANAGE))]
 Shipper = Annotated[Principal, Depends(requires(Permission.SHIPMENT_MANAGE))]
 

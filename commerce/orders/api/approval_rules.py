@@ -3,7 +3,7 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import Depends, Response
 
 from commerce.orders.api.orders import PREFIX
 from commerce.orders.schemas import ApprovalRuleIn, ApprovalRuleOut, BudgetIn, BudgetOut
@@ -12,9 +12,10 @@ from tradeloom.auth import Principal, requires
 from tradeloom.concurrency import ExpectedVersion, set_etag
 from tradeloom.idempotency import Idempotent
 from tradeloom.identity.roles import Permission
+from tradeloom.routing import PrefixedRouter
 from tradeloom.transaction import DbSession, TransactionalRoute
 
-router = APIRouter(prefix=PREFIX, tags=["approval rules"], route_class=TransactionalRoute)
+router = PrefixedRouter(prefix=PREFIX, tags=["approval rules"], route_class=TransactionalRoute)
 OrgAdmin = Annotated[Principal, Depends(requires(Permission.ORG_MANAGE))]
 
 

@@ -2,7 +2,7 @@
 
 import uuid
 
-from fastapi import APIRouter, Response
+from fastapi import Response
 
 from commerce.orders.api.orders import PREFIX
 from commerce.orders.models import ChangeOrder
@@ -12,9 +12,10 @@ from commerce.orders.service import changes
 from tradeloom.auth import CurrentPrincipal
 from tradeloom.concurrency import ExpectedVersion, set_etag
 from tradeloom.idempotency import Idempotent
+from tradeloom.routing import PrefixedRouter
 from tradeloom.transaction import DbSession, TransactionalRoute
 
-router = APIRouter(prefix=PREFIX, tags=["change orders"], route_class=TransactionalRoute)
+router = PrefixedRouter(prefix=PREFIX, tags=["change orders"], route_class=TransactionalRoute)
 
 
 def _out(change_order: ChangeOrder) -> ChangeOrderOut:

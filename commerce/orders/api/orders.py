@@ -4,7 +4,7 @@ import datetime as dt
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import Depends, Query, Response
 
 from commerce.orders.models import PurchaseOrder
 from commerce.orders.rules import STEPS, OrderStatus, SimpleStep
@@ -27,10 +27,11 @@ from tradeloom.concurrency import ExpectedVersion, set_etag
 from tradeloom.idempotency import Idempotent
 from tradeloom.identity.roles import Permission
 from tradeloom.pagination import Cursor, PageSize
+from tradeloom.routing import PrefixedRouter
 from tradeloom.transaction import DbSession, TransactionalRoute
 
 PREFIX = "/api/v1/orders"
-router = APIRouter(prefix=PREFIX, tags=["purchase orders"], route_class=TransactionalRoute)
+router = PrefixedRouter(prefix=PREFIX, tags=["purchase orders"], route_class=TransactionalRoute)
 Buyer = Annotated[Principal, Depends(requires(Permission.ORDER_CREATE))]
 Approver = Annotated[Principal, Depends(requires(Permission.ORDER_APPROVE))]
 SupplierSales = Annotated[Principal, Depends(requires(Permission.ORDER_CONFIRM))]

@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import Depends, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from commerce.settlement.account_statements import exports, schemas, service
@@ -10,10 +10,11 @@ from tradeloom.auth import Principal, requires
 from tradeloom.idempotency import Idempotent
 from tradeloom.identity.roles import Permission
 from tradeloom.identity.service import get_organization
+from tradeloom.routing import PrefixedRouter
 from tradeloom.transaction import DbSession, TransactionalRoute
 from tradeloom.web.i18n import request_locale
 
-router = APIRouter(prefix="/api/v1/account-statements", tags=["statements"], route_class=TransactionalRoute)
+router = PrefixedRouter(prefix="/api/v1/account-statements", tags=["statements"], route_class=TransactionalRoute)
 Finance = Annotated[Principal, Depends(requires(Permission.PAYMENT_MANAGE))]
 Wanted = Annotated[schemas.StatementQuery, Query()]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

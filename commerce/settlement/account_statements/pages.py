@@ -5,7 +5,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,6 +16,7 @@ from tradeloom.auth import Principal
 from tradeloom.errors import TradeloomError
 from tradeloom.identity.roles import Permission
 from tradeloom.identity.service import list_organizations
+from tradeloom.routing import PrefixedRouter
 from tradeloom.transaction import TransactionalRoute, Tx
 from tradeloom.web.forms import form_errors, run_form_action
 from tradeloom.web.labels import N_
@@ -23,7 +24,7 @@ from tradeloom.web.navigation import NavItem, add_nav_item
 from tradeloom.web.pages import Member
 from tradeloom.web.templating import add_template_dir, environment, render
 
-router = APIRouter(prefix="/settlement/statements", route_class=TransactionalRoute, include_in_schema=False)
+router = PrefixedRouter(prefix="/settlement/statements", route_class=TransactionalRoute, include_in_schema=False)
 PAGE = "/settlement/statements"
 QUERY_FIELDS = ("counterparty_org_id", "side", "currency", "period_start", "period_end")
 

@@ -5,15 +5,16 @@ import uuid
 from dataclasses import asdict
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import Depends
 
 from commerce.settlement.finance import schemas, service
 from tradeloom.auth import Principal, requires
 from tradeloom.idempotency import Idempotent
 from tradeloom.identity.roles import Permission
+from tradeloom.routing import PrefixedRouter
 from tradeloom.transaction import DbSession, TransactionalRoute
 
-router = APIRouter(prefix="/api/v1/finance", tags=["finance"], route_class=TransactionalRoute)
+router = PrefixedRouter(prefix="/api/v1/finance", tags=["finance"], route_class=TransactionalRoute)
 Financing = Annotated[Principal, Depends(requires(Permission.FINANCE_OFFER))]
 
 

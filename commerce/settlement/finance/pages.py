@@ -6,7 +6,7 @@ import uuid
 from decimal import Decimal
 from pathlib import Path
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
@@ -16,6 +16,7 @@ from commerce.settlement.finance import schemas, service
 from commerce.settlement.rules import InvoiceStatus
 from tradeloom.auth import Principal
 from tradeloom.identity.roles import OrgKind, Permission
+from tradeloom.routing import PrefixedRouter
 from tradeloom.transaction import TransactionalRoute, Tx
 from tradeloom.web.forms import FormAction, run_form_action, show_page_again
 from tradeloom.web.i18n import request_locale
@@ -24,7 +25,7 @@ from tradeloom.web.navigation import NavItem, add_nav_item
 from tradeloom.web.pages import Member
 from tradeloom.web.templating import add_template_dir, render
 
-router = APIRouter(prefix="/settlement/finance", route_class=TransactionalRoute, include_in_schema=False)
+router = PrefixedRouter(prefix="/settlement/finance", route_class=TransactionalRoute, include_in_schema=False)
 PAGE = "/settlement/finance"
 BUCKET_LABELS = {"0-30": N_("Within 30 days"), "31-60": N_("31–60 days"), "61-90": N_("61–90 days"),
                  "90+": N_("Over 90 days")}

@@ -3,7 +3,7 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, FastAPI, Header, Request, Response
+from fastapi import Depends, FastAPI, Header, Request, Response
 
 from commerce.settlement.providers import register_provider
 from commerce.settlement.stripe import schemas, service, webhooks
@@ -15,9 +15,10 @@ from tradeloom.concurrency import set_etag
 from tradeloom.errors import Unavailable
 from tradeloom.idempotency import Idempotent
 from tradeloom.identity.roles import Permission
+from tradeloom.routing import PrefixedRouter
 from tradeloom.transaction import DbSession, TransactionalRoute, Tx
 
-router = APIRouter(prefix="/api/v1/stripe", tags=["payments"], route_class=TransactionalRoute)
+router = PrefixedRouter(prefix="/api/v1/stripe", tags=["payments"], route_class=TransactionalRoute)
 Payer = Annotated[Principal, Depends(requires(Permission.PAYMENT_MANAGE))]
 
 

@@ -4,7 +4,7 @@ the supplier sees the card payments it received."""
 import uuid
 from pathlib import Path
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
@@ -18,6 +18,7 @@ from commerce.settlement.stripe.local_server import DECLINED_METHOD, SUCCEEDING_
 from tradeloom.auth import Principal
 from tradeloom.errors import NotFound
 from tradeloom.identity.roles import Permission
+from tradeloom.routing import PrefixedRouter
 from tradeloom.transaction import TransactionalRoute, Tx
 from tradeloom.web.forms import run_form_action, show_page_again
 from tradeloom.web.labels import N_
@@ -25,7 +26,7 @@ from tradeloom.web.navigation import NavItem, add_nav_item
 from tradeloom.web.pages import Member
 from tradeloom.web.templating import add_template_dir, environment, render
 
-router = APIRouter(prefix="/settlement/card-payments", route_class=TransactionalRoute, include_in_schema=False)
+router = PrefixedRouter(prefix="/settlement/card-payments", route_class=TransactionalRoute, include_in_schema=False)
 PAGE = "/settlement/card-payments"
 STATUS_LABELS = {
     "created": N_("Awaiting card"), "requires_payment_method": N_("Awaiting card"),

@@ -4,16 +4,17 @@ import uuid
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import Depends
 
 from commerce.settlement.schemas import ClassTaxRateIn, ClassTaxRateOut, TaxRateEndIn, TaxRateIn, TaxRateOut
 from commerce.settlement.tax_rates import service
 from tradeloom.auth import CurrentPrincipal, Principal, requires
 from tradeloom.idempotency import Idempotent
 from tradeloom.identity.roles import Permission
+from tradeloom.routing import PrefixedRouter
 from tradeloom.transaction import DbSession, TransactionalRoute
 
-router = APIRouter(prefix="/api/v1/settlement/tax-rates", tags=["settlement"], route_class=TransactionalRoute)
+router = PrefixedRouter(prefix="/api/v1/settlement/tax-rates", tags=["settlement"], route_class=TransactionalRoute)
 Operator = Annotated[Principal, Depends(requires(Permission.PLATFORM_MANAGE))]
 HUNDRED = Decimal(100)
 

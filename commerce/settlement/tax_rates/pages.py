@@ -4,7 +4,7 @@ import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
@@ -13,6 +13,7 @@ from commerce.settlement.schemas import ClassTaxRateIn, TaxRateIn
 from commerce.settlement.tax_rates import service
 from tradeloom.auth import Principal
 from tradeloom.identity.roles import Permission
+from tradeloom.routing import PrefixedRouter
 from tradeloom.transaction import TransactionalRoute, Tx
 from tradeloom.web.forms import FormAction, run_form_action, show_page_again
 from tradeloom.web.labels import N_
@@ -20,7 +21,7 @@ from tradeloom.web.navigation import NavItem, add_nav_item
 from tradeloom.web.pages import Member
 from tradeloom.web.templating import add_template_dir, render
 
-router = APIRouter(prefix="/settlement/tax-rates", route_class=TransactionalRoute, include_in_schema=False)
+router = PrefixedRouter(prefix="/settlement/tax-rates", route_class=TransactionalRoute, include_in_schema=False)
 PAGE = "/settlement/tax-rates"
 
 
