@@ -1,6 +1,6 @@
 """CPU per request of the app itself, without a server or other load: which requests cost what.
 
-    python -m loadtest.request_cost [--requests 200]
+    python -m loadtest.request_cost [--requests 200] [--only "POST /api/v1/orders"]
 
 Uses ``tl_bench`` (built by ``loadtest.bench``). The app is made with ``create_app()`` and its lifespan and
 called through httpx's ASGI transport, one request after another; CPU is this thread's (``time.thread_time``)
@@ -63,7 +63,7 @@ def _requests(world: dict[str, Any], token: str) -> dict[str, Call]:
     }
 
 
-async def _measure(requests: int) -> None:
+async def _measure(requests: int, only: str) -> None:
     from tradeloom.app import create_app  # after the environment is set: settings are read at import
 
     app = create_app()
@@ -73,6 +73,8 @@ async def _measure(requests: int) -> None:
         answer = await http.post("/api/v1/auth/token", json={"email": bench_world.BUYERS[0],
                                                              "password": bench_world.DEMO_PASSWORD})
         for name, call in _requests(world, answer.json()["access_token"]).items():
+            if not name.startswith(only):
+                continue
             for _ in range(20):
                 response = await call(http)
                 assert response.status_code < 300, f"{name}: {response.status_code} {response.text[:300]}"
@@ -85,10 +87,11 @@ async def _measure(requests: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--only", default="", help="measure only the requests whose name starts with this")
     args = parser.parse_args()
     os.environ.update(bench.production_settings(database_url(bench.DATABASE)))
     print("| request | CPU ms per request |\n|---|---:|")
-    asyncio.run(_measure(args.requests))
+    asyncio.run(_measure(args.requests, args.only))
 
 
 if __name__ == "__main__":
