@@ -26,8 +26,18 @@ def require_url(url: str | None, name: str) -> str:
 
 
 def redis_connection(url: str | None = None) -> Redis:
-    return Redis.from_url(require_url(url or get_settings().redis_url, "REDIS_URL"), socket_timeout=5,
-                          socket_connect_timeout=2)
+    """This process's client for the URL (the configured one by default), shared by its threads and jobs.
+
+    A client per call meant a TCP connection and handshake per job (one per order event in the worker) and a
+    socket left in TIME_WAIT for each; the shared client's pool keeps its connections, and opens new ones in a
+    forked child.
+    """
+    return _client(require_url(url or get_settings().redis_url, "REDIS_URL"))
+
+
+@lru_cache
+def _client(url: str) -> Redis:
+    return Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2)
 
 
 def async_redis(url: str | None = None) -> AsyncRedis:
