@@ -3,7 +3,8 @@ catalogue's price engine (``create_order_from_cart``).
 
 ``create_order`` is the platform's placement hot path (issue 10 benchmarks it): the materials of every line
 are read in one query (once: a cart's materials priced by the engine are reused), the order number is
-allocated by one upsert, and the lines go in as one INSERT … SELECT FROM unnest … RETURNING. Nothing is queried per line.
+allocated by one upsert, and the lines go in as one INSERT … SELECT FROM unnest … RETURNING. Nothing is queried
+per line.
 """
 
 import datetime as dt
