@@ -36,6 +36,7 @@ from catalog.schemas.materials import MaterialStatus
 from catalog.schemas.offers import OfferStatus
 from catalog.schemas.prices import PriceListKind
 from catalog.service.materials import get_material, pack_sizes_of
+from catalog.service.offers import PRICE_TIERS
 from catalog.units import PackSize, convert, to_decimal
 from tradeloom.errors import Conflict, NotFound
 
@@ -231,9 +232,7 @@ _VALID_OFFERS = select(
     or_(SupplierOffer.valid_to.is_(None), SupplierOffer.valid_to >= bindparam("on_date")),
 )
 _SUPPLIER_VALID_OFFERS = _VALID_OFFERS.where(SupplierOffer.org_id == bindparam("supplier_org_id"))
-_TIERS = select(OfferPriceTier.offer_id, OfferPriceTier.min_quantity, OfferPriceTier.unit_price).where(
-    OfferPriceTier.offer_id.in_(bindparam("offer_ids", expanding=True))
-).order_by(OfferPriceTier.offer_id, OfferPriceTier.min_quantity)
+_TIERS = PRICE_TIERS.with_only_columns(OfferPriceTier.offer_id, OfferPriceTier.min_quantity, OfferPriceTier.unit_price)
 _VALID_LIST_PRICES = select(
     PriceList.id, PriceList.org_id, PriceList.kind, PriceList.currency, PriceList.valid_from, PriceList.valid_to,
     PriceListLine.material_id, PriceListLine.min_quantity, PriceListLine.unit_price,
