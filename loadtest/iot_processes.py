@@ -19,6 +19,7 @@ from tradeloom.net import free_port
 
 # QoS 1 messages the broker may have unacknowledged at the bridge: the bridge acknowledges after each batch's
 # commit, so this bounds a batch (Mosquitto's default of 20 would cap the bridge at 20 messages per commit).
+# Not 0 (no limit): Mosquitto then reuses packet identifiers still in flight (decision 0029).
 INFLIGHT = 2000
 # Mosquitto writes its whole in-memory store at each autosave: every second, over a backlog of hundreds of
 # thousands of queued messages, that is most of the broker's time. A clean stop (the bench's restart) saves anyway.

@@ -1,0 +1,76 @@
+"""The benchmark's broker keeps every in-flight QoS 1 message's packet identifier unique (decision 0029).
+
+MQTT packet identifiers are 16-bit. With no inflight limit (``max_inflight_messages 0``), Mosquitto 2.0 sends a
+subscriber that does not acknowledge more than 65,535 messages and reuses identifiers still in flight, so an
+acknowledgement no longer says which message it is for.
+"""
+
+import shutil
+import threading
+import time
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+import pytest
+
+from loadtest.iot_processes import INFLIGHT, Mosquitto
+
+pytestmark = pytest.mark.skipif(shutil.which("mosquitto") is None, reason="needs the mosquitto binary")
+
+PACKET_IDS = 65_535
+
+
+def _subscriber(port: int, received: list[int], idle: threading.Event) -> mqtt.Client:
+    """A persistent session that takes every message and acknowledges none (a bridge far behind)."""
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="behind", clean_session=False,
+                         manual_ack=True)
+    client.on_connect = lambda c, _u, _f, _r, _p: c.subscribe("t/#", 1)
+    client.on_subscribe = lambda *_: idle.set()
+
+    def on_message(_client: mqtt.Client, _userdata: object, message: mqtt.MQTTMessage) -> None:
+        received.append(message.mid)
+
+    client.on_message = on_message
+    client.connect("127.0.0.1", port)
+    client.loop_start()
+    return client
+
+
+def _publish(port: int, count: int) -> None:
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="edge")
+    client.max_inflight_messages_set(1000)
+    client.connect("127.0.0.1", port)
+    client.loop_start()
+    for index in range(count):
+        info = client.publish(f"t/{index % 4}", b"x", qos=1)
+        if index % 1000 == 999:
+            info.wait_for_publish(60)
+    info.wait_for_publish(60)
+    client.loop_stop()
+    client.disconnect()
+
+
+def test_no_packet_identifier_is_in_flight_twice_when_the_subscriber_falls_behind(tmp_path: Path) -> None:
+    broker = Mosquitto(tmp_path)
+    broker.start()
+    received: list[int] = []
+    subscribed = threading.Event()
+    subscriber = _subscriber(broker.port, received, subscribed)
+    try:
+        assert subscribed.wait(10)
+        _publish(broker.port, PACKET_IDS + 5_000)
+        _wait_until_still(received)
+        assert len(set(received)) == len(received)  # every message in flight has its own identifier
+        assert len(received) == INFLIGHT  # the rest waits in the broker's queue
+    finally:
+        subscriber.loop_stop()
+        subscriber.disconnect()
+        broker.stop()
+
+
+def _wait_until_still(received: list[int], limit_s: float = 60) -> None:
+    """Until no message came for half a second."""
+    deadline, count = time.monotonic() + limit_s, -1
+    while count != len(received) and time.monotonic() < deadline:
+        count = len(received)
+        time.sleep(0.5)
