@@ -48,6 +48,7 @@ from tradeloom.settings import get_settings
 
 DATABASE = "tl_bench_iot_cpu"
 _TYPES = {ValueType.DOUBLE: DataType.DOUBLE, ValueType.INT: DataType.INT64}
+PUBLISH_CHUNK = 10_000
 
 
 def messages(plan: FleetPlan, rounds: int, start_ms: int) -> list[tuple[str, bytes]]:
@@ -88,8 +89,10 @@ def publish(port: int, batch: list[tuple[str, bytes]]) -> None:
     client.connect("127.0.0.1", port)
     client.loop_start()
     info = None
-    for topic, payload in batch:
+    for index, (topic, payload) in enumerate(batch, start=1):
         info = client.publish(topic, payload, qos=1)
+        if index % PUBLISH_CHUNK == 0:  # paho holds at most 65,535 unacknowledged messages (their packet ids)
+            info.wait_for_publish(600)
     if info is not None:
         info.wait_for_publish(600)
     client.loop_stop()
