@@ -1,7 +1,7 @@
 """The benchmark's broker keeps every in-flight QoS 1 message's packet identifier unique (decision 0029).
 
-MQTT packet identifiers are 16-bit. With no inflight limit (``max_inflight_messages 0``), Mosquitto 2.0 sends a
-subscriber that does not acknowledge more than 65,535 messages and reuses identifiers still in flight, so an
+MQTT packet identifiers are 16-bit. With no inflight limit (``max_inflight_messages 0``), Mosquitto 2.0 sends
+more than 65,535 messages to a subscriber that acknowledges none, reusing identifiers still in flight, so an
 acknowledgement no longer says which message it is for.
 """
 
@@ -20,12 +20,12 @@ pytestmark = pytest.mark.skipif(shutil.which("mosquitto") is None, reason="needs
 PACKET_IDS = 65_535
 
 
-def _subscriber(port: int, received: list[int], idle: threading.Event) -> mqtt.Client:
+def _subscriber(port: int, received: list[int], subscribed: threading.Event) -> mqtt.Client:
     """A persistent session that takes every message and acknowledges none (a bridge far behind)."""
     client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="behind", clean_session=False,
                          manual_ack=True)
     client.on_connect = lambda c, _u, _f, _r, _p: c.subscribe("t/#", 1)
-    client.on_subscribe = lambda *_: idle.set()
+    client.on_subscribe = lambda *_: subscribed.set()
 
     def on_message(_client: mqtt.Client, _userdata: object, message: mqtt.MQTTMessage) -> None:
         received.append(message.mid)
