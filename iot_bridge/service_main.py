@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from iot_bridge.bridge.runner import Bridge
-from iot_bridge.credentials import password_file
+from iot_bridge.credentials import hash_mqtt_password, password_file
 from iot_bridge.edge.mqtt import BrokerAddress
 from iot_bridge.models import Device, EdgeNode
 from iot_bridge.plain_topics import TopicKind, plain_topic
@@ -70,9 +70,12 @@ async def write_broker_files(settings: Settings, directory: Path) -> tuple[Path,
         )).all()
     await engine.dispose()
     acl = [f"# written by tradeloom iot-bridge broker-files at {dt.datetime.now(dt.UTC).isoformat()}"]
-    bridge_user = BrokerAddress.from_url(settings.mqtt_url).username if settings.mqtt_url else None
-    if bridge_user:
-        acl += [f"user {bridge_user}", "topic readwrite #"]
+    accounts = [(str(row[0]), str(row[1])) for row in [*edges, *devices]]
+    bridge = BrokerAddress.from_url(settings.mqtt_url) if settings.mqtt_url else None
+    if bridge is not None and bridge.username:
+        acl += [f"user {bridge.username}", "topic readwrite #"]
+        if bridge.password:  # the bridge signs in like every other client of the broker
+            accounts.insert(0, (bridge.username, hash_mqtt_password(bridge.password)))
     for username, _, group_id in edges:
         acl += [f"user {username}", f"topic readwrite spBv1.0/{group_id}/#", "topic read spBv1.0/STATE/#"]
     for device_user, _, org_id, code in devices:
@@ -80,7 +83,7 @@ async def write_broker_files(settings: Settings, directory: Path) -> tuple[Path,
                                       (TopicKind.TELEMETRY, TopicKind.ATTRIBUTES, TopicKind.COMMAND_ACK)),
                 f"topic read {plain_topic(org_id, code, TopicKind.COMMANDS)}"]
     passwords, acl_path = directory / "tradeloom.passwd", directory / "tradeloom.acl"
-    passwords.write_text(password_file([(str(row[0]), str(row[1])) for row in [*edges, *devices]]))
+    passwords.write_text(password_file(accounts))
     passwords.chmod(0o600)
     acl_path.write_text("\n".join(acl) + "\n")
     return passwords, acl_path

@@ -38,13 +38,17 @@ class Mosquitto:
     It runs as the bench's own user: started as root, Mosquitto would otherwise switch to the ``mosquitto``
     user, which may not write into the bench's private folder, and then keeps no session over a restart."""
 
-    def __init__(self, folder: Path, autosave_s: int = AUTOSAVE_S) -> None:
+    def __init__(self, folder: Path, autosave_s: int = AUTOSAVE_S, credentials: Path | None = None) -> None:
+        """``credentials``: a folder of ``tradeloom iot-bridge broker-files`` to enforce (else anonymous)."""
         self.port = free_port()
         self.cpu_seconds = 0.0  # of the runs that ended (user + system)
         self._config = folder / "mosquitto.conf"
         self._saved = folder / "mosquitto.db"
+        access = ("allow_anonymous true\n" if credentials is None else
+                  f"allow_anonymous false\npassword_file {credentials / 'tradeloom.passwd'}\n"
+                  f"acl_file {credentials / 'tradeloom.acl'}\n")
         self._config.write_text(
-            f"listener {self.port} 127.0.0.1\nallow_anonymous true\nuser {getpass.getuser()}\npersistence true\n"
+            f"listener {self.port} 127.0.0.1\n{access}user {getpass.getuser()}\npersistence true\n"
             f"persistence_location {folder}/\nmax_queued_messages 0\nmax_inflight_messages {INFLIGHT}\n"
             f"autosave_interval {autosave_s}\n")
         self._process: subprocess.Popen[bytes] | None = None
