@@ -13,6 +13,7 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 import pytest
 
+from loadtest.iot_bridge_cpu import publish
 from loadtest.iot_processes import INFLIGHT, Mosquitto
 
 pytestmark = pytest.mark.skipif(shutil.which("mosquitto") is None, reason="needs the mosquitto binary")
@@ -36,20 +37,6 @@ def _subscriber(port: int, received: list[int], subscribed: threading.Event) -> 
     return client
 
 
-def _publish(port: int, count: int) -> None:
-    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="edge")
-    client.max_inflight_messages_set(1000)
-    client.connect("127.0.0.1", port)
-    client.loop_start()
-    for index in range(count):
-        info = client.publish(f"t/{index % 4}", b"x", qos=1)
-        if index % 1000 == 999:
-            info.wait_for_publish(60)
-    info.wait_for_publish(60)
-    client.loop_stop()
-    client.disconnect()
-
-
 def test_no_packet_identifier_is_in_flight_twice_when_the_subscriber_falls_behind(tmp_path: Path) -> None:
     broker = Mosquitto(tmp_path)
     broker.start()
@@ -58,7 +45,7 @@ def test_no_packet_identifier_is_in_flight_twice_when_the_subscriber_falls_behin
     subscriber = _subscriber(broker.port, received, subscribed)
     try:
         assert subscribed.wait(10)
-        _publish(broker.port, PACKET_IDS + 5_000)
+        publish(broker.port, [(f"t/{index % 4}", b"x") for index in range(PACKET_IDS + 5_000)])
         _wait_until_still(received)
         assert len(set(received)) == len(received)  # every message in flight has its own identifier
         assert len(received) == INFLIGHT  # the rest waits in the broker's queue
