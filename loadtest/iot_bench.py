@@ -38,14 +38,14 @@ from iot_bridge.edge.spool import Spool
 from iot_bridge.models import Protocol
 from iot_bridge.simulator.command import provision
 from iot_bridge.simulator.fleet import FleetPlan, SimulatedDevice, plan_fleet
-from iot_bridge.simulator.runner import Fleet, FleetOptions
+from iot_bridge.simulator.runner import PORT_SPAN, Fleet, FleetOptions
 from iot_bridge.sparkplug import DataType, MessageType, Metric, Payload, encode_payload, node_topic
 from loadtest.iot_processes import AUTOSAVE_S, Bridge, Mosquitto, wait_until_online
 from loadtest.ledger_bench import load_average, machine, percentile, pgbench_tps, write_section
 from loadtest.scratch import SERVER_URL, fresh_database
 from tradeloom.db import libpq_url, make_engine, make_sessionmaker
 from tradeloom.embedded import EmbeddedServices, start_redis
-from tradeloom.net import free_port
+from tradeloom.net import free_port_block
 from tradeloom.seed import seed_world
 from tradeloom.settings import get_settings
 
@@ -292,7 +292,7 @@ def main() -> None:
         wait_until_online(mosquitto.address, f"{GROUP}-bridge-watch", get_settings().iot_host_id)
         probes = Probes()
         options = FleetOptions(broker=mosquitto.address, org_id=org_id, rate=arguments.rate,
-                               spool_dir=folder / "spool", base_port=free_port(), faults=False,
+                               spool_dir=folder / "spool", base_port=free_port_block(PORT_SPAN), faults=False,
                                primary_host_id=None if arguments.no_primary_host else get_settings().iot_host_id)
         try:
             fleet = asyncio.run(run_load(plan, options, duration=arguments.duration, mosquitto=mosquitto,

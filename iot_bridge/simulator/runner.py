@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 K = TypeVar("K", int, str)  # how a server addresses its devices: Modbus unit id or OPC UA node prefix
 JSON_SENSORS_PER_CLIENT = 100
 OPCUA_PORT_OFFSET = 500  # OPC UA servers listen at base port + 500 + n, Modbus ones at base port + n
+PORT_SPAN = 2 * OPCUA_PORT_OFFSET  # the ports from base port on that a fleet may listen on
 
 
 @dataclass

@@ -13,12 +13,12 @@ from iot_bridge.device_types import load_device_types
 from iot_bridge.edge.mqtt import close_client
 from iot_bridge.models import Device, EdgeNode, Protocol
 from iot_bridge.simulator.fleet import plan_fleet, provision_fleet
-from iot_bridge.simulator.runner import Fleet, FleetOptions
+from iot_bridge.simulator.runner import PORT_SPAN, Fleet, FleetOptions
 from iot_bridge.sparkplug import MessageType
 from tests.factories import make_org
 from tests.iot_bridge.edge.peers import TEST_BROKER, WAIT_LIMIT_S, SparkplugRecorder, unique_group
 from tradeloom.identity.roles import OrgKind
-from tradeloom.net import free_port
+from tradeloom.net import free_port_block
 
 
 def test_a_few_hundred_devices_cover_every_type_over_every_protocol():
@@ -86,7 +86,7 @@ async def test_a_small_fleet_speaks_every_protocol(tmp_path):
     recorder = SparkplugRecorder(group)
     sensors = JsonRecorder(org_id)
     fleet = Fleet(plan, FleetOptions(broker=TEST_BROKER, org_id=org_id, rate=5, spool_dir=tmp_path,
-                                     base_port=free_port(), faults=False))
+                                     base_port=free_port_block(PORT_SPAN), faults=False))
     running = asyncio.create_task(fleet.run())
     try:
         # when it runs, then every Sparkplug-facing device (direct, Modbus and OPC UA) is born and reports
