@@ -229,6 +229,24 @@ class EdgeSession(TenantMixin, Base):
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
+class HeldMessage(TenantMixin, Base):
+    """A Sparkplug message the bridge holds until its predecessors arrive (``iot_bridge.bridge.reorder``).
+
+    Saved in the batch's transaction and only then acknowledged to the broker, so a hold takes no place in
+    the broker's window of unacknowledged messages and a restart finds it again; deleted in the transaction
+    that ingests it. At most one per edge node and seq: a second one with that seq releases the node's holds.
+    """
+
+    __tablename__ = "iot_held_messages"
+
+    group_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    edge_node_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    seq: Mapped[int] = mapped_column(primary_key=True)
+    topic: Mapped[str] = mapped_column(Text)
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+    held_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
 class QualityResult(TenantMixin, Base):
     """One part measured by a measuring device (CMM) in a production order; the key makes replays harmless."""
 

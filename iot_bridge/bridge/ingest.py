@@ -13,6 +13,7 @@ from typing import Any
 
 from iot_bridge.alarm_rules import AlarmEvaluator, Transition
 from iot_bridge.bridge.directory import Directory, KnownDevice, KnownEdgeNode
+from iot_bridge.bridge.reorder import HeldChanges
 from iot_bridge.bridge.saved_sessions import EdgeRef, SavedBirth
 from iot_bridge.bridge.sessions import SparkplugTracker
 from iot_bridge.plain_topics import PlainTopic, TopicKind, parse_plain_topic
@@ -39,10 +40,11 @@ class Effects:
     accepted: int = 0
     births: list[SavedBirth] = field(default_factory=list)  # Sparkplug births to save, in arrival order
     touched: dict[str, EdgeRef] = field(default_factory=dict)  # edge nodes whose session moved on
+    held: HeldChanges[Any] = field(default_factory=HeldChanges)  # the reorder buffer's, to save
 
     def has_writes(self) -> bool:
         return bool(self.rows or self.transitions or self.reported_attributes or self.command_answers
-                    or self.births or self.touched)
+                    or self.births or self.touched or self.held)
 
 
 class Ingestor:

@@ -7,11 +7,17 @@ node's DDATA seconds before the NBIRTH published ahead of it (another topic), an
 (``TRADELOOM_IOT_REORDER_TIMEOUT_SECONDS``, 10 s), after which it goes on as it is (the tracker then sees
 the gap and asks for a Rebirth, or refuses it without a birth).
 
-A waiting message is neither ingested nor acknowledged, so a crash meanwhile gets it again from the broker.
-That redelivery carries MQTT's DUP flag, as does every message the broker sends again after a reconnect;
-one whose seq lies behind the expected one was ingested already (its batch was committed, with the saved
-session, before the crash; or its first copy was still queued at the bridge over a broker restart) and is
-only acknowledged: held, it would come back after the timeout as a seq gap and set off a Rebirth.
+A waiting message is saved (``iot_held_messages``, in the batch's transaction) and then acknowledged, like
+one ingested: ``take_changes`` gives the runner what to save and what to delete. Held unacknowledged, it
+would take a place in the broker's window of messages in flight to the bridge (2,000): once that many
+waited, the broker sent nothing more, not even the predecessors they waited for, until the timeout let them
+go as gaps (decision 0030). Saved, a restart finds them again (``restore``); the broker's redelivery of one
+not yet acknowledged then finds its own copy held and is only acknowledged.
+
+A redelivery (MQTT's DUP flag, as every message the broker sends again after a reconnect carries) whose seq
+lies behind the expected one was ingested already (its batch was committed, with the saved session, before
+the crash; or its first copy was still queued at the bridge over a broker restart) and is only acknowledged:
+held, it would come back after the timeout as a seq gap and set off a Rebirth.
 Births and deaths (NBIRTH carries seq 0, NDEATH none) and plain-MQTT messages pass straight through; after
 each message the held ones that are now next follow it.
 """
@@ -49,6 +55,20 @@ class _Held(Generic[M]):
     by_seq: dict[int, M] = field(default_factory=dict)  # in arrival order
 
 
+HeldKey = tuple[str, int]  # edge node key (``group/edge``), seq
+
+
+@dataclass
+class HeldChanges(Generic[M]):
+    """What the database must learn of the holds since the last ``take_changes``: deletes go first."""
+
+    released: list[HeldKey] = field(default_factory=list)  # saved earlier, no longer held
+    held: list[tuple[HeldKey, M]] = field(default_factory=list)  # held now, not saved yet
+
+    def __bool__(self) -> bool:
+        return bool(self.released or self.held)
+
+
 class Reorder(Generic[M]):
     """One shard's waiting messages; ``expected(edge key)`` is the tracker's next seq (None: no live session)."""
 
@@ -56,18 +76,32 @@ class Reorder(Generic[M]):
                  clock: Callable[[], float] = time.monotonic) -> None:
         self._expected, self._timeout_s, self._clock = expected, timeout_s, clock
         self._held: dict[str, _Held[M]] = {}
+        self._unsaved: dict[HeldKey, M] = {}  # held since the last take_changes
+        self._released: set[HeldKey] = set()  # saved ones released since the last take_changes
 
     def offer(self, message: M) -> list[M]:
-        """What may be ingested now: the message itself, or nothing while it waits for its predecessors."""
+        """What may be ingested now: the message itself, or nothing while it waits for its predecessors (or
+        is a redelivery of one that waits)."""
         key = _edge_key(message)
         seq = _sequence(message) if key is not None else None
         if key is None or seq is None or seq == self._expected(key):
             return [message]
         held = self._held.setdefault(key, _Held(self._clock()))
-        if seq in held.by_seq:  # the same seq twice (a duplicate, or seq wrapped): order is lost, let all go
-            return [*self._release(key), message]
-        held.by_seq[seq] = message
+        if seq in held.by_seq:
+            if held.by_seq[seq].payload == message.payload:
+                return []
+            return [*self._release(key), message]  # the same seq for other data (seq wrapped): order is lost
+        held.by_seq[seq] = self._unsaved[(key, seq)] = message
         return []
+
+    def restore(self, key: str, seq: int, message: M) -> None:
+        """A message an earlier bridge saved while it waited; it waits again, for a whole timeout."""
+        self._held.setdefault(key, _Held(self._clock())).by_seq[seq] = message
+
+    def take_changes(self) -> HeldChanges[M]:
+        changes = HeldChanges(sorted(self._released), list(self._unsaved.items()))
+        self._unsaved, self._released = {}, set()
+        return changes
 
     def already_ingested(self, message: M) -> bool:
         """A redelivered message (DUP) whose seq is behind the edge node's expected one."""
@@ -87,7 +121,7 @@ class Reorder(Generic[M]):
         if key is None or held is None:
             return []
         expected = self._expected(key)
-        following = held.by_seq.pop(expected) if expected in held.by_seq else None
+        following = self._take(key, expected) if expected is not None and expected in held.by_seq else None
         if not held.by_seq:
             del self._held[key]
         return [] if following is None else [following]
@@ -102,7 +136,17 @@ class Reorder(Generic[M]):
         return sum(len(held.by_seq) for held in self._held.values())
 
     def _release(self, key: str) -> list[M]:
-        return list(self._held.pop(key).by_seq.values())
+        seqs = list(self._held[key].by_seq)
+        released = [self._take(key, seq) for seq in seqs]
+        del self._held[key]
+        return released
+
+    def _take(self, key: str, seq: int) -> M:
+        """Out of the buffer; to be deleted from the database unless it was not saved yet."""
+        message = self._held[key].by_seq.pop(seq)
+        if self._unsaved.pop((key, seq), None) is None:
+            self._released.add((key, seq))
+        return message
 
 
 def _edge_key(message: Message) -> str | None:

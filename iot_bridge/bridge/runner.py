@@ -12,6 +12,7 @@ import asyncio
 import datetime as dt
 import json
 import logging
+import uuid
 import zlib
 from collections import Counter, deque
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from iot_bridge import alarms, commands, live, production, reconcile
-from iot_bridge.bridge import saved_sessions
+from iot_bridge.bridge import held_messages, saved_sessions
 from iot_bridge.bridge.directory import Directory
 from iot_bridge.bridge.ingest import Effects, Ingestor
 from iot_bridge.bridge.reorder import Reorder
@@ -61,6 +62,11 @@ class Inbound:
     mid: int
     qos: int
     dup: bool  # delivered again after a reconnect (MQTT DUP flag)
+
+
+def _restored(topic: str, payload: bytes) -> Inbound:
+    """A held message saved by an earlier bridge: acknowledged back then, so never again (QoS 0 here)."""
+    return Inbound(topic, payload, mid=0, qos=0, dup=True)
 
 
 def shard_key(topic: str) -> str:
@@ -175,38 +181,38 @@ class Bridge:
         ingestor.alarms.active |= open_alarms
         async with self.sessionmaker() as session:
             await saved_sessions.restore(session, ingestor.tracker, lambda key: self._shard_of(key) == index)
-        reorder: Reorder[Inbound] = Reorder(ingestor.tracker.expected_seq,
-                                            timeout_s=self.settings.iot_reorder_timeout_seconds)
+            reorder: Reorder[Inbound] = Reorder(ingestor.tracker.expected_seq,
+                                                timeout_s=self.settings.iot_reorder_timeout_seconds)
+            await held_messages.restore(session, reorder, lambda key: self._shard_of(key) == index, _restored)
         last_offline_check = utcnow()
         while True:
             reraise_if_cancelling()
             batch = await self._take_batch(queue)
-            now, effects, done = utcnow(), Effects(), list[Inbound]()
+            now, effects = utcnow(), Effects()
             for late in reorder.expired():  # waited for predecessors in vain: on as they are
-                await self._ingest_in_order(ingestor, reorder, [late], effects, now, done)
+                await self._ingest_in_order(ingestor, reorder, [late], effects, now)
             for message in batch:
                 if reorder.already_ingested(message):
                     effects.rejected["already_stored"] += 1
-                    done.append(message)
                     continue
-                await self._ingest_in_order(ingestor, reorder, reorder.offer(message), effects, now, done)
+                await self._ingest_in_order(ingestor, reorder, reorder.offer(message), effects, now)
             if (now - last_offline_check).total_seconds() >= OFFLINE_CHECK_SECONDS:
                 effects.transitions.extend(ingestor.check_offline(now))
                 last_offline_check = now
-            await self._store(effects, ingestor)
+            effects.held = reorder.take_changes()
+            await self._store(effects, ingestor, now)
             await self._publish(ingestor, effects, now)
-            for message in done:  # held messages are acknowledged once ingested and stored
+            for message in batch:  # ingested, or held, and stored either way: the broker may forget them
                 self._client.ack(message.mid, message.qos)  # type: ignore[union-attr]
 
     @staticmethod
     async def _ingest_in_order(ingestor: Ingestor, reorder: Reorder[Inbound], ready: list[Inbound],
-                               effects: Effects, now: dt.datetime, done: list[Inbound]) -> None:
+                               effects: Effects, now: dt.datetime) -> None:
         """Ingest what may go now, each followed by the held messages it was the missing predecessor of."""
         pending = deque(ready)
         while pending:
             message = pending.popleft()
             await ingestor.ingest(message.topic, message.payload, effects, now=now)
-            done.append(message)
             pending.extend(reorder.after(message))
 
     async def _take_batch(self, queue: asyncio.Queue[Inbound]) -> list[Inbound]:
@@ -223,7 +229,7 @@ class Bridge:
             batch.append(queue.get_nowait())
         return batch
 
-    async def _store(self, effects: Effects, ingestor: Ingestor) -> None:
+    async def _store(self, effects: Effects, ingestor: Ingestor, now: dt.datetime) -> None:
         """One transaction for the batch, retried until the database takes it (order is kept meanwhile)."""
         if not effects.has_writes():
             return
@@ -241,11 +247,16 @@ class Bridge:
                             reported_attributes=Device.reported_attributes.op("||")(reported)))
                     await reconcile.resend_desired(session, device_ids=list(effects.reported_attributes))
                     await saved_sessions.save(session, ingestor.tracker, effects.births, effects.touched)
+                    await held_messages.save(session, effects.held, self._org_of_edge_node, now)
                 return
             except Exception:  # the database is away or refused the batch: keep it and try again
                 reraise_if_cancelling()
                 log.exception("iot bridge could not store a batch; retrying")
                 await asyncio.sleep(RETRY_SECONDS)
+
+    async def _org_of_edge_node(self, group_id: str, edge_node_id: str) -> uuid.UUID | None:
+        edge = await self.directory.edge_node(group_id, edge_node_id)
+        return edge.org_id if edge is not None else None
 
     async def _send_commands(self) -> None:
         """Publish pending commands (then marked sent) and time out unanswered ones."""

@@ -74,11 +74,13 @@ class World:
     def bridge(self) -> Bridge:
         return self.running.bridge
 
-    async def start_new_bridge(self) -> None:
-        """After ``running.stop()``: a new bridge (no Sparkplug sessions in memory) with the same settings."""
+    async def start_new_bridge(self, **settings: object) -> None:
+        """After ``running.stop()``: a new bridge (no Sparkplug sessions in memory) with the same settings, but
+        for those given."""
         old = self.bridge
-        self.running = await RunningBridge.start(Bridge(old.settings, old.sessionmaker, old.redis, old.broker,
-                                                        persistent_session=False, topic_filters=old.topic_filters))
+        self.running = await RunningBridge.start(Bridge(old.settings.model_copy(update=settings), old.sessionmaker,
+                                                        old.redis, old.broker, persistent_session=False,
+                                                        topic_filters=old.topic_filters))
 
     def publish(self, topic: str, payload: bytes, qos: int = 1) -> None:
         self.publisher.publish(topic, payload, qos=qos).wait_for_publish(5)

@@ -1,17 +1,20 @@
 """Sparkplug messages of an edge node are ingested in seq order, whatever order the broker delivered them in.
 
 Unit tests of the reorder buffer (pure logic, a hand-wound clock), then the bridge against the real Mosquitto,
-PostgreSQL and Redis receiving a node's data before its births.
+PostgreSQL and Redis receiving a node's data before its births, and more early data than the broker keeps in
+flight to it.
 """
 
 from dataclasses import dataclass
 
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from iot_bridge import live
-from iot_bridge.bridge.reorder import Reorder
-from iot_bridge.sparkplug import BD_SEQ, DataType, MessageType, Metric, Payload, encode_payload
-from tests.iot_bridge.bridge_world import World, node_birth, stored
+from iot_bridge.bridge.reorder import HeldChanges, Reorder
+from iot_bridge.models import HeldMessage
+from iot_bridge.sparkplug import BD_SEQ, DataType, MessageType, Metric, Payload, device_topic, encode_payload
+from tests.iot_bridge.bridge_world import World, node_birth, now_ms, stored
 
 
 @dataclass(frozen=True)
@@ -21,8 +24,8 @@ class Sent:
     dup: bool = False
 
 
-def data(seq: int, edge: str = "e1", *, dup: bool = False) -> Sent:
-    return Sent(f"spBv1.0/g/DDATA/{edge}/d1", encode_payload(Payload(timestamp=1, seq=seq)), dup)
+def data(seq: int, edge: str = "e1", *, dup: bool = False, timestamp: int = 1) -> Sent:
+    return Sent(f"spBv1.0/g/DDATA/{edge}/d1", encode_payload(Payload(timestamp=timestamp, seq=seq)), dup)
 
 
 BIRTH = Sent("spBv1.0/g/NBIRTH/e1", encode_payload(Payload(timestamp=1, seq=0)))
@@ -77,7 +80,31 @@ class TestReorder:
 
     def test_the_same_seq_twice_lets_everything_held_go(self):
         run(self.reorder, self.node, [BIRTH, data(3), data(4)])
-        assert self.reorder.offer(data(3)) == [data(3), data(4), data(3)]
+        wrapped = data(3, timestamp=2)  # 256 messages later, or another message given the same seq
+        assert self.reorder.offer(wrapped) == [data(3), data(4), wrapped]
+
+    def test_a_redelivery_of_a_held_message_is_not_held_twice(self):
+        run(self.reorder, self.node, [BIRTH, data(3)])
+        assert self.reorder.offer(data(3, dup=True)) == []
+        assert self.reorder.waiting() == 1
+
+    def test_holds_are_handed_out_for_saving_once_and_released_ones_for_deleting(self):
+        run(self.reorder, self.node, [BIRTH, data(2), data(3)])
+        assert self.reorder.take_changes() == HeldChanges(released=[], held=[(("g/e1", 2), data(2)),
+                                                                             (("g/e1", 3), data(3))])
+        assert not self.reorder.take_changes()  # nothing new
+        run(self.reorder, self.node, [data(4), data(1)])  # 4 held, then 1 lets 2, 3 and 4 go
+        assert self.node.ingested == [BIRTH, data(1), data(2), data(3), data(4)]
+        # 4 was held and let go within the same batch: never saved, nothing to delete for it
+        assert self.reorder.take_changes() == HeldChanges(released=[("g/e1", 2), ("g/e1", 3)], held=[])
+
+    def test_saved_holds_restored_wait_again_and_are_deleted_once_ingested(self):
+        self.node.next = 1
+        self.reorder.restore("g/e1", 2, data(2))
+        assert self.reorder.waiting() == 1 and not self.reorder.take_changes()  # in the database already
+        run(self.reorder, self.node, [data(1)])
+        assert self.node.ingested == [data(1), data(2)]
+        assert self.reorder.take_changes() == HeldChanges(released=[("g/e1", 2)], held=[])
 
     def test_other_edge_nodes_and_plain_topics_are_not_held(self):
         plain = Sent("tl/org/d1/telemetry", b"{}")
@@ -119,3 +146,37 @@ async def test_data_overtaken_by_its_node_death_is_stored_and_the_device_stays_o
     assert world.bridge.totals["no_birth"] == 0
     assert {value for key, value in await stored(engine, world.lathe_id) if key == "good_count"} >= {9.0}
     assert (await live.online_flags(world.bridge.redis, org_id=world.org_id))[world.lathe_id] is False
+
+
+async def test_held_data_is_saved_and_acknowledged_so_its_predecessor_comes_and_a_restart_keeps_it(
+        world: World, engine: AsyncEngine):
+    # given a born node whose reports 3…42 (QoS 1) reach the bridge before report 2: more than the broker keeps
+    # in flight to a client unacknowledged (Mosquitto's default: 20)
+    await world.running.stop()
+    await world.start_new_bridge(iot_reorder_timeout_seconds=60.0)  # no gap by the clock, however slow the run
+    node_birth(world)
+    await world.until(lambda: world.bridge.totals["accepted"] >= 2)
+    for seq in range(3, 43):
+        report(world, seq)
+    # when all 40 wait, saved (and so acknowledged), and the bridge is replaced by one that remembers nothing
+    await world.until(lambda: held_count(engine, world.group, 40))
+    await world.running.stop()
+    await world.start_new_bridge(iot_reorder_timeout_seconds=60.0)
+    report(world, 2)
+    # then report 2 lets the restored 40 go, in order: everything stored, no gap, no Rebirth asked for
+    await world.until(lambda: held_count(engine, world.group, 0))
+    assert {value for key, value in await stored(engine, world.lathe_id) if key == "good_count"} == {
+        0.0, *map(float, range(2, 43))}
+    assert world.bridge.totals["accepted"] == 41
+    assert not [topic for topic, _ in world.received if "/NCMD/" in topic]
+
+
+def report(world: World, seq: int) -> None:
+    payload = Payload(timestamp=now_ms(), seq=seq, metrics=(Metric(None, seq, DataType.INT64, alias=2),))
+    world.publish(device_topic(world.group, MessageType.DDATA, world.edge, "lathe-1"), encode_payload(payload), qos=1)
+
+
+async def held_count(engine: AsyncEngine, group: str, expected: int) -> bool:
+    async with engine.connect() as conn:
+        held = await conn.scalar(select(func.count()).select_from(HeldMessage).where(HeldMessage.group_id == group))
+    return held == expected
