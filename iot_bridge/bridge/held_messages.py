@@ -20,7 +20,8 @@ _FORGET = text(
     "CAST(:seqs AS int[])) AS r(group_id, edge_node_id, seq) "
     "WHERE h.group_id = r.group_id AND h.edge_node_id = r.edge_node_id AND h.seq = r.seq"
 )
-# A row left by a bridge that crashed between its commit and the broker's redelivery is the same message: kept.
+# The buffer never hands out a held key that is still saved; should it, the newer copy wins rather than the batch
+# being refused, and so retried, forever.
 _HOLD = text(
     "INSERT INTO iot_held_messages (org_id, group_id, edge_node_id, seq, topic, payload, held_at) "
     "SELECT * FROM unnest(CAST(:orgs AS uuid[]), CAST(:groups AS text[]), CAST(:edges AS text[]), "
@@ -43,7 +44,7 @@ async def save(session: AsyncSession, changes: HeldChanges[M], org_of: OrgOf, no
     for (key, seq), message in changes.held:
         group, edge = key.split("/", 1)
         org_id = await org_of(group, edge)
-        if org_id is not None:  # the runner holds only registered nodes' messages; one deleted since is let go
+        if org_id is not None:  # an unregistered node's message will be refused (unknown_edge_node): nothing to keep
             rows.append((org_id, group, edge, seq, message.topic, message.payload))
     if rows:
         orgs, groups, edges, seqs, topics, payloads = (list(column) for column in zip(*rows, strict=True))
@@ -52,7 +53,7 @@ async def save(session: AsyncSession, changes: HeldChanges[M], org_of: OrgOf, no
 
 
 async def restore(session: AsyncSession, reorder: Reorder[M], owned: Callable[[str], bool],
-                              message: Callable[[str, bytes], M]) -> int:
+                  message: Callable[[str, bytes], M]) -> int:
     """Put the saved holds of the edge nodes this shard owns back into its buffer, oldest first; how many."""
     count = 0
     rows = await session.execute(select(HeldMessage).order_by(HeldMessage.held_at, HeldMessage.seq))
