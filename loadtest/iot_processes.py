@@ -33,7 +33,8 @@ def process_cpu_seconds(pid: int) -> float:
 
 
 class Mosquitto:
-    """A private broker: persistence on, no limit on queued QoS 1 messages of a persistent session.
+    """A private broker: persistence on, no limit on queued QoS 1 messages of a persistent session, its log
+    (connections, and why they ended) in ``mosquitto.log`` beside its configuration.
 
     It runs as the bench's own user: started as root, Mosquitto would otherwise switch to the ``mosquitto``
     user, which may not write into the bench's private folder, and then keeps no session over a restart."""
@@ -50,7 +51,7 @@ class Mosquitto:
         self._config.write_text(
             f"listener {self.port} 127.0.0.1\n{access}user {getpass.getuser()}\npersistence true\n"
             f"persistence_location {folder}/\nmax_queued_messages 0\nmax_inflight_messages {INFLIGHT}\n"
-            f"autosave_interval {autosave_s}\n")
+            f"autosave_interval {autosave_s}\nlog_dest file {folder}/mosquitto.log\n")
         self._process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
