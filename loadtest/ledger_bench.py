@@ -36,7 +36,7 @@ from ledger.sequencer import sequence_waiting
 from ledger.signing import LogSigner
 from ledger.verify import verify_bundle
 from tradeloom import migrate
-from tradeloom.db import apply_tenant, driver_url, libpq_url, make_engine, make_sessionmaker
+from tradeloom.db import apply_tenant, driver_url, libpq_url, make_engine, make_sessionmaker, with_database
 from tradeloom.settings import get_settings
 
 BENCH_DB = "tl_ledger_bench"
@@ -67,11 +67,6 @@ def server_url() -> str:
     if not url:
         raise SystemExit("set TRADELOOM_TEST_DATABASE_URL or TRADELOOM_DATABASE_URL to a PostgreSQL server")
     return libpq_url(url)
-
-
-def with_database(url: str, database: str) -> str:
-    base, _, query = url.partition("?")
-    return f"{base.rsplit('/', 1)[0]}/{database}" + (f"?{query}" if query else "")
 
 
 @contextmanager

@@ -5,14 +5,14 @@ import os
 import psycopg
 
 from tradeloom import migrate
-from tradeloom.db import libpq_url
+from tradeloom.db import libpq_url, with_database
 
 SERVER_URL = os.environ.get("TRADELOOM_BENCH_SERVER_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
 def database_url(name: str) -> str:
     """The URL of database ``name`` on the benchmark server."""
-    return libpq_url(SERVER_URL).rsplit("/", 1)[0] + f"/{name}"
+    return with_database(SERVER_URL, name)
 
 
 def fresh_database(name: str) -> str:

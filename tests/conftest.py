@@ -31,7 +31,7 @@ from migrations.models import target_metadata
 from tests.factories import TEST_SECRET
 from tradeloom import migrate
 from tradeloom.app import create_app
-from tradeloom.db import libpq_url, make_engine
+from tradeloom.db import libpq_url, make_engine, with_database
 from tradeloom.embedded import EmbeddedServices, start_postgres, start_redis
 from tradeloom.net import free_port
 from tradeloom.settings import PROJECT_ROOT, Settings, get_settings
@@ -95,13 +95,6 @@ def _migrations_hash() -> str:
     for path in sorted((PROJECT_ROOT / "migrations").rglob("*.py")):
         digest.update(path.read_bytes())
     return digest.hexdigest()[:12]
-
-
-def with_database(url: str, database: str) -> str:
-    """The same server URL naming another database (works for TCP and Unix-socket URLs)."""
-    base, _, query = libpq_url(url).partition("?")
-    server = base.rsplit("/", 1)[0]
-    return f"{server}/{database}" + (f"?{query}" if query else "")
 
 
 def _build_template(server_url: str) -> str:

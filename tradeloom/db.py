@@ -89,6 +89,12 @@ def libpq_url(url: str) -> str:
     return driver_url(url).replace("postgresql+psycopg://", "postgresql://", 1)
 
 
+def with_database(url: str, database: str) -> str:
+    """The same server's URL naming another database, in libpq form (TCP and Unix-socket URLs alike)."""
+    base, _, query = libpq_url(url).partition("?")
+    return f"{base.rsplit('/', 1)[0]}/{database}" + (f"?{query}" if query else "")
+
+
 def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10) -> AsyncEngine:
     return create_async_engine(
         driver_url(url), pool_size=pool_size, max_overflow=max_overflow, pool_recycle=1800,

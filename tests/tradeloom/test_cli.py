@@ -12,9 +12,9 @@ import httpx
 import psycopg
 import pytest
 
-from tests.conftest import TEMPLATE_ENV, with_database
+from tests.conftest import TEMPLATE_ENV
 from tradeloom.cli import gunicorn_command
-from tradeloom.db import libpq_url
+from tradeloom.db import libpq_url, with_database
 from tradeloom.net import free_port
 
 
