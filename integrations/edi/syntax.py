@@ -7,6 +7,7 @@ character. Every breach is an :class:`EdiSyntaxError` with an ISO 9735 syntax er
 """
 
 import datetime as dt
+import re
 import warnings
 from dataclasses import dataclass, field
 
@@ -18,6 +19,9 @@ from pydifact.serializer import Serializer
 
 Element = str | list[str]
 OUTBOUND_CHARACTERS = Characters(decimal_point=".")  # UNA:+.? ' — the decimal mark our amounts use
+# No EDIFACT character repertoire (UNOA … UNOY) holds C0 control characters; tab, CR and LF are only the
+# layout many partners put between segments. NUL in particular could not even be stored as text.
+_CONTROL_CHARACTER = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class SyntaxErrorCode:
@@ -101,7 +105,16 @@ def _check_release_characters(text: str, characters: Characters) -> None:
         position = body.find(characters.escape_character, position + 2)
 
 
+def _check_control_characters(text: str) -> None:
+    found = _CONTROL_CHARACTER.search(text)
+    if found is not None:
+        raise EdiSyntaxError(SyntaxErrorCode.INVALID_CHARACTER,
+                             f"Control character U+{ord(found.group()):04X} at offset {found.start()}: no EDIFACT "
+                             f"character set allows it.")
+
+
 def _segments(text: str) -> list[Segment]:
+    _check_control_characters(text)
     characters = _service_characters(text.strip())
     _check_release_characters(text.strip(), characters)
     try:
@@ -188,8 +201,12 @@ def read_envelope(text: str) -> Envelope | None:
         return None
     if header is None or header.tag != "UNB" or not element(header, 1, 0) or not element(header, 4):
         return None
-    return Envelope(Party(element(header, 1, 0), element(header, 1, 1)),
-                    Party(element(header, 2, 0), element(header, 2, 1)), element(header, 4))
+    envelope = Envelope(Party(element(header, 1, 0), element(header, 1, 1)),
+                        Party(element(header, 2, 0), element(header, 2, 1)), element(header, 4))
+    fields = (envelope.sender.id, envelope.sender.qualifier, envelope.recipient.id, envelope.recipient.qualifier,
+              envelope.control_reference)
+    readable = not any(_CONTROL_CHARACTER.search(value) for value in fields)
+    return envelope if readable else None  # else the CONTRL that answers would repeat the character
 
 
 def read_interchange(text: str) -> Interchange:

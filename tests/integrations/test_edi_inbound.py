@@ -159,6 +159,25 @@ class TestSyntaxErrors:
         assert "may only precede a service character" in response.json()["detail"]
         assert "+4+21'" in await self._contrl(session, response.json())
 
+    async def test_a_control_character_is_refused_with_contrl(self, client: AsyncClient,
+                                                               session: AsyncSession) -> None:
+        edi = await make_edi_world(session, client)
+        text = edi.fixture("orders_d96a_two_messages.edi").replace("ERP?+4711", "ERP\x004711")
+        response = await upload(client, edi, text)
+        assert (response.status_code, response.json()["code"]) == (422, "edi_syntax_error")
+        assert response.json()["detail"].startswith("Control character U+0000 at offset ")
+        assert "+4+21'" in await self._contrl(session, response.json())
+        assert await _orders(session) == 0
+
+    async def test_a_control_character_in_the_header_leaves_nothing_to_answer(self, client: AsyncClient,
+                                                                              session: AsyncSession) -> None:
+        edi = await make_edi_world(session, client)
+        text = edi.fixture("orders_d96a_two_messages.edi")
+        reference = text.split("UNZ+2+", 1)[1].split("'", 1)[0]
+        response = await upload(client, edi, text.replace(f"+{reference}", f"+{reference}\x00"))
+        assert (response.status_code, response.json()["code"]) == (422, "edi_partner_unknown")
+        assert await session.scalar(select(func.count()).select_from(EdiInterchange)) == 0
+
     async def test_a_syntax_error_can_be_resent_corrected_under_the_same_reference(
             self, client: AsyncClient, session: AsyncSession) -> None:
         edi = await make_edi_world(session, client)
