@@ -198,14 +198,14 @@ async def list_own_offers(
 
 
 # The price breaks of some offers (``offer_ids``), by offer then ascending quantity; built once.
-PRICE_TIERS = select(OfferPriceTier).where(
+_PRICE_TIERS = select(OfferPriceTier).where(
     OfferPriceTier.offer_id.in_(bindparam("offer_ids", expanding=True))
 ).order_by(OfferPriceTier.offer_id, OfferPriceTier.min_quantity)
 
 
 async def price_tiers(session: AsyncSession, *, offer_ids: Sequence[uuid.UUID]) -> list[OfferPriceTier]:
     """The price breaks of these offers, by offer then ascending quantity."""
-    return list((await session.scalars(PRICE_TIERS, {"offer_ids": offer_ids})).all())
+    return list((await session.scalars(_PRICE_TIERS, {"offer_ids": offer_ids})).all())
 
 
 async def stock_of(session: AsyncSession, *, offer_ids: Sequence[uuid.UUID]) -> list[OfferStock]:

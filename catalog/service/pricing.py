@@ -20,15 +20,17 @@ import datetime as dt
 import math
 import uuid
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from fractions import Fraction
 from typing import NamedTuple
 
-from sqlalchemy import bindparam, or_, select
+from sqlalchemy import ScalarSelect, bindparam, func, or_, select
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from catalog.errors import InexactConversion, InvalidQuantity
 from catalog.models import Material, OfferPriceTier, PriceList, PriceListLine, SupplierOffer
@@ -36,7 +38,6 @@ from catalog.schemas.materials import MaterialStatus
 from catalog.schemas.offers import OfferStatus
 from catalog.schemas.prices import PriceListKind
 from catalog.service.materials import get_material, pack_sizes_of
-from catalog.service.offers import PRICE_TIERS
 from catalog.units import PackSize, convert, to_decimal
 from tradeloom.errors import Conflict, NotFound
 
@@ -80,7 +81,8 @@ class PriceQuote:
 
 
 class _Offer(NamedTuple):
-    """The columns of a supplier offer the engine reads (plain rows: loading ORM objects cost more than pricing)."""
+    """The columns of a supplier offer the engine reads (plain rows: loading ORM objects cost more than pricing),
+    with its price breaks as two arrays ascending by quantity (NULL without any)."""
 
     id: uuid.UUID
     org_id: uuid.UUID
@@ -93,11 +95,13 @@ class _Offer(NamedTuple):
     incoterm: str
     valid_from: dt.date
     valid_to: dt.date | None
+    tier_quantities: list[Decimal] | None
+    tier_prices: list[Decimal] | None
 
-
-class _Tier(NamedTuple):
-    min_quantity: Decimal
-    unit_price: Decimal
+    def unit_price_for(self, order_quantity: Decimal) -> Decimal | None:
+        """The price of the largest break the quantity reaches, if any."""
+        breaks = zip(self.tier_quantities or (), self.tier_prices or (), strict=True)
+        return next((price for quantity, price in reversed(list(breaks)) if quantity <= order_quantity), None)
 
 
 class _ListPrice(NamedTuple):
@@ -170,8 +174,7 @@ def _validity(*ranges: tuple[dt.date, dt.date | None]) -> tuple[dt.date, dt.date
 
 
 def _quote(
-    request: PriceRequest, *, supplier_org_id: uuid.UUID, offer: _Offer | None,
-    tiers: Sequence[_Tier], lists: Sequence[_ListPrice],
+    request: PriceRequest, *, supplier_org_id: uuid.UUID, offer: _Offer | None, lists: Sequence[_ListPrice],
 ) -> PriceQuote | None:
     material = request.material
     order_unit = offer.order_unit if offer else material.base_unit
@@ -197,10 +200,10 @@ def _quote(
         unit_price, currency = list_price.unit_price * base_per_order_unit, list_price.currency
         ranges.append((list_price.valid_from, list_price.valid_to))
     else:
-        tier = next((t for t in reversed(tiers) if t.min_quantity <= order_quantity), None)
-        if offer is None or tier is None:
+        tier_price = offer.unit_price_for(order_quantity) if offer else None
+        if offer is None or tier_price is None:
             return None
-        rule, unit_price, currency = PriceRule.OFFER, tier.unit_price, offer.currency
+        rule, unit_price, currency = PriceRule.OFFER, tier_price, offer.currency
     valid_from, valid_to = _validity(*ranges)
     return PriceQuote(
         material_id=material.id, material_code=material.code, supplier_org_id=supplier_org_id,
@@ -220,19 +223,26 @@ def _rank(quote: PriceQuote) -> tuple[str, Fraction, int, str, str]:
     return quote.currency, quote.price_per_base_unit, lead_time, str(quote.supplier_org_id), str(quote.offer_id)
 
 
+def _offer_tiers(column: InstrumentedAttribute[Decimal]) -> ScalarSelect[list[Decimal]]:
+    """One column of the offer's price breaks as an array ascending by quantity: read with the offer, not in a
+    round trip of its own."""
+    return select(func.array_agg(aggregate_order_by(column, OfferPriceTier.min_quantity))).where(
+        OfferPriceTier.offer_id == SupplierOffer.id).scalar_subquery()
+
+
 # The engine's reads are built once with parameters: every cart and price page runs them, and building a
 # statement (and its cache key) costs more Python time than executing it.
 _VALID_OFFERS = select(
     SupplierOffer.id, SupplierOffer.org_id, SupplierOffer.material_id, SupplierOffer.currency,
     SupplierOffer.order_unit, SupplierOffer.moq, SupplierOffer.pack_size, SupplierOffer.lead_time_days,
     SupplierOffer.incoterm, SupplierOffer.valid_from, SupplierOffer.valid_to,
+    _offer_tiers(OfferPriceTier.min_quantity), _offer_tiers(OfferPriceTier.unit_price),
 ).where(
     SupplierOffer.material_id.in_(bindparam("material_ids", expanding=True)),
     SupplierOffer.status == OfferStatus.ACTIVE.value, SupplierOffer.valid_from <= bindparam("on_date"),
     or_(SupplierOffer.valid_to.is_(None), SupplierOffer.valid_to >= bindparam("on_date")),
 )
 _SUPPLIER_VALID_OFFERS = _VALID_OFFERS.where(SupplierOffer.org_id == bindparam("supplier_org_id"))
-_TIERS = PRICE_TIERS.with_only_columns(OfferPriceTier.offer_id, OfferPriceTier.min_quantity, OfferPriceTier.unit_price)
 _VALID_LIST_PRICES = select(
     PriceList.id, PriceList.org_id, PriceList.kind, PriceList.currency, PriceList.valid_from, PriceList.valid_to,
     PriceListLine.material_id, PriceListLine.min_quantity, PriceListLine.unit_price,
@@ -252,14 +262,6 @@ async def _valid_offers(
     query = _SUPPLIER_VALID_OFFERS if supplier_org_id else _VALID_OFFERS
     params = {"material_ids": material_ids, "on_date": on_date, "supplier_org_id": supplier_org_id}
     return [_Offer._make(row) for row in await session.execute(query, params)]
-
-
-async def _price_tiers(session: AsyncSession, offers: Sequence[_Offer]) -> dict[uuid.UUID, list[_Tier]]:
-    """Each offer's price breaks, ascending by quantity."""
-    tiers: dict[uuid.UUID, list[_Tier]] = {offer.id: [] for offer in offers}
-    for offer_id, min_quantity, unit_price in await session.execute(_TIERS, {"offer_ids": list(tiers)}):
-        tiers[offer_id].append(_Tier(min_quantity, unit_price))
-    return tiers
 
 
 async def _valid_list_prices(
@@ -300,10 +302,9 @@ async def quotes_for_many(
     session: AsyncSession, *, buyer_org_id: uuid.UUID, requests: Sequence[PriceRequest], on_date: dt.date,
     supplier_org_id: uuid.UUID | None = None,
 ) -> list[list[PriceQuote]]:
-    """The quotes of each request (best first), for many materials in three queries: a cart, an order."""
+    """The quotes of each request (best first), for many materials in two queries: a cart, an order."""
     material_ids = list({request.material.id for request in requests})
     offers = await _valid_offers(session, material_ids, on_date, supplier_org_id)
-    tiers = await _price_tiers(session, offers)
     lists = await _valid_list_prices(session, material_ids, buyer_org_id, on_date, supplier_org_id)
     offers_of: dict[uuid.UUID, list[_Offer]] = defaultdict(list)
     for offer in offers:
@@ -311,22 +312,20 @@ async def quotes_for_many(
     lists_of: dict[uuid.UUID, list[_ListPrice]] = defaultdict(list)
     for list_price in lists:
         lists_of[list_price.material_id].append(list_price)
-    return [_quotes(request, offers_of[request.material.id], tiers, lists_of[request.material.id])
+    return [_quotes(request, offers_of[request.material.id], lists_of[request.material.id])
             for request in requests]
 
 
-def _quotes(request: PriceRequest, offers: list[_Offer], tiers: Mapping[uuid.UUID, list[_Tier]],
-            lists: list[_ListPrice]) -> list[PriceQuote]:
+def _quotes(request: PriceRequest, offers: list[_Offer], lists: list[_ListPrice]) -> list[PriceQuote]:
     """One material's quotes: one per offer (with its supplier's lists), one per list-only supplier."""
     lists_by_supplier: dict[uuid.UUID, list[_ListPrice]] = defaultdict(list)
     for list_price in lists:
         lists_by_supplier[list_price.supplier_org_id].append(list_price)
-    quotes = [_quote(request, supplier_org_id=offer.org_id, offer=offer, tiers=tiers[offer.id],
-                     lists=lists_by_supplier.get(offer.org_id, [])) for offer in offers]
+    quotes = [_quote(request, supplier_org_id=offer.org_id, offer=offer, lists=lists_by_supplier.get(offer.org_id, []))
+              for offer in offers]
     offering = {offer.org_id for offer in offers}
     for supplier in sorted(lists_by_supplier.keys() - offering, key=str):
-        quotes.append(_quote(request, supplier_org_id=supplier, offer=None, tiers=(),
-                             lists=lists_by_supplier[supplier]))
+        quotes.append(_quote(request, supplier_org_id=supplier, offer=None, lists=lists_by_supplier[supplier]))
     return sorted((quote for quote in quotes if quote is not None), key=_rank)
 
 
