@@ -18,6 +18,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     LargeBinary,
+    SmallInteger,
     String,
     Table,
     Text,
@@ -226,6 +227,7 @@ class EdgeSession(TenantMixin, Base):
     online: Mapped[bool] = mapped_column(default=True)
     node_birth: Mapped[bytes] = mapped_column(LargeBinary)
     device_births: Mapped[dict[str, Any]] = mapped_column(default=dict)  # device code → birth, base64
+    skipped_seqs: Mapped[list[int]] = mapped_column(ARRAY(SmallInteger), server_default="{}")  # a gap went past
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 

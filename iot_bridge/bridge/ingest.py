@@ -94,7 +94,7 @@ class Ingestor:
             effects.command_answers.extend((device.org_id, device.code, answer)
                                            for answer in _command_answers(outcome.payload))
         readings = _sparkplug_values(device, outcome.payload, now, effects)
-        if outcome.late:  # sent before the node died: kept as historical data, the device stays offline
+        if outcome.late:  # came after newer data, or after its node's death: history, liveness unchanged
             self._rows(device, [(key, value, ts, True) for key, value, ts, _ in readings], outcome.payload.seq,
                        effects)
             return None

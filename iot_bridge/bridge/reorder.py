@@ -14,8 +14,10 @@ waited, the broker sent nothing more, not even the predecessors they waited for,
 go as gaps (decision 0030). Saved, a restart finds them again (``restore``); the broker's redelivery of one
 not yet acknowledged then finds its own copy held and is only acknowledged.
 
-A redelivery (MQTT's DUP flag, as every message the broker sends again after a reconnect carries) whose seq
-lies behind the expected one was ingested already (its batch was committed, with the saved session, before
+A message whose seq the tracker went past as a gap (``SparkplugTracker.was_skipped``) is not held: it came
+after its successors, and goes on at once as late data. A redelivery (MQTT's DUP flag, as every message the
+broker sends again after a reconnect carries) whose seq lies behind the expected one, and was not skipped,
+was ingested already (its batch was committed, with the saved session, before
 the crash; or its first copy was still queued at the bridge over a broker restart) and is only acknowledged:
 held, it would come back after the timeout as a seq gap and set off a Rebirth.
 Births and deaths (NBIRTH carries seq 0, NDEATH none) and plain-MQTT messages pass straight through; after
@@ -29,9 +31,9 @@ from typing import Generic, Protocol, TypeVar
 
 from google.protobuf.message import DecodeError
 
+from iot_bridge.sparkplug import seq_behind
 from iot_bridge.sparkplug import sparkplug_b_pb2 as pb
 
-SEQ_SPACE = 256  # Sparkplug's seq wraps after 255: "behind" means at most half of it back
 _UNSEQUENCED = {"NBIRTH", "NDEATH", "NCMD", "DCMD"}  # NBIRTH resets the seq; the others carry none of ours
 
 
@@ -47,6 +49,16 @@ class Message(Protocol):
 
 
 M = TypeVar("M", bound=Message)
+
+
+class SeqPositions(Protocol):
+    """Where each edge node's session stands (``SparkplugTracker``)."""
+
+    def expected_seq(self, edge_node_key: str) -> int | None:
+        """The next seq; None: no live session."""
+
+    def was_skipped(self, edge_node_key: str, seq: int) -> bool:
+        """A seq a gap went past: its message is late, not early."""
 
 
 @dataclass
@@ -70,11 +82,11 @@ class HeldChanges(Generic[M]):
 
 
 class Reorder(Generic[M]):
-    """One shard's waiting messages; ``expected(edge key)`` is the tracker's next seq (None: no live session)."""
+    """One shard's waiting messages, placed by the shard's ``positions``."""
 
-    def __init__(self, expected: Callable[[str], int | None], *, timeout_s: float,
+    def __init__(self, positions: SeqPositions, *, timeout_s: float,
                  clock: Callable[[], float] = time.monotonic) -> None:
-        self._expected, self._timeout_s, self._clock = expected, timeout_s, clock
+        self._positions, self._timeout_s, self._clock = positions, timeout_s, clock
         self._held: dict[str, _Held[M]] = {}
         self._unsaved: dict[HeldKey, M] = {}  # held since the last take_changes
         self._released: set[HeldKey] = set()  # saved ones released since the last take_changes
@@ -84,7 +96,8 @@ class Reorder(Generic[M]):
         is a redelivery of one that waits)."""
         key = _edge_key(message)
         seq = _sequence(message) if key is not None else None
-        if key is None or seq is None or seq == self._expected(key):
+        if key is None or seq is None or seq == self._positions.expected_seq(key) \
+                or self._positions.was_skipped(key, seq):  # in order, or late: a gap went past it
             return [message]
         held = self._held.setdefault(key, _Held(self._clock()))
         if seq in held.by_seq:
@@ -104,15 +117,15 @@ class Reorder(Generic[M]):
         return changes
 
     def already_ingested(self, message: M) -> bool:
-        """A redelivered message (DUP) whose seq is behind the edge node's expected one."""
+        """A redelivered message (DUP) whose seq is behind the edge node's expected one, and was not skipped."""
         if not message.dup:
             return False
         key = _edge_key(message)
-        expected = self._expected(key) if key is not None else None
+        expected = self._positions.expected_seq(key) if key is not None else None
         seq = _sequence(message) if expected is not None else None
-        if expected is None or seq is None:
+        if key is None or expected is None or seq is None:
             return False
-        return 0 < (expected - seq) % SEQ_SPACE <= SEQ_SPACE // 2
+        return seq_behind(seq, expected) and not self._positions.was_skipped(key, seq)
 
     def after(self, message: M) -> list[M]:
         """The held message that follows, now that ``message`` was ingested (its edge node's next seq)."""
@@ -120,7 +133,7 @@ class Reorder(Generic[M]):
         held = self._held.get(key) if key is not None else None
         if key is None or held is None:
             return []
-        expected = self._expected(key)
+        expected = self._positions.expected_seq(key)
         following = self._take(key, expected) if expected is not None and expected in held.by_seq else None
         if not held.by_seq:
             del self._held[key]

@@ -181,7 +181,7 @@ class Bridge:
         ingestor.alarms.active |= open_alarms
         async with self.sessionmaker() as session:
             await saved_sessions.restore(session, ingestor.tracker, lambda key: self._shard_of(key) == index)
-            reorder: Reorder[Inbound] = Reorder(ingestor.tracker.expected_seq,
+            reorder: Reorder[Inbound] = Reorder(ingestor.tracker,
                                                 timeout_s=self.settings.iot_reorder_timeout_seconds)
             await held_messages.restore(session, reorder, lambda key: self._shard_of(key) == index, _restored)
         last_offline_check = utcnow()

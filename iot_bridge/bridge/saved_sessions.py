@@ -35,16 +35,20 @@ class SavedBirth:
 
 EdgeRef = tuple[uuid.UUID, str, str]  # org id, group id, edge node id
 
+# A node's skipped seqs travel as one array literal ('{3,4}'): unnest would flatten an array of arrays.
 _ADVANCE = text(
-    "UPDATE iot_edge_sessions s SET expected_seq = v.seq, online = v.online, updated_at = now() "
-    "FROM unnest(CAST(:groups AS text[]), CAST(:edges AS text[]), CAST(:seqs AS int[]), CAST(:online AS bool[])) "
-    "AS v(group_id, edge_node_id, seq, online) WHERE s.group_id = v.group_id AND s.edge_node_id = v.edge_node_id"
+    "UPDATE iot_edge_sessions s SET expected_seq = v.seq, online = v.online, "
+    "skipped_seqs = CAST(v.skipped AS smallint[]), updated_at = now() "
+    "FROM unnest(CAST(:groups AS text[]), CAST(:edges AS text[]), CAST(:seqs AS int[]), CAST(:online AS bool[]), "
+    "CAST(:skipped AS text[])) AS v(group_id, edge_node_id, seq, online, skipped) "
+    "WHERE s.group_id = v.group_id AND s.edge_node_id = v.edge_node_id"
 )
 
 
 async def save(session: AsyncSession, tracker: SparkplugTracker, births: Iterable[SavedBirth],
                touched: dict[str, EdgeRef]) -> None:
-    """Births in arrival order, then every touched node's expected seq and liveness in one statement."""
+    """Births in arrival order, then every touched node's expected seq, skipped seqs and liveness in one
+    statement."""
     for birth in births:
         await session.execute(_birth_statement(birth))
     current = [(ref, tracker.sessions[key]) for key, ref in touched.items() if key in tracker.sessions]
@@ -52,6 +56,7 @@ async def save(session: AsyncSession, tracker: SparkplugTracker, births: Iterabl
         await session.execute(_ADVANCE, {
             "groups": [ref[1] for ref, _ in current], "edges": [ref[2] for ref, _ in current],
             "seqs": [state.expected_seq for _, state in current], "online": [state.online for _, state in current],
+            "skipped": ["{" + ",".join(map(str, sorted(state.skipped))) + "}" for _, state in current],
         })
 
 
@@ -62,7 +67,7 @@ def _birth_statement(birth: SavedBirth) -> Executable:
         return update(EdgeSession).where(*where).values(
             device_births=EdgeSession.device_births.op("||")(func.jsonb_build_object(birth.device_id, encoded)))
     values = {"bd_seq": birth.bd_seq, "expected_seq": 0, "online": True, "node_birth": birth.data,
-              "device_births": {}, "updated_at": utcnow()}
+              "device_births": {}, "skipped_seqs": [], "updated_at": utcnow()}
     # a rebirth (same bdSeq) keeps the session's device births, as the tracker does
     kept = case((EdgeSession.bd_seq == birth.bd_seq, EdgeSession.device_births), else_=literal({}, JSONB))
     return insert(EdgeSession).values(org_id=birth.org_id, group_id=birth.group_id,
@@ -80,7 +85,8 @@ async def restore(session: AsyncSession, tracker: SparkplugTracker, owned: Calla
         try:
             tracker.restore(key, bd_seq=row.bd_seq, expected_seq=row.expected_seq, online=row.online,
                             node_birth=row.node_birth,
-                            device_births={code: base64.b64decode(b) for code, b in row.device_births.items()})
+                            device_births={code: base64.b64decode(b) for code, b in row.device_births.items()},
+                            skipped=set(row.skipped_seqs))
         except SparkplugError:  # not decodable any more: the node is asked for a rebirth as if unknown
             continue
         count += 1

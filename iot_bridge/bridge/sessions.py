@@ -9,6 +9,10 @@ per topic only, and a broker with a backlog for the bridge has delivered DBIRTHs
 NBIRTH (see docs/decisions/0023); forgetting them would refuse the devices' next DDATA as ``unknown_device``.
 A new bdSeq is a new MQTT session: it starts with no device births, as the Sparkplug spec says.
 
+A seq gap moves the session past the missing seqs (the data that came is kept) but remembers them: a
+skipped message that arrives after all (a broker with a backlog delays one topic's messages behind another's,
+beyond the reorder timeout) is kept as late data, and its redelivery is not mistaken for one stored already.
+
 Data from an edge node the shard holds no birth for (the bridge restarted, or the NBIRTH was lost) is
 refused as ``no_birth`` and answered with a Rebirth NCMD, as the Sparkplug spec asks of a host: at most one
 per edge node per ``REBIRTH_WINDOW_S`` (a node that missed the request is asked again after the window).
@@ -27,6 +31,8 @@ from iot_bridge.sparkplug import (
     SparkplugTopic,
     decode_payload,
     next_seq,
+    seq_behind,
+    seqs_between,
 )
 
 
@@ -37,6 +43,18 @@ class EdgeNodeSession:
     aliases: AliasTable
     devices: dict[str, AliasTable] = field(default_factory=dict)
     online: bool = True
+    skipped: set[int] = field(default_factory=set)  # seqs a gap went past, still behind ``expected_seq``
+
+    def move_past(self, seq: int) -> None:
+        """The next message must follow ``seq``; a gap's missing seqs are remembered while they are behind."""
+        if not seq_behind(seq, self.expected_seq):
+            self.skipped.update(seqs_between(self.expected_seq, seq))
+        self.expected_seq = next_seq(seq)
+        if self.skipped:
+            self.skipped = {skipped for skipped in self.skipped if seq_behind(skipped, self.expected_seq)}
+
+    def skipped_behind(self, seq: int | None) -> bool:
+        return seq is not None and seq in self.skipped and seq_behind(seq, self.expected_seq)
 
 
 @dataclass(frozen=True)
@@ -48,7 +66,7 @@ class Outcome:
     rejected: str | None = None  # reason, for the metrics
     node_online: bool | None = None  # the edge node went on/offline with this message
     device_online: bool | None = None  # the topic's device went on/offline
-    late: bool = False  # sent before the node's death, which overtook it: data to keep, the node stays offline
+    late: bool = False  # overtaken by newer data or by the node's death: kept as history, liveness unchanged
 
 
 REBIRTH_WINDOW_S = 10.0
@@ -63,18 +81,23 @@ class SparkplugTracker:
         self._rebirth_asked: dict[str, float] = {}  # edge node → when asked; cleared by its next NBIRTH
 
     def restore(self, key: str, *, bd_seq: int, expected_seq: int, online: bool, node_birth: bytes,
-                device_births: dict[str, bytes]) -> None:
+                device_births: dict[str, bytes], skipped: set[int]) -> None:
         """A session saved by an earlier bridge (``iot_bridge.bridge.saved_sessions``), births as received."""
         self.sessions[key] = EdgeNodeSession(
             bd_seq=bd_seq, expected_seq=expected_seq, aliases=AliasTable.from_birth(decode_payload(node_birth)),
             devices={code: AliasTable.from_birth(decode_payload(birth)) for code, birth in device_births.items()},
-            online=online,
+            online=online, skipped=skipped,
         )
 
     def expected_seq(self, edge_node_key: str) -> int | None:
         """The seq the node's next data message must carry (after its death too: see ``_after_death``)."""
         session = self.sessions.get(edge_node_key)
         return session.expected_seq if session is not None else None
+
+    def was_skipped(self, edge_node_key: str, seq: int) -> bool:
+        """A seq the session went past as a gap: its message, should it still come, is late data."""
+        session = self.sessions.get(edge_node_key)
+        return session is not None and session.skipped_behind(seq)
 
     def track(self, topic: SparkplugTopic, data: bytes) -> Outcome:
         try:
@@ -120,8 +143,10 @@ class SparkplugTracker:
         payload = self._decode(session, topic, data)
         if payload is None:
             return self._ask_rebirth(topic, rejected="unknown_device")
+        if session.skipped_behind(payload.seq):
+            return self._late(session, payload)
         gap = payload.seq != session.expected_seq
-        session.expected_seq = next_seq(payload.seq if payload.seq is not None else session.expected_seq)
+        session.move_past(payload.seq if payload.seq is not None else session.expected_seq)
         device_online = {MessageType.DBIRTH: True, MessageType.DDEATH: False}.get(topic.message_type)
         # The message itself is valid: keep its data, and ask for births to resynchronise.
         rebirth = gap and self._first_ask(topic)
@@ -129,12 +154,22 @@ class SparkplugTracker:
 
     def _after_death(self, session: EdgeNodeSession, topic: SparkplugTopic, data: bytes) -> Outcome:
         """Data a node sent before its death and that the NDEATH (the broker's will, another topic) overtook:
-        the session's very next seq is kept as late data; anything else waits for a new birth."""
+        the session's very next seq, or one a gap went past, is kept as late data; anything else waits for a
+        new birth."""
         late_data = topic.message_type in (MessageType.NDATA, MessageType.DDATA)
         payload = self._decode(session, topic, data) if late_data else None
-        if payload is None or payload.seq != session.expected_seq:
+        if payload is None or not (payload.seq == session.expected_seq or session.skipped_behind(payload.seq)):
             return self._ask_rebirth(topic, rejected="no_birth")
-        session.expected_seq = next_seq(session.expected_seq)
+        return self._late(session, payload)
+
+    @staticmethod
+    def _late(session: EdgeNodeSession, payload: Payload) -> Outcome:
+        """Data to keep as history: a seq a gap went past, or the very next one after the node's death."""
+        assert payload.seq is not None
+        if session.skipped_behind(payload.seq):
+            session.skipped.discard(payload.seq)
+        else:
+            session.move_past(payload.seq)
         return Outcome(payload=payload, late=True)
 
     def _decode(self, session: EdgeNodeSession, topic: SparkplugTopic, data: bytes) -> Payload | None:

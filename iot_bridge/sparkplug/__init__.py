@@ -13,6 +13,8 @@ from iot_bridge.sparkplug.codec import (
     metrics_by_name,
     next_seq,
     rebirth_request,
+    seq_behind,
+    seqs_between,
 )
 from iot_bridge.sparkplug.topic import (
     MessageType,
@@ -28,5 +30,6 @@ from iot_bridge.sparkplug.topic import (
 __all__ = [
     "BD_SEQ", "NODE_REBIRTH", "AliasTable", "DataType", "MessageType", "Metric", "Payload", "SparkplugError",
     "SparkplugTopic", "TopicError", "decode_payload", "device_topic", "encode_payload", "metrics_by_name",
-    "next_seq", "node_topic", "parse_topic", "rebirth_request", "state_payload", "state_topic",
+    "next_seq", "node_topic", "parse_topic", "rebirth_request", "seq_behind", "seqs_between",
+    "state_payload", "state_topic",
 ]

@@ -129,6 +129,16 @@ def next_seq(seq: int) -> int:
     return (seq + 1) % SEQ_MODULUS
 
 
+def seq_behind(seq: int, expected: int) -> bool:
+    """``seq`` came before ``expected``: at most half the wrapping seq space back (further is ahead)."""
+    return 0 < (expected - seq) % SEQ_MODULUS <= SEQ_MODULUS // 2
+
+
+def seqs_between(first: int, after_last: int) -> list[int]:
+    """The seqs from ``first`` up to, not including, ``after_last`` (across the wrap)."""
+    return [(first + step) % SEQ_MODULUS for step in range((after_last - first) % SEQ_MODULUS)]
+
+
 def encode_payload(payload: Payload) -> bytes:
     """Serialize to Sparkplug B protobuf bytes; a value that does not fit its datatype raises SparkplugError."""
     message = pb.Payload()

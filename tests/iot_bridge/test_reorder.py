@@ -36,7 +36,14 @@ class Node:
 
     def __init__(self) -> None:
         self.next: int | None = None
+        self.skipped: set[int] = set()
         self.ingested: list[Sent] = []
+
+    def expected_seq(self, _key: str) -> int | None:
+        return self.next
+
+    def was_skipped(self, _key: str, seq: int) -> bool:
+        return seq in self.skipped
 
     def ingest(self, message: Sent) -> None:
         self.ingested.append(message)
@@ -57,7 +64,7 @@ class TestReorder:
     def setup_method(self) -> None:
         self.now = 0.0
         self.node = Node()
-        self.reorder = Reorder(lambda key: self.node.next, timeout_s=10, clock=lambda: self.now)
+        self.reorder = Reorder(self.node, timeout_s=10, clock=lambda: self.now)
 
     def test_data_before_its_birth_waits_for_it_then_follows_in_seq_order(self):
         run(self.reorder, self.node, [data(2), data(1)])
@@ -123,6 +130,14 @@ class TestReorder:
         self.node.next = None
         assert not self.reorder.already_ingested(data(1, dup=True))  # no session: the tracker decides
 
+    def test_a_message_a_gap_went_past_is_late_not_early_and_its_redelivery_not_stored_already(self):
+        # given a node whose seq 5 was let go past as a gap: the tracker expects 9 and knows 5 was skipped
+        self.node.next, self.node.skipped = 9, {5}
+        # then seq 5 goes on at once, for the tracker to keep as late data, and so does its redelivery
+        assert self.reorder.offer(data(5)) == [data(5)] and self.reorder.waiting() == 0
+        assert not self.reorder.already_ingested(data(5, dup=True))
+        assert self.reorder.already_ingested(data(6, dup=True))  # not skipped: ingested in its turn
+
 
 async def test_a_node_whose_data_arrives_before_its_births_loses_nothing(world: World, engine: AsyncEngine):
     # given an edge node the bridge has never heard of, whose DDATA and DBIRTH reach it before the NBIRTH
@@ -180,3 +195,28 @@ async def held_count(engine: AsyncEngine, group: str, expected: int) -> bool:
     async with engine.connect() as conn:
         held = await conn.scalar(select(func.count()).select_from(HeldMessage).where(HeldMessage.group_id == group))
     return held == expected
+
+
+async def test_a_message_a_gap_went_past_is_stored_late_by_a_restarted_bridge_without_another_rebirth(
+        world: World, engine: AsyncEngine):
+    # given a born node whose report 3 is overtaken by report 4 for longer than the reorder timeout
+    await world.running.stop()
+    await world.start_new_bridge(iot_reorder_timeout_seconds=0.2)
+    node_birth(world)
+    await world.until(lambda: world.bridge.totals["accepted"] >= 2)
+    report(world, 2)
+    report(world, 4)
+    await world.until(lambda: world.bridge.totals["accepted"] >= 4 and rebirth_requests(world) == 1)
+    # when a bridge that remembers nothing but the saved session takes over, and report 3 comes after all
+    await world.running.stop()
+    await world.start_new_bridge(iot_reorder_timeout_seconds=60.0)
+    report(world, 3)
+    # then report 3 is stored at once as history (not held a whole timeout), and no second Rebirth is asked for
+    await world.until(lambda: world.bridge.totals["accepted"] >= 1)
+    assert {value for key, value in await stored(engine, world.lathe_id) if key == "good_count"} == {
+        0.0, 2.0, 3.0, 4.0}
+    assert rebirth_requests(world) == 1 and world.bridge.totals["already_stored"] == 0
+
+
+def rebirth_requests(world: World) -> int:
+    return len([topic for topic, _ in world.received if "/NCMD/" in topic])

@@ -35,6 +35,14 @@ def device_data(seq: int, value: float = 21.0) -> bytes:
     return encode_payload(Payload(timestamp=2, seq=seq, metrics=(Metric(None, value, DataType.DOUBLE, alias=7),)))
 
 
+def born_with_device() -> SparkplugTracker:
+    """A tracker that took the node's birth (seq 0) and device d1's (seq 1): it expects seq 2."""
+    tracker = SparkplugTracker()
+    tracker.track(topic(MessageType.NBIRTH), node_birth())
+    tracker.track(topic(MessageType.DBIRTH, "d1"), device_birth(1))
+    return tracker
+
+
 class TestSparkplugTracker:
     def test_birth_then_data_in_sequence(self):
         tracker = SparkplugTracker()
@@ -88,6 +96,37 @@ class TestSparkplugTracker:
         assert tracker.expected_seq("g/edge") == 3  # the reorder buffer lets the next one through at once
         stray = tracker.track(topic(MessageType.DDATA, "d1"), device_data(9))
         assert (stray.payload, stray.rejected) == (None, "no_birth")
+
+    def test_a_message_a_gap_went_past_is_kept_late_once_without_moving_the_session_back(self):
+        # given a born node whose seq 3 and 4 were overtaken: 5 came, and the session went past them as a gap
+        tracker = born_with_device()
+        assert tracker.track(topic(MessageType.DDATA, "d1"), device_data(5)).rebirth is True
+        # when 4 comes after all, and then again
+        late = tracker.track(topic(MessageType.DDATA, "d1"), device_data(4, value=30.0))
+        # then it is kept as late data once, the session still expects 6, and 3 may still come
+        assert (late.late, late.rejected, late.rebirth) == (True, None, False)
+        assert late.payload is not None and late.payload.metrics[0].value == 30.0
+        assert tracker.expected_seq("g/edge") == 6
+        assert not tracker.was_skipped("g/edge", 4) and tracker.was_skipped("g/edge", 3)
+        assert tracker.track(topic(MessageType.DDATA, "d1"), device_data(6)).late is False
+
+    def test_skipped_seqs_are_forgotten_half_the_seq_space_later_and_at_a_birth(self):
+        tracker = born_with_device()
+        tracker.track(topic(MessageType.DDATA, "d1"), device_data(5))  # 2, 3 and 4 skipped
+        for seq in range(6, 131):
+            tracker.track(topic(MessageType.DDATA, "d1"), device_data(seq % 256))
+        assert [tracker.was_skipped("g/edge", seq) for seq in (2, 3, 4)] == [False, True, True]  # 131 is next
+        tracker.track(topic(MessageType.NBIRTH), node_birth())
+        assert not tracker.was_skipped("g/edge", 3)
+
+    def test_a_message_a_gap_went_past_is_kept_late_after_the_node_death_too(self):
+        tracker = born_with_device()
+        tracker.track(topic(MessageType.DDATA, "d1"), device_data(4))  # 2 and 3 skipped
+        tracker.track(topic(MessageType.NDEATH), encode_payload(
+            Payload(timestamp=3, seq=None, metrics=(Metric(BD_SEQ, 0, DataType.UINT64),))))
+        late = tracker.track(topic(MessageType.DDATA, "d1"), device_data(2))
+        assert (late.late, late.rejected) == (True, None)
+        assert tracker.expected_seq("g/edge") == 5
 
     def test_a_rebirth_keeps_device_births_that_overtook_its_node_birth(self):
         # given a born node and device, then a Rebirth whose DBIRTH arrives before its NBIRTH (same bdSeq)
