@@ -18,6 +18,7 @@ from collections import Counter, deque
 from dataclasses import dataclass
 
 import paho.mqtt.client as mqtt
+from paho.mqtt.reasoncodes import ReasonCode
 from prometheus_client import Counter as PromCounter
 from redis.asyncio import Redis
 from sqlalchemy import update
@@ -152,7 +153,14 @@ class Bridge:
                 assert self._loop is not None
                 self._loop.call_soon_threadsafe(self._drain_inbox)
 
+        def on_disconnect(_client: mqtt.Client, _userdata: object, _flags: object, reason: ReasonCode,
+                          _props: object) -> None:
+            """Logged: a lost connection (keepalive, broker restart) means redeliveries, marked DUP, to come."""
+            level = logging.WARNING if reason.is_failure else logging.INFO
+            log.log(level, "iot bridge disconnected; paho reconnects unless stopping", extra={"reason": str(reason)})
+
         client.on_connect = on_connect
+        client.on_disconnect = on_disconnect
         client.on_message = on_message
         client.on_subscribe = on_subscribe
         client.connect_async(self.broker.host, self.broker.port, keepalive=30)

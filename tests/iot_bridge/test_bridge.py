@@ -5,6 +5,7 @@ projects' clients on the shared broker) do not see each other's messages.
 """
 
 import json
+import logging
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -71,6 +72,14 @@ async def test_a_seq_gap_asks_the_edge_node_for_a_rebirth(world: World):
     ((topic, payload),) = [(t, p) for t, p in world.received if "/NCMD/" in t]
     assert topic == f"spBv1.0/{world.group}/NCMD/{world.edge}"
     assert decode_payload(payload).metrics[0].name == NODE_REBIRTH
+
+
+async def test_the_end_of_the_broker_connection_is_logged(world: World, caplog: pytest.LogCaptureFixture):
+    caplog.set_level(logging.INFO, logger="iot_bridge.bridge.runner")
+    await world.running.stop()
+    ((level, reason),) = [(r.levelno, r.reason) for r in caplog.records  # type: ignore[attr-defined]
+                          if r.message.startswith("iot bridge disconnected")]
+    assert (level, reason) == (logging.INFO, "Normal disconnection")
 
 
 async def test_plain_json_telemetry_and_attributes(world: World, engine: AsyncEngine):
