@@ -18,19 +18,22 @@ import asyncio
 import datetime as dt
 import os
 import shutil
+import sqlite3
 import sys
 import tempfile
 import threading
 import time
 import uuid
 from collections import Counter
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import psycopg
+from redis import Redis
 
+from iot_bridge import live
 from iot_bridge.device_types import load_device_types
 from iot_bridge.edge.mqtt import BrokerAddress, close_client
 from iot_bridge.edge.node import SparkplugEdgeNode
@@ -179,6 +182,24 @@ def stored_messages(database_url: str) -> dict[str, int]:
     return {code: int(count) for code, count in rows}
 
 
+def left_in_spools(spool_dir: Path, database_url: str) -> Counter[str]:
+    """Device code → messages its edge node still kept unacknowledged when it stopped and that are not stored:
+    never delivered, and durable (the node replays them after its next birth), so not lost."""
+    codes, timestamps = [], []
+    for path in spool_dir.glob("*.sqlite"):
+        with closing(sqlite3.connect(path)) as spool:
+            for code, timestamp_ms in spool.execute("SELECT device_id, timestamp_ms FROM spooled"):
+                codes.append(code)
+                timestamps.append(timestamp_ms)
+    with psycopg.connect(libpq_url(database_url)) as conn:
+        rows = conn.execute(
+            "SELECT s.code, count(*) FROM unnest(%s::text[], %s::bigint[]) AS s(code, ms) WHERE NOT EXISTS ("
+            " SELECT 1 FROM iot_telemetry t JOIN iot_devices d ON d.id = t.device_id"
+            " WHERE d.code = s.code AND t.ts = timestamptz 'epoch' + s.ms * interval '1 millisecond')"
+            " GROUP BY s.code", (codes, timestamps)).fetchall()
+    return Counter({code: int(count) for code, count in rows})
+
+
 def stored_of_sent(stored: dict[str, int], sent: Counter[str]) -> int:
     """Of the messages sent, how many are stored (polled devices and probes, not counted as sent, left out)."""
     return sum(min(stored.get(code, 0), count) for code, count in sent.items())
@@ -204,6 +225,7 @@ class Outcome:
     sent: int
     stored_of_sent: int
     lost: int
+    unsent: int  # left in the edge spools at the stop, never delivered
     polled_stored: int
     alarm_ms: list[float]
     steady_alarm_ms: list[float]
@@ -215,6 +237,13 @@ class Outcome:
     broker_cpu_s: float
     stored_total: int
     primary_host: bool
+    refused: dict[str, int]  # the bridge's refusals by reason, at the end of the drain
+
+
+def refusals(redis_url: str) -> dict[str, int]:
+    """What the bridge refused, by reason (``already_stored`` included: a copy acknowledged, not data lost)."""
+    with Redis.from_url(redis_url) as redis:
+        return {reason.decode(): int(count) for reason, count in redis.hgetall(live.REJECTED).items()}
 
 
 def cpu_per_1000(outcome: Outcome) -> float:
@@ -250,6 +279,8 @@ def report(outcome: Outcome, command: str) -> str:
         f"| ≥ 5,000/s for 10 min |",
         f"| of those stored in PostgreSQL (counted per device from its sequence) | {outcome.stored_of_sent:,}; "
         f"**lost {outcome.lost:,}** | 0 |",
+        f"| of those still in the edge nodes' spools when the fleet stopped, never delivered (durable: replayed "
+        f"after the node's next birth; not counted as lost) | {outcome.unsent:,} | — |",
         f"| messages of polled devices (Modbus, OPC UA) stored | {outcome.polled_stored:,} | — |",
         f"| alarm raised, threshold crossing → row in PostgreSQL, under load | {alarm} | p99 ≤ 1 s |",
         f"| the same, leaving out crossings begun within {FAULT_WINDOW_S} s after a fault | {steady} | p99 ≤ 1 s |",
@@ -258,6 +289,9 @@ def report(outcome: Outcome, command: str) -> str:
         f"{outcome.stored_total:,} messages stored: **{cpu_per_1000(outcome):.2f} CPU-s per 1,000** | — |",
         f"| broker CPU (Mosquitto, user + system) | {outcome.broker_cpu_s:,.1f} s: "
         f"**{outcome.broker_cpu_s * 1000 / max(outcome.sent, 1):.2f} CPU-s per 1,000 sent** | — |",
+        "| refused by the bridge, by reason (copies of stored messages included) | "
+        + (", ".join(f"`{reason}` {count:,}" for reason, count in sorted(outcome.refused.items())) or "none")
+        + " | — |",
         f"| pgbench TPC-B-like, 8 clients, 20 s (same server, same run) | {outcome.pgbench:,.0f} tps | reference |",
         "",
         "Faults during the run: " + ("; ".join(outcome.events) or "none") + ". Loss counts every message the simulator "
@@ -301,20 +335,23 @@ def main() -> None:
             sent = fleet.stats.sent
             wait_until_drained(database_url, sent)
             stored = stored_messages(database_url)
+            refused = refusals(redis_url)
+            unsent = left_in_spools(options.spool_dir, database_url)
         finally:
             bridge.stop()
             mosquitto.stop()
         outcome = Outcome(
             devices=arguments.devices, rate=arguments.rate, duration=arguments.duration, sent=sum(sent.values()),
             stored_of_sent=stored_of_sent(stored, sent),
-            lost=sum(max(0, count - stored.get(code, 0)) for code, count in sent.items()),
+            lost=sum(max(0, count - stored.get(code, 0) - unsent[code]) for code, count in sent.items()),
+            unsent=sum(unsent.values()),
             polled_stored=sum(stored.get(d.code, 0) for d in plan.devices if d.protocol in (Protocol.MODBUS,
                                                                                            Protocol.OPCUA)),
             alarm_ms=probes.alarm_latencies_ms(), steady_alarm_ms=probes.alarm_latencies_ms(after_faults=False),
             rebirth_ms=probes.rebirth_after_gap_ms, events=probes.events,
             pgbench=pgbench_tps(SERVER_URL), load_before=load_before, bridge_cpu_s=bridge.cpu_seconds,
             broker_cpu_s=mosquitto.cpu_seconds,
-            stored_total=sum(stored.values()), primary_host=not arguments.no_primary_host)
+            stored_total=sum(stored.values()), primary_host=not arguments.no_primary_host, refused=refused)
     command = "python -m loadtest.iot_bench " + " ".join(sys.argv[1:])
     section = report(outcome, command)
     print(section)
