@@ -7,7 +7,11 @@ An NBIRTH with the session's own bdSeq answers a Rebirth request: the node's MQT
 the device births already received in it, until each device's new DBIRTH replaces its own. MQTT keeps order
 per topic only, and a broker with a backlog for the bridge has delivered DBIRTHs of a rebirth before its
 NBIRTH (see docs/decisions/0023); forgetting them would refuse the devices' next DDATA as ``unknown_device``.
-A new bdSeq is a new MQTT session: it starts with no device births, as the Sparkplug spec says.
+A new bdSeq is a new MQTT session: it starts with no device births, as the Sparkplug spec says. The
+device births of the session before are kept aside for that session's own data still on its way: a DDATA
+no birth of the new session decodes, stamped before the new NBIRTH by the node's clock, was sent in the
+earlier session (a broker restart with a backlog delivers the new NBIRTH ahead of it) and is decoded with
+that session's aliases and kept as late data.
 
 A seq gap moves the session past the missing seqs (the data that came is kept) but remembers them: a
 skipped message that arrives after all (a broker with a backlog delays one topic's messages behind another's,
@@ -41,7 +45,9 @@ class EdgeNodeSession:
     bd_seq: int
     expected_seq: int
     aliases: AliasTable
+    born_at: int | None  # the NBIRTH's timestamp, the node's clock (ms)
     devices: dict[str, AliasTable] = field(default_factory=dict)
+    earlier_devices: dict[str, AliasTable] = field(default_factory=dict)  # the session before's, for its late data
     online: bool = True
     skipped: set[int] = field(default_factory=set)  # seqs a gap went past, still behind ``expected_seq``
 
@@ -83,9 +89,10 @@ class SparkplugTracker:
     def restore(self, key: str, *, bd_seq: int, expected_seq: int, online: bool, node_birth: bytes,
                 device_births: dict[str, bytes], skipped: set[int]) -> None:
         """A session saved by an earlier bridge (``iot_bridge.bridge.saved_sessions``), births as received."""
+        birth = decode_payload(node_birth)
         self.sessions[key] = EdgeNodeSession(
-            bd_seq=bd_seq, expected_seq=expected_seq, aliases=AliasTable.from_birth(decode_payload(node_birth)),
-            devices={code: AliasTable.from_birth(decode_payload(birth)) for code, birth in device_births.items()},
+            bd_seq=bd_seq, expected_seq=expected_seq, aliases=AliasTable.from_birth(birth), born_at=birth.timestamp,
+            devices={code: AliasTable.from_birth(decode_payload(data)) for code, data in device_births.items()},
             online=online, skipped=skipped,
         )
 
@@ -116,10 +123,13 @@ class SparkplugTracker:
             return Outcome(rejected="birth_without_bdseq")
         self._rebirth_asked.pop(topic.edge_node_key, None)
         previous = self.sessions.get(topic.edge_node_key)
-        self.sessions[topic.edge_node_key] = EdgeNodeSession(
-            bd_seq=bd_seq.value, expected_seq=next_seq(birth.seq), aliases=AliasTable.from_birth(birth),
-            devices=previous.devices if previous is not None and previous.bd_seq == bd_seq.value else {},
-        )
+        session = EdgeNodeSession(bd_seq=bd_seq.value, expected_seq=next_seq(birth.seq),
+                                  aliases=AliasTable.from_birth(birth), born_at=birth.timestamp)
+        if previous is not None and previous.bd_seq == bd_seq.value:  # a rebirth: the same MQTT session
+            session.devices, session.earlier_devices = previous.devices, previous.earlier_devices
+        elif previous is not None:
+            session.earlier_devices = previous.devices
+        self.sessions[topic.edge_node_key] = session
         return Outcome(payload=birth, node_online=True)
 
     def _node_death(self, topic: SparkplugTopic, data: bytes) -> Outcome:
@@ -142,6 +152,9 @@ class SparkplugTracker:
             return self._after_death(session, topic, data)
         payload = self._decode(session, topic, data)
         if payload is None:
+            earlier = self._from_earlier_session(session, topic, data)
+            if earlier is not None:
+                return Outcome(payload=earlier, late=True)
             return self._ask_rebirth(topic, rejected="unknown_device")
         if session.skipped_behind(payload.seq):
             return self._late(session, payload)
@@ -171,6 +184,15 @@ class SparkplugTracker:
         else:
             session.move_past(payload.seq)
         return Outcome(payload=payload, late=True)
+
+    @staticmethod
+    def _from_earlier_session(session: EdgeNodeSession, topic: SparkplugTopic, data: bytes) -> Payload | None:
+        """A DDATA stamped before this session's NBIRTH, of a device born in the session before: decoded so."""
+        aliases = session.earlier_devices.get(topic.device_id or "")
+        if topic.message_type is not MessageType.DDATA or aliases is None or session.born_at is None:
+            return None
+        payload = decode_payload(data, aliases)
+        return payload if payload.timestamp is not None and payload.timestamp < session.born_at else None
 
     def _decode(self, session: EdgeNodeSession, topic: SparkplugTopic, data: bytes) -> Payload | None:
         if topic.message_type is MessageType.NDATA:

@@ -31,8 +31,9 @@ def device_birth(seq: int) -> bytes:
     return encode_payload(Payload(timestamp=1, seq=seq, metrics=(Metric("temp", 20.0, DataType.DOUBLE, alias=7),)))
 
 
-def device_data(seq: int, value: float = 21.0) -> bytes:
-    return encode_payload(Payload(timestamp=2, seq=seq, metrics=(Metric(None, value, DataType.DOUBLE, alias=7),)))
+def device_data(seq: int, value: float = 21.0, timestamp: int = 2) -> bytes:
+    metrics = (Metric(None, value, DataType.DOUBLE, alias=7),)
+    return encode_payload(Payload(timestamp=timestamp, seq=seq, metrics=metrics))
 
 
 def born_with_device() -> SparkplugTracker:
@@ -147,6 +148,21 @@ class TestSparkplugTracker:
         tracker.track(topic(MessageType.DBIRTH, "d1"), device_birth(1))
         tracker.track(topic(MessageType.NBIRTH), node_birth(bd_seq=3))
         assert tracker.track(topic(MessageType.DDATA, "d1"), device_data(1)).rejected == "unknown_device"
+
+    def test_data_of_the_session_before_that_comes_after_the_new_birth_is_decoded_with_its_births(self):
+        # given a device born in the node's session 2, then the node's new session 3 born at t=100 (its clock)
+        tracker = SparkplugTracker()
+        tracker.track(topic(MessageType.NBIRTH), node_birth(bd_seq=2))
+        tracker.track(topic(MessageType.DBIRTH, "d1"), device_birth(1))
+        tracker.track(topic(MessageType.NBIRTH), encode_payload(
+            Payload(timestamp=100, seq=0, metrics=(Metric(BD_SEQ, 3, DataType.UINT64),))))
+        # when a report the device sent at t=99, in session 2, comes now
+        late = tracker.track(topic(MessageType.DDATA, "d1"), device_data(7, timestamp=99))
+        # then it is kept as late data, decoded with session 2's aliases; one sent in session 3 is not
+        assert (late.late, late.rejected) == (True, None)
+        assert late.payload is not None and late.payload.metrics[0].name == "temp"
+        assert tracker.track(topic(MessageType.DDATA, "d1"), device_data(1, timestamp=101)).rejected == "unknown_device"
+        assert tracker.expected_seq("g/edge") == 1
 
     def test_garbage_is_rejected_not_raised(self):
         tracker = SparkplugTracker()
