@@ -63,11 +63,12 @@ class Inbound:
     mid: int
     qos: int
     dup: bool  # delivered again after a reconnect (MQTT DUP flag)
+    connection: int  # which of the bridge's connections to the broker it came over (0: none, restored)
 
 
 def _restored(topic: str, payload: bytes) -> Inbound:
     """A held message saved by an earlier bridge: acknowledged back then, so never again (QoS 0 here)."""
-    return Inbound(topic, payload, mid=0, qos=0, dup=True)
+    return Inbound(topic, payload, mid=0, qos=0, dup=True, connection=0)
 
 
 def shard_key(topic: str) -> str:
@@ -95,6 +96,7 @@ class Bridge:
         self._client: mqtt.Client | None = None
         self._inbox: deque[Inbound] = deque()  # filled by paho's network thread, drained in the event loop
         self._drain_scheduled = False
+        self._connection = 0  # counts the broker's CONNACKs: a packet identifier means something on one only
 
     async def run(self, stop: asyncio.Event) -> None:
         """Connect, ingest until ``stop`` is set, then announce STATE offline and disconnect."""
@@ -138,6 +140,7 @@ class Bridge:
         client.max_queued_messages_set(0)
 
         def on_connect(client: mqtt.Client, _userdata: object, _flags: object, reason: object, _props: object) -> None:
+            self._connection += 1
             client.subscribe([(topic_filter, 1) for topic_filter in self.topic_filters])
             client.publish(state_topic(host_id), state_payload(online=True, timestamp=born_at), qos=1, retain=True)
             log.info("iot bridge connected", extra={"reason": str(reason)})
@@ -147,7 +150,8 @@ class Bridge:
             self._loop.call_soon_threadsafe(self.connected.set)
 
         def on_message(_client: mqtt.Client, _userdata: object, message: mqtt.MQTTMessage) -> None:
-            self._inbox.append(Inbound(message.topic, message.payload, message.mid, message.qos, bool(message.dup)))
+            self._inbox.append(Inbound(message.topic, message.payload, message.mid, message.qos, bool(message.dup),
+                                       self._connection))
             if not self._drain_scheduled:  # one wake-up of the event loop per burst, not one per message
                 self._drain_scheduled = True
                 assert self._loop is not None
@@ -210,7 +214,16 @@ class Bridge:
             effects.held = reorder.take_changes()
             await self._store(effects, ingestor, now)
             await self._publish(ingestor, effects, now)
-            for message in batch:  # ingested, or held, and stored either way: the broker may forget them
+            self._acknowledge(batch)
+
+    def _acknowledge(self, batch: list[Inbound]) -> None:
+        """Ingested, or held, and stored either way: the broker may forget them — those of this connection.
+
+        One that came over an earlier connection is not acknowledged: the broker sends it again (DUP) on the
+        new one, as MQTT asks of a persistent session, and by now its packet identifier may name another
+        message there, which the acknowledgement would delete unsent (Mosquitto reuses identifiers)."""
+        for message in batch:
+            if message.connection == self._connection:
                 self._client.ack(message.mid, message.qos)  # type: ignore[union-attr]
 
     @staticmethod

@@ -16,7 +16,7 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from iot_bridge import commands, live
-from iot_bridge.bridge.runner import Bridge
+from iot_bridge.bridge.runner import Bridge, Inbound
 from iot_bridge.device_types import load_device_types
 from iot_bridge.edge.agent import EdgeAgent
 from iot_bridge.edge.config import EdgeConfig
@@ -92,6 +92,21 @@ async def test_plain_json_telemetry_and_attributes(world: World, engine: AsyncEn
     async with engine.connect() as conn:
         reported = await conn.scalar(select(Device.reported_attributes).where(Device.id == world.sensor_id))
     assert reported == {"firmware": "2.1.0"}
+
+
+async def test_only_messages_of_the_current_broker_connection_are_acknowledged(world: World):
+    # given a bridge whose connection to the broker was replaced since it received one report
+    acknowledged: list[int] = []
+    world.bridge._client.ack = lambda mid, qos: acknowledged.append(mid)  # type: ignore[method-assign,union-attr]
+    topic = plain_topic(world.org_id, "th-1", TopicKind.TELEMETRY)
+    body = json.dumps({"ts": now_ms(), "values": {"temperature": 20.0}}).encode()
+    current = world.bridge._connection
+    for mid, connection in ((7001, current - 1), (7002, current)):
+        world.bridge.queues[0].put_nowait(Inbound(topic, body, mid, qos=1, dup=False, connection=connection))
+    # then both are stored, and only the one of this connection is acknowledged: the broker sends the other
+    # again on this connection, where its old packet identifier may by now name another message
+    await world.until(lambda: world.bridge.totals["accepted"] >= 2)
+    assert acknowledged == [7002]
 
 
 async def test_hostile_messages_are_counted_and_refused(world: World, engine: AsyncEngine):
