@@ -187,12 +187,16 @@ class SparkplugTracker:
 
     @staticmethod
     def _from_earlier_session(session: EdgeNodeSession, topic: SparkplugTopic, data: bytes) -> Payload | None:
-        """A DDATA stamped before this session's NBIRTH, of a device born in the session before: decoded so."""
+        """A DDATA stamped before this session's NBIRTH, of a device born in the session before: decoded so.
+
+        Not a replay from the node's spool: that is stamped when it was read but sent in this session, after
+        its births, with their aliases."""
         aliases = session.earlier_devices.get(topic.device_id or "")
         if topic.message_type is not MessageType.DDATA or aliases is None or session.born_at is None:
             return None
         payload = decode_payload(data, aliases)
-        return payload if payload.timestamp is not None and payload.timestamp < session.born_at else None
+        sent_before = payload.timestamp is not None and payload.timestamp < session.born_at
+        return payload if sent_before and not any(m.is_historical for m in payload.metrics) else None
 
     def _decode(self, session: EdgeNodeSession, topic: SparkplugTopic, data: bytes) -> Payload | None:
         if topic.message_type is MessageType.NDATA:

@@ -162,6 +162,9 @@ class TestSparkplugTracker:
         assert (late.late, late.rejected) == (True, None)
         assert late.payload is not None and late.payload.metrics[0].name == "temp"
         assert tracker.track(topic(MessageType.DDATA, "d1"), device_data(1, timestamp=101)).rejected == "unknown_device"
+        replayed = encode_payload(Payload(timestamp=98, seq=2, metrics=(
+            Metric(None, 5.0, DataType.DOUBLE, alias=7, timestamp=98, is_historical=True),)))
+        assert tracker.track(topic(MessageType.DDATA, "d1"), replayed).rejected == "unknown_device"  # session 3's
         assert tracker.expected_seq("g/edge") == 1
 
     def test_garbage_is_rejected_not_raised(self):
