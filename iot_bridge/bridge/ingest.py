@@ -9,7 +9,7 @@ import json
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeGuard
 
 from iot_bridge.alarm_rules import AlarmEvaluator, Transition
 from iot_bridge.bridge.directory import Directory, KnownDevice, KnownEdgeNode
@@ -54,6 +54,7 @@ class Ingestor:
         self.alarms = AlarmEvaluator()
         self.last_seen: dict[uuid.UUID, tuple[KnownDevice, dt.datetime]] = {}
         self._born_devices: dict[str, dict[str, KnownDevice]] = {}  # edge key → device code → device
+        self._json_seqs: dict[PlainTopic, int] = {}  # plain telemetry topic → the seq of its last message ingested
         self.storable_from, self.storable_until = storable_from, storable_until
 
     async def ingest(self, topic: str, payload: bytes, effects: Effects, *, now: dt.datetime) -> None:
@@ -66,6 +67,15 @@ class Ingestor:
             effects.accepted += 1
         else:
             effects.rejected[reason] += 1
+
+    def copy_of_json_ingested(self, topic: str, data: bytes) -> bool:
+        """A redelivered (DUP) plain telemetry message whose ``seq`` is at or below the last one ingested on its
+        topic: MQTT keeps one publisher's topic in order, so its first copy was ingested already."""
+        parsed = parse_plain_topic(topic)
+        last = self._json_seqs.get(parsed) if parsed is not None else None
+        document = _json_object(data) if last is not None else None
+        seq = document.get("seq") if document is not None else None
+        return last is not None and _is_int(seq) and seq <= last
 
     async def _sparkplug(self, topic: str, data: bytes, effects: Effects, now: dt.datetime) -> str | None:
         try:
@@ -153,6 +163,8 @@ class Ingestor:
                 return "wrong_type"  # nothing of a message with a wrong value is stored
             readings.append((key, value, ts, bool(document.get("historical", False))))
         self._readings(device, readings, seq, effects, now)
+        if seq is not None:
+            self._json_seqs[topic] = seq
         return None
 
     def _attributes(self, device: KnownDevice, document: dict[str, Any], effects: Effects,
@@ -240,7 +252,7 @@ def _json_object(data: bytes) -> dict[str, Any] | None:
     return document if isinstance(document, dict) else None
 
 
-def _is_int(value: object) -> bool:
+def _is_int(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
@@ -251,6 +263,6 @@ def _json_time(value: object, now: dt.datetime) -> dt.datetime | None:
     if not _is_int(value):
         return None
     try:
-        return dt.datetime.fromtimestamp(value / 1000, dt.UTC)  # type: ignore[operator]
+        return dt.datetime.fromtimestamp(value / 1000, dt.UTC)
     except (OverflowError, OSError, ValueError):
         return None

@@ -204,7 +204,8 @@ class Bridge:
             for late in reorder.expired():  # waited for predecessors in vain: on as they are
                 await self._ingest_in_order(ingestor, reorder, [late], effects, now)
             for message in batch:
-                if reorder.already_ingested(message):
+                if message.dup and (reorder.already_ingested(message)
+                                     or ingestor.copy_of_json_ingested(message.topic, message.payload)):
                     effects.rejected["already_stored"] += 1
                     continue
                 await self._ingest_in_order(ingestor, reorder, reorder.offer(message), effects, now)

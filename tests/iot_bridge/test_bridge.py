@@ -109,6 +109,22 @@ async def test_only_messages_of_the_current_broker_connection_are_acknowledged(w
     assert acknowledged == [7002]
 
 
+async def test_a_redelivered_json_report_the_bridge_took_already_is_not_stored_twice(world: World,
+                                                                                      engine: AsyncEngine):
+    # given a sensor whose reports 1 and 2 the bridge took, then their copies marked DUP (as after a reconnect)
+    topic = plain_topic(world.org_id, "th-1", TopicKind.TELEMETRY)
+    reports = [json.dumps({"ts": now_ms() + seq, "seq": seq, "values": {"temperature": 20.0 + seq}}).encode()
+               for seq in (1, 2, 3)]
+    for mid, (body, dup) in enumerate([(reports[0], False), (reports[1], False), (reports[1], True),
+                                       (reports[0], True), (reports[2], True)], start=1):
+        world.bridge.queues[0].put_nowait(Inbound(topic, body, mid, qos=1, dup=dup, connection=0))
+    # then each is stored once: the copies of 1 and 2 are acknowledged only; 3, first seen as a copy, is stored
+    await world.until(lambda: world.bridge.totals["accepted"] + world.bridge.totals["already_stored"] >= 5)
+    assert world.bridge.totals["already_stored"] == 2
+    assert sorted(await stored(engine, world.sensor_id)) == [("temperature", 21.0), ("temperature", 22.0),
+                                                             ("temperature", 23.0)]
+
+
 async def test_hostile_messages_are_counted_and_refused(world: World, engine: AsyncEngine):
     node_birth(world)
     hostile = [
