@@ -54,6 +54,11 @@ REJECTED = PromCounter("tradeloom_iot_rejected_total", "MQTT messages refused by
 OFFLINE_CHECK_SECONDS = 5.0
 COMMAND_POLL_SECONDS = 0.5
 RETRY_SECONDS = 1.0
+# paho drops the connection when a PINGRESP takes longer than this. Mosquitto answers none while it writes
+# its store (autosave); with a backlog for the bridge that took tens of seconds, and every timeout had the
+# broker send the whole window again. 60 s is paho's own default; the broker still notices a bridge gone
+# silent within 1.5 times it (a crashed one at once: its socket closes).
+KEEPALIVE_SECONDS = 60
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,7 +172,7 @@ class Bridge:
         client.on_disconnect = on_disconnect
         client.on_message = on_message
         client.on_subscribe = on_subscribe
-        client.connect_async(self.broker.host, self.broker.port, keepalive=30)
+        client.connect_async(self.broker.host, self.broker.port, keepalive=KEEPALIVE_SECONDS)
         client.loop_start()
         return client
 
