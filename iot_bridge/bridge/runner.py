@@ -29,7 +29,7 @@ from iot_bridge.bridge import held_messages, saved_sessions
 from iot_bridge.bridge.directory import Directory
 from iot_bridge.bridge.ingest import Effects, Ingestor
 from iot_bridge.bridge.reorder import Reorder
-from iot_bridge.edge.mqtt import BrokerAddress
+from iot_bridge.edge.mqtt import KEEPALIVE_SECONDS, BrokerAddress
 from iot_bridge.models import Device
 from iot_bridge.plain_topics import TopicKind, plain_topic, subscriptions
 from iot_bridge.running import reraise_if_cancelling
@@ -54,11 +54,6 @@ REJECTED = PromCounter("tradeloom_iot_rejected_total", "MQTT messages refused by
 OFFLINE_CHECK_SECONDS = 5.0
 COMMAND_POLL_SECONDS = 0.5
 RETRY_SECONDS = 1.0
-# paho drops the connection when a PINGRESP takes longer than this. Mosquitto answers none while it writes
-# its store (autosave); with a backlog for the bridge that took tens of seconds, and every timeout had the
-# broker send the whole window again. 60 s is paho's own default; the broker still notices a bridge gone
-# silent within 1.5 times it (a crashed one at once: its socket closes).
-KEEPALIVE_SECONDS = 60
 
 
 @dataclass(frozen=True, slots=True)

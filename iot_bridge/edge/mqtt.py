@@ -7,6 +7,12 @@ import paho.mqtt.client as mqtt
 
 DEFAULT_PORT = 1883
 DEFAULT_MQTT_URL = "mqtt://127.0.0.1:1883"  # a broker on this machine, when nothing is configured
+# paho drops a connection whose PINGRESP takes longer than this. Mosquitto answers none while it writes its
+# store (autosave); with a backlog that took tens of seconds, and at 30 s every client timed out at each save
+# and reconnected (the bridge had the whole window sent again, an edge node starts a new session). 60 s is
+# paho's own default; the broker still notices a client gone silent within 1.5 times it (a crashed one at
+# once: its socket closes).
+KEEPALIVE_SECONDS = 60
 
 
 @dataclass(frozen=True, slots=True)

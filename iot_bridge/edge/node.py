@@ -25,7 +25,7 @@ import paho.mqtt.client as mqtt
 
 from iot_bridge.device_types import DeviceTypeSpec
 from iot_bridge.edge.edge_device import EdgeDevice, Executor
-from iot_bridge.edge.mqtt import BrokerAddress, close_client
+from iot_bridge.edge.mqtt import KEEPALIVE_SECONDS, BrokerAddress, close_client
 from iot_bridge.edge.preprocess import Reading
 from iot_bridge.edge.spool import Spool
 from iot_bridge.sparkplug import (
@@ -197,7 +197,7 @@ class SparkplugEdgeNode:
         client.on_message = lambda c, u, message: self._hand_over(session, self._command, message.topic,
                                                                    message.payload)
         client.on_publish = lambda c, u, mid, reason, p: self._hand_over_ack(session, mid)
-        client.connect_async(self._broker.host, self._broker.port, keepalive=30)
+        client.connect_async(self._broker.host, self._broker.port, keepalive=KEEPALIVE_SECONDS)
         client.loop_start()
         self._client = client
 

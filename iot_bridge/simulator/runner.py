@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 from iot_bridge.device_types import CommandSpec, load_device_types
 from iot_bridge.edge.agent import EdgeAgent
 from iot_bridge.edge.config import EdgeConfig
-from iot_bridge.edge.mqtt import BrokerAddress, close_client
+from iot_bridge.edge.mqtt import KEEPALIVE_SECONDS, BrokerAddress, close_client
 from iot_bridge.edge.node import SparkplugEdgeNode
 from iot_bridge.edge.preprocess import Reading
 from iot_bridge.edge.spool import Spool
@@ -171,7 +171,7 @@ class Fleet:
     async def _json_sensors(self, group: int, sensors: list[SimulatedDevice]) -> None:
         client = self.options.broker.client(f"tl-sim-{self.plan.group_id}-json-{group}", clean_session=False)
         client.max_queued_messages_set(0)
-        client.connect_async(self.options.broker.host, self.options.broker.port, keepalive=30)
+        client.connect_async(self.options.broker.host, self.options.broker.port, keepalive=KEEPALIVE_SECONDS)
         client.loop_start()
         sequence = {s.code: 0 for s in sensors}
         ticker = _Ticker(1 / self.options.rate)
