@@ -199,10 +199,9 @@ def _quote(
         rule = PriceRule.CONTRACT if list_price.kind == PriceListKind.CONTRACT else PriceRule.CUSTOMER
         unit_price, currency = list_price.unit_price * base_per_order_unit, list_price.currency
         ranges.append((list_price.valid_from, list_price.valid_to))
+    elif offer is None or (tier_price := offer.unit_price_for(order_quantity)) is None:
+        return None  # no list price, and no offer or none of its price breaks applies
     else:
-        tier_price = offer.unit_price_for(order_quantity) if offer else None
-        if offer is None or tier_price is None:
-            return None
         rule, unit_price, currency = PriceRule.OFFER, tier_price, offer.currency
     valid_from, valid_to = _validity(*ranges)
     return PriceQuote(
