@@ -43,6 +43,7 @@ from tradeloom.errors import Conflict, NotFound
 
 _CENTS = Decimal("0.0001")
 _QUANTITY_PLACES = 6
+_ONE = Fraction(1)
 
 
 class PriceRule(StrEnum):
@@ -129,7 +130,12 @@ class PriceRequest:
 
 
 def _ratio(source: str, target: str, packs: dict[str, PackSize]) -> Fraction:
-    """How many ``target`` units one ``source`` unit is, exactly (via the inverse when 1/x does not terminate)."""
+    """How many ``target`` units one ``source`` unit is, exactly (via the inverse when 1/x does not terminate).
+
+    A unit in itself is 1 without a look at the tables: most cart lines come in the offer's own unit.
+    """
+    if source == target:
+        return _ONE
     try:
         return Fraction(convert(Decimal(1), source, target, pack_sizes=packs))
     except InexactConversion:
@@ -192,7 +198,8 @@ def _quote(
         order_quantity = pack_size * math.ceil(needed / Fraction(pack_size))
         if order_quantity != needed:
             adjustments.append(f"rounded up to whole packs of {_text(pack_size)} {order_unit}")
-    base_per_order_unit = convert(Decimal(1), order_unit, material.base_unit, pack_sizes=request.packs)
+    base_ratio = _ratio(order_unit, material.base_unit, request.packs)
+    base_per_order_unit = to_decimal(base_ratio)
     list_price = _list_price(lists, order_quantity * base_per_order_unit)
     ranges: list[tuple[dt.date, dt.date | None]] = [(offer.valid_from, offer.valid_to)] if offer else []
     if list_price is not None:
@@ -213,7 +220,7 @@ def _quote(
         line_total=(unit_price * order_quantity).quantize(_CENTS, rounding=ROUND_HALF_UP),
         valid_from=valid_from, valid_to=valid_to, lead_time_days=offer.lead_time_days if offer else None,
         incoterm=offer.incoterm if offer else None, adjustments=tuple(adjustments),
-        price_per_base_unit=Fraction(unit_price) / Fraction(base_per_order_unit),
+        price_per_base_unit=Fraction(unit_price) / base_ratio,
     )
 
 
@@ -282,7 +289,7 @@ def price_request(material: Material, quantity: Decimal, unit: str) -> PriceRequ
         raise Conflict(f"{material.code} is {material.status} and cannot be bought.",
                        code="catalog.material_not_purchasable")
     request = PriceRequest(material, pack_sizes_of(material), quantity, unit)
-    _in_unit(request, material.base_unit)  # refuses an unknown or incompatible unit before anything else
+    _ratio(unit, material.base_unit, request.packs)  # refuses an unknown or incompatible unit before anything else
     return request
 
 
