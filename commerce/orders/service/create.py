@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, exists, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -31,9 +31,9 @@ from commerce.orders.service.transitions import submit_steps
 from tradeloom.audit import Actor
 from tradeloom.db import unnest_insert, utcnow
 from tradeloom.errors import Invalid, NotFound, TradeloomError
+from tradeloom.identity.models import Organization
 from tradeloom.identity.roles import OrgKind
-from tradeloom.identity.service import get_organization
-from tradeloom.sites.service import get_site
+from tradeloom.sites.models import Site
 
 _SUPPLYING_KINDS = frozenset({OrgKind.SUPPLIER, OrgKind.BOTH})
 
@@ -100,20 +100,25 @@ def _check_line(index: int, draft: OrderLineDraft, material: Material | None) ->
 
 async def _check_parties(session: AsyncSession, actor: Actor, supplier_org_id: uuid.UUID,
                          delivery_site_id: uuid.UUID) -> None:
+    """The supplier must be an active supplying organization and the site one of the buyer's own (RLS shows
+    no other), both read in one statement."""
     if supplier_org_id == actor.org_id:
         raise Invalid("An organization cannot order from itself.", code="order_supplier_is_buyer")
-    try:
-        supplier = await get_organization(session, supplier_org_id)
-        await get_site(session, site_id=delivery_site_id)  # RLS: only the buyer's own sites are found
-    except NotFound as exc:
-        code = "order_supplier_unknown" if exc.code == "organization_not_found" else "order_site_unknown"
-        raise Invalid(f"{exc.message} (supplier or delivery site)", code=code) from exc
-    if supplier.kind not in _SUPPLYING_KINDS or not supplier.is_active:
+    parties = (await session.execute(
+        _PARTIES, {"supplier_org_id": supplier_org_id, "site_id": delivery_site_id})).first()
+    if parties is None:
+        raise Invalid("No such supplier organization.", code="order_supplier_unknown")
+    kind, active, site_found = parties
+    if not site_found:
+        raise Invalid("No such delivery site among your organization's sites.", code="order_site_unknown")
+    if kind not in _SUPPLYING_KINDS or not active:
         raise Invalid("That organization does not supply goods on the platform.", code="order_supplier_unknown")
 
 
 # Placement's own statements are built once (their parameters given at execution): building a statement and
 # its cache key costs more Python time than running it.
+_PARTIES = select(Organization.kind, Organization.is_active, exists().where(Site.id == bindparam("site_id"))).where(
+    Organization.id == bindparam("supplier_org_id"))
 _FX_RATE = select(FxRate.rate_to_cny).where(FxRate.currency == bindparam("currency"))
 _NEXT_NUMBER = (
     pg_insert(OrderNumberSequence)

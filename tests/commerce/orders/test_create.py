@@ -4,7 +4,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from commerce.orders.models import OrderEvent, OrderLine
@@ -12,10 +12,13 @@ from commerce.orders.rules import OrderSource, TaxRate
 from commerce.orders.service import create
 from commerce.orders.service.create import CartLine
 from ledger.models import EvidenceRecord
+from tests.factories import make_org
 from tests.materials_factories import DAY, act_as, make_material, owner_actor
 from tests.orders_factories import OrderWorld, award_line, make_site, place_order
 from tradeloom.audit import AuditEntry
 from tradeloom.errors import TradeloomError
+from tradeloom.identity.models import Organization
+from tradeloom.identity.roles import OrgKind
 from tradeloom.outbox.models import OutboxEvent
 
 
@@ -104,6 +107,19 @@ class TestRefusedLines:
                                           delivery_site_id=world.site_id, currency="CNY", lines=[award_line(world)],
                                           source=OrderSource.AWARD, reference="A-1")
             assert refused.value.code == code
+
+    async def test_an_organization_that_does_not_supply(self, session: AsyncSession, world: OrderWorld) -> None:
+        buyer_only = await make_org(session, kind=OrgKind.BUYER)
+        closed_supplier = await make_org(session, kind=OrgKind.SUPPLIER)
+        await session.execute(update(Organization).where(Organization.id == closed_supplier.id).values(is_active=False))
+        await act_as(session, world.buyer)
+        for supplier in (buyer_only, closed_supplier):
+            with pytest.raises(TradeloomError) as refused:
+                await create.create_order(session, actor=owner_actor(world.buyer), supplier_org_id=supplier.id,
+                                          delivery_site_id=world.site_id, currency="CNY", lines=[award_line(world)],
+                                          source=OrderSource.AWARD, reference="A-1")
+            assert (refused.value.status, refused.value.code, refused.value.message) == (
+                422, "order_supplier_unknown", "That organization does not supply goods on the platform.")
 
 
 class TestCartCheckout:
