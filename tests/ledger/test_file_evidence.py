@@ -50,7 +50,7 @@ async def test_a_registered_design_is_provable_with_the_file_and_only_with_it(
     entry = EvidenceEntry.from_canonical(entry_data)
     assert (entry.kind, entry.payload, entry.payload_digest) == (
         "design.registered", None, registered.json()["payload_digest"])
-    assert not (test_settings.data_dir / "evidence-files").exists()
+    assert not (test_settings.data_dir / "evidence-files" / f"{entry_id}.bin").exists()  # another test may keep its own
     # when the log seals it, the owner's bundle carries the salt
     sequence_waiting(owner_engine, log_signer(test_settings), batch_size=100)
     bundle = await committed_client.get(f"/api/v1/ledger/bundles/{entry_id}", headers=supplier.headers)
