@@ -11,7 +11,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 from sqlalchemy import ARRAY, Engine, MetaData, Numeric, String, bindparam, func, insert, select, text
 from sqlalchemy.dialects.postgresql import JSONB
@@ -19,9 +19,10 @@ from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, declared_attr, mapped_column
-from sqlalchemy.sql.dml import Insert, ReturningInsert
+from sqlalchemy.sql.dml import Insert
 from sqlalchemy.types import TIMESTAMP
 
+from tradeloom.driver_statements import DriverStatement
 from tradeloom.errors import Conflict
 
 APP_ROLE = "tradeloom_app"
@@ -109,6 +110,7 @@ _CONTEXT_SQL = text(
     "SELECT set_config('role', :role, true), set_config('app.org_id', :org_id, true),"
     " set_config('app.user_id', :user_id, true), set_config('app.platform_admin', :platform_admin, true)"
 )
+_CONTEXT = DriverStatement(_CONTEXT_SQL)  # every request's first statement
 
 
 def _context(org_id: uuid.UUID | None, user_id: uuid.UUID | None, platform_admin: bool) -> dict[str, str]:
@@ -123,7 +125,7 @@ async def apply_tenant(
     platform_admin: bool = False,
 ) -> None:
     """Switch this transaction to the app role and the given tenant (RLS reads these settings)."""
-    await session.execute(_CONTEXT_SQL, _context(org_id, user_id, platform_admin))
+    await _CONTEXT.first(session, _context(org_id, user_id, platform_admin))
 
 
 @contextmanager
@@ -146,23 +148,34 @@ async def tenant_transaction(
 
 
 
+class _RowsInsert(NamedTuple):
+    statement: DriverStatement
+    defaults: dict[str, Any]
+
+
 @functools.cache
-def _rows_insert(model: type[Base]) -> ReturningInsert[Any]:
+def _rows_insert(model: type[Base], columns: tuple[str, ...]) -> _RowsInsert:
     table = Base.metadata.tables[model.__tablename__]
-    return insert(table).returning(*table.primary_key)
+    left_out = [column for column in table.c if column.name not in columns and column.default is not None]
+    computed = [column.name for column in left_out if not column.default.is_scalar]  # type: ignore[union-attr]
+    if computed:
+        raise ValueError(f"insert_rows into {table.name} needs values for {computed} (their defaults are computed)")
+    defaults = {column.name: column.default.arg for column in left_out}  # type: ignore[union-attr]
+    return _RowsInsert(DriverStatement(unnest_insert(model, shared=tuple(defaults), per_row=columns)), defaults)
 
 
 async def insert_rows(session: AsyncSession, model: type[Base], rows: Sequence[Mapping[str, Any]]) -> None:
-    """Insert ``rows`` (at least one, the same keys in each) into ``model``'s table as one multi-row INSERT,
-    in this order.
+    """Insert ``rows`` (at least one, the same keys in each) into ``model``'s table as one statement, in this
+    order.
 
-    ``insert(model).values([...])`` is a new statement each time that SQLAlchemy cannot cache: it is compiled
-    anew on every call. One cached INSERT on the table, executed with the list of rows, is batched by
-    SQLAlchemy into the same single multi-row statement ("insertmanyvalues") without compiling or the ORM's
-    bulk path; that batching needs RETURNING with the psycopg driver (without it, each row would be a statement
-    of its own), hence the primary key.
+    The rows go as one array per column (``unnest_insert``) on the driver connection (``DriverStatement``): one
+    statement text whatever the number of rows, and none of SQLAlchemy's work per row. A column the rows leave
+    out takes its constant default; one whose default is computed (a timestamp, a new id) must be given.
     """
-    await session.execute(_rows_insert(model), list(rows))
+    columns = tuple(rows[0])
+    insert_statement = _rows_insert(model, columns)
+    arrays = {name: [row[name] for row in rows] for name in columns}
+    await insert_statement.statement.execute(session, insert_statement.defaults | arrays)
 
 
 def unnest_insert(model: type[Base], *, shared: Sequence[str], per_row: Sequence[str]) -> Insert:

@@ -19,6 +19,7 @@ from starlette.datastructures import UploadFile
 
 from tradeloom.auth import CurrentPrincipal
 from tradeloom.db import Base, utcnow
+from tradeloom.driver_statements import DriverStatement
 from tradeloom.errors import Invalid
 from tradeloom.transaction import ReplayResponse, Tx
 
@@ -41,12 +42,14 @@ class IdempotencyRecord(Base):
 
 
 _REPLAYED_HEADERS = ("content-type", "location", "etag")
-# Built once (every POST with a key runs both); no IdempotencyRecord object is ever loaded in a request that
-# claims a key, so the UPDATE has no session state to synchronize.
-_CLAIM = pg_insert(IdempotencyRecord).on_conflict_do_nothing().returning(IdempotencyRecord.key)
-_STORE_RESPONSE = update(IdempotencyRecord).where(
+# Every POST with a key runs both, on the driver connection: no IdempotencyRecord object is ever loaded in a
+# request that claims a key, so no session state is left behind.
+_CLAIM = DriverStatement(pg_insert(IdempotencyRecord).values({name: bindparam(name) for name in (
+    "org_id", "key", "request_hash", "method", "path", "created_at")}).on_conflict_do_nothing().returning(
+    IdempotencyRecord.key))
+_STORE_RESPONSE = DriverStatement(update(IdempotencyRecord).where(
     IdempotencyRecord.org_id == bindparam("claimed_org_id"), IdempotencyRecord.key == bindparam("claimed_key")
-).execution_options(synchronize_session=False)
+).values({name: bindparam(name) for name in ("status_code", "response_body", "response_headers")}))
 
 
 async def idempotency_guard(
@@ -58,7 +61,7 @@ async def idempotency_guard(
         return None
     session = await tx.session()
     request_hash = await _request_hash(request)
-    claimed = await session.scalar(_CLAIM, {
+    claimed = await _CLAIM.scalar(session, {
         "org_id": principal.org_id, "key": idempotency_key, "request_hash": request_hash, "method": request.method,
         "path": request.url.path, "created_at": utcnow(),
     })
@@ -66,7 +69,7 @@ async def idempotency_guard(
         raise ReplayResponse(await _stored_response(tx, principal.org_id, idempotency_key, request_hash))
 
     async def store_first_response(response: Response) -> None:
-        await session.execute(_STORE_RESPONSE, {
+        await _STORE_RESPONSE.execute(session, {
             "claimed_org_id": principal.org_id, "claimed_key": idempotency_key,
             "status_code": response.status_code, "response_body": bytes(response.body),
             "response_headers": {k: v for k, v in response.headers.items() if k in _REPLAYED_HEADERS},

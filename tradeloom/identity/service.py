@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tradeloom.concurrency import check_version
 from tradeloom.db import flush_or_conflict, utcnow
+from tradeloom.driver_statements import DriverStatement
 from tradeloom.errors import Invalid, NotFound, Unauthorized
 from tradeloom.identity import credentials
 from tradeloom.identity.models import ApiKey, Membership, Organization, User, WebSession
@@ -100,7 +101,7 @@ async def organizations_of(session: AsyncSession, *, user_id: uuid.UUID) -> list
     return [(org, roles) for org, roles in rows.all()]
 
 
-_MEMBER_CONTEXT = (  # built once: every signed-in request runs it
+_MEMBER_CONTEXT = DriverStatement(  # every signed-in request runs it
     select(Membership.roles, Organization.kind)
     .join(Organization, Organization.id == Membership.org_id)
     .join(User, User.id == Membership.user_id)
@@ -111,10 +112,11 @@ _MEMBER_CONTEXT = (  # built once: every signed-in request runs it
 
 async def member_context(session: AsyncSession, *, user_id: uuid.UUID, org_id: uuid.UUID) -> MemberContext:
     """The user's roles in the org, checked live: a removed member or blocked org is refused at once."""
-    row = (await session.execute(_MEMBER_CONTEXT, {"user_id": user_id, "org_id": org_id})).first()
+    row = await _MEMBER_CONTEXT.first(session, {"user_id": user_id, "org_id": org_id})
     if row is None:
         raise Unauthorized("The user is not an active member of this organization.", code="not_a_member")
-    return MemberContext(user_id=user_id, org_id=org_id, org_kind=row.kind, roles=tuple(row.roles))
+    roles, kind = row
+    return MemberContext(user_id=user_id, org_id=org_id, org_kind=kind, roles=tuple(roles))
 
 
 async def get_user(session: AsyncSession, user_id: uuid.UUID) -> User:
