@@ -5,12 +5,13 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ledger.canonical import EvidenceEntry, EvidenceFormatError
 from ledger.models import EvidenceRecord
 from tradeloom.db import utcnow
+from tradeloom.driver_statements import DriverStatement
 from tradeloom.errors import Invalid
 
 
@@ -22,7 +23,9 @@ class EvidenceReceipt:
     leaf_hash_hex: str
 
 
-_RECORD_EVIDENCE = insert(EvidenceRecord).returning(EvidenceRecord.id)  # built once: every key step runs it
+_RECORD_EVIDENCE = DriverStatement(  # every key step runs it
+    insert(EvidenceRecord).values({name: bindparam(name) for name in (
+        "org_id", "kind", "subject", "entry_data", "leaf_hash", "recorded_at")}).returning(EvidenceRecord.id))
 
 
 async def record_evidence(
@@ -41,7 +44,7 @@ async def record_evidence(
     except (EvidenceFormatError, ValueError) as exc:
         raise Invalid(f"Evidence entry is malformed: {exc}", code="evidence_invalid") from exc
     leaf = entry.leaf_hash()
-    entry_id = await session.scalar(_RECORD_EVIDENCE, {
+    entry_id = await _RECORD_EVIDENCE.scalar(session, {
         "org_id": org_id, "kind": kind, "subject": subject, "entry_data": entry_data, "leaf_hash": leaf,
         "recorded_at": entry.recorded_at,
     })

@@ -27,7 +27,8 @@ from enum import StrEnum
 from fractions import Fraction
 from typing import NamedTuple
 
-from sqlalchemy import ScalarSelect, bindparam, func, or_, select
+from sqlalchemy import ARRAY, ScalarSelect, any_, bindparam, func, or_, select
+from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
@@ -39,6 +40,7 @@ from catalog.schemas.offers import OfferStatus
 from catalog.schemas.prices import PriceListKind
 from catalog.service.materials import get_material, pack_sizes_of
 from catalog.units import PackSize, convert, to_decimal
+from tradeloom.driver_statements import DriverStatement
 from tradeloom.errors import Conflict, NotFound
 
 _CENTS = Decimal("0.0001")
@@ -238,36 +240,39 @@ def _offer_tiers(column: InstrumentedAttribute[Decimal]) -> ScalarSelect[list[De
 
 # The engine's reads are built once with parameters: every cart and price page runs them, and building a
 # statement (and its cache key) costs more Python time than executing it.
+_MATERIAL_IDS = bindparam("material_ids", type_=ARRAY(PG_UUID(as_uuid=True)))
 _VALID_OFFERS = select(
     SupplierOffer.id, SupplierOffer.org_id, SupplierOffer.material_id, SupplierOffer.currency,
     SupplierOffer.order_unit, SupplierOffer.moq, SupplierOffer.pack_size, SupplierOffer.lead_time_days,
     SupplierOffer.incoterm, SupplierOffer.valid_from, SupplierOffer.valid_to,
     _offer_tiers(OfferPriceTier.min_quantity), _offer_tiers(OfferPriceTier.unit_price),
 ).where(
-    SupplierOffer.material_id.in_(bindparam("material_ids", expanding=True)),
+    SupplierOffer.material_id == any_(_MATERIAL_IDS),
     SupplierOffer.status == OfferStatus.ACTIVE.value, SupplierOffer.valid_from <= bindparam("on_date"),
     or_(SupplierOffer.valid_to.is_(None), SupplierOffer.valid_to >= bindparam("on_date")),
 )
-_SUPPLIER_VALID_OFFERS = _VALID_OFFERS.where(SupplierOffer.org_id == bindparam("supplier_org_id"))
+_OFFERS = DriverStatement(_VALID_OFFERS)
+_SUPPLIER_OFFERS = DriverStatement(_VALID_OFFERS.where(SupplierOffer.org_id == bindparam("supplier_org_id")))
 _VALID_LIST_PRICES = select(
     PriceList.id, PriceList.org_id, PriceList.kind, PriceList.currency, PriceList.valid_from, PriceList.valid_to,
     PriceListLine.material_id, PriceListLine.min_quantity, PriceListLine.unit_price,
 ).join(
     PriceListLine, PriceListLine.price_list_id == PriceList.id
 ).where(
-    PriceListLine.material_id.in_(bindparam("material_ids", expanding=True)),
+    PriceListLine.material_id == any_(_MATERIAL_IDS),
     PriceList.buyer_org_id == bindparam("buyer_org_id"), PriceList.valid_from <= bindparam("on_date"),
     or_(PriceList.valid_to.is_(None), PriceList.valid_to >= bindparam("on_date")),
 )
-_SUPPLIER_VALID_LIST_PRICES = _VALID_LIST_PRICES.where(PriceList.org_id == bindparam("supplier_org_id"))
+_LIST_PRICES = DriverStatement(_VALID_LIST_PRICES)
+_SUPPLIER_LIST_PRICES = DriverStatement(_VALID_LIST_PRICES.where(PriceList.org_id == bindparam("supplier_org_id")))
 
 
 async def _valid_offers(
     session: AsyncSession, material_ids: Sequence[uuid.UUID], on_date: dt.date, supplier_org_id: uuid.UUID | None
 ) -> list[_Offer]:
-    query = _SUPPLIER_VALID_OFFERS if supplier_org_id else _VALID_OFFERS
+    query = _SUPPLIER_OFFERS if supplier_org_id else _OFFERS
     params = {"material_ids": material_ids, "on_date": on_date, "supplier_org_id": supplier_org_id}
-    return [_Offer._make(row) for row in await session.execute(query, params)]
+    return [_Offer._make(row) for row in await query.rows(session, params)]
 
 
 async def _valid_list_prices(
@@ -275,10 +280,10 @@ async def _valid_list_prices(
     supplier_org_id: uuid.UUID | None,
 ) -> list[_ListPrice]:
     """Lines for this buyer and these materials from lists valid on the date (RLS hides other parties' lists)."""
-    query = _SUPPLIER_VALID_LIST_PRICES if supplier_org_id else _VALID_LIST_PRICES
+    query = _SUPPLIER_LIST_PRICES if supplier_org_id else _LIST_PRICES
     params = {"material_ids": material_ids, "buyer_org_id": buyer_org_id, "on_date": on_date,
               "supplier_org_id": supplier_org_id}
-    return [_ListPrice._make(row) for row in await session.execute(query, params)]
+    return [_ListPrice._make(row) for row in await query.rows(session, params)]
 
 
 def price_request(material: Material, quantity: Decimal, unit: str) -> PriceRequest:

@@ -13,6 +13,7 @@ from commerce.orders.schemas import ApprovalRuleIn, BudgetIn
 from tradeloom.audit import Actor, record_audit
 from tradeloom.concurrency import check_version
 from tradeloom.db import flush_or_conflict
+from tradeloom.driver_statements import DriverStatement
 from tradeloom.errors import Conflict, Invalid, NotFound
 
 
@@ -48,14 +49,15 @@ async def list_rules(session: AsyncSession) -> list[ApprovalRule]:
     return list((await session.scalars(query)).all())
 
 
-_ACTIVE_RULES = select(ApprovalRule).where(  # built once: every submission runs it
+_ACTIVE_RULES = DriverStatement(select(  # every submission runs it
+    ApprovalRule.currency, ApprovalRule.min_amount, ApprovalRule.class_prefix, ApprovalRule.approvals_required
+).where(
     ApprovalRule.org_id == bindparam("org_id"), ApprovalRule.currency == bindparam("currency"), ApprovalRule.is_active
-)
+))
 
 
 async def active_rules(session: AsyncSession, *, org_id: uuid.UUID, currency: str) -> Sequence[RuleView]:
-    rules = await session.scalars(_ACTIVE_RULES, {"org_id": org_id, "currency": currency})
-    return [RuleView(r.currency, r.min_amount, r.class_prefix, r.approvals_required) for r in rules.all()]
+    return [RuleView(*row) for row in await _ACTIVE_RULES.rows(session, {"org_id": org_id, "currency": currency})]
 
 
 async def create_budget(session: AsyncSession, *, actor: Actor, fields: BudgetIn) -> CostCentreBudget:

@@ -30,6 +30,7 @@ from commerce.orders.service.common import StepRecord, step_record, write_steps
 from commerce.orders.service.transitions import submit_steps
 from tradeloom.audit import Actor
 from tradeloom.db import unnest_insert, utcnow
+from tradeloom.driver_statements import DriverStatement
 from tradeloom.errors import Invalid, NotFound, TradeloomError
 from tradeloom.identity.models import Organization
 from tradeloom.identity.roles import OrgKind
@@ -104,8 +105,7 @@ async def _check_parties(session: AsyncSession, actor: Actor, supplier_org_id: u
     no other), both read in one statement."""
     if supplier_org_id == actor.org_id:
         raise Invalid("An organization cannot order from itself.", code="order_supplier_is_buyer")
-    parties = (await session.execute(
-        _PARTIES, {"supplier_org_id": supplier_org_id, "site_id": delivery_site_id})).first()
+    parties = await _PARTIES.first(session, {"supplier_org_id": supplier_org_id, "site_id": delivery_site_id})
     if parties is None:
         raise Invalid("No such supplier organization.", code="order_supplier_unknown")
     kind, active, site_found = parties
@@ -116,11 +116,12 @@ async def _check_parties(session: AsyncSession, actor: Actor, supplier_org_id: u
 
 
 # Placement's own statements are built once (their parameters given at execution): building a statement and
-# its cache key costs more Python time than running it.
-_PARTIES = select(Organization.kind, Organization.is_active, exists().where(Site.id == bindparam("site_id"))).where(
-    Organization.id == bindparam("supplier_org_id"))
-_FX_RATE = select(FxRate.rate_to_cny).where(FxRate.currency == bindparam("currency"))
-_NEXT_NUMBER = (
+# its cache key costs more Python time than running it; the reads and the counter run on the driver connection.
+_PARTIES = DriverStatement(select(
+    Organization.kind, Organization.is_active, exists().where(Site.id == bindparam("site_id"))
+).where(Organization.id == bindparam("supplier_org_id")))
+_FX_RATE = DriverStatement(select(FxRate.rate_to_cny).where(FxRate.currency == bindparam("currency")))
+_NEXT_NUMBER = DriverStatement(
     pg_insert(OrderNumberSequence)
     .on_conflict_do_update(index_elements=[OrderNumberSequence.org_id, OrderNumberSequence.year],
                            set_={"last_number": OrderNumberSequence.last_number + 1})
@@ -137,7 +138,7 @@ _INSERT_LINES = select(OrderLine).from_statement(unnest_insert(
 async def _fx_rate(session: AsyncSession, currency: str) -> Decimal:
     if currency not in CURRENCIES:
         raise Invalid(f"{currency!r} is not an accepted ISO 4217 currency code.", code="order_currency_unknown")
-    rate = await session.scalar(_FX_RATE, {"currency": currency})
+    rate = await _FX_RATE.scalar(session, {"currency": currency})
     if rate is None:
         raise Invalid(f"No exchange rate to CNY is set for {currency}.", code="order_fx_rate_missing")
     return rate
@@ -145,7 +146,7 @@ async def _fx_rate(session: AsyncSession, currency: str) -> Decimal:
 
 async def _next_number(session: AsyncSession, buyer_org_id: uuid.UUID, year: int) -> str:
     """PO-<year>-<6 digits>, per buyer and year, without gaps: the counter row moves with the transaction."""
-    number = await session.scalar(_NEXT_NUMBER, {"org_id": buyer_org_id, "year": year, "last_number": 1})
+    number = await _NEXT_NUMBER.scalar(session, {"org_id": buyer_org_id, "year": year, "last_number": 1})
     return f"PO-{year}-{number:06d}"
 
 
