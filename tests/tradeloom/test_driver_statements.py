@@ -1,4 +1,5 @@
-"""Driver statements: Core statements compiled once and run on the psycopg connection of the session's transaction."""
+"""Driver statements: Core statements compiled once and run on the psycopg connection of the session's transaction;
+``insert_rows``, which runs on them."""
 
 import uuid
 
@@ -7,9 +8,10 @@ from sqlalchemy import ARRAY, PickleType, String, any_, bindparam, insert, selec
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from tradeloom.db import make_sessionmaker, utcnow
+from tradeloom.db import insert_rows, make_sessionmaker, utcnow
 from tradeloom.driver_statements import DriverStatement
 from tradeloom.idempotency import IdempotencyRecord
+from tradeloom.outbox.models import OutboxEvent
 
 _KEY_COLUMNS = ("org_id", "key", "request_hash", "method", "path", "created_at", "response_headers")
 _WRITE = DriverStatement(insert(IdempotencyRecord).values({name: bindparam(name) for name in _KEY_COLUMNS}))
@@ -63,3 +65,20 @@ async def test_each_transaction_uses_its_own_connection(engine: AsyncEngine) -> 
             await other.execute(text("SELECT 1"))
             # then the session's next transaction is the driver's too, on whatever connection it now has
             assert await _TRANSACTION_ID.scalar(session, {}) == await session.scalar(text("SELECT txid_current()"))
+
+
+@pytest.mark.parametrize("count", [3, 30])  # 15 parameters: one VALUES statement; 150: arrays through unnest
+async def test_insert_rows_keeps_the_order_and_fills_constant_defaults(session: AsyncSession, count: int) -> None:
+    org_id, now = uuid.uuid4(), utcnow()
+    rows = [{"org_id": org_id, "topic": f"t.{index}", "payload": {"n": index}, "created_at": now, "available_at": now}
+            for index in range(count)]
+    await insert_rows(session, OutboxEvent, rows)
+    stored = (await session.execute(select(OutboxEvent.topic, OutboxEvent.payload, OutboxEvent.attempts).where(
+        OutboxEvent.org_id == org_id).order_by(OutboxEvent.id))).all()
+    assert [tuple(row) for row in stored] == [(f"t.{index}", {"n": index}, 0) for index in range(count)]
+
+
+async def test_insert_rows_refuses_to_leave_out_a_computed_default(session: AsyncSession) -> None:
+    with pytest.raises(ValueError, match="created_at"):
+        await insert_rows(session, OutboxEvent, [{"org_id": uuid.uuid4(), "topic": "t", "payload": {},
+                                                  "available_at": utcnow()}])
