@@ -89,9 +89,20 @@ async def test_cached_scorecards_go_stale_by_event(client: AsyncClient, session:
     assert (await client.post("/api/v1/supplier-reviews", json=body, headers=buyer.headers)).status_code == 201
     assert (await client.get(url, headers=buyer.headers)).json() == first
     # then once the outbox delivers supplier.reviewed, the supplier's generation moves and the card is fresh
-    assert jobs.bump(redis_client, {"topic": "supplier.reviewed",
-                            "payload": {"supplier_org_id": str(supplier.org.id)}}) == supplier_generation(
-                                supplier.org.id)
+    assert jobs.bump(redis_client, [{"topic": "supplier.reviewed",
+                                     "payload": {"supplier_org_id": str(supplier.org.id)}}]) == [
+        supplier_generation(supplier.org.id)]
     fresh = (await client.get(url, headers=buyer.headers)).json()
     assert fresh["own"]["average_review_stars"] == "1"
-    assert jobs.bump(redis_client, {"topic": "rfq.published", "payload": {}}) == PLATFORM_GENERATION
+    assert jobs.bump(redis_client, [{"topic": "rfq.published", "payload": {}}]) == [PLATFORM_GENERATION]
+
+
+def test_a_dispatched_batch_bumps_each_named_supplier_once(redis_client: redis.Redis) -> None:
+    first, second = str(uuid.uuid4()), str(uuid.uuid4())
+    events = [{"topic": "order.sent", "payload": {"supplier_org_id": first}},
+              {"topic": "order.confirmed", "payload": {"supplier_org_id": first}},
+              {"topic": "invoice.issued", "payload": {"supplier_org_id": second}},
+              {"topic": "rfq.published", "payload": {}}]
+    bumped = jobs.bump(redis_client, events)
+    assert sorted(bumped) == sorted([supplier_generation(first), supplier_generation(second), PLATFORM_GENERATION])
+    assert [redis_client.get(counter) for counter in bumped] == [b"1", b"1", b"1"]
