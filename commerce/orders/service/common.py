@@ -6,12 +6,13 @@ the lines. A request that takes several steps (checkout: created, submitted, sen
 ``StepRecord`` when it happens and writes them together: one INSERT per table instead of one per step.
 """
 
+import datetime as dt
 import hashlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -68,7 +69,33 @@ async def begin_step(
     return order
 
 
-def lines_digest(lines: Sequence[OrderLine]) -> str:
+class LineFacts(Protocol):
+    """What a step reads of an order's lines (the digest's fields, the class for approval rules): an
+    ``OrderLine``, or a line just written as a plain row."""
+
+    @property
+    def line_no(self) -> int: ...
+    @property
+    def material_code(self) -> str: ...
+    @property
+    def material_class(self) -> str: ...
+    @property
+    def quantity(self) -> Decimal: ...
+    @property
+    def unit(self) -> str: ...
+    @property
+    def unit_price(self) -> Decimal: ...
+    @property
+    def tax_rate(self) -> str: ...
+    @property
+    def gross(self) -> Decimal: ...
+    @property
+    def confirmed_quantity(self) -> Decimal | None: ...
+    @property
+    def confirmed_date(self) -> dt.date | None: ...
+
+
+def lines_digest(lines: Sequence[LineFacts]) -> str:
     """SHA-256 over each line's material, quantity, unit, price, tax rate and confirmed figures."""
     digest = hashlib.sha256()
     for line in lines:
@@ -109,7 +136,7 @@ class StepRecord:
 
 async def step_record(
     session: AsyncSession, *, actor: Actor, order: PurchaseOrder, topic: str, from_status: str | None,
-    note: str | None = None, details: dict[str, Any] | None = None, lines: Sequence[OrderLine] | None = None,
+    note: str | None = None, details: dict[str, Any] | None = None, lines: Sequence[LineFacts] | None = None,
 ) -> StepRecord:
     """The records of a change already flushed, as the order stands now (not yet written)."""
     evidence = None

@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 from sqlalchemy import bindparam, exists, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -128,11 +129,28 @@ _NEXT_NUMBER = DriverStatement(
     .returning(OrderNumberSequence.last_number)
 )
 
-_INSERT_LINES = select(OrderLine).from_statement(unnest_insert(
+
+
+class PlacedLine(NamedTuple):
+    """A line just written, as the database stored it (numbers at their column's scale): what the steps read."""
+
+    line_no: int
+    material_code: str
+    material_class: str
+    quantity: Decimal
+    unit: str
+    unit_price: Decimal
+    tax_rate: str
+    gross: Decimal
+    confirmed_quantity: Decimal | None
+    confirmed_date: dt.date | None
+
+
+_INSERT_LINES = DriverStatement(unnest_insert(
     OrderLine, shared=("order_id", "buyer_org_id", "supplier_org_id"),
     per_row=("id", "line_no", "material_id", "material_code", "material_class", "quantity", "unit", "unit_price",
              "tax_rate", "net", "tax", "gross", "requested_date", "price_rule", "price_reference"),
-).returning(*OrderLine.__table__.c))
+).returning(*[OrderLine.__table__.c[name] for name in PlacedLine._fields]))
 
 
 async def _fx_rate(session: AsyncSession, currency: str) -> Decimal:
@@ -155,7 +173,7 @@ class PlacedOrder:
     """An order just written with its lines; its ``created`` step is captured but not yet written."""
 
     order: PurchaseOrder
-    lines: list[OrderLine]
+    lines: list[PlacedLine]
     created: StepRecord
 
 
@@ -214,9 +232,9 @@ async def _place(
         "price_rule": [draft.price_rule or source.value for draft in lines],
         "price_reference": [draft.price_reference or reference for draft in lines],
     }
-    inserted = await session.scalars(_INSERT_LINES, columns | {
+    inserted = await _INSERT_LINES.rows(session, columns | {
         "order_id": order.id, "buyer_org_id": actor.org_id, "supplier_org_id": supplier_org_id})
-    created = sorted(inserted, key=lambda line: line.line_no)  # RETURNING promises no order
+    created = sorted(map(PlacedLine._make, inserted))  # by line_no: RETURNING promises no order
     step = await step_record(session, actor=actor, order=order, topic="order.created", from_status=None,
                              details={"source": source.value, "reference": reference, "lines": len(created)},
                              lines=created)

@@ -29,6 +29,7 @@ from commerce.orders.rules import (
 )
 from commerce.orders.service.budgets import active_rules, release_budget, reserve_budget
 from commerce.orders.service.common import (
+    LineFacts,
     StepRecord,
     begin_step,
     order_lines,
@@ -70,7 +71,7 @@ async def submit_order(
 
 
 async def submit_steps(
-    session: AsyncSession, *, actor: Actor, order: PurchaseOrder, lines: Sequence[OrderLine], note: str | None = None,
+    session: AsyncSession, *, actor: Actor, order: PurchaseOrder, lines: Sequence[LineFacts], note: str | None = None,
     rules: Sequence[RuleView] | None = None,
 ) -> list[StepRecord]:
     """Submit a draft the caller has checked (``begin_step``) or placed in this transaction; the steps taken
