@@ -130,7 +130,6 @@ _NEXT_NUMBER = DriverStatement(
 )
 
 
-
 class PlacedLine(NamedTuple):
     """A line just written, as the database stored it (numbers at their column's scale): what the steps read."""
 
