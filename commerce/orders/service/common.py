@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any, NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -69,30 +69,23 @@ async def begin_step(
     return order
 
 
-class LineFacts(Protocol):
-    """What a step reads of an order's lines (the digest's fields, the class for approval rules): an
-    ``OrderLine``, or a line just written as a plain row."""
+class PlacedLine(NamedTuple):
+    """A line just written, as the database stored it (numbers at their column's scale): what the steps read."""
 
-    @property
-    def line_no(self) -> int: ...
-    @property
-    def material_code(self) -> str: ...
-    @property
-    def material_class(self) -> str: ...
-    @property
-    def quantity(self) -> Decimal: ...
-    @property
-    def unit(self) -> str: ...
-    @property
-    def unit_price(self) -> Decimal: ...
-    @property
-    def tax_rate(self) -> str: ...
-    @property
-    def gross(self) -> Decimal: ...
-    @property
-    def confirmed_quantity(self) -> Decimal | None: ...
-    @property
-    def confirmed_date(self) -> dt.date | None: ...
+    line_no: int
+    material_code: str
+    material_class: str
+    quantity: Decimal
+    unit: str
+    unit_price: Decimal
+    tax_rate: str
+    gross: Decimal
+    confirmed_quantity: Decimal | None
+    confirmed_date: dt.date | None
+
+
+# What a step reads of an order's lines (the digest's fields, the class for approval rules).
+LineFacts = OrderLine | PlacedLine
 
 
 def lines_digest(lines: Sequence[LineFacts]) -> str:

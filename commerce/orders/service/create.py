@@ -12,7 +12,6 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import NamedTuple
 
 from sqlalchemy import bindparam, exists, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -27,7 +26,7 @@ from commerce.orders.errors import InvalidOrderLine
 from commerce.orders.models import FxRate, OrderLine, OrderNumberSequence, PurchaseOrder
 from commerce.orders.rules import OrderSource, OrderStatus, TaxRate, is_whole_quantity, line_amounts, order_totals
 from commerce.orders.service.budgets import active_rules
-from commerce.orders.service.common import StepRecord, step_record, write_steps
+from commerce.orders.service.common import PlacedLine, StepRecord, step_record, write_steps
 from commerce.orders.service.transitions import submit_steps
 from tradeloom.audit import Actor
 from tradeloom.db import unnest_insert, utcnow
@@ -128,23 +127,6 @@ _NEXT_NUMBER = DriverStatement(
                            set_={"last_number": OrderNumberSequence.last_number + 1})
     .returning(OrderNumberSequence.last_number)
 )
-
-
-class PlacedLine(NamedTuple):
-    """A line just written, as the database stored it (numbers at their column's scale): what the steps read."""
-
-    line_no: int
-    material_code: str
-    material_class: str
-    quantity: Decimal
-    unit: str
-    unit_price: Decimal
-    tax_rate: str
-    gross: Decimal
-    confirmed_quantity: Decimal | None
-    confirmed_date: dt.date | None
-
-
 _INSERT_LINES = DriverStatement(unnest_insert(
     OrderLine, shared=("order_id", "buyer_org_id", "supplier_org_id"),
     per_row=("id", "line_no", "material_id", "material_code", "material_class", "quantity", "unit", "unit_price",
