@@ -1,0 +1,141 @@
+"""Does the broker keep one publisher's QoS 1 messages in order for a subscriber that falls behind?
+
+    python -m loadtest.broker_order --autosave 2 --rounds 3
+
+MQTT 3.1.1 (4.6) asks a server to send a client's messages on one topic to each subscriber in the order it
+received them. The bridge leans on that order: its Sparkplug reorder buffer waits a bounded time for a missing
+seq, and it recognises a redelivered JSON report by its seq. This starts a private Mosquitto configured as the
+IoT bench's (persistence, no limit on queued messages, 2,000 in flight, the autosave interval asked for), four
+publishers of numbered QoS 1 messages over seven topics each, and a persistent subscriber that acknowledges
+more slowly than they publish (a backlog builds), batch by batch from four shards, out of delivery order, as
+the bridge does. It counts, per publisher and per topic, the messages that arrived after a later one.
+"""
+
+import argparse
+import random
+import tempfile
+import threading
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+
+from iot_bridge.edge.mqtt import close_client
+from loadtest.iot_processes import Mosquitto
+
+PUBLISHERS = 4
+TOPICS_PER_PUBLISHER = 7
+BATCH = 100  # messages a shard takes and acknowledges at once
+MESSAGES_PER_PUBLISHER = 15_000
+
+
+@dataclass
+class Arrivals:
+    """What the subscriber received, in arrival order: per publisher, and per topic."""
+
+    by_publisher: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
+    by_topic: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    count: int = 0
+
+    def add(self, topic: str, payload: bytes) -> None:
+        publisher, number = (int(part) for part in payload.split(b":"))
+        self.by_publisher[publisher].append(number)
+        self.by_topic[topic].append(number)
+        self.count += 1
+
+
+def overtaken(numbers: list[int]) -> tuple[int, int]:
+    """How many messages arrived after a later one of the same sender, and the farthest back one came."""
+    count, farthest, highest = 0, 0, -1
+    for number in numbers:
+        if number < highest:
+            count, farthest = count + 1, max(farthest, highest - number)
+        highest = max(highest, number)
+    return count, farthest
+
+
+def slow_subscriber(broker: Mosquitto, arrivals: Arrivals, stop: threading.Event, shard_count: int) -> mqtt.Client:
+    """A persistent session taking everything; shards acknowledge their batches at random intervals."""
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="order-check", clean_session=False,
+                         protocol=mqtt.MQTTv311, manual_ack=True)
+    shards: list[deque[mqtt.MQTTMessage]] = [deque() for _ in range(shard_count)]
+
+    def on_message(_client: mqtt.Client, _userdata: object, message: mqtt.MQTTMessage) -> None:
+        arrivals.add(message.topic, message.payload)
+        shards[hash(message.topic) % shard_count].append(message)
+
+    def acknowledge(shard: deque[mqtt.MQTTMessage]) -> None:
+        while not stop.is_set():
+            time.sleep(random.uniform(0.02, 0.15))  # noqa: S311 - timing jitter, not security
+            for _ in range(min(BATCH, len(shard))):
+                message = shard.popleft()
+                client.ack(message.mid, message.qos)
+
+    client.on_message = on_message
+    client.connect(broker.address.host, broker.port)
+    client.loop_start()
+    client.subscribe("order/#", qos=1)
+    for shard in shards:
+        threading.Thread(target=acknowledge, args=(shard,), daemon=True).start()
+    return client
+
+
+def publish_all(broker: Mosquitto) -> None:
+    publishers = [broker.address.client(f"order-publisher-{index}") for index in range(PUBLISHERS)]
+    for client in publishers:
+        client.connect(broker.address.host, broker.port)
+        client.loop_start()
+    last: list[mqtt.MQTTMessageInfo] = []
+    for number in range(MESSAGES_PER_PUBLISHER):
+        last = [client.publish(f"order/{index}/{number % TOPICS_PER_PUBLISHER}", f"{index}:{number}", qos=1)
+                for index, client in enumerate(publishers)]
+        if number % 500 == 0:
+            time.sleep(0.05)
+    for client, info in zip(publishers, last, strict=True):
+        info.wait_for_publish(timeout=120)  # the broker has them all (it acknowledges in order): paho may go
+        close_client(client)
+
+
+def one_round(autosave_s: int, shard_count: int) -> str:
+    """A Markdown table row: autosave, received, overtaken per publisher and per topic, farthest back."""
+    with tempfile.TemporaryDirectory(prefix="tl-order-") as folder:
+        broker = Mosquitto(Path(folder), autosave_s)
+        broker.start()
+        arrivals, stop = Arrivals(), threading.Event()
+        subscriber = slow_subscriber(broker, arrivals, stop, shard_count)
+        try:
+            publish_all(broker)
+            deadline = time.monotonic() + 180
+            while arrivals.count < PUBLISHERS * MESSAGES_PER_PUBLISHER and time.monotonic() < deadline:
+                time.sleep(0.5)
+        finally:
+            stop.set()
+            close_client(subscriber)
+            broker.stop()
+    by_publisher = [overtaken(numbers) for numbers in arrivals.by_publisher.values()]
+    by_topic = [overtaken(numbers) for numbers in arrivals.by_topic.values()]
+    return (f"| {shard_count} | {autosave_s} s | {arrivals.count:,} of {PUBLISHERS * MESSAGES_PER_PUBLISHER:,} "
+            f"| {sum(c for c, _ in by_publisher)} | {sum(c for c, _ in by_topic)} "
+            f"| {max((f for _, f in by_publisher), default=0)} |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--autosave", type=int, nargs="+", default=[2, 60],
+                        help="the broker's autosave_interval in seconds, one series of rounds each")
+    parser.add_argument("--shards", type=int, nargs="+", default=[1, 4],
+                        help="how many shards acknowledge (1: in delivery order), one series of rounds each")
+    parser.add_argument("--rounds", type=int, default=3)
+    arguments = parser.parse_args()
+    print("| shards acknowledging | autosave | received | arrived after a later one: same publisher | same topic "
+          "| farthest back (messages) |\n|---|---|---|---|---|---|")
+    for shard_count in arguments.shards:
+        for autosave_s in arguments.autosave:
+            for _ in range(arguments.rounds):
+                print(one_round(autosave_s, shard_count), flush=True)
+
+
+if __name__ == "__main__":
+    main()
