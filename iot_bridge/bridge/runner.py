@@ -3,9 +3,9 @@
 paho-mqtt's network thread hands each message to one of ``iot_shards`` asyncio workers, chosen by edge node
 (Sparkplug) or device (plain MQTT), so each edge node's messages are processed in order by one worker.
 A worker takes what is queued (up to ``iot_batch_rows``), turns it into effects, writes them in one
-transaction (COPY of telemetry, alarms, attributes), then updates Redis and only then acknowledges the
-QoS 1 messages to the broker (``manual_ack``): a crash before the commit makes the broker send them again
-to the persistent session.
+transaction (COPY of telemetry, alarms, attributes), then updates Redis and only then marks the QoS 1
+messages done; they are acknowledged to the broker (``manual_ack``) in the order they came
+(``acknowledgements``): a crash before the commit makes the broker send them again to the persistent session.
 """
 
 import asyncio
@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from iot_bridge import alarms, commands, live, production, reconcile
 from iot_bridge.bridge import held_messages, saved_sessions
+from iot_bridge.bridge.acknowledgements import InOrderAcknowledgements
 from iot_bridge.bridge.directory import Directory
 from iot_bridge.bridge.ingest import Effects, Ingestor
 from iot_bridge.bridge.reorder import Reorder
@@ -64,6 +65,7 @@ class Inbound:
     qos: int
     dup: bool  # delivered again after a reconnect (MQTT DUP flag)
     connection: int  # which of the bridge's connections to the broker it came over (0: none, restored)
+    delivery: int = 0  # its place among all the messages the bridge received (0: restored)
 
 
 def _restored(topic: str, payload: bytes) -> Inbound:
@@ -97,6 +99,8 @@ class Bridge:
         self._inbox: deque[Inbound] = deque()  # filled by paho's network thread, drained in the event loop
         self._drain_scheduled = False
         self._connection = 0  # counts the broker's CONNACKs: a packet identifier means something on one only
+        self._deliveries = 0  # counts the messages received, in paho's order
+        self._acknowledgements = InOrderAcknowledgements(self._send_puback)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Connect, ingest until ``stop`` is set, then announce STATE offline and disconnect."""
@@ -150,8 +154,9 @@ class Bridge:
             self._loop.call_soon_threadsafe(self.connected.set)
 
         def on_message(_client: mqtt.Client, _userdata: object, message: mqtt.MQTTMessage) -> None:
+            self._deliveries += 1
             self._inbox.append(Inbound(message.topic, message.payload, message.mid, message.qos, bool(message.dup),
-                                       self._connection))
+                                       self._connection, self._deliveries))
             if not self._drain_scheduled:  # one wake-up of the event loop per burst, not one per message
                 self._drain_scheduled = True
                 assert self._loop is not None
@@ -178,6 +183,7 @@ class Bridge:
         inbox, queues = self._inbox, self.queues
         while inbox:
             inbound = inbox.popleft()
+            self._acknowledgements.delivered(inbound)
             queues[self._shard_of(shard_key(inbound.topic))].put_nowait(inbound)
 
     def _shard_of(self, key: str) -> int:
@@ -215,17 +221,11 @@ class Bridge:
             effects.held = reorder.take_changes()
             await self._store(effects, ingestor, now)
             await self._publish(ingestor, effects, now)
-            self._acknowledge(batch)
+            # ingested, or held, and stored either way: the broker may forget them, in the order it sent them
+            self._acknowledgements.done(batch, self._connection)
 
-    def _acknowledge(self, batch: list[Inbound]) -> None:
-        """Ingested, or held, and stored either way: the broker may forget them — those of this connection.
-
-        One that came over an earlier connection is not acknowledged: the broker sends it again (DUP) on the
-        new one, as MQTT asks of a persistent session, and by now its packet identifier may name another
-        message there, which the acknowledgement would delete unsent (Mosquitto reuses identifiers)."""
-        for message in batch:
-            if message.connection == self._connection:
-                self._client.ack(message.mid, message.qos)  # type: ignore[union-attr]
+    def _send_puback(self, mid: int, qos: int) -> None:
+        self._client.ack(mid, qos)  # type: ignore[union-attr]
 
     @staticmethod
     async def _ingest_in_order(ingestor: Ingestor, reorder: Reorder[Inbound], ready: list[Inbound],
