@@ -20,8 +20,13 @@ broker sends again after a reconnect carries) whose seq lies behind the expected
 was ingested already (its batch was committed, with the saved session, before
 the crash; or its first copy was still queued at the bridge over a broker restart) and is only acknowledged:
 held, it would come back after the timeout as a seq gap and set off a Rebirth.
-Births and deaths (NBIRTH carries seq 0, NDEATH none) and plain-MQTT messages pass straight through; after
-each message the held ones that are now next follow it.
+Births (NBIRTH carries seq 0) and plain-MQTT messages pass straight through; after each message the held ones
+that are now next follow it. A death (NDEATH, no seq) passes too, unless data of its node waits: the node sent
+all its data before it died (a clean stop's NDEATH follows the data on its connection, the broker's will
+comes when that connection ends), so it waits behind them and goes on after the last of them, or after them
+when the timeout lets them go. Passed at once it ended the session first, and the data still waiting was
+refused as ``no_birth`` and lost (Mosquitto 2.0.11 under a backlog delivers a client's messages out of order:
+``loadtest/broker_order.py``). It is saved like a held message, under ``DEATH_SEQ``.
 """
 
 import time
@@ -35,6 +40,7 @@ from iot_bridge.sparkplug import seq_behind
 from iot_bridge.sparkplug import sparkplug_b_pb2 as pb
 
 _UNSEQUENCED = {"NBIRTH", "NDEATH", "NCMD", "DCMD"}  # NBIRTH resets the seq; the others carry none of ours
+DEATH_SEQ = -1  # a held NDEATH's place among its node's held messages (data seqs are 0..255)
 
 
 class Message(Protocol):
@@ -65,6 +71,7 @@ class SeqPositions(Protocol):
 class _Held(Generic[M]):
     since: float
     by_seq: dict[int, M] = field(default_factory=dict)  # in arrival order
+    death: M | None = None  # the node's NDEATH, which goes after all of them
 
 
 HeldKey = tuple[str, int]  # edge node key (``group/edge``), seq
@@ -95,6 +102,8 @@ class Reorder(Generic[M]):
         """What may be ingested now: the message itself, or nothing while it waits for its predecessors (or
         is a redelivery of one that waits)."""
         key = _edge_key(message)
+        if key is not None and key in self._held and _is_death(message):
+            return self._hold_death(key, message)
         seq = _sequence(message) if key is not None else None
         if key is None or seq is None or seq == self._positions.expected_seq(key) \
                 or self._positions.was_skipped(key, seq):  # in order, or late: a gap went past it
@@ -109,7 +118,11 @@ class Reorder(Generic[M]):
 
     def restore(self, key: str, seq: int, message: M) -> None:
         """A message an earlier bridge saved while it waited; it waits again, for a whole timeout."""
-        self._held.setdefault(key, _Held(self._clock())).by_seq[seq] = message
+        held = self._held.setdefault(key, _Held(self._clock()))
+        if seq == DEATH_SEQ:
+            held.death = message
+        else:
+            held.by_seq[seq] = message
 
     def take_changes(self) -> HeldChanges[M]:
         changes = HeldChanges(sorted(self._released), list(self._unsaved.items()))
@@ -128,16 +141,17 @@ class Reorder(Generic[M]):
         return seq_behind(seq, expected) and not self._positions.was_skipped(key, seq)
 
     def after(self, message: M) -> list[M]:
-        """The held message that follows, now that ``message`` was ingested (its edge node's next seq)."""
+        """The held message that follows, now that ``message`` was ingested (its edge node's next seq), and the
+        node's death once nothing else of it waits."""
         key = _edge_key(message)
         held = self._held.get(key) if key is not None else None
         if key is None or held is None:
             return []
         expected = self._positions.expected_seq(key)
-        following = self._take(key, expected) if expected is not None and expected in held.by_seq else None
+        following = [self._take(key, expected)] if expected is not None and expected in held.by_seq else []
         if not held.by_seq:
-            del self._held[key]
-        return [] if following is None else [following]
+            following += self._release(key)  # nothing left to wait for: the death, if one waits
+        return following
 
     def expired(self) -> list[M]:
         """Messages of edge nodes that waited longer than the timeout, in arrival order: they go on as they are."""
@@ -146,20 +160,37 @@ class Reorder(Generic[M]):
         return [message for key in late for message in self._release(key)]
 
     def waiting(self) -> int:
-        return sum(len(held.by_seq) for held in self._held.values())
+        return sum(len(held.by_seq) + (held.death is not None) for held in self._held.values())
 
     def _release(self, key: str) -> list[M]:
-        seqs = list(self._held[key].by_seq)
-        released = [self._take(key, seq) for seq in seqs]
+        """All the node's held messages in arrival order, its death last."""
+        held = self._held[key]
+        released = [self._take(key, seq) for seq in list(held.by_seq)]
+        if held.death is not None:
+            released.append(held.death)
+            self._forget((key, DEATH_SEQ))
         del self._held[key]
         return released
 
+    def _hold_death(self, key: str, death: M) -> list[M]:
+        """The node's NDEATH behind its waiting data; a copy of one already waiting is dropped."""
+        held = self._held[key]
+        if held.death is None:
+            held.death = self._unsaved[(key, DEATH_SEQ)] = death
+        elif held.death.payload != death.payload:  # another session's death: order is lost, all go as they came
+            return [*self._release(key), death]
+        return []
+
     def _take(self, key: str, seq: int) -> M:
-        """Out of the buffer; to be deleted from the database unless it was not saved yet."""
+        """Out of the buffer."""
         message = self._held[key].by_seq.pop(seq)
-        if self._unsaved.pop((key, seq), None) is None:
-            self._released.add((key, seq))
+        self._forget((key, seq))
         return message
+
+    def _forget(self, held_key: HeldKey) -> None:
+        """No longer held: to be deleted from the database, unless it was never saved."""
+        if self._unsaved.pop(held_key, None) is None:
+            self._released.add(held_key)
 
 
 def _edge_key(message: Message) -> str | None:
@@ -168,6 +199,10 @@ def _edge_key(message: Message) -> str | None:
     if parts[0] != "spBv1.0" or len(parts) < 4 or parts[1] == "STATE":
         return None
     return f"{parts[1]}/{parts[3]}"
+
+
+def _is_death(message: Message) -> bool:
+    return message.topic.split("/", 3)[2] == "NDEATH"
 
 
 def _sequence(message: Message) -> int | None:
