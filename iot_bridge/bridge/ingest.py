@@ -22,7 +22,30 @@ from iot_bridge.sparkplug.commands import commands_in
 from iot_bridge.telemetry import TelemetryRow
 
 MAX_JSON_BYTES = 64 * 1024
+RECENT_JSON_SEQS = 64  # per plain telemetry topic: how far back a redelivery is known for a copy
 Reading = tuple[str, object, dt.datetime, bool]  # key, value, time, historical
+
+
+class RecentSeqs:
+    """The seqs of a topic's last ``RECENT_JSON_SEQS`` messages ingested, oldest first.
+
+    A redelivered (DUP) message is a copy only when its seq is among them. Not "at or below the last one": the
+    broker may deliver a publisher's messages out of order (Mosquitto 2.0.11 does under a backlog,
+    ``loadtest/broker_order.py``), and a report overtaken by a later one, then redelivered after a reconnect,
+    was refused as a copy and lost. A copy from further back is stored again rather than risk that.
+    """
+
+    def __init__(self) -> None:
+        self._seqs: dict[int, None] = {}  # an ordered set
+
+    def add(self, seq: int) -> None:
+        self._seqs.pop(seq, None)
+        self._seqs[seq] = None
+        if len(self._seqs) > RECENT_JSON_SEQS:
+            del self._seqs[next(iter(self._seqs))]
+
+    def __contains__(self, seq: int) -> bool:
+        return seq in self._seqs
 
 
 @dataclass
@@ -54,7 +77,7 @@ class Ingestor:
         self.alarms = AlarmEvaluator()
         self.last_seen: dict[uuid.UUID, tuple[KnownDevice, dt.datetime]] = {}
         self._born_devices: dict[str, dict[str, KnownDevice]] = {}  # edge key → device code → device
-        self._json_seqs: dict[PlainTopic, int] = {}  # plain telemetry topic → the seq of its last message ingested
+        self._json_seqs: dict[PlainTopic, RecentSeqs] = {}  # plain telemetry topic → seqs of its last messages
         self.storable_from, self.storable_until = storable_from, storable_until
 
     async def ingest(self, topic: str, payload: bytes, effects: Effects, *, now: dt.datetime) -> None:
@@ -69,13 +92,12 @@ class Ingestor:
             effects.rejected[reason] += 1
 
     def copy_of_json_ingested(self, topic: str, data: bytes) -> bool:
-        """A redelivered (DUP) plain telemetry message whose ``seq`` is at or below the last one ingested on its
-        topic: MQTT keeps one publisher's topic in order, so its first copy was ingested already."""
+        """A redelivered (DUP) plain telemetry message whose ``seq`` is one of its topic's last ones ingested."""
         parsed = parse_plain_topic(topic)
-        last = self._json_seqs.get(parsed) if parsed is not None else None
-        document = _json_object(data) if last is not None else None
+        recent = self._json_seqs.get(parsed) if parsed is not None else None
+        document = _json_object(data) if recent is not None else None
         seq = document.get("seq") if document is not None else None
-        return last is not None and _is_int(seq) and seq <= last
+        return recent is not None and _is_int(seq) and seq in recent
 
     async def _sparkplug(self, topic: str, data: bytes, effects: Effects, now: dt.datetime) -> str | None:
         try:
@@ -164,7 +186,7 @@ class Ingestor:
             readings.append((key, value, ts, bool(document.get("historical", False))))
         self._readings(device, readings, seq, effects, now)
         if seq is not None:
-            self._json_seqs[topic] = seq
+            self._json_seqs.setdefault(topic, RecentSeqs()).add(seq)
         return None
 
     def _attributes(self, device: KnownDevice, document: dict[str, Any], effects: Effects,

@@ -16,6 +16,7 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from iot_bridge import commands, live
+from iot_bridge.bridge.ingest import RECENT_JSON_SEQS, RecentSeqs
 from iot_bridge.bridge.runner import Bridge, Inbound
 from iot_bridge.device_types import load_device_types
 from iot_bridge.edge.agent import EdgeAgent
@@ -125,6 +126,28 @@ async def test_a_redelivered_json_report_the_bridge_took_already_is_not_stored_t
     assert world.bridge.totals["already_stored"] == 2
     assert sorted(await stored(engine, world.sensor_id)) == [("temperature", 21.0), ("temperature", 22.0),
                                                              ("temperature", 23.0)]
+
+
+async def test_a_redelivered_json_report_overtaken_by_a_later_one_is_stored(world: World, engine: AsyncEngine):
+    # given a sensor whose report 2 reached the bridge before report 1 (Mosquitto 2.0.11 under a backlog), and
+    # report 1 only as a copy marked DUP, after a reconnect
+    topic = plain_topic(world.org_id, "th-1", TopicKind.TELEMETRY)
+    reports = {seq: json.dumps({"ts": now_ms() + seq, "seq": seq, "values": {"temperature": 20.0 + seq}}).encode()
+               for seq in (1, 2)}
+    for mid, (body, dup) in enumerate([(reports[2], False), (reports[1], True), (reports[2], True)], start=1):
+        world.bridge.queues[0].put_nowait(Inbound(topic, body, mid, qos=1, dup=dup, connection=0))
+    # then report 1 is stored, not taken for a copy of one stored already; the copy of 2 is
+    await world.until(lambda: world.bridge.totals["accepted"] + world.bridge.totals["already_stored"] >= 3)
+    assert world.bridge.totals["already_stored"] == 1
+    assert sorted(await stored(engine, world.sensor_id)) == [("temperature", 21.0), ("temperature", 22.0)]
+
+
+def test_a_topics_recent_seqs_are_its_last_ones_ingested_whatever_their_order():
+    recent = RecentSeqs()
+    for seq in (2, 1, *range(3, RECENT_JSON_SEQS + 2)):
+        recent.add(seq)
+    assert 1 in recent and RECENT_JSON_SEQS + 1 in recent
+    assert 2 not in recent  # the oldest ingested went out of the window: a copy of it would be stored again
 
 
 async def test_hostile_messages_are_counted_and_refused(world: World, engine: AsyncEngine):
