@@ -225,9 +225,12 @@ def report(figures: Figures, command: str, load_before: str) -> str:
 
 
 def write_section(path: Path, section: str, heading: str = SECTION) -> None:
-    """Replace (or add) the section under ``heading`` in BENCHMARKS.md, leaving the others as they are."""
+    """Replace (or add) the section under ``heading`` in BENCHMARKS.md, leaving the others as they are.
+
+    Only the section's lead is replaced, up to its first ``###`` subsection: the earlier runs and readings
+    recorded under it stay."""
     text = path.read_text() if path.exists() else "# Benchmarks\n\nFigures measured by `loadtest/`.\n"
-    pattern = re.compile(rf"^{re.escape(heading)}\n.*?(?=^## |\Z)", re.S | re.M)
+    pattern = re.compile(rf"^{re.escape(heading)}\n.*?(?=^##[# ]|\Z)", re.S | re.M)
     text = pattern.sub(lambda _: section + "\n", text) if pattern.search(text) else text.rstrip() + "\n\n" + section
     path.write_text(text.rstrip() + "\n")
 
