@@ -29,10 +29,11 @@ Reading = tuple[str, object, dt.datetime, bool]  # key, value, time, historical
 class RecentSeqs:
     """The seqs of a topic's last ``RECENT_JSON_SEQS`` messages ingested, oldest first.
 
-    A redelivered (DUP) message is a copy only when its seq is among them. Not "at or below the last one": the
-    broker may deliver a publisher's messages out of order (Mosquitto 2.0.11 does under a backlog,
-    ``loadtest/broker_order.py``), and a report overtaken by a later one, then redelivered after a reconnect,
-    was refused as a copy and lost. A copy from further back is stored again rather than risk that.
+    A redelivered (DUP) message is a copy only when its seq is among them. Not "at or below the last one": a
+    broker may deliver a publisher's messages out of order (Mosquitto 2.0.11 did under a backlog while the
+    bridge acknowledged out of delivery order, decision 0034), and a report overtaken by a later one, then
+    redelivered after a reconnect, was refused as a copy and lost. A copy from further back is stored again
+    rather than risk that.
     """
 
     def __init__(self) -> None:

@@ -25,8 +25,9 @@ that are now next follow it. A death (NDEATH, no seq) passes too, unless data of
 all its data before it died (a clean stop's NDEATH follows the data on its connection, the broker's will
 comes when that connection ends), so it waits behind them and goes on after the last of them, or after them
 when the timeout lets them go. Passed at once it ended the session first, and the data still waiting was
-refused as ``no_birth`` and lost (Mosquitto 2.0.11 under a backlog delivers a client's messages out of order:
-``loadtest/broker_order.py``). It is saved like a held message, under ``DEATH_SEQ``.
+refused as ``no_birth`` and lost: Mosquitto 2.0.11 sent a node's messages out of order while the bridge
+acknowledged out of delivery order (decision 0034), and MQTT orders messages per topic only. It is saved like
+a held message, under ``DEATH_SEQ``.
 """
 
 import time
