@@ -34,6 +34,7 @@ PUBLISHERS = 4
 TOPICS_PER_PUBLISHER = 7
 BATCH = 100  # messages a shard takes and acknowledges at once
 MESSAGES_PER_PUBLISHER = 15_000
+QUIET_S = 15
 Overtaken = list[tuple[int, int]]  # per sender: (messages that arrived after a later one, farthest back)
 
 
@@ -107,6 +108,15 @@ def publish_all(broker: BrokerAddress, prefix: str) -> None:
         close_client(client)
 
 
+def wait_for_the_rest(arrivals: Arrivals) -> None:
+    """Until every message arrived, or none for ``QUIET_S`` (a broker that drops what its queue cannot hold)."""
+    last, quiet_since = -1, time.monotonic()
+    while arrivals.count < PUBLISHERS * MESSAGES_PER_PUBLISHER and time.monotonic() - quiet_since < QUIET_S:
+        if arrivals.count != last:
+            last, quiet_since = arrivals.count, time.monotonic()
+        time.sleep(0.5)
+
+
 @contextmanager
 def broker_to_check(url: str | None, autosave_s: int) -> Iterator[BrokerAddress]:
     """The broker at ``url``, or a private Mosquitto configured as the IoT bench's."""
@@ -129,9 +139,7 @@ def one_round(broker: BrokerAddress, shard_count: int) -> tuple[int, Overtaken, 
     subscriber = slow_subscriber(broker, prefix, arrivals, stop, shard_count)
     try:
         publish_all(broker, prefix)
-        deadline = time.monotonic() + 180
-        while arrivals.count < PUBLISHERS * MESSAGES_PER_PUBLISHER and time.monotonic() < deadline:
-            time.sleep(0.5)
+        wait_for_the_rest(arrivals)
     finally:
         stop.set()
         subscriber.unsubscribe(f"{prefix}/#")
