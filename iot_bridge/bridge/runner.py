@@ -1,7 +1,8 @@
 """``tradeloom iot-bridge``: the Sparkplug B host application and plain-MQTT ingestion service.
 
-paho-mqtt's network thread hands each message to one of ``iot_shards`` asyncio workers, chosen by edge node
-(Sparkplug) or device (plain MQTT), so each edge node's messages are processed in order by one worker.
+The paho-mqtt client runs on the event loop (``LoopDriver``) and hands each message to one of ``iot_shards``
+asyncio workers, chosen by edge node (Sparkplug) or device (plain MQTT), so each edge node's messages are
+processed in order by one worker.
 A worker takes what is queued (up to ``iot_batch_rows``), turns it into effects, writes them in one
 transaction (COPY of telemetry, alarms, attributes), then updates Redis and only then marks the QoS 1
 messages done; they are acknowledged to the broker (``manual_ack``) in the order they came
@@ -30,7 +31,7 @@ from iot_bridge.bridge.acknowledgements import InOrderAcknowledgements
 from iot_bridge.bridge.directory import Directory
 from iot_bridge.bridge.ingest import Effects, Ingestor
 from iot_bridge.bridge.reorder import Reorder
-from iot_bridge.edge.mqtt import KEEPALIVE_SECONDS, BrokerAddress
+from iot_bridge.edge.mqtt import BrokerAddress, LoopDriver, published
 from iot_bridge.models import Device
 from iot_bridge.plain_topics import TopicKind, plain_topic, subscriptions
 from iot_bridge.running import reraise_if_cancelling
@@ -94,23 +95,20 @@ class Bridge:
         self.queues: list[asyncio.Queue[Inbound]] = [asyncio.Queue() for _ in range(settings.iot_shards)]
         self.totals: Counter[str] = Counter()  # accepted + rejection reasons since start (tests, logs)
         self.connected = asyncio.Event()
-        self._loop: asyncio.AbstractEventLoop | None = None
         self._client: mqtt.Client | None = None
-        self._inbox: deque[Inbound] = deque()  # filled by paho's network thread, drained in the event loop
-        self._drain_scheduled = False
         self._connection = 0  # counts the broker's CONNACKs: a packet identifier means something on one only
         self._deliveries = 0  # counts the messages received, in paho's order
         self._acknowledgements = InOrderAcknowledgements(self._send_puback)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Connect, ingest until ``stop`` is set, then announce STATE offline and disconnect."""
-        self._loop = asyncio.get_running_loop()
         today = utcnow().date()
         async with self.sessionmaker() as session, session.begin():
             await ensure_partitions(session, today=today, retention_days=self.settings.iot_telemetry_retention_days)
             open_pairs = await alarms.open_alarm_pairs(session)
         born_at = int(utcnow().timestamp() * 1000)
-        self._client = self._connect(born_at)
+        driver = self._connect(born_at)
+        self._client = driver.client
         workers = [asyncio.create_task(self._work(index, set(open_pairs))) for index in range(len(self.queues))]
         workers.append(asyncio.create_task(self._send_commands()))
         try:
@@ -119,21 +117,18 @@ class Bridge:
             for worker in workers:
                 worker.cancel()
             await asyncio.gather(*workers, return_exceptions=True)
-            self._announce_offline(born_at)
-            self._client.disconnect()
-            self._client.loop_stop()
+            await self._announce_offline(born_at)
+            await driver.stop()
 
-    def _announce_offline(self, born_at: int) -> None:
+    async def _announce_offline(self, born_at: int) -> None:
         """STATE offline before a clean stop; without a broker to tell, the will set at connect says it."""
         assert self._client is not None
-        try:
-            self._client.publish(state_topic(self.settings.iot_host_id),
-                                 state_payload(online=False, timestamp=born_at), qos=1, retain=True).wait_for_publish(2)
-        except RuntimeError as exc:  # paho: "The client is not currently connected"
-            log.warning("iot bridge stopped without its broker; its will announces STATE offline",
-                        extra={"error": str(exc)})
+        offline = self._client.publish(state_topic(self.settings.iot_host_id),
+                                       state_payload(online=False, timestamp=born_at), qos=1, retain=True)
+        if not await published(offline, 2):
+            log.warning("iot bridge stopped without its broker; its will announces STATE offline")
 
-    def _connect(self, born_at: int) -> mqtt.Client:
+    def _connect(self, born_at: int) -> LoopDriver:
         host_id = self.settings.iot_host_id
         client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"{host_id}-bridge",
                              clean_session=not self.persistent_session,
@@ -150,17 +145,12 @@ class Bridge:
             log.info("iot bridge connected", extra={"reason": str(reason)})
 
         def on_subscribe(_client: mqtt.Client, _userdata: object, _mid: int, _codes: object, _props: object) -> None:
-            assert self._loop is not None
-            self._loop.call_soon_threadsafe(self.connected.set)
+            self.connected.set()
 
         def on_message(_client: mqtt.Client, _userdata: object, message: mqtt.MQTTMessage) -> None:
             self._deliveries += 1
-            self._inbox.append(Inbound(message.topic, message.payload, message.mid, message.qos, bool(message.dup),
-                                       self._connection, self._deliveries))
-            if not self._drain_scheduled:  # one wake-up of the event loop per burst, not one per message
-                self._drain_scheduled = True
-                assert self._loop is not None
-                self._loop.call_soon_threadsafe(self._drain_inbox)
+            self._take(Inbound(message.topic, message.payload, message.mid, message.qos, bool(message.dup),
+                               self._connection, self._deliveries))
 
         def on_disconnect(_client: mqtt.Client, _userdata: object, _flags: object, reason: ReasonCode,
                           _props: object) -> None:
@@ -172,19 +162,12 @@ class Bridge:
         client.on_disconnect = on_disconnect
         client.on_message = on_message
         client.on_subscribe = on_subscribe
-        client.connect_async(self.broker.host, self.broker.port, keepalive=KEEPALIVE_SECONDS)
-        client.loop_start()
-        return client
+        return LoopDriver(client, self.broker)
 
-    def _drain_inbox(self) -> None:
-        """In the event loop: hand what paho's thread received to the shards (a message appended after the
-        flag is cleared schedules another drain, so nothing waits)."""
-        self._drain_scheduled = False
-        inbox, queues = self._inbox, self.queues
-        while inbox:
-            inbound = inbox.popleft()
-            self._acknowledgements.delivered(inbound)
-            queues[self._shard_of(shard_key(inbound.topic))].put_nowait(inbound)
+    def _take(self, inbound: Inbound) -> None:
+        """A message as paho read it: to its shard, and in line for its acknowledgement."""
+        self._acknowledgements.delivered(inbound)
+        self.queues[self._shard_of(shard_key(inbound.topic))].put_nowait(inbound)
 
     def _shard_of(self, key: str) -> int:
         return zlib.crc32(key.encode()) % len(self.queues)

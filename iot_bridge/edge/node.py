@@ -8,11 +8,10 @@ NCMD and runs DCMD commands through the device's executor, reporting the result 
 Each MQTT session is one paho client whose will is the NDEATH carrying that session's ``bdSeq``; when
 a session is lost the next one starts with a new client and the next ``bdSeq``, so messages in flight in
 the old client die with it and come back from the spool (see ``spool.py``) as historical data.
-All the node's state lives on one asyncio loop; paho's network thread only hands events over to it.
+All the node's state lives on one asyncio loop, which also drives the paho client (``LoopDriver``).
 """
 
 import asyncio
-import contextlib
 import json
 import logging
 import time
@@ -25,7 +24,7 @@ import paho.mqtt.client as mqtt
 
 from iot_bridge.device_types import DeviceTypeSpec
 from iot_bridge.edge.edge_device import EdgeDevice, Executor
-from iot_bridge.edge.mqtt import KEEPALIVE_SECONDS, BrokerAddress, close_client
+from iot_bridge.edge.mqtt import BrokerAddress, LoopDriver, published
 from iot_bridge.edge.preprocess import Reading
 from iot_bridge.edge.spool import Spool
 from iot_bridge.sparkplug import (
@@ -83,7 +82,7 @@ class SparkplugEdgeNode:
         self._devices: dict[str, EdgeDevice] = {}
         self._next_alias = 1
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._client: mqtt.Client | None = None
+        self._driver: LoopDriver | None = None
         self._session = 0  # which paho client the events come from
         self._live = False  # births sent in the current session (and the primary host online)
         self._connected_now = False
@@ -92,7 +91,7 @@ class SparkplugEdgeNode:
         self._in_flight: dict[int, int] = {}  # MQTT message id → spool id
         self._unpublished: list[tuple[EdgeDevice, tuple[Metric, ...], int, int]] = []  # spooled, not yet committed
         self._flush_scheduled = False
-        self._acks: deque[tuple[int, int]] = deque()  # (session, mid) from paho's thread, drained on the loop
+        self._acks: deque[tuple[int, int]] = deque()  # (session, mid) as PUBACKs came, drained once per burst
         self._acks_scheduled = False
         self._stopping = False
 
@@ -175,15 +174,14 @@ class SparkplugEdgeNode:
         """Publish NDEATH (as a clean shutdown) and disconnect; unacknowledged data stays in the spool."""
         self._flush()
         self._stopping = True
-        client, self._client = self._client, None
-        if client is None:
+        driver, self._driver = self._driver, None
+        if driver is None:
             return
-        if self._live:
-            info = client.publish(node_topic(self.group_id, MessageType.NDEATH, self.edge_node_id),
-                                  self._death_payload(), qos=1)
-            await asyncio.to_thread(_wait_published, info)
+        if self._live:  # not connected any more: the will goes instead
+            await published(driver.client.publish(node_topic(self.group_id, MessageType.NDEATH, self.edge_node_id),
+                                                  self._death_payload(), qos=1), 5)
         self._live = False
-        await asyncio.to_thread(close_client, client)
+        await driver.stop()
 
     def _new_session(self) -> None:
         self._session += 1
@@ -197,22 +195,20 @@ class SparkplugEdgeNode:
         client.on_message = lambda c, u, message: self._hand_over(session, self._command, message.topic,
                                                                    message.payload)
         client.on_publish = lambda c, u, mid, reason, p: self._hand_over_ack(session, mid)
-        client.connect_async(self._broker.host, self._broker.port, keepalive=KEEPALIVE_SECONDS)
-        client.loop_start()
-        self._client = client
+        self._driver = LoopDriver(client, self._broker)
 
     def _hand_over(self, session: int, handler: Callable[..., None], *args: Any) -> None:
-        """From paho's thread to our loop; events of an abandoned client are dropped."""
+        """After paho's callback returns; events of an abandoned client are dropped."""
         assert self._loop is not None
-        self._loop.call_soon_threadsafe(self._if_current, session, handler, args)
+        self._loop.call_soon(self._if_current, session, handler, args)
 
     def _hand_over_ack(self, session: int, mid: int) -> None:
-        """PUBACKs come by the thousand: queued, and one loop wake-up drains all that came meanwhile."""
+        """PUBACKs come by the thousand: queued, and drained together once paho has read what came."""
         self._acks.append((session, mid))
         if not self._acks_scheduled:
             self._acks_scheduled = True
             assert self._loop is not None
-            self._loop.call_soon_threadsafe(self._drain_acks)
+            self._loop.call_soon(self._drain_acks)
 
     def _drain_acks(self) -> None:
         self._acks_scheduled = False  # an ack appended after this schedules the next drain
@@ -235,10 +231,10 @@ class SparkplugEdgeNode:
         if reason.is_failure:
             log.warning("broker refused the edge node", extra={"reason": str(reason)})
             return
-        assert self._client is not None
+        assert self._driver is not None
         topics = [(node_topic(self.group_id, MessageType.NCMD, self.edge_node_id), 1),
                   (f"spBv1.0/{self.group_id}/{MessageType.DCMD.value}/{self.edge_node_id}/+", 1)]
-        self._client.subscribe(topics + ([(self._state_topic, 1)] if self._state_topic else []))
+        self._driver.client.subscribe(topics + ([(self._state_topic, 1)] if self._state_topic else []))
         self.counters.sessions += 1
         self._connected_now = True
         self._go_live()
@@ -267,9 +263,8 @@ class SparkplugEdgeNode:
         """The session is over: its will (NDEATH) tells the host; start the next one with a new bdSeq."""
         self._live = False
         self._connected_now = False
-        old = self._client
-        if old is not None:  # closed off the loop thread: loop_stop joins paho's thread
-            asyncio.get_running_loop().run_in_executor(None, close_client, old)
+        if self._driver is not None:
+            self._driver.abandon()
         self._new_session()
 
     # -- publishing --------------------------------------------------------------------------------------
@@ -318,9 +313,9 @@ class SparkplugEdgeNode:
             self.counters.data_published += 1
 
     def _publish(self, topic: str, payload: Payload) -> mqtt.MQTTMessageInfo | None:
-        if self._client is None:
+        if self._driver is None:
             return None
-        info = self._client.publish(topic, encode_payload(payload), qos=1)
+        info = self._driver.client.publish(topic, encode_payload(payload), qos=1)
         if info.rc != mqtt.MQTT_ERR_SUCCESS:
             log.warning("publish not accepted", extra={"topic": topic, "rc": info.rc})
         return info
@@ -370,7 +365,3 @@ class SparkplugEdgeNode:
                 self._spool.commit()
                 self._publish_data(device, metrics, spool_id, timestamp)
 
-
-def _wait_published(info: mqtt.MQTTMessageInfo) -> None:
-    with contextlib.suppress(RuntimeError, ValueError):  # not connected any more: the will goes instead
-        info.wait_for_publish(timeout=5)

@@ -7,8 +7,8 @@
 - Modbus PLCs and OPC UA machines hold their values in pymodbus / asyncua servers; a real edge agent per
   server polls or subscribes to them and speaks Sparkplug B upstream, as it would in a plant.
 
-``sent`` counts what each device handed to MQTT (Sparkplug, JSON) so that loss can be counted against
-what reached the database; polled devices are counted by their edge agents.
+``sent`` counts each report a device made (spooled at its edge node, or queued for its JSON client) so that
+loss can be counted against what reached the database; polled devices are counted by their edge agents.
 """
 
 import asyncio
@@ -17,7 +17,7 @@ import logging
 import random
 import time
 import uuid
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 from iot_bridge.device_types import CommandSpec, load_device_types
 from iot_bridge.edge.agent import EdgeAgent
 from iot_bridge.edge.config import EdgeConfig
-from iot_bridge.edge.mqtt import KEEPALIVE_SECONDS, BrokerAddress, close_client
+from iot_bridge.edge.mqtt import BrokerAddress, LoopDriver
 from iot_bridge.edge.node import SparkplugEdgeNode
 from iot_bridge.edge.preprocess import Reading
 from iot_bridge.edge.spool import Spool
@@ -58,7 +58,7 @@ class FleetOptions:
 
 @dataclass
 class FleetStats:
-    sent: Counter[str] = field(default_factory=Counter)  # device code → messages handed to MQTT
+    sent: Counter[str] = field(default_factory=Counter)  # device code → reports made (Sparkplug, JSON)
     ticks: int = 0
     edge_nodes: list[SparkplugEdgeNode] = field(default_factory=list)
 
@@ -171,9 +171,11 @@ class Fleet:
     async def _json_sensors(self, group: int, sensors: list[SimulatedDevice]) -> None:
         client = self.options.broker.client(f"tl-sim-{self.plan.group_id}-json-{group}", clean_session=False)
         client.max_queued_messages_set(0)
-        client.connect_async(self.options.broker.host, self.options.broker.port, keepalive=KEEPALIVE_SECONDS)
-        client.loop_start()
+        driver = LoopDriver(client, self.options.broker)
         sequence = {s.code: 0 for s in sensors}
+        # Kept until connected, then sent in order: paho sends what is published while it waits for the
+        # CONNACK ahead of what it holds from before, so a reading published then would overtake older ones.
+        unsent: deque[tuple[str, str]] = deque()
         ticker = _Ticker(1 / self.options.rate)
         try:
             while True:
@@ -182,11 +184,13 @@ class Fleet:
                     sequence[sensor.code] += 1
                     document = {"ts": self._timestamp(sensor.code), "seq": sequence[sensor.code],
                                 "values": self._signals[sensor.code].step()}
-                    client.publish(f"tl/{self.options.org_id}/{sensor.code}/telemetry",
-                                   json.dumps(document, separators=(",", ":")), qos=1)
+                    unsent.append((f"tl/{self.options.org_id}/{sensor.code}/telemetry",
+                                   json.dumps(document, separators=(",", ":"))))
                     self.stats.sent[sensor.code] += 1
+                while unsent and client.is_connected():
+                    client.publish(*unsent.popleft(), qos=1)
         finally:
-            await asyncio.to_thread(close_client, client)
+            await driver.stop()
 
     # -- Modbus PLCs and OPC UA machines behind edge agents ----------------------------------------------------
 

@@ -103,9 +103,7 @@ async def test_only_messages_of_the_current_broker_connection_are_acknowledged(w
     body = json.dumps({"ts": now_ms(), "values": {"temperature": 20.0}}).encode()
     current = world.bridge._connection
     for delivery, (mid, connection) in enumerate(((7001, current - 1), (7002, current)), start=1):
-        world.bridge._inbox.append(Inbound(topic, body, mid, qos=1, dup=False, connection=connection,
-                                           delivery=delivery))
-    world.bridge._drain_inbox()
+        world.bridge._take(Inbound(topic, body, mid, qos=1, dup=False, connection=connection, delivery=delivery))
     # then both are stored, and only the one of this connection is acknowledged: the broker sends the other
     # again on this connection, where its old packet identifier may by now name another message
     await world.until(lambda: world.bridge.totals["accepted"] >= 2)

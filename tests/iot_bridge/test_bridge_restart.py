@@ -10,6 +10,7 @@ nothing again that was not acknowledged — so with it these tests are skipped (
 import asyncio
 import contextlib
 import os
+import socket
 from collections.abc import AsyncIterator
 
 import paho.mqtt.client as mqtt
@@ -79,10 +80,9 @@ async def crash(running: RunningBridge) -> None:
     """The bridge's connection dies without DISCONNECT and its process state is gone (like kill -9)."""
     client = running.bridge._client
     assert client is not None
-    client.loop_stop()
     sock = client.socket()
-    if sock is not None:
-        sock.close()
+    if sock is not None:  # the broker sees the connection end as when the process dies; nothing more goes out
+        sock.shutdown(socket.SHUT_RDWR)
     running.task.cancel()
     with contextlib.suppress(BaseException):
         await running.task
