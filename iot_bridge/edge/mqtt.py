@@ -4,6 +4,7 @@ how a paho client runs on the asyncio loop (``LoopDriver``)."""
 import asyncio
 import contextlib
 import logging
+import select
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ RECONNECT_MIN_SECONDS = 1.0  # after a lost connection; doubled after each faile
 RECONNECT_MAX_SECONDS = 5.0
 MISC_SECONDS = 1.0  # how often keepalive is looked after (paho's loop_misc)
 PUBLISHED_POLL_SECONDS = 0.01
+READ_BURST = 1000  # packets read at most in one turn of the loop (the rest waits for the next turn)
 DISCONNECT_SECONDS = 2.0  # how long ``stop`` waits for its DISCONNECT to be written
 
 log = logging.getLogger(__name__)
@@ -157,7 +159,16 @@ class LoopDriver:
 
     def _watch(self, sock: "SocketLike") -> None:
         if sock.fileno() >= 0:
-            self._loop.add_reader(sock, self.client.loop_read)
+            self._loop.add_reader(sock, self._read, sock)
+
+    def _read(self, sock: "SocketLike") -> None:
+        """What the socket holds, up to ``READ_BURST`` packets, in one turn of the loop. paho's ``loop_read``
+        takes one packet; one per turn woke the bridge's workers for one message each, and batches of one
+        (a transaction, a Redis pipeline) left the bridge far behind its input."""
+        for _ in range(READ_BURST):
+            if self.client.loop_read() != mqtt.MQTT_ERR_SUCCESS or self.client.socket() is not sock \
+                    or not select.select([sock], [], [], 0)[0]:
+                return
 
     def _watch_write(self, sock: "SocketLike") -> None:
         if sock.fileno() >= 0:

@@ -2,11 +2,12 @@
 
 import asyncio
 import threading
+import time
 import uuid
 
 import paho.mqtt.client as mqtt
 
-from iot_bridge.edge.mqtt import BrokerAddress, LoopDriver, published
+from iot_bridge.edge.mqtt import BrokerAddress, LoopDriver, close_client, published
 from tests.iot_bridge.edge.peers import TEST_BROKER, TcpRelay, eventually
 
 
@@ -90,3 +91,33 @@ async def test_a_stopped_client_says_goodbye_and_its_will_stays_unsent_but_a_cut
             await driver.stop()
         await listener.driver.stop()
         await relay.close()
+
+
+
+async def test_what_arrived_together_is_handed_over_in_one_turn_of_the_loop():
+    # given a listener whose loop is busy while 200 messages reach its socket (QoS 0: no in-flight window)
+    prefix = f"test-{uuid.uuid4().hex[:12]}"
+    listener = Listener(prefix)
+    seen_by_next_turn: list[int] = []
+    record = listener.driver.client.on_message
+
+    def on_message(client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
+        if not listener.received:  # the first of the burst: how many are in once the loop turns again
+            asyncio.get_running_loop().call_soon(lambda: seen_by_next_turn.append(len(listener.received)))
+        record(client, userdata, message)
+
+    listener.driver.client.on_message = on_message
+    publisher = TEST_BROKER.client(f"burst-{uuid.uuid4().hex[:10]}")  # paho's own thread: it sends meanwhile
+    publisher.connect(TEST_BROKER.host, TEST_BROKER.port)
+    publisher.loop_start()
+    try:
+        await asyncio.wait_for(listener.subscribed.wait(), 10)
+        infos = [publisher.publish(f"{prefix}/burst", str(n).encode(), qos=0) for n in range(200)]
+        infos[-1].wait_for_publish(10)
+        time.sleep(0.5)  # noqa: ASYNC251 - the point: the loop is busy while the broker forwards them
+        # when the loop gets to the socket, then the whole burst is read in that one turn
+        await eventually(lambda: len(listener.received) == 200)
+        assert seen_by_next_turn == [200]
+    finally:
+        close_client(publisher)
+        await listener.driver.stop()
