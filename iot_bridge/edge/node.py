@@ -94,6 +94,7 @@ class SparkplugEdgeNode:
         self._acks: deque[tuple[int, int]] = deque()  # (session, mid) as PUBACKs came, drained once per burst
         self._acks_scheduled = False
         self._stopping = False
+        self._stopped = False
 
     # -- devices -----------------------------------------------------------------------------------------
 
@@ -146,6 +147,8 @@ class SparkplugEdgeNode:
         """End of a loop turn: commit what was spooled, then publish it — on disk before it leaves, one
         commit for the burst. Whatever another publish must follow goes first (it calls this too)."""
         self._flush_scheduled = False
+        if self._stopped:
+            return
         self._spool.commit()
         unpublished, self._unpublished = self._unpublished, []
         for device, metrics, spool_id, timestamp in unpublished:
@@ -182,6 +185,9 @@ class SparkplugEdgeNode:
                                                   self._death_payload(), qos=1), 5)
         self._live = False
         await driver.stop()
+        self._drain_acks()  # what the broker acknowledged meanwhile leaves the spool
+        self._spool.commit()
+        self._stopped = True  # the owner closes the spool next: callbacks still scheduled must not touch it
 
     def _new_session(self) -> None:
         self._session += 1
@@ -212,6 +218,8 @@ class SparkplugEdgeNode:
 
     def _drain_acks(self) -> None:
         self._acks_scheduled = False  # an ack appended after this schedules the next drain
+        if self._stopped:
+            return
         acknowledged = []
         while self._acks:
             session, mid = self._acks.popleft()

@@ -158,3 +158,27 @@ async def test_a_burst_is_committed_once_and_only_then_published(tmp_path):
         other_reader.close()
         spool.close()
         recorder.close()
+
+
+async def test_a_node_stopped_in_a_burst_leaves_its_spool_consistent_for_its_owner_to_close(tmp_path):
+    # given a node that stops right after a burst of readings, while their PUBACKs are still coming
+    errors: list[dict] = []
+    asyncio.get_running_loop().set_exception_handler(lambda loop, context: errors.append(context))
+    group = unique_group()
+    spool = Spool(tmp_path / "spool.sqlite")
+    node = SparkplugEdgeNode(group_id=group, edge_node_id="edge-1", broker=TEST_BROKER, spool=spool)
+    node.add_device("lathe-01", load_device_types()["cnc_lathe"], no_command)
+    node.device_online("lathe-01", LATHE)
+    await node.start()
+    await eventually(lambda: node.live)
+    for count in range(1, 501):
+        node.device_data("lathe-01", {"good_count": count})
+    # when it stops and its owner closes the spool at once, and the loop goes on
+    await node.stop()
+    left = spool.pending_count()
+    spool.close()
+    for _ in range(20):
+        await asyncio.sleep(0.01)
+    # then nothing scheduled before touched the closed spool, and what the broker acknowledged had left it
+    assert errors == []
+    assert left < 500
