@@ -23,10 +23,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+import paho.mqtt.client as mqtt
+
 from iot_bridge.device_types import CommandSpec, load_device_types
 from iot_bridge.edge.agent import EdgeAgent
 from iot_bridge.edge.config import EdgeConfig
-from iot_bridge.edge.mqtt import BrokerAddress, LoopDriver
+from iot_bridge.edge.mqtt import BrokerAddress, LoopDriver, published
 from iot_bridge.edge.node import SparkplugEdgeNode
 from iot_bridge.edge.preprocess import Reading
 from iot_bridge.edge.spool import Spool
@@ -42,6 +44,7 @@ K = TypeVar("K", int, str)  # how a server addresses its devices: Modbus unit id
 JSON_SENSORS_PER_CLIENT = 100
 OPCUA_PORT_OFFSET = 500  # OPC UA servers listen at base port + 500 + n, Modbus ones at base port + n
 PORT_SPAN = 2 * OPCUA_PORT_OFFSET  # the ports from base port on that a fleet may listen on
+STOP_WAIT_SECONDS = 10  # how long a JSON client waits at the stop for the broker to take what it queued
 
 
 @dataclass
@@ -176,6 +179,7 @@ class Fleet:
         # Kept until connected, then sent in order: paho sends what is published while it waits for the
         # CONNACK ahead of what it holds from before, so a reading published then would overtake older ones.
         unsent: deque[tuple[str, str]] = deque()
+        last: mqtt.MQTTMessageInfo | None = None
         ticker = _Ticker(1 / self.options.rate)
         try:
             while True:
@@ -188,8 +192,10 @@ class Fleet:
                                    json.dumps(document, separators=(",", ":"))))
                     self.stats.sent[sensor.code] += 1
                 while unsent and client.is_connected():
-                    client.publish(*unsent.popleft(), qos=1)
+                    last = client.publish(*unsent.popleft(), qos=1)
         finally:
+            if last is not None:  # what paho still queues goes out before the DISCONNECT (acknowledged in order)
+                await published(last, STOP_WAIT_SECONDS)
             await driver.stop()
 
     # -- Modbus PLCs and OPC UA machines behind edge agents ----------------------------------------------------
