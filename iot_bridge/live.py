@@ -7,10 +7,14 @@ writes them after each committed batch, pages read them (and subscribe to ``iot:
 import datetime as dt
 import json
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
+from collections.abc import Sequence
 from typing import Any
 
+import orjson
 from redis.asyncio import Redis
+
+from iot_bridge.telemetry import TelemetryRow
 
 RATE_WINDOW_SECONDS = 10
 REJECTED = "iot:rejected"  # platform-wide counts of refused messages by reason
@@ -37,18 +41,20 @@ def _ms(moment: dt.datetime) -> int:
 
 
 async def publish_batch(
-    redis: Redis, *, readings: list[tuple[uuid.UUID, uuid.UUID, str, dt.datetime, Any]],
-    online: dict[uuid.UUID, tuple[uuid.UUID, bool]], accepted_by_org: dict[uuid.UUID, int],
+    redis: Redis, *, rows: Sequence[TelemetryRow], online: dict[uuid.UUID, tuple[uuid.UUID, bool]],
     rejected: dict[str, int], now: dt.datetime,
 ) -> None:
-    """One pipeline per batch: readings are (org, device, key, time, value); online is device → (org, flag)."""
-    latest: dict[tuple[uuid.UUID, uuid.UUID], dict[Any, Any]] = defaultdict(dict)
-    for org_id, device_id, key, ts, value in readings:
-        latest[org_id, device_id][key] = json.dumps([_ms(ts), value])
+    """One pipeline per batch: the rows' latest values and live messages; online is device → (org, flag)."""
+    latest: dict[tuple[uuid.UUID, uuid.UUID], dict[str, list[Any]]] = defaultdict(dict)
+    accepted_by_org: Counter[uuid.UUID] = Counter()
+    for row in rows:
+        latest[row.org_id, row.device_id][row.key] = [_ms(row.ts), row.value_num if row.value_text is None
+                                                      else row.value_text]
+        accepted_by_org[row.org_id] += 1
     pipe = redis.pipeline(transaction=False)
     for (org_id, device_id), values in latest.items():
-        pipe.hset(latest_key(org_id, device_id), mapping=values)
-        pipe.publish(live_channel(device_id), json.dumps({k: json.loads(v) for k, v in values.items()}))
+        pipe.hset(latest_key(org_id, device_id), mapping={k: orjson.dumps(v) for k, v in values.items()})
+        pipe.publish(live_channel(device_id), orjson.dumps(values))
     for device_id, (org_id, flag) in online.items():
         pipe.hset(online_key(org_id), str(device_id), int(flag))
     second = int(now.timestamp())

@@ -38,6 +38,8 @@ def mismatches(device: Device) -> list[tuple[AttributeSpec, Any, Any]]:
 async def resend_desired(session: AsyncSession, *, device_ids: list[uuid.UUID]) -> list[DeviceCommand]:
     """Queue the commands that apply differing desired values (the bridge, after storing reported ones)."""
     sent: list[DeviceCommand] = []
+    if not device_ids:
+        return sent
     for device in (await session.scalars(select(Device).where(Device.id.in_(device_ids)))).all():
         for attribute, desired, _reported in mismatches(device):
             if attribute.set_by is None:

@@ -291,14 +291,11 @@ class Bridge:
         return topic, encode_payload(payload)
 
     async def _publish(self, ingestor: Ingestor, effects: Effects, now: dt.datetime) -> None:
-        org_of = {device.id: device.org_id for device, _ in ingestor.last_seen.values()}
-        accepted_by_org: Counter = Counter(row.org_id for row in effects.rows)
+        seen = ingestor.last_seen
         try:
             await live.publish_batch(
-                self.redis, now=now, rejected=effects.rejected, accepted_by_org=accepted_by_org,
-                readings=[(r.org_id, r.device_id, r.key, r.ts, r.value_num if r.value_text is None else r.value_text)
-                          for r in effects.rows],
-                online={d: (org_of[d], flag) for d, flag in effects.online.items() if d in org_of},
+                self.redis, now=now, rejected=effects.rejected, rows=effects.rows,
+                online={d: (seen[d][0].org_id, flag) for d, flag in effects.online.items() if d in seen},
             )
         except Exception:  # live state is a cache: the data is safe in PostgreSQL
             reraise_if_cancelling()
