@@ -4,8 +4,10 @@ import asyncio
 import threading
 import time
 import uuid
+from collections.abc import AsyncIterator
 
 import paho.mqtt.client as mqtt
+import pytest
 
 from iot_bridge.edge.mqtt import BrokerAddress, LoopDriver, close_client, published
 from tests.iot_bridge.edge.peers import TEST_BROKER, TcpRelay, eventually
@@ -15,6 +17,7 @@ class Listener:
     """A client on the loop that records what arrives under one topic prefix, and on which thread."""
 
     def __init__(self, prefix: str, broker: BrokerAddress = TEST_BROKER) -> None:
+        self.prefix = prefix
         self.received: list[tuple[str, bytes]] = []
         self.threads: set[int] = set()
         self.subscribed = asyncio.Event()
@@ -32,16 +35,25 @@ class Listener:
         return [topic for topic, _ in self.received]
 
 
-async def test_a_client_waits_for_its_broker_without_stalling_the_loop_and_reconnects_after_a_cut():
-    prefix = f"test-{uuid.uuid4().hex[:12]}"
-    listener = Listener(prefix)
+@pytest.fixture
+async def listener() -> AsyncIterator[Listener]:
+    """Subscribed to a prefix of its own on the test broker."""
+    listener = Listener(f"test-{uuid.uuid4().hex[:12]}")
+    await asyncio.wait_for(listener.subscribed.wait(), 10)
+    yield listener
+    await listener.driver.stop()
+
+
+async def test_a_client_waits_for_its_broker_without_stalling_the_loop_and_reconnects_after_a_cut(
+    listener: Listener,
+) -> None:
+    prefix = listener.prefix
     relay = TcpRelay()  # not open yet: nothing listens on its port
     client = relay.address.client(f"driven-{uuid.uuid4().hex[:10]}")
     connects: list[int] = []
     client.on_connect = lambda c, u, f, reason, p: connects.append(threading.get_ident())
     driver = LoopDriver(client, relay.address)
     try:
-        await asyncio.wait_for(listener.subscribed.wait(), 10)
         # given a broker that is not there: the loop goes on meanwhile (ticks every 10 ms for 1.5 s)
         ticks = 0
         for _ in range(150):
@@ -62,13 +74,13 @@ async def test_a_client_waits_for_its_broker_without_stalling_the_loop_and_recon
         assert listener.threads == {threading.get_ident()}
     finally:
         await driver.stop()
-        await listener.driver.stop()
         await relay.close()
 
 
-async def test_a_stopped_client_says_goodbye_and_its_will_stays_unsent_but_a_cut_one_leaves_its_will():
-    prefix = f"test-{uuid.uuid4().hex[:12]}"
-    listener = Listener(prefix)
+async def test_a_stopped_client_says_goodbye_and_its_will_stays_unsent_but_a_cut_one_leaves_its_will(
+    listener: Listener,
+) -> None:
+    prefix = listener.prefix
     relay = TcpRelay()
     await relay.open()
     drivers = {}
@@ -77,7 +89,6 @@ async def test_a_stopped_client_says_goodbye_and_its_will_stays_unsent_but_a_cut
         client.will_set(f"{prefix}/will/{name}", b"gone", qos=1)
         drivers[name] = LoopDriver(client, broker)
     try:
-        await asyncio.wait_for(listener.subscribed.wait(), 10)
         await eventually(lambda: all(d.client.is_connected() for d in drivers.values()))
         # when one is stopped (DISCONNECT) and then the other's line is cut
         await drivers["stopped"].stop()
@@ -89,15 +100,11 @@ async def test_a_stopped_client_says_goodbye_and_its_will_stays_unsent_but_a_cut
     finally:
         for driver in drivers.values():
             await driver.stop()
-        await listener.driver.stop()
         await relay.close()
 
 
-
-async def test_what_arrived_together_is_handed_over_in_one_turn_of_the_loop():
+async def test_what_arrived_together_is_handed_over_in_one_turn_of_the_loop(listener: Listener) -> None:
     # given a listener whose loop is busy while 200 messages reach its socket (QoS 0: no in-flight window)
-    prefix = f"test-{uuid.uuid4().hex[:12]}"
-    listener = Listener(prefix)
     seen_by_next_turn: list[int] = []
     record = listener.driver.client.on_message
 
@@ -111,8 +118,7 @@ async def test_what_arrived_together_is_handed_over_in_one_turn_of_the_loop():
     publisher.connect(TEST_BROKER.host, TEST_BROKER.port)
     publisher.loop_start()
     try:
-        await asyncio.wait_for(listener.subscribed.wait(), 10)
-        infos = [publisher.publish(f"{prefix}/burst", str(n).encode(), qos=0) for n in range(200)]
+        infos = [publisher.publish(f"{listener.prefix}/burst", str(n).encode(), qos=0) for n in range(200)]
         infos[-1].wait_for_publish(10)
         time.sleep(0.5)  # noqa: ASYNC251 - the point: the loop is busy while the broker forwards them
         # when the loop gets to the socket, then the whole burst is read in that one turn
@@ -120,4 +126,3 @@ async def test_what_arrived_together_is_handed_over_in_one_turn_of_the_loop():
         assert seen_by_next_turn == [200]
     finally:
         close_client(publisher)
-        await listener.driver.stop()
