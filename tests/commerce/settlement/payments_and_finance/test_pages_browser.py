@@ -120,6 +120,8 @@ async def test_offers_expire_and_are_withdrawn_on_the_pages(page: Page, browser:
     # when a second offer passes its last day (moved into the past in the database)
     await financier.get_by_label("年化贴现率（%）").fill("10")
     await financier.get_by_role("button", name="报价", exact=True).click()
+    open_offers = financier.locator("table.offers-made .offer-state").filter(has_text="有效")
+    await expect(open_offers).to_have_count(1)  # the offer's page has loaded: a reload now cannot cut into it
     async with make_sessionmaker(engine)() as session, session.begin():
         await session.execute(update(FinanceOffer).where(FinanceOffer.status == "offered")
                               .values(expires_on=TODAY - dt.timedelta(days=1)))
@@ -132,6 +134,7 @@ async def test_offers_expire_and_are_withdrawn_on_the_pages(page: Page, browser:
     # and a fresh offer is accepted as before
     await financier.get_by_label("年化贴现率（%）").fill("11")
     await financier.get_by_role("button", name="报价", exact=True).click()
+    await expect(open_offers).to_have_count(1)
     await supplier.reload()
     await supplier.get_by_role("button", name="接受").click()
     await expect(supplier.locator("table.assignments .assignment-state")).to_have_text("已转让")
