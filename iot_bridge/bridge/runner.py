@@ -156,7 +156,7 @@ class Bridge:
                           _props: object) -> None:
             """Logged: a lost connection (keepalive, broker restart) means redeliveries, marked DUP, to come."""
             level = logging.WARNING if reason.is_failure else logging.INFO
-            log.log(level, "iot bridge disconnected; paho reconnects unless stopping", extra={"reason": str(reason)})
+            log.log(level, "iot bridge disconnected; reconnecting unless stopping", extra={"reason": str(reason)})
 
         client.on_connect = on_connect
         client.on_disconnect = on_disconnect
