@@ -46,6 +46,7 @@ from tradeloom import migrate, seed
 from tradeloom.composition import print_demo_logins, seed_demo_world, subscribe_consumers
 from tradeloom.db import libpq_url, make_engine, make_sessionmaker
 from tradeloom.embedded import start_missing
+from tradeloom.gc_tuning import tune_collector_for_service
 from tradeloom.identity import service as identity
 from tradeloom.identity.models import Organization
 from tradeloom.identity.roles import OrgKind, Role
@@ -336,6 +337,7 @@ def edge_agent(config_path: Path) -> None:
     except (ValueError, ValidationError) as error:
         raise click.BadParameter(str(error), param_hint="--config") from error
     broker = BrokerAddress.from_url(config.broker_url or get_settings().mqtt_url or DEFAULT_MQTT_URL)
+    tune_collector_for_service()
     asyncio.run(until_stopped(run_edge_agent(config, broker)))
 
 
@@ -358,6 +360,7 @@ def simulate_devices(devices: int, rate: float, duration: float | None, org_id: 
                            rate=rate, spool_dir=settings.data_dir / "simulator", base_port=base_port, faults=faults,
                            primary_host_id=settings.iot_host_id)
     click.echo(f"simulating {devices} devices at {rate}/s each for organization {org}  (Ctrl+C stops)")
+    tune_collector_for_service()
     asyncio.run(run_fleet(plan, options, duration=duration, report=lambda stats, elapsed: click.echo(
         f"{elapsed:7.0f} s  sent {stats.total_sent():>10}  ({stats.total_sent() / max(elapsed, 1):.0f}/s)")))
 
@@ -368,6 +371,7 @@ def iot_bridge(context: click.Context) -> None:
     """Run the IoT host application (Sparkplug B + JSON over MQTT at TRADELOOM_MQTT_URL)."""
     if context.invoked_subcommand is None:
         with platform_services() as settings:
+            tune_collector_for_service()
             asyncio.run(iot_service.run_bridge(settings))
 
 
