@@ -6,7 +6,8 @@ Starts a private Mosquitto (persistent sessions, unlimited queues) on a free por
 the demo world and the fleet in the registry, embedded Redis, and the bridge as a child process; runs the
 fleet (``tradeloom simulate-devices``' own code, in this process) and meanwhile:
 - restarts the broker at 30 % of the run and kills the bridge with SIGKILL at 60 % (restarted 2 s later);
-- every 2 s pushes a probe lathe's spindle temperature over its alarm threshold and back, timing how long
+- every 2 s pushes a probe lathe's spindle temperature over its alarm threshold and back (its edge node in a
+  process of its own, as a gateway of its own would be), timing how long
   until the alarm row is in PostgreSQL (wall clock, polled every 20 ms);
 - has a probe edge node skip a Sparkplug seq and waits for the bridge's Rebirth NCMD.
 Loss is counted per device after the bridge drained: Sparkplug devices by distinct metric timestamps (they
@@ -16,6 +17,7 @@ grow strictly per device), JSON sensors by distinct ``seq``, against what the si
 import argparse
 import asyncio
 import datetime as dt
+import multiprocessing
 import os
 import shutil
 import sqlite3
@@ -25,6 +27,7 @@ import threading
 import time
 import uuid
 from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,6 +51,7 @@ from loadtest.ledger_bench import load_average, machine, percentile, pgbench_tps
 from loadtest.scratch import SERVER_URL, fresh_database
 from tradeloom.db import libpq_url, make_engine, make_sessionmaker
 from tradeloom.embedded import EmbeddedServices, start_redis
+from tradeloom.gc_tuning import tune_collector_for_service
 from tradeloom.net import free_port_block
 from tradeloom.seed import seed_world
 from tradeloom.settings import get_settings
@@ -70,9 +74,6 @@ class Probes:
     alarms: list[tuple[float, float]] = field(default_factory=list)  # (crossing sent, monotonic; latency ms)
     faults_at: list[float] = field(default_factory=list)  # monotonic clock
 
-    def alarm_raised(self, sent: float) -> None:
-        self.alarms.append((sent, (time.monotonic() - sent) * 1000))
-
     def alarm_latencies_ms(self, *, after_faults: bool = True) -> list[float]:
         """All crossings' latencies, or only those of crossings not begun within ``FAULT_WINDOW_S`` after a fault."""
         return [latency for sent, latency in self.alarms
@@ -81,21 +82,49 @@ class Probes:
     events: list[str] = field(default_factory=list)
 
 
-async def alarm_probe(node: SparkplugEdgeNode, database_url: str, stop: asyncio.Event, probes: Probes) -> None:
-    """Every 2 s: spindle temperature over 80 °C (the lathe's alarm), time until the alarm row exists."""
+def probe_lathe(broker: BrokerAddress, spool_path: Path, primary_host_id: str | None, database_url: str,
+                until: float) -> list[tuple[float, float]]:
+    """The alarm probe until ``until`` (monotonic clock), in a process of its own; its crossings' latencies.
+
+    The lathe's edge node runs apart from the simulator, as an edge gateway of its own would in a plant. As one
+    more node on the simulator's saturated loop its reports waited for that loop, and on a thread beside it
+    for the GIL, which the loop's constant socket calls kept from it for seconds: the latency counted the
+    simulator's lag, not the platform's."""
+    return asyncio.run(_probe_lathe(broker, spool_path, primary_host_id, database_url, until))
+
+
+async def _probe_lathe(broker: BrokerAddress, spool_path: Path, primary_host_id: str | None, database_url: str,
+                       until: float) -> list[tuple[float, float]]:
+    node = SparkplugEdgeNode(group_id=GROUP, edge_node_id="probe", broker=broker, spool=Spool(spool_path),
+                             primary_host_id=primary_host_id)
+    node.add_device(PROBE_LATHE, load_device_types()["cnc_lathe"], no_command)
+    node.device_online(PROBE_LATHE, {"state": "run", "spindle_temp": 40.0})
+    await node.start()
+    try:
+        return await alarm_probe(node, database_url, until)
+    finally:
+        await node.stop()
+
+
+async def alarm_probe(node: SparkplugEdgeNode, database_url: str, until: float) -> list[tuple[float, float]]:
+    """Every 2 s: spindle temperature over 80 °C (the lathe's alarm), time until the alarm row exists.
+
+    Returns (crossing sent, on the monotonic clock; latency in ms) per alarm raised."""
+    raised_alarms: list[tuple[float, float]] = []
     with psycopg.connect(libpq_url(database_url), autocommit=True) as conn:
-        while not stop.is_set():
-            before = await asyncio.to_thread(_alarm_count, conn)
+        while time.monotonic() < until:
+            before = _alarm_count(conn)
             sent = time.monotonic()
             node.device_data(PROBE_LATHE, {"spindle_temp": 95.0})
             raised = before
             while raised == before and time.monotonic() - sent < 30:
                 await asyncio.sleep(0.02)
-                raised = await asyncio.to_thread(_alarm_count, conn)
+                raised = _alarm_count(conn)
             if raised > before:
-                probes.alarm_raised(sent)
+                raised_alarms.append((sent, (time.monotonic() - sent) * 1000))
             node.device_data(PROBE_LATHE, {"spindle_temp": 40.0})  # below the hysteresis: the alarm clears
             await asyncio.sleep(2)
+    return raised_alarms
 
 
 def _alarm_count(conn: psycopg.Connection[Any]) -> int:
@@ -135,12 +164,6 @@ async def run_load(plan: FleetPlan, options: FleetOptions, *, duration: float, m
     """The fleet for ``duration`` seconds, with the probes and the faults asked for (``FAULTS``)."""
     fleet = Fleet(plan, options)
     options.spool_dir.mkdir(parents=True, exist_ok=True)
-    probe = SparkplugEdgeNode(group_id=GROUP, edge_node_id="probe", broker=mosquitto.address,
-                              spool=Spool(options.spool_dir / "probe.sqlite"), primary_host_id=options.primary_host_id)
-    probe.add_device(PROBE_LATHE, load_device_types()["cnc_lathe"], no_command)
-    probe.device_online(PROBE_LATHE, {"state": "run", "spindle_temp": 40.0})
-    await probe.start()
-    stop = asyncio.Event()
     started = time.monotonic()
 
     async def faults() -> None:
@@ -163,13 +186,15 @@ async def run_load(plan: FleetPlan, options: FleetOptions, *, duration: float, m
         await asyncio.to_thread(seq_gap_probe, mosquitto.address, probes)
 
     running = asyncio.create_task(fleet.run())
-    tasks = [asyncio.create_task(faults()),
-             asyncio.create_task(alarm_probe(probe, database_url, stop, probes))]
-    await asyncio.sleep(duration)
-    stop.set()
-    running.cancel()
-    await asyncio.gather(running, *tasks, return_exceptions=True)
-    await probe.stop()
+    fault_task = asyncio.create_task(faults())
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as probe_process:
+        alarms = asyncio.get_running_loop().run_in_executor(
+            probe_process, probe_lathe, mosquitto.address, options.spool_dir / "probe.sqlite",
+            options.primary_host_id, database_url, started + duration)
+        await asyncio.sleep(duration)
+        running.cancel()
+        await asyncio.gather(running, fault_task, return_exceptions=True)
+        probes.alarms.extend(await alarms)
     return fleet
 
 
@@ -334,6 +359,7 @@ def main() -> None:
                                spool_dir=folder / "spool", base_port=free_port_block(PORT_SPAN), faults=False,
                                primary_host_id=None if arguments.no_primary_host else get_settings().iot_host_id)
         try:
+            tune_collector_for_service()  # as `tradeloom simulate-devices` does
             fleet = asyncio.run(run_load(plan, options, duration=arguments.duration, mosquitto=mosquitto,
                                          bridge=bridge, database_url=database_url, probes=probes,
                                          faulty=arguments.faults))
