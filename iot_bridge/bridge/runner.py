@@ -99,6 +99,7 @@ class Bridge:
         self._connection = 0  # counts the broker's CONNACKs: a packet identifier means something on one only
         self._deliveries = 0  # counts the messages received, in paho's order
         self._acknowledgements = InOrderAcknowledgements(self._send_puback)
+        self._watched = live.WatchedChannels()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Connect, ingest until ``stop`` is set, then announce STATE offline and disconnect."""
@@ -296,6 +297,7 @@ class Bridge:
             await live.publish_batch(
                 self.redis, now=now, rejected=effects.rejected, rows=effects.rows,
                 online={d: (seen[d][0].org_id, flag) for d, flag in effects.online.items() if d in seen},
+                watched=await self._watched.channels(self.redis),
             )
         except Exception:  # live state is a cache: the data is safe in PostgreSQL
             reraise_if_cancelling()

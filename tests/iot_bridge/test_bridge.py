@@ -4,6 +4,7 @@ Each test uses its own Sparkplug group, organization and host id, so tests on ot
 projects' clients on the shared broker) do not see each other's messages.
 """
 
+import asyncio
 import json
 import logging
 import uuid
@@ -64,6 +65,32 @@ async def test_sparkplug_data_is_stored_cached_and_raises_an_alarm_once(world: W
     latest = await live.latest_values(world.bridge.redis, org_id=world.org_id, device_id=world.lathe_id)
     assert latest["spindle_temp"][1] == 90.0
     assert (await live.online_flags(world.bridge.redis, org_id=world.org_id))[world.lathe_id] is True
+
+
+async def test_readings_go_live_only_on_the_channels_a_page_listens_to(world: World):
+    # given a device page listening to the lathe, and pattern subscriptions that see every live message of both
+    # devices (a pattern subscription is not a page listening)
+    redis = world.bridge.redis
+    page, everything = redis.pubsub(), redis.pubsub()
+    await page.subscribe(live.live_channel(world.lathe_id))
+    await everything.psubscribe(*(f"{live.live_channel(d)}*" for d in (world.lathe_id, world.sensor_id)))
+    await asyncio.sleep(live.WATCHED_CHECK_SECONDS * 1.5)  # the bridge asks Redis who listens once a second
+    # when both devices report
+    node_birth(world)
+    world.sparkplug(MessageType.DDATA, 2, (Metric(None, 85.0, DataType.DOUBLE, alias=1),))
+    world.publish(plain_topic(world.org_id, "th-1", TopicKind.TELEMETRY),
+                  json.dumps({"ts": now_ms(), "seq": 1, "values": {"temperature": 21.5}}).encode())
+    await world.until(lambda: world.bridge.totals["accepted"] >= 4)
+    # then only the lathe's readings went out live; the latest values of both are kept
+    channels = set()
+    for _ in range(20):  # 2 s; a subscription's confirmation is read as None too
+        if (message := await everything.get_message(ignore_subscribe_messages=True, timeout=0.1)) is not None:
+            channels.add(message["channel"].decode())
+    assert channels == {live.live_channel(world.lathe_id)}
+    latest = await live.latest_values(redis, org_id=world.org_id, device_id=world.sensor_id)
+    assert latest["temperature"][1] == 21.5
+    await page.aclose()
+    await everything.aclose()
 
 
 async def test_a_seq_gap_asks_the_edge_node_for_a_rebirth(world: World):
