@@ -39,7 +39,8 @@ from iot_bridge.sparkplug import (
     encode_payload,
     node_topic,
 )
-from loadtest.iot_bench import GROUP, prepare, workspace
+from loadtest.iot_bench import prepare, workspace
+from loadtest.iot_probes import GROUP
 from loadtest.iot_processes import Bridge, Mosquitto, process_cpu_seconds, wait_until_online
 from loadtest.ledger_bench import load_average
 from loadtest.scratch import fresh_database
