@@ -51,9 +51,9 @@ class WatchedChannels:
 
     Publishing every device's readings, watched or not, cost the bridge a Redis command per device per batch
     (with the latest values and the online flags, the Redis update was 29 % of its samples at 5,000 msg/s).
-    A page that starts listening gets readings within a second; until
-    then it shows the latest values, which are always kept. ``PUBSUB CHANNELS`` lists channels with a
-    subscriber (not pattern subscriptions), on the Redis node asked.
+    A page that starts listening gets readings within a second; until then it shows the latest values, which
+    are always kept. ``PUBSUB CHANNELS`` lists channels with a subscriber (not pattern subscriptions), on the
+    Redis node asked.
     """
 
     def __init__(self) -> None:
