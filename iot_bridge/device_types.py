@@ -5,6 +5,7 @@ simulator use the protocol mapping (Sparkplug metric names, Modbus register maps
 After loading, every telemetry key has its Sparkplug metric name and OPC UA node id filled in.
 """
 
+import sys
 from enum import StrEnum
 from functools import cache, cached_property
 from pathlib import Path
@@ -13,7 +14,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from iot_bridge.sparkplug import DataType
+from iot_bridge.sparkplug import INT64_MAX, DataType
 
 DEVICE_TYPES_FILE = Path(__file__).parent / "data" / "device_types.yaml"
 _CODE = r"^[a-z][a-z0-9_]*$"
@@ -21,6 +22,14 @@ _CODE = r"^[a-z][a-z0-9_]*$"
 
 class _Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _storable_text(value: str) -> bool:
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return False
+    return "\x00" not in value
 
 
 class ValueType(StrEnum):
@@ -34,16 +43,20 @@ class ValueType(StrEnum):
         return _SPARKPLUG_TYPES[self]
 
     def accepts(self, value: object) -> bool:
-        """Whether a decoded JSON/Sparkplug value has this type (ints are accepted as doubles)."""
+        """Whether a decoded JSON/Sparkplug value has this type (ints are accepted as doubles).
+
+        Values must fit their column: an int in 64 bits, a double finite (JSON's ``NaN`` and ``Infinity``
+        and integers past a double's range are refused, not stored or compared with alarm thresholds), text
+        without NUL characters or lone surrogates (PostgreSQL's text and JSON hold neither)."""
         if self is ValueType.BOOL:
             return isinstance(value, bool)
         if isinstance(value, bool):
             return False
         if self is ValueType.INT:
-            return isinstance(value, int)
+            return isinstance(value, int) and -INT64_MAX - 1 <= value <= INT64_MAX
         if self is ValueType.DOUBLE:
-            return isinstance(value, int | float)
-        return isinstance(value, str)
+            return isinstance(value, int | float) and -sys.float_info.max <= value <= sys.float_info.max
+        return isinstance(value, str) and _storable_text(value)
 
 
 _SPARKPLUG_TYPES = {

@@ -17,7 +17,7 @@ from iot_bridge.bridge.reorder import HeldChanges
 from iot_bridge.bridge.saved_sessions import EdgeRef, SavedBirth
 from iot_bridge.bridge.sessions import SparkplugTracker
 from iot_bridge.plain_topics import PlainTopic, TopicKind, parse_plain_topic
-from iot_bridge.sparkplug import MessageType, Payload, SparkplugTopic, TopicError, parse_topic
+from iot_bridge.sparkplug import INT64_MAX, MessageType, Payload, SparkplugTopic, TopicError, parse_topic
 from iot_bridge.sparkplug.commands import commands_in
 from iot_bridge.telemetry import TelemetryRow
 
@@ -177,7 +177,7 @@ class Ingestor:
         values = document.get("values")
         ts = _json_time(document.get("ts"), now)
         seq = document.get("seq")
-        if not isinstance(values, dict) or ts is None or not (seq is None or _is_int(seq)):
+        if not isinstance(values, dict) or ts is None or not (seq is None or _is_seq(seq)):
             return "bad_payload"
         readings: list[Reading] = []
         for key, value in values.items():
@@ -243,7 +243,7 @@ def _sparkplug_values(
     """
     by_metric = device.spec.by_metric
     readings: list[Reading] = []
-    times: dict[int, dt.datetime] = {}  # a message's metrics mostly share one timestamp: convert it once
+    times: dict[int, dt.datetime | None] = {}  # a message's metrics mostly share one timestamp: convert it once
     for metric in payload.metrics:
         key = by_metric.get(metric.name or "")
         if key is None or metric.is_null:
@@ -252,9 +252,12 @@ def _sparkplug_values(
             effects.rejected["wrong_type"] += 1
             continue
         stamp = metric.timestamp or payload.timestamp or 0
-        ts = times.get(stamp)
+        if stamp not in times:
+            times[stamp] = _time_of_ms(stamp) if stamp else now
+        ts = times[stamp]
         if ts is None:
-            ts = times[stamp] = dt.datetime.fromtimestamp(stamp / 1000, dt.UTC) if stamp else now
+            effects.rejected["time_out_of_range"] += 1
+            continue
         readings.append((key.key, metric.value, ts, metric.is_historical))
     return readings
 
@@ -279,13 +282,21 @@ def _is_int(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def _is_seq(value: object) -> TypeGuard[int]:
+    """A JSON report's ``seq``: a count from 0 that the telemetry table's ``bigint`` can hold."""
+    return _is_int(value) and 0 <= value <= INT64_MAX
+
+
 def _json_time(value: object, now: dt.datetime) -> dt.datetime | None:
     """``ts`` in ms since the epoch (absent ⇒ arrival time)."""
     if value is None:
         return now
-    if not _is_int(value):
-        return None
+    return _time_of_ms(value) if _is_int(value) else None
+
+
+def _time_of_ms(ms: int) -> dt.datetime | None:
+    """Milliseconds since the epoch as a time; None beyond what a datetime holds (year 1 to 9999)."""
     try:
-        return dt.datetime.fromtimestamp(value / 1000, dt.UTC)
+        return dt.datetime.fromtimestamp(ms / 1000, dt.UTC)
     except (OverflowError, OSError, ValueError):
         return None

@@ -37,7 +37,7 @@ from typing import Generic, Protocol, TypeVar
 
 from google.protobuf.message import DecodeError
 
-from iot_bridge.sparkplug import seq_behind
+from iot_bridge.sparkplug import SEQ_MODULUS, seq_behind
 from iot_bridge.sparkplug import sparkplug_b_pb2 as pb
 
 _UNSEQUENCED = {"NBIRTH", "NDEATH", "NCMD", "DCMD"}  # NBIRTH resets the seq; the others carry none of ours
@@ -214,4 +214,6 @@ def _sequence(message: Message) -> int | None:
         payload = pb.Payload.FromString(message.payload)
     except DecodeError:
         return None  # the tracker refuses it
-    return payload.seq if payload.HasField("seq") else None
+    if not payload.HasField("seq") or payload.seq >= SEQ_MODULUS:
+        return None  # a seq beyond 255 too
+    return payload.seq

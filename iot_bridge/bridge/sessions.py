@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 
 from iot_bridge.sparkplug import (
     BD_SEQ,
+    INT64_MAX,
     AliasTable,
     MessageType,
     Payload,
@@ -121,6 +122,8 @@ class SparkplugTracker:
         bd_seq = birth.metric(BD_SEQ)
         if bd_seq is None or not isinstance(bd_seq.value, int) or birth.seq is None:
             return Outcome(rejected="birth_without_bdseq")
+        if not 0 <= bd_seq.value <= INT64_MAX:  # kept in a bigint column with the session
+            return Outcome(rejected="bad_payload")
         self._rebirth_asked.pop(topic.edge_node_key, None)
         previous = self.sessions.get(topic.edge_node_key)
         session = EdgeNodeSession(bd_seq=bd_seq.value, expected_seq=next_seq(birth.seq),

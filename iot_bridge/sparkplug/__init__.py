@@ -2,7 +2,9 @@
 
 from iot_bridge.sparkplug.codec import (
     BD_SEQ,
+    INT64_MAX,
     NODE_REBIRTH,
+    SEQ_MODULUS,
     AliasTable,
     DataType,
     Metric,
@@ -28,8 +30,8 @@ from iot_bridge.sparkplug.topic import (
 )
 
 __all__ = [
-    "BD_SEQ", "NODE_REBIRTH", "AliasTable", "DataType", "MessageType", "Metric", "Payload", "SparkplugError",
-    "SparkplugTopic", "TopicError", "decode_payload", "device_topic", "encode_payload", "metrics_by_name",
-    "next_seq", "node_topic", "parse_topic", "rebirth_request", "seq_behind", "seqs_between",
-    "state_payload", "state_topic",
+    "BD_SEQ", "INT64_MAX", "NODE_REBIRTH", "SEQ_MODULUS", "AliasTable", "DataType", "MessageType", "Metric",
+    "Payload", "SparkplugError", "SparkplugTopic", "TopicError", "decode_payload", "device_topic",
+    "encode_payload", "metrics_by_name", "next_seq", "node_topic", "parse_topic", "rebirth_request",
+    "seq_behind", "seqs_between", "state_payload", "state_topic",
 ]

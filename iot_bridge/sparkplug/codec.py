@@ -19,6 +19,7 @@ from iot_bridge.sparkplug import sparkplug_b_pb2 as pb
 BD_SEQ = "bdSeq"
 NODE_REBIRTH = "Node Control/Rebirth"
 SEQ_MODULUS = 256  # the payload seq runs 0..255 and wraps (NBIRTH carries 0)
+INT64_MAX = (1 << 63) - 1  # Sparkplug's Int64, and PostgreSQL's bigint
 
 
 class DataType(IntEnum):
@@ -212,10 +213,13 @@ def decode_payload(data: bytes, aliases: AliasTable | None = None) -> Payload:
         message.ParseFromString(data)
     except DecodeError as exc:
         raise SparkplugError(f"not a Sparkplug B payload: {exc}") from None
+    seq = message.seq if message.HasField("seq") else None
+    if seq is not None and seq >= SEQ_MODULUS:
+        raise SparkplugError(f"seq {seq} is beyond {SEQ_MODULUS - 1}")
     metrics = tuple(_read_metric(raw, aliases) for raw in message.metrics)
     return Payload(
         timestamp=message.timestamp if message.HasField("timestamp") else None,
-        seq=message.seq if message.HasField("seq") else None,
+        seq=seq,
         metrics=metrics,
         uuid=message.uuid if message.HasField("uuid") else None,
         body=message.body if message.HasField("body") else None,

@@ -28,6 +28,7 @@ from iot_bridge.models import Alarm, Device, DeviceCommand
 from iot_bridge.plain_topics import TopicKind, plain_topic
 from iot_bridge.simulator.modbus_plc import ModbusPlcServer
 from iot_bridge.sparkplug import (
+    BD_SEQ,
     NODE_REBIRTH,
     DataType,
     MessageType,
@@ -199,6 +200,37 @@ async def test_hostile_messages_are_counted_and_refused(world: World, engine: As
         return ("spindle_temp", 41.0) in await stored(engine, world.lathe_id)
 
     await world.until(stored_41)
+
+
+async def test_numbers_out_of_range_are_refused_and_do_not_stop_the_bridge(world: World, engine: AsyncEngine):
+    """Values PostgreSQL's columns cannot hold would fail every retry of their batch and stop the shard."""
+    node_birth(world)
+    telemetry_topic = plain_topic(world.org_id, "th-1", TopicKind.TELEMETRY)
+    for document in (b'{"seq": 1180591620717411303424, "values": {"temperature": 20}}',  # bad_payload
+                     b'{"values": {"temperature": 1' + b"0" * 400 + b'}}',  # wrong_type: beyond a double
+                     b'{"values": {"temperature": NaN}}'):  # wrong_type: not a finite number
+        world.publish(telemetry_topic, document)
+    for firmware in (b'"1.0\\u0000"', b'"\\ud800"'):  # wrong_type: text PostgreSQL cannot hold (NUL, lone surrogate)
+        world.publish(plain_topic(world.org_id, "th-1", TopicKind.ATTRIBUTES), b'{"firmware": ' + firmware + b"}")
+    lathe_data = device_topic(world.group, MessageType.DDATA, world.edge, "lathe-1")
+    spindle_temp = (Metric(None, 42.0, DataType.DOUBLE, alias=1),)
+    world.publish(lathe_data, encode_payload(Payload(timestamp=now_ms(), seq=2**64 - 1, metrics=spindle_temp)))
+    world.publish(lathe_data, encode_payload(Payload(timestamp=2**63, seq=2, metrics=spindle_temp)))
+    world.sparkplug(MessageType.DDATA, 3, (Metric("state", "run\x00", DataType.STRING),))
+    world.sparkplug(MessageType.NBIRTH, 0, (Metric(BD_SEQ, 2**64 - 1, DataType.UINT64),), device=None)  # bad_payload
+    totals = world.bridge.totals
+    await world.until(lambda: totals["bad_payload"] + totals["wrong_type"] + totals["time_out_of_range"] >= 9)
+    assert (totals["bad_payload"], totals["wrong_type"], totals["time_out_of_range"]) == (3, 5, 1)
+    # and the next good messages are stored
+    world.publish(telemetry_topic, b'{"seq": 7, "values": {"temperature": 21.5}}')
+    world.sparkplug(MessageType.DDATA, 4, (Metric(None, 41.0, DataType.DOUBLE, alias=1),))
+
+    async def both_stored() -> bool:
+        return (("temperature", 21.5) in await stored(engine, world.sensor_id)
+                and ("spindle_temp", 41.0) in await stored(engine, world.lathe_id))
+
+    await world.until(both_stored)
+    assert await stored(engine, world.sensor_id) == [("temperature", 21.5)]
 
 
 async def command(world: World, device_id: uuid.UUID, name: str, params: dict) -> uuid.UUID:

@@ -3,7 +3,14 @@
 import pytest
 from pydantic import ValidationError
 
-from iot_bridge.device_types import AlarmKind, ModbusDataType, ModbusRegister, load_device_types, parse_device_types
+from iot_bridge.device_types import (
+    AlarmKind,
+    ModbusDataType,
+    ModbusRegister,
+    ValueType,
+    load_device_types,
+    parse_device_types,
+)
 
 LISTED_IN_THE_ISSUE = {
     "cnc_lathe", "machining_centre", "injection_moulding_machine", "stamping_press", "laser_cutter",
@@ -49,6 +56,16 @@ def test_command_parameters_are_checked():
     assert command.check_params({"percent": 90}) == []
     assert command.check_params({"percent": 200}) == ["'percent' must be between 0.0 and 150.0"]
     assert command.check_params({"percent": "x", "extra": 1}) == ["unknown parameter 'extra'", "'percent' must be int"]
+
+
+@pytest.mark.parametrize(("value_type", "value", "accepted"), [
+    (ValueType.INT, 2**63 - 1, True), (ValueType.INT, 2**63, False), (ValueType.INT, -(2**63) - 1, False),
+    (ValueType.DOUBLE, 10**308, True), (ValueType.DOUBLE, 10**309, False), (ValueType.DOUBLE, float("nan"), False),
+    (ValueType.DOUBLE, float("-inf"), False), (ValueType.DOUBLE, True, False), (ValueType.STRING, "运行", True),
+    (ValueType.STRING, "a\x00b", False), (ValueType.STRING, "\ud800", False), (ValueType.BOOL, 1, False),
+])
+def test_values_are_accepted_only_when_their_column_can_hold_them(value_type, value, accepted):
+    assert value_type.accepts(value) is accepted
 
 
 BROKEN = {

@@ -73,6 +73,10 @@ class TestCodec:
         with pytest.raises(SparkplugError, match="is DOUBLE but carries string_value"):
             decode_payload(message.SerializeToString())
 
+    def test_seq_beyond_255_is_refused(self):
+        with pytest.raises(SparkplugError, match="seq 256 is beyond 255"):
+            decode_payload(pb.Payload(seq=256).SerializeToString())
+
     def test_unknown_alias_is_refused(self):
         message = pb.Payload(seq=1)
         message.metrics.add(alias=77, double_value=1.0)
