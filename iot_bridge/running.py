@@ -1,11 +1,13 @@
 """Running an IoT process (edge agent, simulator, embedded broker) until it is told to stop."""
 
 import asyncio
+import logging
 import signal
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 T = TypeVar("T")
+RETRY_SECONDS = 1.0
 
 
 def reraise_if_cancelling() -> None:
@@ -18,6 +20,20 @@ def reraise_if_cancelling() -> None:
     task = asyncio.current_task()
     if task is not None and task.cancelling():
         raise asyncio.CancelledError
+
+
+async def until_done(attempt: Callable[[], Awaitable[T]], *, log: logging.Logger, failure: str) -> T:
+    """``attempt()`` again, a second after each error, until it succeeds: a database that went away comes back.
+
+    Each failure is logged as ``failure`` with its traceback. Meanwhile the caller waits, so what it does
+    stays in order; a cancellation ends the waiting."""
+    while True:
+        try:
+            return await attempt()
+        except Exception:
+            reraise_if_cancelling()
+            log.exception(failure)
+            await asyncio.sleep(RETRY_SECONDS)
 
 
 async def until_stopped(work: Awaitable[T], duration: float | None = None) -> T | None:

@@ -8,17 +8,22 @@ device is seen at once); a miss is remembered briefly, so a flood for an unknown
 """
 
 import asyncio
+import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from iot_bridge.device_types import DeviceTypeSpec, load_device_types
 from iot_bridge.models import Device, EdgeNode, Lifecycle
+from iot_bridge.running import until_done
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 MISS_SECONDS = 10.0
 HIT_SECONDS = 60.0
@@ -66,11 +71,11 @@ class Directory:
             if cached and _fresh(cached):
                 return cached[0]
             if time.monotonic() - self._loaded_at >= HIT_SECONDS:
-                await self._load_all()
+                await _from_database(self._load_all)
                 cached = cache.get(key)
                 if cached and _fresh(cached):
                     return cached[0]
-            found = await fetch_one(*key)
+            found = await _from_database(lambda: fetch_one(*key))
             cache[key] = (found, time.monotonic())
             return found
 
@@ -108,6 +113,12 @@ class Directory:
                                                                types[d.type_code]), now)
                               for d in devices if d.type_code in types})
         self._loaded_at = now
+
+
+def _from_database(read: Callable[[], Awaitable[T]]) -> Awaitable[T]:
+    """The registry's answer, however long the database is away: the shard waits, its order kept, rather
+    than refusing a registered device's data or losing the worker to the error."""
+    return until_done(read, log=log, failure="iot bridge is waiting for its database to read the registry")
 
 
 def _fresh(cached: tuple[object | None, float]) -> bool:

@@ -34,7 +34,7 @@ from iot_bridge.bridge.reorder import Reorder
 from iot_bridge.edge.mqtt import BrokerAddress, LoopDriver, published
 from iot_bridge.models import Device
 from iot_bridge.plain_topics import TopicKind, plain_topic, subscriptions
-from iot_bridge.running import reraise_if_cancelling
+from iot_bridge.running import reraise_if_cancelling, until_done
 from iot_bridge.sparkplug import (
     MessageType,
     Payload,
@@ -55,7 +55,6 @@ MESSAGES = PromCounter("tradeloom_iot_messages_total", "MQTT messages ingested b
 REJECTED = PromCounter("tradeloom_iot_rejected_total", "MQTT messages refused by the bridge", ["reason"])
 OFFLINE_CHECK_SECONDS = 5.0
 COMMAND_POLL_SECONDS = 0.5
-RETRY_SECONDS = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +93,9 @@ class Bridge:
         self.directory = Directory(sessionmaker)
         self.queues: list[asyncio.Queue[Inbound]] = [asyncio.Queue() for _ in range(settings.iot_shards)]
         self.totals: Counter[str] = Counter()  # accepted + rejection reasons since start (tests, logs)
-        self.connected = asyncio.Event()
+        self.connected = asyncio.Event()  # subscribed: messages flow
+        self.restored = asyncio.Event()  # every shard has its edge nodes' saved sessions back
+        self._shards_restored = 0
         self._client: mqtt.Client | None = None
         self._connection = 0  # counts the broker's CONNACKs: a packet identifier means something on one only
         self._deliveries = 0  # counts the messages received, in paho's order
@@ -181,11 +182,11 @@ class Bridge:
             storable_until=dt.datetime.combine(until + dt.timedelta(days=1), dt.time(), dt.UTC),
         )
         ingestor.alarms.active |= open_alarms
-        async with self.sessionmaker() as session:
-            await saved_sessions.restore(session, ingestor.tracker, lambda key: self._shard_of(key) == index)
-            reorder: Reorder[Inbound] = Reorder(ingestor.tracker,
-                                                timeout_s=self.settings.iot_reorder_timeout_seconds)
-            await held_messages.restore(session, reorder, lambda key: self._shard_of(key) == index, _restored)
+        reorder = await until_done(lambda: self._restore_shard(index, ingestor), log=log,
+                                   failure="iot bridge could not restore a shard's sessions; retrying")
+        self._shards_restored += 1
+        if self._shards_restored == len(self.queues):
+            self.restored.set()
         last_offline_check = utcnow()
         while True:
             reraise_if_cancelling()
@@ -207,6 +208,17 @@ class Bridge:
             await self._publish(ingestor, effects, now)
             # ingested, or held, and stored either way: the broker may forget them, in the order it sent them
             self._acknowledgements.done(batch, self._connection)
+
+    async def _restore_shard(self, index: int, ingestor: Ingestor) -> Reorder[Inbound]:
+        """The saved sessions and held messages of the edge nodes shard ``index`` owns."""
+        def owned(key: str) -> bool:
+            return self._shard_of(key) == index
+
+        reorder: Reorder[Inbound] = Reorder(ingestor.tracker, timeout_s=self.settings.iot_reorder_timeout_seconds)
+        async with self.sessionmaker() as session:
+            await saved_sessions.restore(session, ingestor.tracker, owned)
+            await held_messages.restore(session, reorder, owned, _restored)
+        return reorder
 
     def _send_puback(self, mid: int, qos: int) -> None:
         self._client.ack(mid, qos)  # type: ignore[union-attr]
@@ -237,28 +249,24 @@ class Bridge:
 
     async def _store(self, effects: Effects, ingestor: Ingestor, now: dt.datetime) -> None:
         """One transaction for the batch, retried until the database takes it (order is kept meanwhile)."""
-        if not effects.has_writes():
-            return
-        while True:
-            try:
-                async with self.sessionmaker() as session, session.begin():
-                    if effects.rows:
-                        await copy_rows(session, effects.rows)
-                        await production.apply_telemetry(session, effects.rows)
-                    await alarms.apply_transitions(session, effects.transitions)
-                    for org_id, device_code, answer in effects.command_answers:
-                        await commands.acknowledge(session, org_id=org_id, device_code=device_code, answer=answer)
-                    for device_id, reported in effects.reported_attributes.items():
-                        await session.execute(update(Device).where(Device.id == device_id).values(
-                            reported_attributes=Device.reported_attributes.op("||")(reported)))
-                    await reconcile.resend_desired(session, device_ids=list(effects.reported_attributes))
-                    await saved_sessions.save(session, ingestor.tracker, effects.births, effects.touched)
-                    await held_messages.save(session, effects.held, self._org_of_edge_node, now)
-                return
-            except Exception:  # the database is away or refused the batch: keep it and try again
-                reraise_if_cancelling()
-                log.exception("iot bridge could not store a batch; retrying")
-                await asyncio.sleep(RETRY_SECONDS)
+        if effects.has_writes():
+            await until_done(lambda: self._write(effects, ingestor, now), log=log,
+                             failure="iot bridge could not store a batch; retrying")
+
+    async def _write(self, effects: Effects, ingestor: Ingestor, now: dt.datetime) -> None:
+        async with self.sessionmaker() as session, session.begin():
+            if effects.rows:
+                await copy_rows(session, effects.rows)
+                await production.apply_telemetry(session, effects.rows)
+            await alarms.apply_transitions(session, effects.transitions)
+            for org_id, device_code, answer in effects.command_answers:
+                await commands.acknowledge(session, org_id=org_id, device_code=device_code, answer=answer)
+            for device_id, reported in effects.reported_attributes.items():
+                await session.execute(update(Device).where(Device.id == device_id).values(
+                    reported_attributes=Device.reported_attributes.op("||")(reported)))
+            await reconcile.resend_desired(session, device_ids=list(effects.reported_attributes))
+            await saved_sessions.save(session, ingestor.tracker, effects.births, effects.touched)
+            await held_messages.save(session, effects.held, self._org_of_edge_node, now)
 
     async def _org_of_edge_node(self, group_id: str, edge_node_id: str) -> uuid.UUID | None:
         edge = await self.directory.edge_node(group_id, edge_node_id)

@@ -50,7 +50,9 @@ class RunningBridge:
     async def start(cls, bridge: Bridge) -> "RunningBridge":
         stop_event = asyncio.Event()
         task = asyncio.create_task(bridge.run(stop_event))
-        await asyncio.wait_for(bridge.connected.wait(), WAIT_SECONDS)
+        async with asyncio.timeout(WAIT_SECONDS):
+            await bridge.connected.wait()
+            await bridge.restored.wait()
         return cls(bridge, stop_event, task)
 
     async def stop(self) -> None:

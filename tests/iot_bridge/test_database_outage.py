@@ -1,0 +1,66 @@
+"""The bridge while its database is away: it waits, keeps each edge node's order, and loses nothing.
+
+The outage is real: the test's database refuses new connections and its open ones are ended
+(``ALLOW_CONNECTIONS false``, ``pg_terminate_backend``), on the embedded server as on a shared one.
+"""
+
+import contextlib
+import logging
+import os
+from collections.abc import AsyncIterator
+
+import psycopg
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from iot_bridge.plain_topics import TopicKind, plain_topic
+from iot_bridge.sparkplug import DataType, MessageType, Metric
+from tests.iot_bridge.bridge_world import World, node_birth, stored
+from tradeloom.db import libpq_url
+
+
+@contextlib.asynccontextmanager
+async def database_away(database_url: str) -> AsyncIterator[None]:
+    """No connection to the database until the block is left; the open ones are ended at once."""
+    name = libpq_url(database_url).partition("?")[0].rsplit("/", 1)[1]
+    with psycopg.connect(libpq_url(os.environ["TRADELOOM_TEST_DATABASE_URL"]), autocommit=True) as conn:
+        conn.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+        conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
+        try:
+            yield
+        finally:
+            conn.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+
+
+async def test_what_came_while_the_database_was_away_is_stored_once_it_is_back(
+        world: World, engine: AsyncEngine, database_url: str, caplog: pytest.LogCaptureFixture):
+    caplog.set_level(logging.WARNING, logger="iot_bridge")
+    # given the database goes away before the bridge has read the registry
+    async with database_away(database_url):
+        # when the edge node is born and reports, and a plain sensor reports
+        node_birth(world)
+        world.sparkplug(MessageType.DDATA, 2, (Metric(None, 85.0, DataType.DOUBLE, alias=1),))
+        world.publish(plain_topic(world.org_id, "th-1", TopicKind.TELEMETRY),
+                      b'{"seq": 1, "values": {"temperature": 20.5}}')
+        await world.until(lambda: "waiting for its database" in caplog.text)
+    await engine.dispose()  # the pooled connections were ended too
+
+    # then once it is back, everything is stored, and the bridge took it as data, not as refusals
+    async def all_stored() -> bool:
+        return (await stored(engine, world.lathe_id) == [("good_count", 0.0), ("spindle_temp", 40.0),
+                                                          ("spindle_temp", 85.0)]
+                and await stored(engine, world.sensor_id) == [("temperature", 20.5)])
+
+    await world.until(all_stored)
+    assert world.bridge.totals == {"accepted": 4}
+    # and when it goes away again with the registry known, the next batch waits for it to come back
+    async with database_away(database_url):
+        world.sparkplug(MessageType.DDATA, 3, (Metric(None, 86.0, DataType.DOUBLE, alias=1),))
+        await world.until(lambda: "could not store a batch" in caplog.text)
+    await engine.dispose()
+
+    async def stored_again() -> bool:
+        return ("spindle_temp", 86.0) in await stored(engine, world.lathe_id)
+
+    await world.until(stored_again)
+    assert world.bridge.totals == {"accepted": 5}
