@@ -14,6 +14,7 @@ from iot_bridge.credentials import hash_mqtt_password, password_file
 from iot_bridge.edge.mqtt import BrokerAddress
 from iot_bridge.models import Device, EdgeNode
 from iot_bridge.plain_topics import TopicKind, plain_topic
+from iot_bridge.running import until_done
 from iot_bridge.telemetry import drop_expired_partitions, ensure_partitions
 from tradeloom.db import make_engine, make_sessionmaker, utcnow
 from tradeloom.jobs import async_redis, require_url
@@ -32,7 +33,7 @@ async def run_bridge(settings: Settings) -> None:
     stop = asyncio.Event()
     for stop_signal in (signal.SIGINT, signal.SIGTERM):
         asyncio.get_running_loop().add_signal_handler(stop_signal, stop.set)
-    retention = asyncio.create_task(_keep_partitions(sessionmaker, settings, stop))
+    retention = asyncio.create_task(keep_partitions(sessionmaker, settings, stop))
     try:
         await Bridge(settings, sessionmaker, redis, broker).run(stop)
     finally:
@@ -41,14 +42,13 @@ async def run_bridge(settings: Settings) -> None:
         await engine.dispose()
 
 
-async def _keep_partitions(sessionmaker: async_sessionmaker[AsyncSession], settings: Settings,
-                           stop: asyncio.Event) -> None:
+async def keep_partitions(sessionmaker: async_sessionmaker[AsyncSession], settings: Settings,
+                          stop: asyncio.Event) -> None:
+    """Every hour until ``stop``: make the days ahead, drop the expired ones. A database that is away is
+    waited for: an upkeep ended by the error would leave the bridge without partitions for the days to come."""
     while not stop.is_set():
-        today = utcnow().date()
-        async with sessionmaker() as session, session.begin():
-            await ensure_partitions(session, today=today, retention_days=settings.iot_telemetry_retention_days)
-            dropped = await drop_expired_partitions(
-                session, today=today, retention_days=settings.iot_telemetry_retention_days)
+        dropped = await until_done(lambda: _upkeep(sessionmaker, settings), log=log,
+                                   failure="iot telemetry partitions could not be kept; retrying")
         if dropped:
             log.info("iot telemetry partitions dropped", extra={"partitions": dropped})
         try:
@@ -56,6 +56,14 @@ async def _keep_partitions(sessionmaker: async_sessionmaker[AsyncSession], setti
                 await stop.wait()
         except TimeoutError:
             continue
+
+
+async def _upkeep(sessionmaker: async_sessionmaker[AsyncSession], settings: Settings) -> list[str]:
+    today = utcnow().date()
+    async with sessionmaker() as session, session.begin():
+        await ensure_partitions(session, today=today, retention_days=settings.iot_telemetry_retention_days)
+        return await drop_expired_partitions(session, today=today,
+                                             retention_days=settings.iot_telemetry_retention_days)
 
 
 async def write_broker_files(settings: Settings, directory: Path) -> tuple[Path, Path]:

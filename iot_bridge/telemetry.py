@@ -50,6 +50,27 @@ def storable_days(today: dt.date, retention_days: int) -> tuple[dt.date, dt.date
     return today - dt.timedelta(days=retention_days - 1), today + dt.timedelta(days=DAYS_AHEAD)
 
 
+class StorableTimes:
+    """The times a reading may carry to be stored: from the first day kept to the last day whose partition is
+    made ahead. It moves with the date, as the hourly partition upkeep does: a window fixed when the bridge
+    started refused every reading once the bridge had run past the days made ahead."""
+
+    def __init__(self, retention_days: int) -> None:
+        self.retention_days = retention_days
+        self._today: dt.date | None = None
+        self._start = self._end = dt.datetime.min.replace(tzinfo=dt.UTC)
+
+    def move_to(self, today: dt.date) -> None:
+        if today != self._today:
+            first, last = storable_days(today, self.retention_days)
+            self._start = dt.datetime.combine(first, dt.time(), dt.UTC)
+            self._end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), dt.UTC)
+            self._today = today
+
+    def __contains__(self, ts: dt.datetime) -> bool:
+        return self._start <= ts < self._end
+
+
 async def ensure_partitions(session: AsyncSession, *, today: dt.date, retention_days: int) -> None:
     """Create the day partitions the retention window and the days ahead need (idempotent)."""
     first, last = storable_days(today, retention_days)

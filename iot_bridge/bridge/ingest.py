@@ -19,7 +19,7 @@ from iot_bridge.bridge.sessions import SparkplugTracker
 from iot_bridge.plain_topics import PlainTopic, TopicKind, parse_plain_topic
 from iot_bridge.sparkplug import INT64_MAX, MessageType, Payload, SparkplugTopic, TopicError, parse_topic
 from iot_bridge.sparkplug.commands import commands_in
-from iot_bridge.telemetry import TelemetryRow
+from iot_bridge.telemetry import StorableTimes, TelemetryRow
 
 MAX_JSON_BYTES = 64 * 1024
 RECENT_JSON_SEQS = 64  # per plain telemetry topic: how far back a redelivery is known for a copy
@@ -72,17 +72,18 @@ class Effects:
 
 
 class Ingestor:
-    def __init__(self, directory: Directory, *, storable_from: dt.datetime, storable_until: dt.datetime) -> None:
+    def __init__(self, directory: Directory, *, retention_days: int) -> None:
         self.directory = directory
         self.tracker = SparkplugTracker()
         self.alarms = AlarmEvaluator()
         self.last_seen: dict[uuid.UUID, tuple[KnownDevice, dt.datetime]] = {}
         self._born_devices: dict[str, dict[str, KnownDevice]] = {}  # edge key → device code → device
         self._json_seqs: dict[PlainTopic, RecentSeqs] = {}  # plain telemetry topic → seqs of its last messages
-        self.storable_from, self.storable_until = storable_from, storable_until
+        self.storable = StorableTimes(retention_days)
 
     async def ingest(self, topic: str, payload: bytes, effects: Effects, *, now: dt.datetime) -> None:
         """Add one message's effects; a bad message only adds a rejection reason."""
+        self.storable.move_to(now.date())
         if topic.startswith("spBv1.0/STATE/"):
             return  # host applications' announcements (ours included): not device data
         reason = await (self._sparkplug(topic, payload, effects, now) if topic.startswith("spBv1.0/")
@@ -214,7 +215,7 @@ class Ingestor:
     def _rows(self, device: KnownDevice, readings: list[Reading], seq: int | None, effects: Effects) -> None:
         """Telemetry rows of the readings inside the stored days; alarms from the live ones."""
         for key, value, ts, historical in readings:
-            if not self.storable_from <= ts < self.storable_until:
+            if ts not in self.storable:
                 effects.rejected["time_out_of_range"] += 1
                 continue
             effects.rows.append(TelemetryRow.of(org_id=device.org_id, device_id=device.id, key=key, ts=ts,

@@ -45,7 +45,7 @@ from iot_bridge.sparkplug import (
     state_payload,
     state_topic,
 )
-from iot_bridge.telemetry import copy_rows, ensure_partitions, storable_days
+from iot_bridge.telemetry import copy_rows, ensure_partitions
 from tradeloom.db import utcnow
 from tradeloom.settings import Settings
 
@@ -176,11 +176,7 @@ class Bridge:
 
     async def _work(self, index: int, open_alarms: set[tuple]) -> None:
         queue = self.queues[index]
-        first, until = storable_days(utcnow().date(), self.settings.iot_telemetry_retention_days)
-        ingestor = Ingestor(
-            self.directory, storable_from=dt.datetime.combine(first, dt.time(), dt.UTC),
-            storable_until=dt.datetime.combine(until + dt.timedelta(days=1), dt.time(), dt.UTC),
-        )
+        ingestor = Ingestor(self.directory, retention_days=self.settings.iot_telemetry_retention_days)
         ingestor.alarms.active |= open_alarms
         reorder = await until_done(lambda: self._restore_shard(index, ingestor), log=log,
                                    failure="iot bridge could not restore a shard's sessions; retrying")

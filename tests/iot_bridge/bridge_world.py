@@ -5,6 +5,7 @@ projects' clients on the shared broker) do not see each other's messages.
 """
 
 import asyncio
+import contextlib
 import datetime as dt
 import inspect
 import os
@@ -13,6 +14,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
 import paho.mqtt.client as mqtt
+import psycopg
 import pytest
 from redis.asyncio import Redis
 from sqlalchemy import select
@@ -34,6 +36,7 @@ from iot_bridge.sparkplug import (
 )
 from tests.conftest import truncate_all
 from tests.factories import make_org
+from tradeloom.db import libpq_url
 from tradeloom.settings import Settings
 
 BROKER = BrokerAddress.from_url(os.environ["TRADELOOM_TEST_MQTT_URL"])  # set by tests/conftest.py
@@ -163,3 +166,16 @@ async def stored(engine: AsyncEngine, device_id: uuid.UUID) -> list[tuple[str, f
         rows = await conn.execute(select(telemetry.c.key, telemetry.c.value_num)
                                   .where(telemetry.c.device_id == device_id).order_by(telemetry.c.ts, telemetry.c.key))
         return [(key, value) for key, value in rows]
+
+
+@contextlib.asynccontextmanager
+async def database_away(database_url: str) -> AsyncIterator[None]:
+    """No connection to the database until the block is left; the open ones are ended at once."""
+    name = libpq_url(database_url).partition("?")[0].rsplit("/", 1)[1]
+    with psycopg.connect(libpq_url(os.environ["TRADELOOM_TEST_DATABASE_URL"]), autocommit=True) as conn:
+        conn.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+        conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
+        try:
+            yield
+        finally:
+            conn.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')

@@ -1,35 +1,16 @@
 """The bridge while its database is away: it waits, keeps each edge node's order, and loses nothing.
 
-The outage is real: the test's database refuses new connections and its open ones are ended
-(``ALLOW_CONNECTIONS false``, ``pg_terminate_backend``), on the embedded server as on a shared one.
+The outage is real (``bridge_world.database_away``), on the embedded server as on a shared one.
 """
 
-import contextlib
 import logging
-import os
-from collections.abc import AsyncIterator
 
-import psycopg
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from iot_bridge.plain_topics import TopicKind, plain_topic
 from iot_bridge.sparkplug import DataType, MessageType, Metric
-from tests.iot_bridge.bridge_world import World, node_birth, stored
-from tradeloom.db import libpq_url
-
-
-@contextlib.asynccontextmanager
-async def database_away(database_url: str) -> AsyncIterator[None]:
-    """No connection to the database until the block is left; the open ones are ended at once."""
-    name = libpq_url(database_url).partition("?")[0].rsplit("/", 1)[1]
-    with psycopg.connect(libpq_url(os.environ["TRADELOOM_TEST_DATABASE_URL"]), autocommit=True) as conn:
-        conn.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
-        conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
-        try:
-            yield
-        finally:
-            conn.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+from tests.iot_bridge.bridge_world import World, database_away, node_birth, stored
 
 
 async def test_what_came_while_the_database_was_away_is_stored_once_it_is_back(
