@@ -226,7 +226,12 @@ class Bridge:
         pending = deque(ready)
         while pending:
             message = pending.popleft()
-            await ingestor.ingest(message.topic, message.payload, effects, now=now)
+            try:
+                await ingestor.ingest(message.topic, message.payload, effects, now=now)
+            except Exception:  # a message the bridge's code fails on: refused, the shard goes on
+                reraise_if_cancelling()
+                log.exception("iot bridge could not ingest a message; refused", extra={"topic": message.topic})
+                effects.rejected["ingest_error"] += 1
             pending.extend(reorder.after(message))
 
     async def _take_batch(self, queue: asyncio.Queue[Inbound]) -> list[Inbound]:

@@ -1,14 +1,18 @@
-"""The bridge while its database is away: it waits, keeps each edge node's order, and loses nothing.
-
-The outage is real (``bridge_world.database_away``), on the embedded server as on a shared one.
+"""The bridge through faults: while its database is away it waits, keeps each edge node's order and loses
+nothing (a real outage, ``bridge_world.database_away``, on the embedded server as on a shared one); a
+message its own code fails on is refused and the shard goes on.
 """
 
+import datetime as dt
 import logging
+from typing import Any
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from iot_bridge.plain_topics import TopicKind, plain_topic
+from iot_bridge.bridge.directory import KnownDevice
+from iot_bridge.bridge.ingest import Effects, Ingestor
+from iot_bridge.plain_topics import PlainTopic, TopicKind, plain_topic
 from iot_bridge.sparkplug import DataType, MessageType, Metric
 from tests.iot_bridge.bridge_world import World, database_away, node_birth, stored
 
@@ -45,3 +49,23 @@ async def test_what_came_while_the_database_was_away_is_stored_once_it_is_back(
 
     await world.until(stored_again)
     assert world.bridge.totals == {"accepted": 5}
+
+
+async def test_a_message_the_bridge_fails_on_is_refused_and_the_next_ones_are_stored(
+        world: World, engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch):
+    """An error in the bridge's own code (here injected) refuses that message; its shard's worker goes on."""
+    take_json_telemetry = Ingestor._json_telemetry
+
+    def failing_on_marked_reports(self: Ingestor, device: KnownDevice, topic: PlainTopic, document: dict[str, Any],
+                                  effects: Effects, now: dt.datetime) -> str | None:
+        if "fail" in document:
+            raise RuntimeError("a bug")
+        return take_json_telemetry(self, device, topic, document, effects, now)
+
+    monkeypatch.setattr(Ingestor, "_json_telemetry", failing_on_marked_reports)
+    telemetry_topic = plain_topic(world.org_id, "th-1", TopicKind.TELEMETRY)
+    world.publish(telemetry_topic, b'{"fail": true, "seq": 1, "values": {"temperature": 20.0}}')
+    world.publish(telemetry_topic, b'{"seq": 2, "values": {"temperature": 21.0}}')
+    await world.until(lambda: world.bridge.totals["accepted"] == 1)
+    assert world.bridge.totals["ingest_error"] == 1
+    assert await stored(engine, world.sensor_id) == [("temperature", 21.0)]
