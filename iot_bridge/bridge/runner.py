@@ -103,7 +103,11 @@ class Bridge:
         self._watched = live.WatchedChannels()
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Connect, ingest until ``stop`` is set, then announce STATE offline and disconnect."""
+        """Connect, ingest until ``stop`` is set, then announce STATE offline and disconnect.
+
+        A worker that ends by an error stops the bridge and is raised: the process exits, its supervisor
+        starts it again, and the restarted bridge takes up its saved sessions and the broker's redeliveries
+        (the crash path the bridge is built for) instead of running on with a shard nobody serves."""
         today = utcnow().date()
         async with self.sessionmaker() as session, session.begin():
             await ensure_partitions(session, today=today, retention_days=self.settings.iot_telemetry_retention_days)
@@ -113,14 +117,19 @@ class Bridge:
         self._client = driver.client
         workers = [asyncio.create_task(self._work(index, set(open_pairs))) for index in range(len(self.queues))]
         workers.append(asyncio.create_task(self._send_commands()))
+        stopping = asyncio.create_task(stop.wait())
         try:
-            await stop.wait()
+            await asyncio.wait([stopping, *workers], return_when=asyncio.FIRST_COMPLETED)
         finally:
-            for worker in workers:
-                worker.cancel()
-            await asyncio.gather(*workers, return_exceptions=True)
+            for task in (stopping, *workers):
+                task.cancel()
+            ended = await asyncio.gather(*workers, return_exceptions=True)
             await self._announce_offline(born_at)
             await driver.stop()
+        for outcome in ended:
+            if isinstance(outcome, Exception):
+                log.error("an iot bridge worker failed; the bridge stops", exc_info=outcome)
+                raise outcome
 
     async def _announce_offline(self, born_at: int) -> None:
         """STATE offline before a clean stop; without a broker to tell, the will set at connect says it."""

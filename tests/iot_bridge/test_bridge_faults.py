@@ -3,6 +3,7 @@ nothing (a real outage, ``bridge_world.database_away``, on the embedded server a
 message its own code fails on is refused and the shard goes on.
 """
 
+import asyncio
 import datetime as dt
 import logging
 from typing import Any
@@ -12,9 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from iot_bridge.bridge.directory import KnownDevice
 from iot_bridge.bridge.ingest import Effects, Ingestor
+from iot_bridge.bridge.runner import Bridge, Inbound
 from iot_bridge.plain_topics import PlainTopic, TopicKind, plain_topic
-from iot_bridge.sparkplug import DataType, MessageType, Metric
-from tests.iot_bridge.bridge_world import World, database_away, node_birth, stored
+from iot_bridge.sparkplug import DataType, MessageType, Metric, state_topic
+from tests.iot_bridge.bridge_world import BROKER, WAIT_SECONDS, World, database_away, node_birth, stored
 
 
 async def test_what_came_while_the_database_was_away_is_stored_once_it_is_back(
@@ -69,3 +71,21 @@ async def test_a_message_the_bridge_fails_on_is_refused_and_the_next_ones_are_st
     await world.until(lambda: world.bridge.totals["accepted"] == 1)
     assert world.bridge.totals["ingest_error"] == 1
     assert await stored(engine, world.sensor_id) == [("temperature", 21.0)]
+
+
+async def test_a_worker_that_fails_stops_the_bridge_with_its_error(world: World, monkeypatch: pytest.MonkeyPatch):
+    """Not a bridge running on with a shard nobody serves: the process ends and its supervisor restarts it."""
+    settings = world.bridge.settings.model_copy(update={"iot_host_id": f"{world.bridge.settings.iot_host_id}-2"})
+    bridge = Bridge(settings, world.sessionmaker, world.bridge.redis, BROKER, persistent_session=False,
+                    topic_filters=[f"spBv1.0/{world.group}/#"])
+
+    async def failing_batch(queue: object) -> list[Inbound]:
+        raise RuntimeError("a bug outside the ingestion of a message")
+
+    monkeypatch.setattr(bridge, "_take_batch", failing_batch)
+    try:
+        with pytest.raises(RuntimeError, match="a bug outside"):
+            async with asyncio.timeout(WAIT_SECONDS):
+                await bridge.run(asyncio.Event())
+    finally:  # its last word, STATE offline, is retained on the shared broker
+        world.publisher.publish(state_topic(settings.iot_host_id), b"", qos=1, retain=True).wait_for_publish(5)
