@@ -20,7 +20,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from iot_bridge import registry
-from iot_bridge.device_types import load_device_types
+from iot_bridge.device_types import load_device_types, storable_text
 from iot_bridge.models import CommandStatus, Device, DeviceCommand, EdgeNode
 from iot_bridge.sparkplug import DataType, Metric
 from iot_bridge.sparkplug.commands import CORRELATION, command_metric
@@ -119,6 +119,7 @@ async def acknowledge(session: AsyncSession, *, org_id: uuid.UUID, device_code: 
     except ValueError:
         return False
     ok = answer.get("ok") is True
+    detail = storable_text(str(answer.get("detail", "")))[:500]  # the device's own words, as far as JSON holds them
     command_id = await session.scalar(
         update(DeviceCommand)
         .where(DeviceCommand.correlation_id == correlation_id, DeviceCommand.org_id == org_id,
@@ -126,7 +127,7 @@ async def acknowledge(session: AsyncSession, *, org_id: uuid.UUID, device_code: 
                DeviceCommand.device_id == select(Device.id).where(Device.org_id == org_id,
                                                                   Device.code == device_code).scalar_subquery())
         .values(status=(CommandStatus.ACKNOWLEDGED if ok else CommandStatus.FAILED).value,
-                acknowledged_at=utcnow(), result={"ok": ok, "detail": str(answer.get("detail", ""))[:500]})
+                acknowledged_at=utcnow(), result={"ok": ok, "detail": detail})
         .returning(DeviceCommand.id)
     )
     if command_id is not None:

@@ -24,12 +24,10 @@ class _Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def _storable_text(value: str) -> bool:
-    try:
-        value.encode()
-    except UnicodeEncodeError:
-        return False
-    return "\x00" not in value
+def storable_text(value: str) -> str:
+    """``value`` as PostgreSQL's text and JSON can hold it: NUL characters dropped, lone surrogates (which
+    UTF-8 cannot encode; JSON's ``\\ud800`` decodes to one) replaced by ``?``."""
+    return value.encode("utf-8", "replace").decode().replace("\x00", "")
 
 
 class ValueType(StrEnum):
@@ -56,7 +54,7 @@ class ValueType(StrEnum):
             return isinstance(value, int) and -INT64_MAX - 1 <= value <= INT64_MAX
         if self is ValueType.DOUBLE:
             return isinstance(value, int | float) and -sys.float_info.max <= value <= sys.float_info.max
-        return isinstance(value, str) and _storable_text(value)
+        return isinstance(value, str) and storable_text(value) == value
 
 
 _SPARKPLUG_TYPES = {

@@ -258,14 +258,19 @@ async def test_commands_go_out_as_json_and_dcmd_and_json_answers_are_recorded(wo
     assert {m.name: m.value for m in dcmd.metrics} == {
         "Command/set_feed_override/CorrelationId": str(lathe_command), "Command/set_feed_override/percent": 90}
     assert await command_status(world, sensor_command) == "sent"
-    # when the device answers, the command is acknowledged
-    world.publish(plain_topic(world.org_id, "th-1", TopicKind.COMMAND_ACK),
-                  json.dumps({"correlation_id": str(sensor_command), "ok": True}).encode())
+    # when the device answers, with a detail PostgreSQL's JSON could not hold as sent (NUL, a lone surrogate)
+    world.publish(plain_topic(world.org_id, "th-1", TopicKind.COMMAND_ACK), json.dumps(
+        {"correlation_id": str(sensor_command), "ok": True, "detail": "done\x00 \ud800"}).encode())
 
     async def acknowledged() -> bool:
         return await command_status(world, sensor_command) == "acknowledged"
 
+    # then the command is acknowledged, with what of the detail can be kept
     await world.until(acknowledged)
+    async with world.sessionmaker() as session:
+        result = await session.scalar(
+            select(DeviceCommand.result).where(DeviceCommand.correlation_id == sensor_command))
+    assert result == {"ok": True, "detail": "done ?"}
 
 
 @pytest.fixture
