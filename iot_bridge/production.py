@@ -31,6 +31,9 @@ from tradeloom.errors import Conflict, Invalid, NotFound
 from tradeloom.outbox.service import emit
 
 RATE_WINDOW = dt.timedelta(minutes=15)
+# A good-part counter counts from 0 and, stored as a double, exactly up to 2**53: readings outside are no
+# machine's and are passed over (one of 2**63 failed the bigint column, and with it the bridge's batch).
+MOST_GOOD_PARTS = 2**53
 
 
 @dataclass(frozen=True)
@@ -148,6 +151,7 @@ _ROLE_BY_KEY = {  # telemetry key → "good_count" | "state" | "deviation", from
 
 
 async def _store_counts(session: AsyncSession, production: ProductionOrder, rows: list[TelemetryRow]) -> None:
+    rows = [row for row in rows if row.value_num is not None and 0 <= row.value_num <= MOST_GOOD_PARTS]
     if not rows:
         return
     await session.execute(insert(ProductionCount).values([
@@ -178,7 +182,7 @@ async def _recompute(session: AsyncSession, production: ProductionOrder) -> None
                max(ts)
         FROM steps
     """), {"id": production.id, "window": RATE_WINDOW.total_seconds()})).one()
-    completed, recent, span, last_ts = int(result[0]), int(result[1]), result[2], result[3]
+    completed, recent, span, last_ts = min(int(result[0]), MOST_GOOD_PARTS), int(result[1]), result[2], result[3]
     production.completed = completed
     production.eta_at = _eta(production.ordered - completed, recent, float(span or 0), last_ts)
     if completed >= production.ordered:

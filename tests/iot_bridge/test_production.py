@@ -83,6 +83,17 @@ async def test_counters_drive_progress_and_replays_change_nothing(session: Async
     assert (order.completed, order.state) == (35, "run")
 
 
+async def test_counter_readings_no_machine_sends_are_passed_over(session: AsyncSession):
+    line = await confirmed_line(session)
+    order = await start(session, line)
+    # when a device reports a counter beyond what a double counts exactly, and a negative one, among real ones
+    await production.apply_telemetry(session, [count(line, 0, 2**63 - 1, 1), count(line, 1, -5, 2),
+                                               count(line, 2, 10, 3), count(line, 3, 14, 4)])
+    await session.refresh(order)
+    # then only the real ones count
+    assert order.completed == 4
+
+
 async def test_finishing_records_epcis_events_and_the_buyer_sees_progress(session: AsyncSession):
     line = await confirmed_line(session, quantity="20")
     order = await start(session, line)
