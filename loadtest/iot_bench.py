@@ -171,6 +171,7 @@ class Outcome:
     load_before: str
     bridge_cpu_s: float
     broker_cpu_s: float
+    simulator_cpu_s: float  # the bench process while the fleet ran (not the alarm probe's process)
     stored_total: int
     primary_host: bool
     refused: dict[str, int]  # the bridge's refusals by reason, at the end of the drain
@@ -180,6 +181,11 @@ def refusals(redis_url: str) -> dict[str, int]:
     """What the bridge refused, by reason (``already_stored`` included: a copy acknowledged, not data lost)."""
     with Redis.from_url(redis_url) as redis:
         return {reason.decode(): int(count) for reason, count in redis.hgetall(live.REJECTED).items()}
+
+
+def own_cpu_seconds() -> float:
+    times = os.times()
+    return times.user + times.system
 
 
 def cpu_per_1000(outcome: Outcome) -> float:
@@ -228,6 +234,8 @@ def report(outcome: Outcome, command: str) -> str:
         f"{outcome.stored_total:,} messages stored: **{cpu_per_1000(outcome):.2f} CPU-s per 1,000** | — |",
         f"| broker CPU (Mosquitto, user + system) | {outcome.broker_cpu_s:,.1f} s: "
         f"**{outcome.broker_cpu_s * 1000 / max(outcome.sent, 1):.2f} CPU-s per 1,000 sent** | — |",
+        f"| simulator CPU (the bench process: devices, edge agents, Modbus and OPC UA servers) | "
+        f"{outcome.simulator_cpu_s:,.1f} s: **{outcome.simulator_cpu_s / outcome.duration:.0%} of a core** | — |",
         "| refused by the bridge, by reason (copies of stored messages included) | "
         + (", ".join(f"`{reason}` {count:,}" for reason, count in sorted(outcome.refused.items())) or "none")
         + " | — |",
@@ -269,9 +277,11 @@ def main() -> None:
                                primary_host_id=None if arguments.no_primary_host else get_settings().iot_host_id)
         try:
             tune_collector_for_service()  # as `tradeloom simulate-devices` does
+            simulator_cpu_before = own_cpu_seconds()
             fleet = asyncio.run(run_load(plan, options, duration=arguments.duration, mosquitto=mosquitto,
                                          bridge=bridge, database_url=database_url, probes=probes,
                                          faulty=arguments.faults))
+            simulator_cpu_s = own_cpu_seconds() - simulator_cpu_before
             sent = fleet.stats.sent
             stored_at_stop = stored_of_sent(stored_messages(database_url), sent)
             drain_started = time.monotonic()
@@ -293,7 +303,7 @@ def main() -> None:
             alarm_ms=probes.alarm_latencies_ms(), steady_alarm_ms=probes.alarm_latencies_ms(after_faults=False),
             rebirth_ms=probes.rebirth_after_gap_ms, events=probes.events,
             pgbench=pgbench_tps(SERVER_URL), load_before=load_before, bridge_cpu_s=bridge.cpu_seconds,
-            broker_cpu_s=mosquitto.cpu_seconds,
+            broker_cpu_s=mosquitto.cpu_seconds, simulator_cpu_s=simulator_cpu_s,
             stored_total=sum(stored.values()), primary_host=not arguments.no_primary_host, refused=refused)
     command = "python -m loadtest.iot_bench " + " ".join(sys.argv[1:])
     section = report(outcome, command)
