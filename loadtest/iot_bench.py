@@ -162,6 +162,7 @@ class Outcome:
     drain_s: float  # from the fleet's stop until everything was stored (or the count stood still)
     lost: int
     unsent: int  # left in the edge spools at the stop, never delivered
+    held_back: int  # JSON reports left in the sensors' memory at the stop, never acknowledged by the broker
     polled_stored: int
     alarm_ms: list[float]
     steady_alarm_ms: list[float]
@@ -226,6 +227,8 @@ def report(outcome: Outcome, command: str) -> str:
         f"after the stop | ≥ 5,000/s |",
         f"| of those still in the edge nodes' spools when the fleet stopped, never delivered (durable: replayed "
         f"after the node's next birth; not counted as lost) | {outcome.unsent:,} | — |",
+        f"| of those still in the JSON sensors' memory when the simulator stopped, never acknowledged by the "
+        f"broker (not handed over; not counted as lost) | {outcome.held_back:,} | — |",
         f"| messages of polled devices (Modbus, OPC UA) stored | {outcome.polled_stored:,} | — |",
         f"| alarm raised, threshold crossing → row in PostgreSQL, under load | {alarm} | p99 ≤ 1 s |",
         f"| the same, leaving out crossings begun within {FAULT_WINDOW_S} s after a fault | {steady} | p99 ≤ 1 s |",
@@ -282,7 +285,7 @@ def main() -> None:
                                          bridge=bridge, database_url=database_url, probes=probes,
                                          faulty=arguments.faults))
             simulator_cpu_s = own_cpu_seconds() - simulator_cpu_before
-            sent = fleet.stats.sent
+            sent, held_back = fleet.stats.sent, fleet.stats.held_back
             stored_at_stop = stored_of_sent(stored_messages(database_url), sent)
             drain_started = time.monotonic()
             wait_until_drained(database_url, sent)
@@ -296,8 +299,9 @@ def main() -> None:
         outcome = Outcome(
             devices=arguments.devices, rate=arguments.rate, duration=arguments.duration, sent=sum(sent.values()),
             stored_of_sent=stored_of_sent(stored, sent), stored_at_stop=stored_at_stop, drain_s=drain_s,
-            lost=sum(max(0, count - stored.get(code, 0) - unsent[code]) for code, count in sent.items()),
-            unsent=sum(unsent.values()),
+            lost=sum(max(0, count - stored.get(code, 0) - unsent[code] - held_back[code])
+                     for code, count in sent.items()),
+            unsent=sum(unsent.values()), held_back=sum(held_back.values()),
             polled_stored=sum(stored.get(d.code, 0) for d in plan.devices if d.protocol in (Protocol.MODBUS,
                                                                                            Protocol.OPCUA)),
             alarm_ms=probes.alarm_latencies_ms(), steady_alarm_ms=probes.alarm_latencies_ms(after_faults=False),

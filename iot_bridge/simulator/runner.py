@@ -62,6 +62,9 @@ class FleetOptions:
 @dataclass
 class FleetStats:
     sent: Counter[str] = field(default_factory=Counter)  # device code → reports made (Sparkplug, JSON)
+    # JSON reports the broker had not acknowledged when the fleet stopped: still in the sensor's memory, never
+    # handed over (a Sparkplug node keeps its own in its spool)
+    held_back: Counter[str] = field(default_factory=Counter)
     ticks: int = 0
     edge_nodes: list[SparkplugEdgeNode] = field(default_factory=list)
 
@@ -178,8 +181,8 @@ class Fleet:
         sequence = {s.code: 0 for s in sensors}
         # Kept until connected, then sent in order: paho sends what is published while it waits for the
         # CONNACK ahead of what it holds from before, so a reading published then would overtake older ones.
-        unsent: deque[tuple[str, str]] = deque()
-        last: mqtt.MQTTMessageInfo | None = None
+        unsent: deque[tuple[str, str, str]] = deque()  # code, topic, body
+        in_flight: deque[tuple[mqtt.MQTTMessageInfo, str]] = deque()  # published, not yet acknowledged
         ticker = _Ticker(1 / self.options.rate)
         try:
             while True:
@@ -188,14 +191,19 @@ class Fleet:
                     sequence[sensor.code] += 1
                     document = {"ts": self._timestamp(sensor.code), "seq": sequence[sensor.code],
                                 "values": self._signals[sensor.code].step()}
-                    unsent.append((f"tl/{self.options.org_id}/{sensor.code}/telemetry",
+                    unsent.append((sensor.code, f"tl/{self.options.org_id}/{sensor.code}/telemetry",
                                    json.dumps(document, separators=(",", ":"))))
                     self.stats.sent[sensor.code] += 1
                 while unsent and client.is_connected():
-                    last = client.publish(*unsent.popleft(), qos=1)
+                    code, topic, body = unsent.popleft()
+                    in_flight.append((client.publish(topic, body, qos=1), code))
+                while in_flight and in_flight[0][0].is_published():
+                    in_flight.popleft()
         finally:
-            if last is not None:  # what paho still queues goes out before the DISCONNECT (acknowledged in order)
-                await published(last, STOP_WAIT_SECONDS)
+            if in_flight:  # what paho still queues goes out before the DISCONNECT (acknowledged in order)
+                await published(in_flight[-1][0], STOP_WAIT_SECONDS)
+            self.stats.held_back.update(code for info, code in in_flight if not info.is_published())
+            self.stats.held_back.update(code for code, _, _ in unsent)
             await driver.stop()
 
     # -- Modbus PLCs and OPC UA machines behind edge agents ----------------------------------------------------

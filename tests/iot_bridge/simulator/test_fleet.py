@@ -10,7 +10,7 @@ import uuid
 from sqlalchemy import func, select
 
 from iot_bridge.device_types import load_device_types
-from iot_bridge.edge.mqtt import close_client
+from iot_bridge.edge.mqtt import BrokerAddress, close_client
 from iot_bridge.models import Device, EdgeNode, Protocol
 from iot_bridge.simulator.fleet import plan_fleet, provision_fleet
 from iot_bridge.simulator.runner import PORT_SPAN, Fleet, FleetOptions
@@ -18,7 +18,7 @@ from iot_bridge.sparkplug import MessageType
 from tests.factories import make_org
 from tests.iot_bridge.edge.peers import TEST_BROKER, WAIT_LIMIT_S, SparkplugRecorder, unique_group
 from tradeloom.identity.roles import OrgKind
-from tradeloom.net import free_port_block
+from tradeloom.net import free_port, free_port_block
 
 
 def test_a_few_hundred_devices_cover_every_type_over_every_protocol():
@@ -110,3 +110,20 @@ async def test_a_small_fleet_speaks_every_protocol(tmp_path):
     # then what the simulator says it sent covers exactly the Sparkplug and JSON devices
     assert set(fleet.stats.sent) == {d.code for d in plan.devices if d.protocol in (Protocol.SPARKPLUG,
                                                                                       Protocol.MQTT_JSON)}
+    assert not fleet.stats.held_back  # the broker acknowledged every JSON report before the sensors stopped
+
+
+async def test_json_reports_no_broker_acknowledged_are_held_back_not_sent(tmp_path):
+    """What a sensor still holds at the stop never reached the platform: the bench must not count it as lost."""
+    plan = plan_fleet(10, group_id=unique_group())
+    nowhere = BrokerAddress("127.0.0.1", free_port())  # nothing listens: no report is ever acknowledged
+    fleet = Fleet(plan, FleetOptions(broker=nowhere, org_id=uuid.uuid4(), rate=5, spool_dir=tmp_path,
+                                     base_port=free_port_block(PORT_SPAN), faults=False))
+    running = asyncio.create_task(fleet.run())
+    sensors = {d.code for d in plan.of(Protocol.MQTT_JSON)}
+    async with asyncio.timeout(WAIT_LIMIT_S):
+        while not sensors <= set(fleet.stats.sent):  # noqa: ASYNC110 - the fleet's counters, no event
+            await asyncio.sleep(0.05)
+    running.cancel()
+    await asyncio.gather(running, return_exceptions=True)
+    assert fleet.stats.held_back == collections.Counter({code: fleet.stats.sent[code] for code in sensors})
