@@ -1,6 +1,6 @@
 """The bridge through faults: while its database is away it waits, keeps each edge node's order and loses
 nothing (a real outage, ``bridge_world.database_away``, on the embedded server as on a shared one); a
-message its own code fails on is refused and the shard goes on.
+message its own code fails on is refused and the shard goes on; a worker that still fails stops the bridge.
 """
 
 import asyncio
