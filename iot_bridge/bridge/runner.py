@@ -100,7 +100,7 @@ class Bridge:
         self._connection = 0  # counts the broker's CONNACKs: a packet identifier means something on one only
         self._deliveries = 0  # counts the messages received, in paho's order
         self._acknowledgements = InOrderAcknowledgements(self._send_puback)
-        self._watched = live.WatchedChannels()
+        self._live = live.LivePublisher(redis)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Connect, ingest until ``stop`` is set, then announce STATE offline and disconnect.
@@ -312,11 +312,9 @@ class Bridge:
     async def _publish(self, ingestor: Ingestor, effects: Effects, now: dt.datetime) -> None:
         seen = ingestor.last_seen
         try:
-            await live.publish_batch(
-                self.redis, now=now, rejected=effects.rejected, rows=effects.rows,
-                online={d: (seen[d][0].org_id, flag) for d, flag in effects.online.items() if d in seen},
-                watched=await self._watched.channels(self.redis),
-            )
+            await self._live.publish_batch(
+                now=now, rejected=effects.rejected, rows=effects.rows,
+                online={d: (seen[d][0].org_id, flag) for d, flag in effects.online.items() if d in seen})
         except Exception:  # live state is a cache: the data is safe in PostgreSQL
             reraise_if_cancelling()
             log.exception("iot bridge could not update Redis")
