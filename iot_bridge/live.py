@@ -6,7 +6,6 @@ bridge publishes to only while someone listens).
 """
 
 import datetime as dt
-import json
 import math
 import time
 import uuid
@@ -30,7 +29,7 @@ OnlineFlags = dict[uuid.UUID, tuple[uuid.UUID, bool]]  # device → (its organiz
 
 
 def latest_key(org_id: uuid.UUID) -> str:
-    """An organization's latest values: one hash, a field ``{device}:{key}`` per reading key."""
+    """An organization's latest values: one hash, a field per device (``{key: [ms, value]}`` as JSON)."""
     return f"iot:{org_id}:latest"
 
 
@@ -76,31 +75,37 @@ class LivePublisher:
 
     Per organization, not per device: at 5,000 msg/s a batch names about as many devices as it holds
     messages, and a command per device (its latest values, its online flag) was a quarter of the bridge's
-    samples. The latest values go to the organization's hash in one HSET; an online flag is written when it
-    changes, and again every ``ONLINE_REWRITE_SECONDS`` so that flags Redis lost (a restart without
-    persistence) come back.
+    samples. A device's latest values are one field of its organization's hash, all its keys in one JSON
+    document: the publisher keeps them in memory (read back from Redis the first time it sees a device) and
+    writes the whole document when any key changes. An online flag is written when it changes, and again
+    every ``ONLINE_REWRITE_SECONDS`` so that flags Redis lost (a restart without persistence) come back.
     """
 
     def __init__(self, redis: Redis) -> None:
         self.redis = redis
         self._watched = WatchedChannels()
+        self._latest: dict[uuid.UUID, dict[str, list[Any]]] = {}  # device → key → [ms, value]
         self._flags_written: dict[uuid.UUID, tuple[bool, float]] = {}  # device → (flag, monotonic time)
 
     async def publish_batch(self, *, rows: Sequence[TelemetryRow], online: OnlineFlags,
                             rejected: dict[str, int], now: dt.datetime) -> None:
         """``online``: the devices the batch heard from or found silent."""
         watched = await self._watched.channels(self.redis)
+        batch = _latest_by_device(rows)
+        await self._recall([(device_id, latest.org_id) for device_id, latest in batch.items()
+                            if device_id not in self._latest])
         flags = self._flags_to_write(online)
         pipe = self.redis.pipeline(transaction=False)
-        fields: dict[uuid.UUID, dict[FieldT, EncodableT]] = defaultdict(dict)  # org → latest-values hash fields
+        documents: dict[uuid.UUID, dict[FieldT, EncodableT]] = defaultdict(dict)  # org → device → JSON
         counts: Counter[uuid.UUID] = Counter()  # org → rows
-        for device_id, latest in _latest_by_device(rows).items():
-            prefix = f"{device_id}:"
-            fields[latest.org_id].update((prefix + key, orjson.dumps(value)) for key, value in latest.values.items())
+        for device_id, latest in batch.items():
+            merged = self._latest[device_id]
+            merged.update(latest.values)
+            documents[latest.org_id][str(device_id)] = orjson.dumps(merged)
             counts[latest.org_id] += latest.rows
             if watched and (channel := live_channel(device_id)) in watched:
                 pipe.publish(channel, orjson.dumps(latest.values))
-        for org_id, mapping in fields.items():
+        for org_id, mapping in documents.items():
             pipe.hset(latest_key(org_id), mapping=mapping)
         second = int(now.timestamp())
         for org_id, count in counts.items():
@@ -113,6 +118,17 @@ class LivePublisher:
         await pipe.execute()
         written_at = time.monotonic()
         self._flags_written.update((device_id, (flag, written_at)) for device_id, (_, flag) in flags.items())
+
+    async def _recall(self, devices: list[tuple[uuid.UUID, uuid.UUID]]) -> None:
+        """The latest values Redis holds of devices seen for the first time (device, org): a batch with some of
+        a device's keys must not write over the others."""
+        if not devices:
+            return
+        pipe = self.redis.pipeline(transaction=False)
+        for device_id, org_id in devices:
+            pipe.hget(latest_key(org_id), str(device_id))
+        for (device_id, _), document in zip(devices, await pipe.execute(), strict=True):
+            self._latest[device_id] = orjson.loads(document) if document is not None else {}
 
     def _flags_to_write(self, online: OnlineFlags) -> OnlineFlags:
         """The flags of ``online`` that changed since written, or were written too long ago."""
@@ -148,13 +164,10 @@ def _flags_by_org(flags: OnlineFlags) -> dict[uuid.UUID, dict[FieldT, EncodableT
     return by_org
 
 
-async def latest_values(redis: Redis, *, org_id: uuid.UUID, device_id: uuid.UUID,
-                        keys: Sequence[str]) -> dict[str, tuple[int, Any]]:
-    """Key → (ms timestamp, value) of a device's last readings of ``keys`` (its type's telemetry keys)."""
-    if not keys:
-        return {}
-    raw = await redis.hmget(latest_key(org_id), [f"{device_id}:{key}" for key in keys])
-    return {key: (json.loads(v)[0], json.loads(v)[1]) for key, v in zip(keys, raw, strict=True) if v is not None}
+async def latest_values(redis: Redis, *, org_id: uuid.UUID, device_id: uuid.UUID) -> dict[str, tuple[int, Any]]:
+    """Key → (ms timestamp, value) of a device's last readings."""
+    document = await redis.hget(latest_key(org_id), str(device_id))
+    return {key: (ms, value) for key, (ms, value) in orjson.loads(document).items()} if document else {}
 
 
 async def online_flags(redis: Redis, *, org_id: uuid.UUID) -> dict[uuid.UUID, bool]:

@@ -104,8 +104,7 @@ async def _device_page(request: Request, principal: Member, tx: Tx, device_id: u
     session = await tx.session()
     device = await registry.get_device(session, device_id=device_id)
     spec = load_device_types()[device.type_code]
-    latest = await live.latest_values(request.app.state.redis, org_id=principal.org_id, device_id=device.id,
-                                      keys=[t.key for t in spec.telemetry])
+    latest = await live.latest_values(request.app.state.redis, org_id=principal.org_id, device_id=device.id)
     numeric = [t for t in spec.telemetry if t.type.value in ("double", "int")]
     since = dt.datetime.now(dt.UTC) - dt.timedelta(hours=CHART_HOURS)
     series = {t.key: [[ts.isoformat(), value] for ts, value in

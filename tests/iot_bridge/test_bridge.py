@@ -63,8 +63,7 @@ async def test_sparkplug_data_is_stored_cached_and_raises_an_alarm_once(world: W
         events = await conn.scalar(text("SELECT count(*) FROM outbox WHERE topic = 'iot.alarm.raised' "
                                         "AND payload->>'device_id' = :d"), {"d": str(world.lathe_id)})
         assert events == 1
-    latest = await live.latest_values(world.bridge.redis, org_id=world.org_id, device_id=world.lathe_id,
-                                      keys=["spindle_temp"])
+    latest = await live.latest_values(world.bridge.redis, org_id=world.org_id, device_id=world.lathe_id)
     assert latest["spindle_temp"][1] == 90.0
     assert (await live.online_flags(world.bridge.redis, org_id=world.org_id))[world.lathe_id] is True
 
@@ -89,7 +88,7 @@ async def test_readings_go_live_only_on_the_channels_a_page_listens_to(world: Wo
         if (message := await everything.get_message(ignore_subscribe_messages=True, timeout=0.1)) is not None:
             channels.add(message["channel"].decode())
     assert channels == {live.live_channel(world.lathe_id)}
-    latest = await live.latest_values(redis, org_id=world.org_id, device_id=world.sensor_id, keys=["temperature"])
+    latest = await live.latest_values(redis, org_id=world.org_id, device_id=world.sensor_id)
     assert latest["temperature"][1] == 21.5
     await page.aclose()
     await everything.aclose()

@@ -40,13 +40,23 @@ async def test_latest_values_keep_each_key_last_reading_per_device(redis: Redis)
     await publisher.publish_batch(rows=[reading(ORG, LATHE, "spindle_temp", 42.0, seconds=2)], online={},
                                   rejected={}, now=NOW + dt.timedelta(seconds=2))
     lathe_ms = int(NOW.timestamp() * 1000)
-    assert await live.latest_values(redis, org_id=ORG, device_id=LATHE, keys=["spindle_temp", "program", "rpm"]) \
+    assert await live.latest_values(redis, org_id=ORG, device_id=LATHE) \
         == {"spindle_temp": (lathe_ms + 2000, 42.0), "program": (lathe_ms, "O1234")}
     # each organization's values are its own
-    assert await live.latest_values(redis, org_id=ORG, device_id=SENSOR, keys=["temperature"]) == {}
-    assert (await live.latest_values(redis, org_id=OTHER_ORG, device_id=SENSOR, keys=["temperature"]))[
-        "temperature"][1] == 21.5
+    assert await live.latest_values(redis, org_id=ORG, device_id=SENSOR) == {}
+    assert (await live.latest_values(redis, org_id=OTHER_ORG, device_id=SENSOR))["temperature"][1] == 21.5
     assert await live.message_rate(redis, org_id=ORG, now=NOW + dt.timedelta(seconds=10)) == 4 / 10
+
+
+async def test_a_restarted_bridge_keeps_the_latest_values_of_keys_its_batch_does_not_name(redis: Redis):
+    await live.LivePublisher(redis).publish_batch(
+        rows=[reading(ORG, LATHE, "spindle_temp", 40.0), reading(ORG, LATHE, "program", "O1234")],
+        online={}, rejected={}, now=NOW)
+    # a new publisher (the bridge restarted) hears of one key of the lathe
+    await live.LivePublisher(redis).publish_batch(rows=[reading(ORG, LATHE, "spindle_temp", 45.0, seconds=5)],
+                                                  online={}, rejected={}, now=NOW)
+    latest = await live.latest_values(redis, org_id=ORG, device_id=LATHE)
+    assert (latest["spindle_temp"][1], latest["program"][1]) == (45.0, "O1234")
 
 
 async def test_an_online_flag_is_written_when_it_changes_and_again_after_a_while(
