@@ -100,7 +100,8 @@ class LivePublisher:
         counts: Counter[uuid.UUID] = Counter()  # org → rows
         for device_id, latest in batch.items():
             merged = self._latest[device_id]
-            merged.update(latest.values)
+            for key, reading in latest.values.items():
+                _keep_newest(merged, key, reading)
             documents[latest.org_id][str(device_id)] = orjson.dumps(merged)
             counts[latest.org_id] += latest.rows
             if watched and (channel := live_channel(device_id)) in watched:
@@ -152,9 +153,16 @@ def _latest_by_device(rows: Sequence[TelemetryRow]) -> dict[uuid.UUID, _DeviceLa
             device = latest[row.device_id] = _DeviceLatest(row.org_id)
         if (ms := times.get(row.ts)) is None:
             ms = times[row.ts] = _ms(row.ts)
-        device.values[row.key] = [ms, row.value_num if row.value_text is None else row.value_text]
+        _keep_newest(device.values, row.key, [ms, row.value_num if row.value_text is None else row.value_text])
         device.rows += 1
     return latest
+
+
+def _keep_newest(values: dict[str, list[Any]], key: str, reading: list[Any]) -> None:
+    """``reading`` ([ms, value]) as the key's latest unless a later one is there: history replayed from an edge
+    spool comes after newer readings."""
+    if (shown := values.get(key)) is None or shown[0] <= reading[0]:
+        values[key] = reading
 
 
 def _flags_by_org(flags: OnlineFlags) -> dict[uuid.UUID, dict[FieldT, EncodableT]]:

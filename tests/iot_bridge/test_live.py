@@ -48,6 +48,18 @@ async def test_latest_values_keep_each_key_last_reading_per_device(redis: Redis)
     assert await live.message_rate(redis, org_id=ORG, now=NOW + dt.timedelta(seconds=10)) == 4 / 10
 
 
+async def test_history_replayed_from_an_edge_spool_does_not_replace_newer_latest_values(redis: Redis):
+    publisher = live.LivePublisher(redis)
+    await publisher.publish_batch(rows=[reading(ORG, LATHE, "spindle_temp", 45.0, seconds=60)], online={},
+                                  rejected={}, now=NOW)
+    # the spool's readings of the minute before come after it, in this batch and the next
+    history = [reading(ORG, LATHE, "spindle_temp", 40.0 + i, seconds=i)._replace(historical=True) for i in range(3)]
+    await publisher.publish_batch(rows=[*history, reading(ORG, LATHE, "spindle_temp", 46.0, seconds=61),
+                                        history[0]], online={}, rejected={}, now=NOW)
+    await publisher.publish_batch(rows=history, online={}, rejected={}, now=NOW)
+    assert (await live.latest_values(redis, org_id=ORG, device_id=LATHE))["spindle_temp"][1] == 46.0
+
+
 async def test_a_restarted_bridge_keeps_the_latest_values_of_keys_its_batch_does_not_name(redis: Redis):
     await live.LivePublisher(redis).publish_batch(
         rows=[reading(ORG, LATHE, "spindle_temp", 40.0), reading(ORG, LATHE, "program", "O1234")],
