@@ -1,5 +1,6 @@
 """Sparkplug B topic names: ``spBv1.0/{group}/{type}/{edge}[/{device}]`` and ``spBv1.0/STATE/{host}``."""
 
+import functools
 import json
 from dataclasses import dataclass
 from enum import StrEnum
@@ -64,8 +65,12 @@ def _check_id(part: str) -> None:
         raise TopicError(f"invalid Sparkplug id {part!r}")
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def parse_topic(topic: str) -> SparkplugTopic:
-    """Parse an edge node or device topic (not STATE); raises TopicError."""
+    """Parse an edge node or device topic (not STATE); raises TopicError.
+
+    Cached: a fleet sends on the same few topics per device over and over, and a parsed topic is immutable
+    (an invalid one raises every time, uncached)."""
     parts = topic.split("/")
     if len(parts) not in (4, 5) or parts[0] != NAMESPACE:
         raise TopicError(f"not a Sparkplug B topic: {topic!r}")
