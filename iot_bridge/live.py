@@ -141,7 +141,7 @@ class LivePublisher:
 @dataclass(slots=True)
 class _DeviceLatest:
     org_id: uuid.UUID
-    values: dict[str, list[Any]] = field(default_factory=dict)  # key → [ms, value], the batch's last
+    values: dict[str, list[Any]] = field(default_factory=dict)  # key → [ms, value], the newest in the batch
     rows: int = 0
 
 
